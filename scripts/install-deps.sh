@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the build, the tests and the benchmarks need, from Debian's packages only.
+# Idempotent: packages already present are left alone, and apt-get runs only when one is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libcurl4-openssl-dev      # HTTP client: the Hub, redirects, timeouts, concurrent polling
+  libpq-dev                 # PostgreSQL client
+  libsqlite3-dev            # SQLite, the embedded default database
+  nlohmann-json3-dev        # JSON: metadata, summary, logs
+  libcli11-dev              # command line: subcommands, --help
+  libtomlplusplus-dev       # the optional TOML configuration file
+  libgtest-dev libgmock-dev # unit and end-to-end tests
+  libcpp-httplib-dev        # the fake Hub's HTTP server inside the tests
+  postgresql                # a real PostgreSQL server for the tests (started on loopback)
+  hyperfine                 # benchmarks: timing whole commands
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,92 @@
+// The orchestrator's effective configuration, and where each value came from.
+//
+// Values come, from weakest to strongest, from defaults, the TOML file (--config), the .env file,
+// the process environment and the command line. Secrets (HF_TOKEN, a password in DATABASE_URL)
+// are read from the environment or .env only. Every setting is described once, in the table in
+// settings.cc; `orchestrator config` prints that table's effective values with their origins.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/database_url.h"
+#include "db/database.h"
+
+namespace orch {
+
+enum class Origin { kDefault, kFile, kDotEnv, kEnvironment, kCommandLine };
+const char* OriginName(Origin origin);  // "default", "file", ".env", "environment", "command line"
+
+// One effective setting, as `orchestrator config` shows it.
+struct ConfigValue {
+  std::string key;    // e.g. "poll_interval", "labels.department.threshold"
+  std::string env;    // the environment variable that sets it, e.g. "POLL_INTERVAL" ("" if none)
+  std::string value;  // already masked when secret
+  Origin origin = Origin::kDefault;
+};
+
+// HTTP behaviour towards the Hub and any metadata host.
+struct HttpSettings {
+  double connect_timeout = 10;   // seconds, HTTP_CONNECT_TIMEOUT
+  double request_timeout = 30;   // seconds for a whole request, HTTP_TIMEOUT
+  int max_retries = 4;           // retries after the first attempt, HTTP_RETRIES
+  double retry_base = 0.5;       // first backoff in seconds, doubled each retry, HTTP_RETRY_BASE
+  double retry_max = 30;         // longest backoff or Retry-After honoured, HTTP_RETRY_MAX
+  int max_connections = 16;      // concurrent transfers at most, HTTP_MAX_CONNECTIONS
+};
+
+struct LabelConfig {
+  std::string name;             // validated: [a-z][a-z0-9_]{0,62}
+  int64_t threshold = 0;        // rows; > 0
+  std::string retrain_target;   // "owner/name" or "hf-space:owner/name"; "" when not configured
+  std::string metadata_url;     // dataset_metadata.json URL; "" when not configured
+  LabelColumns columns;         // validated identifiers
+  std::string misclassified_sql;  // from the TOML file; "" means the built-in single scan
+  std::string pool_sql;           // from the TOML file; "" means the built-in anti-join
+};
+
+struct Config {
+  DatabaseUrl database;
+  std::string hf_endpoint = "https://huggingface.co";  // no trailing slash
+  std::string hf_token;                                // secret; "" when not set
+  std::string prepare_target;                          // PREPARE_DATASET_REPO
+  double correct_ratio = 0.5;
+  double poll_interval = 60;  // seconds
+  double poll_timeout = 1800; // seconds
+  bool dry_run = false;
+  std::string log_format = "text";  // "text" or "json"
+  bool github_actions = false;      // GITHUB_ACTIONS=true
+  std::string github_step_summary;  // GITHUB_STEP_SUMMARY path, "" when not set
+  HttpSettings http;
+  std::vector<LabelConfig> labels;
+  std::vector<ConfigValue> values;  // every effective setting, in table order, for display
+};
+
+struct ConfigSources {
+  std::map<std::string, std::string> environment;   // the process environment
+  std::optional<std::string> env_file;              // --env-file; otherwise ./.env when present
+  std::optional<std::string> config_file;           // --config
+  std::map<std::string, std::string> command_line;  // settings given as options, by env name (DRY_RUN=1)
+};
+
+// Reads and validates every source. Throws ConfigError saying which value is wrong, where it came
+// from, and what is expected.
+Config LoadConfig(const ConfigSources& sources);
+
+// Checks that what a non-dry run needs is present (token, prepare Space, each label's retrain
+// Space and metadata URL). Throws ConfigError naming each missing variable.
+void RequireForRun(const Config& config);
+
+// "(origin) key = value" lines, like `ccache --show-config`.
+std::string FormatConfig(const Config& config);
+
+// The same as a JSON object: {"settings": [{"key", "env", "value", "origin"}...]}.
+std::string ConfigToJson(const Config& config);
+
+// Returns the process environment as a map.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace orch

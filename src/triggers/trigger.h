@@ -1,0 +1,47 @@
+// What starts the workers: the prepare-dataset worker and each label's retrain worker.
+//
+// A target names a worker, e.g. "owner/name" or "hf-space:owner/name" for a Hugging Face Space.
+// Starting returns as soon as the worker has been asked to run (a Space restart), and Inspect
+// tells later whether it is still healthy, so the engine can stop waiting for a worker that died.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace orch {
+
+struct StartRequest {
+  std::string target;            // the worker
+  std::string label;             // the label concerned ("" for the prepare worker of several labels)
+  int64_t required_len = 0;      // the dataset length wanted
+  std::string baseline_version;  // the version_tag before this cycle ("" when none)
+};
+
+struct StartResult {
+  bool ok = false;
+  std::string detail;  // the worker's answer ("stage BUILDING") or the reason it failed
+};
+
+struct WorkerState {
+  enum class Health {
+    kActive,    // building, starting or running
+    kFinished,  // stopped or paused by itself
+    kFailed,    // build/runtime/config error, or the worker does not exist
+    kUnknown,   // could not be asked (network); try again later
+  };
+  Health health = Health::kUnknown;
+  std::string detail;  // e.g. "stage RUNTIME_ERROR"
+};
+
+class Trigger {
+ public:
+  virtual ~Trigger() = default;
+  // Starts (or restarts) each requested worker, concurrently. Result i belongs to requests[i].
+  virtual std::vector<StartResult> Start(std::span<const StartRequest> requests) = 0;
+  // Asks each target how it is doing. Result i belongs to targets[i].
+  virtual std::vector<WorkerState> Inspect(std::span<const std::string> targets) = 0;
+};
+
+}  // namespace orch

@@ -1,0 +1,47 @@
+// The program's exceptions and exit codes.
+//
+// Errors travel as exceptions, and each kind carries the exit status it ends the program with,
+// so main() turns any failure into the documented code without knowing where it came from.
+// Messages say what was wrong and what to do about it; they never contain a secret.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace orch {
+
+// Documented exit statuses (README, "Exit codes").
+enum ExitCode : int {
+  kExitOk = 0,        // every label below threshold, dry run, or retrain triggered
+  kExitFailed = 1,    // a label timed out or failed, or the database or Hub could not be used
+  kExitUsage = 2,     // bad command line or configuration
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& message, int exit_code) : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+// Bad command line, configuration value, label name or URL: exit 2, nothing was done.
+class ConfigError : public Error {
+ public:
+  explicit ConfigError(const std::string& message) : Error(message, kExitUsage) {}
+};
+
+// The database could not be opened or a query failed.
+class DatabaseError : public Error {
+ public:
+  explicit DatabaseError(const std::string& message) : Error(message, kExitFailed) {}
+};
+
+// An HTTP exchange failed in a way the caller cannot recover from.
+class HubError : public Error {
+ public:
+  explicit HubError(const std::string& message) : Error(message, kExitFailed) {}
+};
+
+}  // namespace orch
