@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test sanitize bench clean demo
+.PHONY: all deps build test sanitize bench clean example
 
 all: build
 
@@ -20,6 +20,9 @@ sanitize: deps
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DORCH_SANITIZE=ON >/dev/null
 	@cmake --build build-sanitize -j $(JOBS)
 	@cd build-sanitize && ctest --output-on-failure -j $(JOBS)
+
+example: build
+	@scripts/example.sh
 
 clean:
 	rm -rf $(BUILD) build-sanitize

@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev      # HTTP client: the Hub, redirects, timeouts, concurrent polling
   libpq-dev                 # PostgreSQL client
   libsqlite3-dev            # SQLite, the embedded default database
+  sqlite3                   # the example database of `make example`
   nlohmann-json3-dev        # JSON: metadata, summary, logs
   libcli11-dev              # command line: subcommands, --help
   libtomlplusplus-dev       # the optional TOML configuration file

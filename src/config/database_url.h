@@ -13,6 +13,8 @@ struct DatabaseUrl {
   std::string target;
   // The URL as given with any password replaced by "****": safe for messages and logs.
   std::string redacted;
+  // The password in the URL ("" when none): a secret, only for removing it from messages.
+  std::string password;
 };
 
 // Accepts postgresql+<driver>://…, postgresql://…, postgres://…, sqlite:///relative/path.db and

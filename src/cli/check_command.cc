@@ -1,0 +1,177 @@
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/sources.h"
+#include "config/url_policy.h"
+#include "db/open_database.h"
+#include "hub/hf_hub.h"
+#include "triggers/hf_space_trigger.h"
+#include "util/error.h"
+#include "util/redact.h"
+
+namespace orch {
+namespace {
+
+enum class CheckStatus { kOk, kWarn, kFail };
+
+struct CheckLine {
+  std::string name;
+  CheckStatus status;
+  std::string detail;
+};
+
+const char* StatusName(CheckStatus status) {
+  switch (status) {
+    case CheckStatus::kOk: return "ok";
+    case CheckStatus::kWarn: return "warn";
+    case CheckStatus::kFail: return "fail";
+  }
+  return "fail";
+}
+
+// Collects the checks' results; a check that fails never stops the others.
+class Checks {
+ public:
+  explicit Checks(std::vector<std::string> secrets) : secrets_(std::move(secrets)) {}
+  void Add(std::string name, CheckStatus status, std::string detail) {
+    lines_.push_back({std::move(name), status, Redact(std::move(detail), secrets_)});
+  }
+  bool ok() const {
+    for (const CheckLine& line : lines_)
+      if (line.status == CheckStatus::kFail) return false;
+    return true;
+  }
+  void Print(bool json) const {
+    if (json) {
+      nlohmann::json checks = nlohmann::json::array();
+      for (const CheckLine& line : lines_)
+        checks.push_back({{"name", line.name}, {"status", StatusName(line.status)}, {"detail", line.detail}});
+      std::cout << nlohmann::json{{"ok", ok()}, {"checks", checks}}.dump(2) << '\n';
+      return;
+    }
+    for (const CheckLine& line : lines_) {
+      std::string status = StatusName(line.status);
+      status.resize(5, ' ');
+      std::string name = line.name;
+      if (name.size() < 28) name.resize(28, ' ');
+      std::cout << status << name << ' ' << line.detail << '\n';
+    }
+  }
+
+ private:
+  std::vector<std::string> secrets_;
+  std::vector<CheckLine> lines_;
+};
+
+std::string JoinCounts(const Config& config, const std::vector<int64_t>& counts) {
+  std::string text;
+  for (size_t i = 0; i < counts.size(); ++i)
+    text += (i ? " " : "") + config.labels[i].name + "=" + std::to_string(counts[i]);
+  return text;
+}
+
+void CheckDatabase(const Config& config, Checks& checks) {
+  std::unique_ptr<Database> database;
+  try {
+    database = OpenDatabase(config.database);
+    checks.Add("database", CheckStatus::kOk, database->ServerVersion() + " at " + config.database.redacted);
+  } catch (const Error& error) {
+    checks.Add("database", CheckStatus::kFail, error.what());
+    return;
+  }
+  std::vector<LabelColumns> columns;
+  for (const LabelConfig& label : config.labels) columns.push_back(label.columns);
+  try {
+    std::vector<int64_t> counts = database->CountMisclassified(columns);
+    for (size_t i = 0; i < config.labels.size(); ++i)
+      if (!config.labels[i].misclassified_sql.empty()) counts[i] = database->CountWithQuery(config.labels[i].misclassified_sql);
+    checks.Add("count query", CheckStatus::kOk, "misclassified: " + JoinCounts(config, counts));
+    std::vector<int64_t> pools = database->CountCorrectPool(columns);
+    for (size_t i = 0; i < config.labels.size(); ++i)
+      if (!config.labels[i].pool_sql.empty()) pools[i] = database->CountWithQuery(config.labels[i].pool_sql);
+    checks.Add("pool query", CheckStatus::kOk, "correct rows available: " + JoinCounts(config, pools));
+  } catch (const Error& error) {
+    checks.Add("count query", CheckStatus::kFail, error.what());
+    return;
+  }
+  if (database->HasComplaintIdIndex()) {
+    checks.Add("index", CheckStatus::kOk, "misclassified_complaints.complaint_id is indexed");
+  } else {
+    checks.Add("index", CheckStatus::kWarn,
+               "misclassified_complaints.complaint_id has no index, so counting the pool of correct rows scans it "
+               "once per complaint. The orchestrator never changes your tables; to speed it up run: "
+               "CREATE INDEX misclassified_complaints_complaint_id_idx ON misclassified_complaints (complaint_id);");
+  }
+}
+
+void CheckHub(const Config& config, Checks& checks) {
+  HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint));
+  HfHub hub(http, config.hf_endpoint);
+  if (config.hf_token.empty()) {
+    checks.Add("token", CheckStatus::kFail, "HF_TOKEN is not set; set it in the environment or .env");
+  } else {
+    HfHub::Identity identity = hub.WhoAmI();
+    checks.Add("token", identity.ok ? CheckStatus::kOk : CheckStatus::kFail,
+               identity.ok ? "accepted by " + config.hf_endpoint + " (account " + identity.name + ")" : identity.error);
+  }
+  std::vector<std::string> names, targets;
+  if (config.prepare_target.empty()) {
+    checks.Add("prepare space", CheckStatus::kFail, "PREPARE_DATASET_REPO is not set");
+  } else {
+    names.push_back("prepare space");
+    targets.push_back(config.prepare_target);
+  }
+  for (const LabelConfig& label : config.labels) {
+    if (label.retrain_target.empty()) {
+      checks.Add("retrain space (" + label.name + ")", CheckStatus::kFail, "no retrain Space configured for " + label.name);
+      continue;
+    }
+    names.push_back("retrain space (" + label.name + ")");
+    targets.push_back(label.retrain_target);
+  }
+  std::vector<std::string> ids;
+  for (const std::string& target : targets) ids.push_back(SpaceIdOf(target));
+  std::vector<SpaceAnswer> answers = hub.SpaceRuntimes(ids);
+  for (size_t i = 0; i < answers.size(); ++i)
+    checks.Add(names[i], answers[i].status == 200 ? CheckStatus::kOk : CheckStatus::kFail,
+               answers[i].status == 200 ? ids[i] + " exists, stage " + answers[i].stage : answers[i].error);
+
+  std::vector<std::string> urls;
+  std::vector<std::string> url_names;
+  for (const LabelConfig& label : config.labels) {
+    if (label.metadata_url.empty()) {
+      checks.Add("metadata (" + label.name + ")", CheckStatus::kFail, "no metadata URL configured for " + label.name);
+      continue;
+    }
+    urls.push_back(label.metadata_url);
+    url_names.push_back("metadata (" + label.name + ")");
+  }
+  std::vector<MetadataRead> reads = hub.ReadMetadata(urls);
+  for (size_t i = 0; i < reads.size(); ++i) {
+    const MetadataRead& read = reads[i];
+    if (read.status == MetadataRead::Status::kOk) {
+      checks.Add(url_names[i], CheckStatus::kOk,
+                 "version " + read.metadata->version_tag + ", " + std::to_string(read.metadata->num_samples) + " samples");
+    } else if (read.status == MetadataRead::Status::kNotFound) {
+      checks.Add(url_names[i], CheckStatus::kWarn, read.detail + " (fine before the first dataset is published)");
+    } else {
+      checks.Add(url_names[i], CheckStatus::kFail, read.detail);
+    }
+  }
+}
+
+}  // namespace
+
+int CheckCommand(const CommonOptions& common, bool json) {
+  Config config = LoadConfig(SourcesFrom(common));
+  Checks checks({config.hf_token, config.database.password});
+  checks.Add("configuration", CheckStatus::kOk, std::to_string(config.labels.size()) + " labels");
+  CheckDatabase(config, checks);
+  CheckHub(config, checks);
+  checks.Print(json);
+  return checks.ok() ? kExitOk : kExitFailed;
+}
+
+}  // namespace orch

@@ -1,0 +1,30 @@
+// The subcommands, each a function from parsed options to an exit status.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace orch {
+
+// Options every subcommand takes.
+struct CommonOptions {
+  std::optional<std::string> env_file;
+  std::optional<std::string> config_file;
+};
+
+struct RunOptions {
+  bool dry_run = false;
+  std::optional<std::string> log_format;  // "text" | "json"
+  std::optional<std::string> summary_path;
+};
+
+// One pass: count, decide, prepare, wait, retrain. Prints the summary on stdout.
+int RunCommand(const CommonOptions& common, const RunOptions& options);
+
+// Prints every effective setting with its origin.
+int ConfigCommand(const CommonOptions& common, bool json);
+
+// Preflight: database, token, Spaces, metadata URLs. One line per check.
+int CheckCommand(const CommonOptions& common, bool json);
+
+}  // namespace orch

@@ -1,0 +1,417 @@
+#include "config/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "config/env_file.h"
+#include "config/label_name.h"
+#include "config/settings.h"
+#include "util/error.h"
+
+extern char** environ;  // POSIX: the process environment
+
+namespace orch {
+namespace {
+
+constexpr std::string_view kDefaultEnvFile = ".env";
+constexpr std::string_view kLabelsKey = "labels";
+
+// The values one source holds, by the name used there: the environment variable's name for the
+// command line, the environment and .env; the dotted key ("labels.x.threshold") for the file.
+struct Source {
+  Origin origin = Origin::kDefault;
+  std::map<std::string, RawSetting> values;
+
+  const RawSetting* Find(const std::string& name) const {
+    auto found = values.find(name);
+    return found == values.end() ? nullptr : &found->second;
+  }
+};
+
+// Every source, strongest first: command line, environment, .env, then the file.
+using Sources = std::vector<Source>;
+
+bool KeyedByEnvName(const Source& source) { return source.origin != Origin::kFile; }
+
+Source NamedSource(Origin origin, const std::string& where, const std::map<std::string, std::string>& variables) {
+  Source source{origin, {}};
+  for (const auto& [name, text] : variables)
+    source.values[name] = RawSetting{text, std::nullopt, name, where, origin, ""};
+  return source;
+}
+
+// ---- The .env file -------------------------------------------------------------------------
+
+std::optional<Source> ReadDotEnv(const std::optional<std::string>& env_file) {
+  std::string path = env_file.value_or(std::string(kDefaultEnvFile));
+  if (!std::filesystem::exists(path)) {
+    if (!env_file) return std::nullopt;  // ./.env is optional; a named one is not
+    throw ConfigError(".env file " + QuoteForMessage(path) + " does not exist");
+  }
+  return NamedSource(Origin::kDotEnv, "in " + path, ReadEnvFile(path));
+}
+
+// ---- The TOML file -------------------------------------------------------------------------
+
+std::string Where(const std::string& path, const toml::node& node) {
+  return "in " + path + ":" + std::to_string(node.source().begin.line);
+}
+
+std::string KnownKeys() {
+  std::string known;
+  for (const SettingSpec& spec : Settings())
+    if (spec.in_file) known += std::string(known.empty() ? "" : ", ") + std::string(spec.key);
+  known += "; in [labels.<name>] tables: ";
+  bool first = true;
+  for (const SettingSpec& spec : LabelSettings()) {
+    known += std::string(first ? "" : ", ") + std::string(spec.key);
+    first = false;
+  }
+  return known;
+}
+
+[[noreturn]] void RefuseUnknownKey(const std::string& key, const std::string& path, const toml::node& node) {
+  std::string hint;
+  std::string lower;
+  for (char c : key) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  if (lower != key && FindSetting(lower) != nullptr) hint = " (did you mean " + lower + "?)";
+  throw ConfigError("unknown setting " + QuoteForMessage(key) + " " + Where(path, node) + hint +
+                    "; known settings: " + KnownKeys());
+}
+
+const char* TomlTypeName(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "value";
+}
+
+bool IsWholeNumberType(SettingType type) {
+  return type == SettingType::kInteger || type == SettingType::kPositiveInteger || type == SettingType::kSeconds ||
+         type == SettingType::kRatio;
+}
+
+bool IsDecimalType(SettingType type) { return type == SettingType::kSeconds || type == SettingType::kRatio; }
+
+bool IsBoolType(SettingType type) { return type == SettingType::kBool || type == SettingType::kTrueFlag; }
+
+std::vector<std::string> TomlStrings(const SettingSpec& spec, const RawSetting& raw, const toml::array& array) {
+  std::vector<std::string> items;
+  for (const toml::node& item : array) {
+    if (!item.is_string())
+      throw ConfigError(raw.name + " (" + raw.where + "): expected an array of strings, e.g. " + raw.name + " = [\"" +
+                        std::string(spec.example) + "\"]");
+    items.push_back(*item.value<std::string>());
+  }
+  return items;
+}
+
+// A TOML value as the text an environment variable would hold, so both go through ParseSetting.
+// Strings are accepted for every type; native TOML values only where they fit.
+RawSetting FromToml(const SettingSpec& spec, const std::string& name, const toml::node& node,
+                    const std::string& path, const std::string& label = "") {
+  RawSetting raw{"", std::nullopt, name, Where(path, node), Origin::kFile, label};
+  if (node.is_string()) {
+    raw.text = *node.value<std::string>();
+  } else if (node.is_integer() && IsWholeNumberType(spec.type)) {
+    raw.text = std::to_string(node.as_integer()->get());
+  } else if (node.is_floating_point() && IsDecimalType(spec.type)) {
+    raw.text = FormatNumber(node.as_floating_point()->get());
+  } else if (node.is_boolean() && IsBoolType(spec.type)) {
+    raw.text = node.as_boolean()->get() ? "true" : "false";
+  } else if (node.is_array() && spec.type == SettingType::kList) {
+    raw.items = TomlStrings(spec, raw, *node.as_array());
+  } else {
+    throw ConfigError(name + " (" + raw.where + "): expected a " + SettingTypeName(spec.type) +
+                      " value, not a TOML " + TomlTypeName(node.type()));
+  }
+  return raw;
+}
+
+void AddGlobalKey(const std::string& key, const toml::node& node, const std::string& path, Source& file) {
+  const SettingSpec* spec = FindSetting(key);
+  if (spec == nullptr) RefuseUnknownKey(key, path, node);
+  if (!spec->in_file)
+    throw ConfigError(key + " " + Where(path, node) + ": secrets are never read from the file; set " +
+                      std::string(spec->env) + " in the environment or .env");
+  file.values[key] = FromToml(*spec, key, node, path);
+}
+
+void AddLabelTable(const std::string& label, const toml::node& node, const std::string& path, Source& file) {
+  std::string problem = LabelNameProblem(label);
+  if (!problem.empty()) throw ConfigError("[labels.<name>] table " + Where(path, node) + ": " + problem);
+  const toml::table* table = node.as_table();
+  if (table == nullptr)
+    throw ConfigError("labels." + label + " " + Where(path, node) + ": expected a table [labels." + label + "]");
+  for (auto&& [key, value] : *table) {
+    std::string name = "labels." + label + "." + std::string(key.str());
+    const SettingSpec* spec = FindLabelSetting(key.str());
+    if (spec == nullptr) RefuseUnknownKey(name, path, value);
+    file.values[name] = FromToml(*spec, name, value, path, label);
+  }
+}
+
+// [labels.<name>] tables; their names, in order, are the label list when nothing stronger sets one.
+void AddLabelTables(const toml::table& tables, const std::string& path, Source& file) {
+  std::vector<std::string> names;
+  for (auto&& [key, node] : tables) {
+    names.emplace_back(key.str());
+    AddLabelTable(names.back(), node, path, file);
+  }
+  std::sort(names.begin(), names.end());
+  RawSetting list{"", names, std::string(kLabelsKey), Where(path, tables), Origin::kFile, ""};
+  file.values[std::string(kLabelsKey)] = list;
+}
+
+void AddLabels(const toml::node& node, const std::string& path, Source& file) {
+  if (const toml::table* tables = node.as_table()) return AddLabelTables(*tables, path, file);
+  AddGlobalKey(std::string(kLabelsKey), node, path, file);
+}
+
+toml::table ParseTomlFile(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path))
+    throw ConfigError("config file " + QuoteForMessage(path) + " does not exist or is not a regular file");
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& error) {
+    const toml::source_position& at = error.source().begin;
+    throw ConfigError(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+                      ": TOML syntax error: " + std::string(error.description()));
+  }
+}
+
+Source ReadConfigFile(const std::string& path) {
+  toml::table document = ParseTomlFile(path);
+  Source file{Origin::kFile, {}};
+  for (auto&& [key, node] : document) {
+    std::string name(key.str());
+    if (name == kLabelsKey)
+      AddLabels(node, path, file);
+    else
+      AddGlobalKey(name, node, path, file);
+  }
+  return file;
+}
+
+Sources ReadSources(const ConfigSources& given) {
+  Sources sources;
+  sources.push_back(NamedSource(Origin::kCommandLine, "command line", given.command_line));
+  sources.push_back(NamedSource(Origin::kEnvironment, "environment", given.environment));
+  if (std::optional<Source> dot_env = ReadDotEnv(given.env_file)) sources.push_back(std::move(*dot_env));
+  if (given.config_file) sources.push_back(ReadConfigFile(*given.config_file));
+  return sources;
+}
+
+// ---- Resolution ----------------------------------------------------------------------------
+
+RawSetting ResolveGlobal(const SettingSpec& spec, const Sources& sources) {
+  for (const Source& source : sources) {
+    const RawSetting* found = source.Find(std::string(KeyedByEnvName(source) ? spec.env : spec.key));
+    if (found != nullptr) return *found;
+  }
+  return RawSetting{std::string(spec.default_value), std::nullopt, std::string(spec.key), "default",
+                    Origin::kDefault, ""};
+}
+
+// The label's variable in one source under any of its spellings; refuses two spellings set to
+// different values there.
+const RawSetting* FindSpelled(const SettingSpec& spec, const std::vector<std::string>& spellings,
+                              const Source& source) {
+  const RawSetting* chosen = nullptr;
+  for (const std::string& spelling : spellings) {
+    const RawSetting* found = source.Find(LabelEnvName(spec, spelling));
+    if (found == nullptr) continue;
+    if (chosen != nullptr && chosen->text != found->text)
+      throw ConfigError(chosen->name + " and " + found->name + " (" + found->where +
+                        ") are both set, to different values; they name the same setting, set only one");
+    if (chosen == nullptr) chosen = found;
+  }
+  return chosen;
+}
+
+[[noreturn]] void RefuseMissing(const SettingSpec& spec, const std::string& label, const std::string& env_name) {
+  throw ConfigError(env_name + " is not set: the label " + QuoteForMessage(label) + " has no default " +
+                    std::string(spec.key) + "; set it in the environment or .env (e.g. " + env_name + "=" +
+                    std::string(spec.example) + "), or as labels." + label + "." + std::string(spec.key) +
+                    " in the --config file");
+}
+
+RawSetting ResolveLabel(const SettingSpec& spec, const std::string& label, const std::vector<std::string>& spellings,
+                        const Sources& sources) {
+  std::string key = "labels." + label + "." + std::string(spec.key);
+  for (const Source& source : sources) {
+    const RawSetting* found = nullptr;
+    if (!KeyedByEnvName(source))
+      found = source.Find(key);
+    else if (!spec.env.empty())
+      found = FindSpelled(spec, spellings, source);
+    if (found == nullptr) continue;
+    RawSetting raw = *found;
+    raw.label = label;
+    return raw;
+  }
+  std::optional<std::string> default_value = LabelDefault(spec, label);
+  if (!default_value) RefuseMissing(spec, label, LabelEnvName(spec, spellings.front()));
+  return RawSetting{*default_value, std::nullopt, key, "default", Origin::kDefault, label};
+}
+
+// Each label's spellings in variable names. An alias ("DEPT" for department) is dropped when
+// another configured label is called by that name, so one variable never sets two labels.
+std::map<std::string, std::vector<std::string>> EnvSpellings(const std::vector<LabelConfig>& labels) {
+  std::set<std::string> canonical;
+  for (const LabelConfig& label : labels) canonical.insert(LabelEnvSpellings(label.name).front());
+  std::map<std::string, std::vector<std::string>> spellings;
+  for (const LabelConfig& label : labels) {
+    std::vector<std::string> all = LabelEnvSpellings(label.name);
+    std::vector<std::string>& kept = spellings[label.name];
+    kept.push_back(all.front());
+    for (size_t i = 1; i < all.size(); ++i)
+      if (!canonical.count(all[i])) kept.push_back(all[i]);
+  }
+  return spellings;
+}
+
+void LoadGlobals(const Sources& sources, Config& config) {
+  for (const SettingSpec& spec : Settings()) {
+    RawSetting raw = ResolveGlobal(spec, sources);
+    SettingValue value = ParseSetting(spec, raw);
+    spec.store(config, value);
+    config.values.push_back({std::string(spec.key), std::string(spec.env), DisplaySetting(spec, value), raw.origin});
+  }
+}
+
+void LoadLabels(const Sources& sources, Config& config) {
+  std::map<std::string, std::vector<std::string>> spellings = EnvSpellings(config.labels);
+  for (LabelConfig& label : config.labels) {
+    const std::vector<std::string>& names = spellings[label.name];
+    for (const SettingSpec& spec : LabelSettings()) {
+      RawSetting raw = ResolveLabel(spec, label.name, names, sources);
+      SettingValue value = ParseSetting(spec, raw);
+      spec.store_label(label, value);
+      bool named = raw.origin != Origin::kFile && raw.origin != Origin::kDefault;
+      std::string env = named ? raw.name : LabelEnvName(spec, names.front());
+      config.values.push_back(
+          {"labels." + label.name + "." + std::string(spec.key), env, DisplaySetting(spec, value), raw.origin});
+    }
+  }
+}
+
+// Options are passed by variable name; one that names no setting is a mistake in the caller.
+void RefuseUnknownCommandLineNames(const std::map<std::string, std::string>& command_line, const Config& config) {
+  std::set<std::string> known;
+  for (const SettingSpec& spec : Settings()) known.emplace(spec.env);
+  for (const auto& [label, names] : EnvSpellings(config.labels))
+    for (const SettingSpec& spec : LabelSettings())
+      for (const std::string& spelling : names)
+        if (!spec.env.empty()) known.insert(LabelEnvName(spec, spelling));
+  for (const auto& [name, value] : command_line)
+    if (!known.count(name)) throw ConfigError("unknown setting " + QuoteForMessage(name) + " on the command line");
+}
+
+// "RETRAIN_DEPARTMENT_REPO (or RETRAIN_DEPT_REPO)".
+std::string EnvNamesForMessage(std::string_view key, const std::string& label) {
+  const SettingSpec* spec = FindLabelSetting(key);
+  std::vector<std::string> spellings = LabelEnvSpellings(label);
+  std::string names = LabelEnvName(*spec, spellings.front());
+  for (size_t i = 1; i < spellings.size(); ++i) names += " (or " + LabelEnvName(*spec, spellings[i]) + ")";
+  return names;
+}
+
+// Control characters would break the one-line-per-setting layout (SQL may span lines).
+std::string OneLine(const std::string& value) {
+  std::string line;
+  for (char c : value) {
+    if (c == '\n')
+      line += "\\n";
+    else if (c == '\r')
+      line += "\\r";
+    else if (c == '\t')
+      line += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      line += "?";
+    else
+      line += c;
+  }
+  return line;
+}
+
+}  // namespace
+
+const char* OriginName(Origin origin) {
+  switch (origin) {
+    case Origin::kDefault: return "default";
+    case Origin::kFile: return "file";
+    case Origin::kDotEnv: return ".env";
+    case Origin::kEnvironment: return "environment";
+    case Origin::kCommandLine: return "command line";
+  }
+  return "default";
+}
+
+Config LoadConfig(const ConfigSources& sources) {
+  Sources all = ReadSources(sources);
+  Config config;
+  LoadGlobals(all, config);
+  LoadLabels(all, config);
+  RefuseUnknownCommandLineNames(sources.command_line, config);
+  return config;
+}
+
+void RequireForRun(const Config& config) {
+  if (config.dry_run) return;
+  std::vector<std::string> missing;
+  if (config.hf_token.empty()) missing.emplace_back("HF_TOKEN");
+  if (config.prepare_target.empty()) missing.emplace_back("PREPARE_DATASET_REPO");
+  for (const LabelConfig& label : config.labels) {
+    if (label.retrain_target.empty()) missing.push_back(EnvNamesForMessage("retrain", label.name));
+    if (label.metadata_url.empty()) missing.push_back(EnvNamesForMessage("metadata_url", label.name));
+  }
+  if (missing.empty()) return;
+  std::string list;
+  for (const std::string& name : missing) list += (list.empty() ? "" : ", ") + name;
+  throw ConfigError("missing: " + list + "; set them in the environment or .env");
+}
+
+std::string FormatConfig(const Config& config) {
+  std::string text;
+  for (const ConfigValue& value : config.values)
+    text += "(" + std::string(OriginName(value.origin)) + ") " + value.key + " = " + OneLine(value.value) + "\n";
+  return text;
+}
+
+std::string ConfigToJson(const Config& config) {
+  nlohmann::json settings = nlohmann::json::array();
+  for (const ConfigValue& value : config.values)
+    settings.push_back(
+        {{"key", value.key}, {"env", value.env}, {"value", value.value}, {"origin", OriginName(value.origin)}});
+  nlohmann::json document = {{"settings", settings}};
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> environment;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    size_t equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    environment.emplace(text.substr(0, equals), text.substr(equals + 1));
+  }
+  return environment;
+}
+
+}  // namespace orch

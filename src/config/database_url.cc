@@ -1,0 +1,101 @@
+#include "config/database_url.h"
+
+#include <string>
+
+#include "config/label_name.h"
+#include "util/error.h"
+
+namespace orch {
+namespace {
+
+constexpr std::string_view kSchemeSeparator = "://";
+constexpr std::string_view kMask = "****";
+constexpr std::string_view kAcceptedForms =
+    "accepted forms: postgresql://user:password@host:5432/dbname (also postgres:// and "
+    "postgresql+driver://, e.g. postgresql+psycopg2://), sqlite:///relative/path.db, "
+    "sqlite:////absolute/path.db";
+
+[[noreturn]] void Refuse(const std::string& why) {
+  throw ConfigError("database URL: " + why + "; " + std::string(kAcceptedForms));
+}
+
+std::string ToLower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return lower;
+}
+
+// RFC 3986 scheme characters; anything else means "://" was not the scheme separator, and the
+// text before it must not be echoed (it may hold a password).
+bool IsSchemeText(std::string_view scheme) {
+  if (scheme.empty()) return false;
+  for (char c : scheme) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// postgresql, postgres, and either with a SQLAlchemy "+driver" suffix.
+bool IsPostgresScheme(std::string_view scheme) {
+  std::string_view base = scheme.substr(0, scheme.find('+'));
+  if (base != "postgresql" && base != "postgres") return false;
+  return base.size() == scheme.size() || base.size() + 1 < scheme.size();
+}
+
+// `url` with the password (between the first ':' of the user info and its '@') masked. When the
+// end of the user info is ambiguous (an unencoded '/', '?' or '#' before an '@'), everything up
+// to the last '@' is masked: showing too little beats showing a password.
+std::string RedactPassword(std::string_view url, size_t rest_start) {
+  std::string_view rest = url.substr(rest_start);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    size_t colon = authority.substr(0, at).find(':');
+    if (colon == std::string_view::npos) return std::string(url);
+    return std::string(url.substr(0, rest_start + colon + 1)) + std::string(kMask) +
+           std::string(url.substr(rest_start + at));
+  }
+  at = rest.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, rest_start)) + std::string(kMask) + std::string(url.substr(rest_start + at));
+}
+
+DatabaseUrl ParsePostgres(std::string_view url, size_t rest_start) {
+  DatabaseUrl parsed;
+  parsed.kind = DatabaseUrl::Kind::kPostgres;
+  parsed.target = "postgresql://" + std::string(url.substr(rest_start));
+  parsed.redacted = RedactPassword(url, rest_start);
+  return parsed;
+}
+
+DatabaseUrl ParseSqlite(std::string_view url, std::string_view rest) {
+  if (rest.empty()) Refuse("sqlite:// names no database file");
+  if (rest.front() != '/') Refuse("a sqlite URL has no host part (note the third '/')");
+  std::string_view path = rest.substr(1);
+  if (path.empty()) Refuse("sqlite:/// names no database file");
+  if (path == ":memory:") Refuse("sqlite:///:memory: is an empty in-memory database, with nothing to count");
+  if (path.find_first_of("?#") != std::string_view::npos)
+    Refuse("query parameters are not supported for sqlite URLs");
+  DatabaseUrl parsed;
+  parsed.kind = DatabaseUrl::Kind::kSqlite;
+  parsed.target = std::string(path);
+  parsed.redacted = std::string(url);
+  return parsed;
+}
+
+}  // namespace
+
+DatabaseUrl ParseDatabaseUrl(std::string_view url) {
+  if (url.empty()) Refuse("it is empty");
+  size_t separator = url.find(kSchemeSeparator);
+  std::string scheme = ToLower(url.substr(0, separator));
+  if (separator == std::string_view::npos || !IsSchemeText(scheme)) Refuse("it does not start with scheme://");
+  size_t rest_start = separator + kSchemeSeparator.size();
+  if (IsPostgresScheme(scheme)) return ParsePostgres(url, rest_start);
+  if (scheme == "sqlite") return ParseSqlite(url, url.substr(rest_start));
+  Refuse("the scheme " + QuoteForMessage(scheme) + " is not supported");
+}
+
+}  // namespace orch

@@ -1,0 +1,424 @@
+#include "config/settings.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "config/database_url.h"
+#include "config/label_name.h"
+#include "config/url_policy.h"
+#include "util/error.h"
+
+namespace orch {
+namespace {
+
+using Type = SettingType;
+
+// Longer waits than a year are certainly a mistake, and would overflow clock durations.
+constexpr double kMaxSeconds = 365.0 * 24 * 3600;
+constexpr std::string_view kMasked = "********";
+constexpr std::string_view kSpacePrefix = "hf-space:";
+
+template <typename T>
+const T& As(const SettingValue& value) {
+  return std::get<T>(value);
+}
+
+// The global settings. Order = display order.
+const SettingSpec kSettings[] = {
+    {.key = "hf_token", .env = "HF_TOKEN", .type = Type::kSecret, .default_value = "",
+     .doc = "Hugging Face access token, sent as a bearer token to the Hub and the metadata URLs",
+     .in_file = false,
+     .store = [](Config& c, const SettingValue& v) { c.hf_token = As<std::string>(v); }},
+    {.key = "hf_endpoint", .env = "HF_ENDPOINT", .type = Type::kUrl, .default_value = "https://huggingface.co",
+     .doc = "Base URL of the Hugging Face Hub API", .example = "https://huggingface.co",
+     .store = [](Config& c, const SettingValue& v) { c.hf_endpoint = As<std::string>(v); }},
+    {.key = "prepare_dataset_repo", .env = "PREPARE_DATASET_REPO", .type = Type::kTarget, .default_value = "",
+     .doc = "The Space that prepares datasets, restarted when a label reaches its threshold",
+     .example = "owner/prepare_dataset",
+     .store = [](Config& c, const SettingValue& v) { c.prepare_target = As<std::string>(v); }},
+    {.key = "database_url", .env = "DATABASE_URL", .type = Type::kDatabaseUrl,
+     .default_value = "sqlite:///orchestrator.db",
+     .doc = "The application's database: postgresql://... or sqlite:///path.db (a password only from the environment)",
+     .example = "postgresql://user:password@host:5432/dbname",
+     .store = [](Config& c, const SettingValue& v) { c.database = As<DatabaseUrl>(v); }},
+    {.key = "correct_ratio", .env = "CORRECT_RATIO", .type = Type::kRatio, .default_value = "0.5",
+     .doc = "Correctly classified rows added per misclassified row when computing the dataset length",
+     .example = "0.5",
+     .store = [](Config& c, const SettingValue& v) { c.correct_ratio = As<double>(v); }},
+    {.key = "poll_interval", .env = "POLL_INTERVAL", .type = Type::kSeconds, .default_value = "60",
+     .doc = "Seconds between two reads of a label's dataset metadata", .example = "60",
+     .store = [](Config& c, const SettingValue& v) { c.poll_interval = As<double>(v); }},
+    {.key = "poll_timeout", .env = "POLL_TIMEOUT", .type = Type::kSeconds, .default_value = "1800",
+     .doc = "Seconds to wait for a new dataset version before giving up on a label", .example = "1800",
+     .store = [](Config& c, const SettingValue& v) { c.poll_timeout = As<double>(v); }},
+    {.key = "dry_run", .env = "DRY_RUN", .type = Type::kBool, .default_value = "false",
+     .doc = "Count and decide, but restart no Space", .example = "true",
+     .store = [](Config& c, const SettingValue& v) { c.dry_run = As<bool>(v); }},
+    {.key = "labels", .env = "LABELS", .type = Type::kList, .default_value = "department,urgency",
+     .doc = "The labels to watch, comma separated", .example = "department,urgency",
+     .store = [](Config& c, const SettingValue& v) {
+       c.labels.clear();
+       for (const std::string& name : As<std::vector<std::string>>(v)) {
+         LabelConfig label;
+         label.name = name;
+         label.columns.label = name;
+         c.labels.push_back(std::move(label));
+       }
+     }},
+    {.key = "log_format", .env = "LOG_FORMAT", .type = Type::kChoice, .default_value = "text",
+     .doc = "How events are written on stderr", .example = "json", .choices = "text|json",
+     .store = [](Config& c, const SettingValue& v) { c.log_format = As<std::string>(v); }},
+    {.key = "github_actions", .env = "GITHUB_ACTIONS", .type = Type::kTrueFlag, .default_value = "false",
+     .doc = "Set to true by GitHub Actions: events are grouped and annotated", .example = "true",
+     .store = [](Config& c, const SettingValue& v) { c.github_actions = As<bool>(v); }},
+    {.key = "github_step_summary", .env = "GITHUB_STEP_SUMMARY", .type = Type::kPath, .default_value = "",
+     .doc = "File that receives the Markdown summary of the run (set by GitHub Actions)",
+     .store = [](Config& c, const SettingValue& v) { c.github_step_summary = As<std::string>(v); }},
+    {.key = "http_connect_timeout", .env = "HTTP_CONNECT_TIMEOUT", .type = Type::kSeconds, .default_value = "10",
+     .doc = "Seconds to establish an HTTP connection", .example = "10",
+     .store = [](Config& c, const SettingValue& v) { c.http.connect_timeout = As<double>(v); }},
+    {.key = "http_timeout", .env = "HTTP_TIMEOUT", .type = Type::kSeconds, .default_value = "30",
+     .doc = "Seconds for a whole HTTP request", .example = "30",
+     .store = [](Config& c, const SettingValue& v) { c.http.request_timeout = As<double>(v); }},
+    {.key = "http_retries", .env = "HTTP_RETRIES", .type = Type::kInteger, .default_value = "4",
+     .doc = "Retries of a failed HTTP request after the first attempt", .example = "4", .min = 0,
+     .store = [](Config& c, const SettingValue& v) { c.http.max_retries = static_cast<int>(As<int64_t>(v)); }},
+    {.key = "http_retry_base", .env = "HTTP_RETRY_BASE", .type = Type::kSeconds, .default_value = "0.5",
+     .doc = "First retry delay in seconds, doubled for each further retry", .example = "0.5",
+     .store = [](Config& c, const SettingValue& v) { c.http.retry_base = As<double>(v); }},
+    {.key = "http_retry_max", .env = "HTTP_RETRY_MAX", .type = Type::kSeconds, .default_value = "30",
+     .doc = "Longest retry delay in seconds, also the longest Retry-After honoured", .example = "30",
+     .store = [](Config& c, const SettingValue& v) { c.http.retry_max = As<double>(v); }},
+    {.key = "http_max_connections", .env = "HTTP_MAX_CONNECTIONS", .type = Type::kInteger, .default_value = "16",
+     .doc = "Concurrent HTTP transfers at most", .example = "16", .min = 1, .max = 256,
+     .store = [](Config& c, const SettingValue& v) {
+       c.http.max_connections = static_cast<int>(As<int64_t>(v));
+     }},
+};
+
+// The settings of each label. Keys are relative to labels.<name>.
+const SettingSpec kLabelSettings[] = {
+    {.key = "threshold", .env = "THRESHOLD_{LABEL}", .type = Type::kPositiveInteger, .default_value = "",
+     .doc = "Rows the label's dataset must reach before the prepare Space is restarted",
+     .example = "40", .unit = "rows", .min = 1, .max = std::numeric_limits<int64_t>::max(),
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.threshold = As<int64_t>(v); }},
+    {.key = "retrain", .env = "RETRAIN_{LABEL}_REPO", .type = Type::kTarget, .default_value = "",
+     .doc = "The Space that retrains the label's model", .example = "owner/retrain_{label}",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.retrain_target = As<std::string>(v); }},
+    {.key = "metadata_url", .env = "HF_HUB_METADATA_{LABEL}", .type = Type::kMetadataUrl, .default_value = "",
+     .doc = "URL of the label's dataset_metadata.json",
+     .example = "https://huggingface.co/datasets/owner/name/resolve/main/dataset_metadata.json",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.metadata_url = As<std::string>(v); }},
+    {.key = "predicted_column", .env = "", .type = Type::kIdentifier, .default_value = "model_predicted_{label}",
+     .doc = "misclassified_complaints column holding the model's prediction", .example = "model_predicted_{label}",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.columns.predicted = As<std::string>(v); }},
+    {.key = "correct_column", .env = "", .type = Type::kIdentifier, .default_value = "correct_{label}",
+     .doc = "misclassified_complaints column holding the reviewer's correction", .example = "correct_{label}",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.columns.correct = As<std::string>(v); }},
+    {.key = "pool_column", .env = "", .type = Type::kIdentifier, .default_value = "{label}",
+     .doc = "complaints column holding the label", .example = "{label}",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.columns.pool = As<std::string>(v); }},
+    {.key = "misclassified_sql", .env = "", .type = Type::kSql, .default_value = "",
+     .doc = "Query counting the label's misclassified rows, instead of the built-in one",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.misclassified_sql = As<std::string>(v); }},
+    {.key = "pool_sql", .env = "", .type = Type::kSql, .default_value = "",
+     .doc = "Query counting the label's pool of correct rows, instead of the built-in one",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.pool_sql = As<std::string>(v); }},
+};
+
+// The thresholds of the original program, for its two labels.
+struct BuiltInThreshold {
+  std::string_view label;
+  std::string_view rows;
+};
+constexpr BuiltInThreshold kBuiltInThresholds[] = {{"department", "40"}, {"urgency", "30"}};
+
+std::string ReplaceAll(std::string_view text, std::string_view from, std::string_view to) {
+  std::string result;
+  size_t start = 0;
+  for (size_t found; (found = text.find(from, start)) != std::string_view::npos; start = found + from.size())
+    result.append(text.substr(start, found - start)).append(to);
+  return result.append(text.substr(start));
+}
+
+std::string_view Trim(std::string_view text) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::string ToLower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return lower;
+}
+
+// "NAME="value" (where)": the start of every message about a value. Secrets are not quoted.
+std::string Subject(const SettingSpec& spec, const RawSetting& raw) {
+  bool secret = spec.type == Type::kSecret || spec.type == Type::kDatabaseUrl;
+  std::string value = secret ? "" : "=" + QuoteForMessage(raw.text);
+  return raw.name + value + " (" + raw.where + ")";
+}
+
+std::string ExampleFor(const SettingSpec& spec, const RawSetting& raw) {
+  if (spec.example.empty()) return "";
+  std::string example = ReplaceAll(spec.example, "{label}", raw.label);
+  bool in_file_syntax = raw.origin == Origin::kFile || raw.origin == Origin::kDefault || spec.env.empty();
+  return ", e.g. " + raw.name + (in_file_syntax ? " = " : "=") + example;
+}
+
+[[noreturn]] void Reject(const SettingSpec& spec, const RawSetting& raw, const std::string& problem) {
+  throw ConfigError(Subject(spec, raw) + ": " + problem);
+}
+
+[[noreturn]] void RejectExpected(const SettingSpec& spec, const RawSetting& raw, const std::string& expected) {
+  Reject(spec, raw, "expected " + expected + ExampleFor(spec, raw));
+}
+
+std::optional<int64_t> ParseWholeNumber(std::string_view text) {
+  int64_t number = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return number;
+}
+
+std::optional<double> ParseDecimal(std::string_view text) {
+  double number = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || !std::isfinite(number))
+    return std::nullopt;
+  return number;
+}
+
+std::string IntegerExpectation(const SettingSpec& spec) {
+  std::string unit = spec.unit.empty() ? "" : " of " + std::string(spec.unit);
+  bool unbounded = spec.max == std::numeric_limits<int64_t>::max() || spec.max == std::numeric_limits<int32_t>::max();
+  if (spec.type == Type::kPositiveInteger && unbounded) return "a positive whole number" + unit;
+  if (unbounded) return "a whole number" + unit + " >= " + std::to_string(spec.min);
+  return "a whole number" + unit + " from " + std::to_string(spec.min) + " to " + std::to_string(spec.max);
+}
+
+SettingValue ParseInteger(const SettingSpec& spec, const RawSetting& raw) {
+  std::optional<int64_t> number = ParseWholeNumber(Trim(raw.text));
+  int64_t min = spec.type == Type::kPositiveInteger ? std::max<int64_t>(spec.min, 1) : spec.min;
+  if (!number || *number < min || *number > spec.max) RejectExpected(spec, raw, IntegerExpectation(spec));
+  return *number;
+}
+
+SettingValue ParseSeconds(const SettingSpec& spec, const RawSetting& raw) {
+  std::optional<double> seconds = ParseDecimal(Trim(raw.text));
+  if (!seconds || *seconds <= 0 || *seconds > kMaxSeconds)
+    RejectExpected(spec, raw, "a number of seconds greater than 0 and at most " + FormatNumber(kMaxSeconds) +
+                                  " (decimals allowed)");
+  return *seconds;
+}
+
+SettingValue ParseRatio(const SettingSpec& spec, const RawSetting& raw) {
+  std::optional<double> ratio = ParseDecimal(Trim(raw.text));
+  if (!ratio || *ratio < 0 || *ratio > 100) RejectExpected(spec, raw, "a decimal number from 0 to 100");
+  return *ratio;
+}
+
+SettingValue ParseBool(const SettingSpec& spec, const RawSetting& raw) {
+  std::string word = ToLower(Trim(raw.text));
+  if (word == "1" || word == "true" || word == "yes" || word == "on") return true;
+  if (word.empty() || word == "0" || word == "false" || word == "no" || word == "off") return false;
+  RejectExpected(spec, raw, "true or false (also 1/0, yes/no, on/off)");
+}
+
+SettingValue ParseChoice(const SettingSpec& spec, const RawSetting& raw) {
+  std::string word = ToLower(Trim(raw.text));
+  std::string_view choices = spec.choices;
+  for (size_t start = 0; start <= choices.size();) {
+    size_t bar = std::min(choices.find('|', start), choices.size());
+    if (choices.substr(start, bar - start) == word) return word;
+    start = bar + 1;
+  }
+  RejectExpected(spec, raw, "one of " + ReplaceAll(spec.choices, "|", ", "));
+}
+
+bool IsRepoPart(std::string_view part) {
+  if (part.empty() || part == "." || part == "..") return false;
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+SettingValue ParseTarget(const SettingSpec& spec, const RawSetting& raw) {
+  std::string_view target = raw.text;
+  if (target.empty()) return std::string();
+  if (target.substr(0, kSpacePrefix.size()) == kSpacePrefix) target.remove_prefix(kSpacePrefix.size());
+  size_t slash = target.find('/');
+  if (slash == std::string_view::npos || !IsRepoPart(target.substr(0, slash)) || !IsRepoPart(target.substr(slash + 1)))
+    RejectExpected(spec, raw,
+                   "a Space as owner/name or hf-space:owner/name (letters, digits, '-', '_' and '.'; "
+                   "not . or ..)");
+  return raw.text;
+}
+
+SettingValue ParseUrl(const SettingSpec& spec, const RawSetting& raw) {
+  std::string url = raw.text;
+  if (spec.type == Type::kMetadataUrl && url.empty()) return url;
+  if (spec.type == Type::kUrl)
+    while (!url.empty() && url.back() == '/') url.pop_back();
+  std::string problem = UrlPolicyProblem(url, spec.type == Type::kMetadataUrl);
+  if (!problem.empty()) Reject(spec, raw, problem + ExampleFor(spec, raw));
+  return url;
+}
+
+// A token travels in an HTTP header: surrounding blanks (a copy-paste slip) are dropped, and a
+// space or control character inside would split the header, so it is refused.
+SettingValue ParseSecret(const SettingSpec& spec, const RawSetting& raw) {
+  std::string_view token = Trim(raw.text);
+  bool one_word = std::none_of(token.begin(), token.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) == 0x7f;
+  });
+  if (!one_word) Reject(spec, raw, "contains a space or control character; a token is a single word");
+  return std::string(token);
+}
+
+SettingValue ParseDatabase(const SettingSpec& spec, const RawSetting& raw) {
+  DatabaseUrl database;
+  try {
+    database = ParseDatabaseUrl(raw.text);
+  } catch (const ConfigError& error) {
+    Reject(spec, raw, error.what());
+  }
+  if (raw.origin == Origin::kFile && database.redacted != raw.text)
+    Reject(spec, raw,
+           "holds a password, and secrets are never read from the file; set " + std::string(spec.env) +
+               " in the environment or .env");
+  return database;
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> items;
+  if (Trim(text).empty()) return items;
+  for (size_t start = 0; start <= text.size();) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    items.emplace_back(Trim(text.substr(start, comma - start)));
+    start = comma + 1;
+  }
+  return items;
+}
+
+SettingValue ParseList(const SettingSpec& spec, const RawSetting& raw) {
+  std::vector<std::string> names = raw.items ? *raw.items : SplitList(raw.text);
+  if (names.empty()) RejectExpected(spec, raw, "at least one label name");
+  std::set<std::string> seen;
+  for (const std::string& name : names) {
+    std::string problem = LabelNameProblem(name);
+    if (!problem.empty()) Reject(spec, raw, problem);
+    if (!seen.insert(name).second) Reject(spec, raw, "the label " + QuoteForMessage(name) + " is listed twice");
+  }
+  return names;
+}
+
+SettingValue ParseIdentifier(const SettingSpec& spec, const RawSetting& raw) {
+  if (!IsValidIdentifier(raw.text))
+    RejectExpected(spec, raw,
+                   "an SQL identifier: a lower-case letter or '_', then lower-case letters, digits or '_', "
+                   "63 characters at most");
+  return raw.text;
+}
+
+}  // namespace
+
+const char* SettingTypeName(SettingType type) {
+  switch (type) {
+    case Type::kString: return "string";
+    case Type::kSecret: return "secret";
+    case Type::kBool: return "bool";
+    case Type::kTrueFlag: return "flag (true only)";
+    case Type::kInteger: return "integer";
+    case Type::kPositiveInteger: return "positive integer";
+    case Type::kSeconds: return "seconds";
+    case Type::kRatio: return "ratio";
+    case Type::kUrl: return "url";
+    case Type::kMetadataUrl: return "url or file";
+    case Type::kDatabaseUrl: return "database url";
+    case Type::kTarget: return "space";
+    case Type::kChoice: return "choice";
+    case Type::kList: return "list";
+    case Type::kIdentifier: return "sql identifier";
+    case Type::kSql: return "sql";
+    case Type::kPath: return "path";
+  }
+  return "string";
+}
+
+std::span<const SettingSpec> Settings() { return kSettings; }
+std::span<const SettingSpec> LabelSettings() { return kLabelSettings; }
+
+const SettingSpec* FindSetting(std::string_view key) {
+  for (const SettingSpec& spec : kSettings)
+    if (spec.key == key) return &spec;
+  return nullptr;
+}
+
+const SettingSpec* FindLabelSetting(std::string_view key) {
+  for (const SettingSpec& spec : kLabelSettings)
+    if (spec.key == key) return &spec;
+  return nullptr;
+}
+
+std::optional<std::string> LabelDefault(const SettingSpec& spec, std::string_view label) {
+  if (spec.store_label && spec.type == Type::kPositiveInteger) {
+    for (const BuiltInThreshold& built_in : kBuiltInThresholds)
+      if (built_in.label == label) return std::string(built_in.rows);
+    return std::nullopt;
+  }
+  return ReplaceAll(spec.default_value, "{label}", label);
+}
+
+std::string LabelEnvName(const SettingSpec& spec, std::string_view label_spelling) {
+  return ReplaceAll(spec.env, "{LABEL}", label_spelling);
+}
+
+SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw) {
+  switch (spec.type) {
+    case Type::kSecret: return ParseSecret(spec, raw);
+    case Type::kString:
+    case Type::kSql:
+    case Type::kPath: return raw.text;
+    case Type::kBool: return ParseBool(spec, raw);
+    case Type::kTrueFlag: return Trim(raw.text) == "true";
+    case Type::kInteger:
+    case Type::kPositiveInteger: return ParseInteger(spec, raw);
+    case Type::kSeconds: return ParseSeconds(spec, raw);
+    case Type::kRatio: return ParseRatio(spec, raw);
+    case Type::kUrl:
+    case Type::kMetadataUrl: return ParseUrl(spec, raw);
+    case Type::kDatabaseUrl: return ParseDatabase(spec, raw);
+    case Type::kTarget: return ParseTarget(spec, raw);
+    case Type::kChoice: return ParseChoice(spec, raw);
+    case Type::kList: return ParseList(spec, raw);
+    case Type::kIdentifier: return ParseIdentifier(spec, raw);
+  }
+  return raw.text;
+}
+
+std::string DisplaySetting(const SettingSpec& spec, const SettingValue& value) {
+  if (spec.type == Type::kSecret) return As<std::string>(value).empty() ? "" : std::string(kMasked);
+  if (const auto* text = std::get_if<std::string>(&value)) return *text;
+  if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
+  if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);
+  if (const auto* number = std::get_if<double>(&value)) return FormatNumber(*number);
+  if (const auto* database = std::get_if<DatabaseUrl>(&value)) return database->redacted;
+  std::string joined;
+  for (const std::string& item : As<std::vector<std::string>>(value)) joined += (joined.empty() ? "" : ",") + item;
+  return joined;
+}
+
+std::string FormatNumber(double number) {
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, number);
+  return error == std::errc() ? std::string(buffer, end) : std::to_string(number);
+}
+
+}  // namespace orch

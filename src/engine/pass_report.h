@@ -1,0 +1,50 @@
+// What one pass did: per label, the counts, the decision and how it ended.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orch {
+
+enum class Outcome {
+  kPending,           // still being worked on (never in a finished report)
+  kBelowThreshold,    // not enough data: nothing to do
+  kDryRun,            // would have prepared, but this is a dry run
+  kRetrainTriggered,  // a new dataset appeared and the retrain worker was started
+  kTimeout,           // no new dataset within POLL_TIMEOUT
+  kFailed,            // something went wrong; see error
+};
+const char* OutcomeName(Outcome outcome);
+
+struct LabelReport {
+  std::string label;
+  int64_t misclassified = 0;
+  int64_t sampled_correct = 0;
+  int64_t dataset_len = 0;
+  bool upper_bound = false;
+  int64_t threshold = 0;
+  bool prepare = false;
+  Outcome outcome = Outcome::kPending;
+  std::optional<std::string> baseline_version;
+  std::optional<std::string> dataset_version;
+  std::optional<int64_t> dataset_samples;
+  std::optional<std::string> error;
+  std::optional<double> waited_seconds;  // from the prepare restart to the outcome
+};
+
+struct PassReport {
+  bool dry_run = false;
+  std::chrono::system_clock::time_point started_at;
+  std::chrono::system_clock::time_point finished_at;
+  bool prepare_triggered = false;
+  std::optional<std::string> error;  // a failure of the whole pass (database unusable…)
+  std::vector<LabelReport> labels;
+
+  bool ok() const;        // every label ended well and the pass itself did not fail
+  int exit_code() const;  // 0 when ok(), 1 otherwise
+};
+
+}  // namespace orch

@@ -1,0 +1,480 @@
+#include "engine/pass.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+#include "util/error.h"
+
+namespace orch {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A clock that moves only when the pass sleeps: minutes of polling take microseconds.
+class FakeClock : public Clock {
+ public:
+  TimePoint Now() override { return now_; }
+  std::chrono::system_clock::time_point WallNow() override {
+    return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+        now_.time_since_epoch()));
+  }
+  void SleepUntil(TimePoint deadline) override {
+    ++sleeps;
+    if (deadline > now_) now_ = deadline;
+  }
+  double Seconds() const { return std::chrono::duration<double>(now_.time_since_epoch()).count(); }
+  int sleeps = 0;
+
+ private:
+  TimePoint now_{};
+};
+
+class FakeDatabase : public Database {
+ public:
+  std::map<std::string, int64_t> misclassified;
+  std::map<std::string, int64_t> pool;
+  std::map<std::string, int64_t> query_results;
+  bool fail = false;
+  int scans = 0, pool_scans = 0, queries = 0;
+  std::vector<std::string> pooled_labels;
+
+  std::vector<int64_t> CountMisclassified(std::span<const LabelColumns> labels) override {
+    if (fail) throw DatabaseError("connection lost");
+    ++scans;
+    std::vector<int64_t> counts;
+    for (const LabelColumns& label : labels) counts.push_back(misclassified[label.label]);
+    return counts;
+  }
+  std::vector<int64_t> CountCorrectPool(std::span<const LabelColumns> labels) override {
+    ++pool_scans;
+    std::vector<int64_t> counts;
+    for (const LabelColumns& label : labels) {
+      pooled_labels.push_back(label.label);
+      counts.push_back(pool[label.label]);
+    }
+    return counts;
+  }
+  int64_t CountWithQuery(const std::string& sql) override {
+    ++queries;
+    return query_results.at(sql);
+  }
+  bool HasComplaintIdIndex() override { return true; }
+  std::string ServerVersion() override { return "fake"; }
+};
+
+// Metadata that changes over (fake) time: each URL has a timeline of answers.
+class FakeHub : public Hub {
+ public:
+  explicit FakeHub(FakeClock& clock) : clock_(clock) {}
+
+  void Set(const std::string& url, MetadataRead read, Clock::TimePoint from) { timeline_[url][from] = std::move(read); }
+  void Publish(const std::string& url, const std::string& version, int64_t samples, Clock::TimePoint from) {
+    MetadataRead read;
+    read.status = MetadataRead::Status::kOk;
+    read.metadata = DatasetMetadata{version, samples};
+    Set(url, read, from);
+  }
+  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) override {
+    std::vector<MetadataRead> reads;
+    for (const std::string& url : urls) {
+      ++reads_[url];
+      reads.push_back(At(url, clock_.Now()));
+    }
+    return reads;
+  }
+  int reads(const std::string& url) { return reads_[url]; }
+
+ private:
+  MetadataRead At(const std::string& url, Clock::TimePoint now) {
+    auto& events = timeline_[url];
+    auto after = events.upper_bound(now);
+    if (after == events.begin()) {
+      MetadataRead missing;
+      missing.status = MetadataRead::Status::kNotFound;
+      missing.detail = "404";
+      return missing;
+    }
+    return std::prev(after)->second;
+  }
+  FakeClock& clock_;
+  std::map<std::string, std::map<Clock::TimePoint, MetadataRead>> timeline_;
+  std::map<std::string, int> reads_;
+};
+
+// Records every start; runs `on_start` so a test can script what the worker then publishes.
+class FakeTrigger : public Trigger {
+ public:
+  explicit FakeTrigger(FakeClock& clock) : clock_(clock) {}
+  struct Started {
+    StartRequest request;
+    double at_seconds;
+  };
+  std::vector<Started> started;
+  std::map<std::string, StartResult> results;  // by target; default ok
+  std::map<std::string, WorkerState> states;   // by target; default active
+  std::function<void(const StartRequest&)> on_start;
+
+  std::vector<StartResult> Start(std::span<const StartRequest> requests) override {
+    std::vector<StartResult> out;
+    for (const StartRequest& request : requests) {
+      started.push_back({request, clock_.Seconds()});
+      if (on_start) on_start(request);
+      auto result = results.find(request.target);
+      out.push_back(result != results.end() ? result->second : StartResult{true, "stage BUILDING"});
+    }
+    return out;
+  }
+  std::vector<WorkerState> Inspect(std::span<const std::string> targets) override {
+    std::vector<WorkerState> out;
+    for (const std::string& target : targets) {
+      auto state = states.find(target);
+      out.push_back(state != states.end() ? state->second : WorkerState{WorkerState::Health::kActive, "stage RUNNING"});
+    }
+    return out;
+  }
+  int StartsOf(const std::string& target) const {
+    int count = 0;
+    for (const Started& s : started) count += s.request.target == target;
+    return count;
+  }
+  const Started* Find(const std::string& target) const {
+    for (const Started& s : started)
+      if (s.request.target == target) return &s;
+    return nullptr;
+  }
+
+ private:
+  FakeClock& clock_;
+};
+
+class RecordingLog : public Log {
+ public:
+  struct Line {
+    Level level;
+    std::string label, message;
+    Fields fields;
+  };
+  std::vector<Line> lines;
+  void Event(Level level, std::string_view label, std::string_view message, const Fields& fields) override {
+    lines.push_back({level, std::string(label), std::string(message), fields});
+  }
+  int Count(std::string_view label, std::string_view message) const {
+    int count = 0;
+    for (const Line& line : lines) count += line.label == label && line.message == message;
+    return count;
+  }
+};
+
+LabelConfig Label(const std::string& name, int64_t threshold) {
+  LabelConfig label;
+  label.name = name;
+  label.threshold = threshold;
+  label.retrain_target = "owner/retrain_" + name;
+  label.metadata_url = "https://hub.test/datasets/owner/" + name + "/resolve/main/dataset_metadata.json";
+  label.columns = LabelColumns::Defaults(name);
+  return label;
+}
+
+class PassTest : public ::testing::Test {
+ protected:
+  PassTest() : hub(clock), trigger(clock) {
+    config.prepare_target = "owner/prepare";
+    config.poll_interval = 60;
+    config.poll_timeout = 1800;
+    config.labels = {Label("department", 100), Label("urgency", 50)};
+  }
+  std::string Url(const std::string& label) const {
+    return "https://hub.test/datasets/owner/" + label + "/resolve/main/dataset_metadata.json";
+  }
+  Clock::TimePoint At(double seconds) const { return Clock::TimePoint{} + SecondsToDuration(seconds); }
+  // After the prepare worker is started, `label` publishes `version` with `samples` rows `delay` seconds later.
+  void PublishAfterPrepare(const std::string& label, const std::string& version, int64_t samples, double delay) {
+    publications.push_back({label, version, samples, delay});
+    trigger.on_start = [this](const StartRequest& request) {
+      if (request.target != config.prepare_target) return;
+      for (const auto& p : publications) hub.Publish(Url(p.label), p.version, p.samples, clock.Now() + SecondsToDuration(p.delay));
+    };
+  }
+  PassReport Run() {
+    Pass pass(config, {database, hub, trigger, clock, log});
+    return pass.Run();
+  }
+  const LabelReport& Of(const PassReport& report, const std::string& label) {
+    for (const LabelReport& l : report.labels)
+      if (l.label == label) return l;
+    throw std::runtime_error("no label " + label);
+  }
+
+  struct Publication {
+    std::string label, version;
+    int64_t samples;
+    double delay;
+  };
+  std::vector<Publication> publications;
+  Config config;
+  FakeClock clock;
+  FakeDatabase database;
+  FakeHub hub;
+  FakeTrigger trigger;
+  RecordingLog log;
+};
+
+TEST_F(PassTest, NothingAboveThresholdTouchesNeitherThePoolNorTheHub) {
+  database.misclassified = {{"department", 10}, {"urgency", 3}};
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 0);
+  EXPECT_EQ(database.scans, 1);
+  EXPECT_EQ(database.pool_scans, 0) << "10 + 5 < 100 and 3 + 1 < 50: the pool cannot change the decision";
+  EXPECT_TRUE(trigger.started.empty());
+  EXPECT_EQ(hub.reads(Url("department")), 0);
+  const LabelReport& department = Of(report, "department");
+  EXPECT_EQ(department.outcome, Outcome::kBelowThreshold);
+  EXPECT_TRUE(department.upper_bound);
+  EXPECT_EQ(department.dataset_len, 15);
+  EXPECT_FALSE(department.prepare);
+}
+
+TEST_F(PassTest, PoolIsCountedOnlyForLabelsThatCouldReachTheirThreshold) {
+  database.misclassified = {{"department", 80}, {"urgency", 3}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  Run();
+  EXPECT_EQ(database.pooled_labels, std::vector<std::string>{"department"});
+}
+
+TEST_F(PassTest, SmallPoolCapsTheSampleInsteadOfWaitingForever) {
+  database.misclassified = {{"department", 90}, {"urgency", 0}};
+  database.pool = {{"department", 10}};
+  PublishAfterPrepare("department", "v2", 100, 30);
+  PassReport report = Run();
+  const LabelReport& department = Of(report, "department");
+  EXPECT_EQ(department.sampled_correct, 10) << "floor(90 * 0.5) = 45 wanted, only 10 available";
+  EXPECT_EQ(department.dataset_len, 100);
+  EXPECT_FALSE(department.upper_bound);
+  EXPECT_EQ(department.outcome, Outcome::kRetrainTriggered);
+}
+
+TEST_F(PassTest, BothLabelsAboveThresholdPrepareOnceAndRetrainEach) {
+  database.misclassified = {{"department", 100}, {"urgency", 60}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  hub.Publish(Url("department"), "v1", 50, At(0));
+  hub.Publish(Url("urgency"), "v1", 40, At(0));
+  PublishAfterPrepare("department", "v2", 150, 90);
+  PublishAfterPrepare("urgency", "v2", 90, 90);
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_urgency"), 1);
+  EXPECT_EQ(Of(report, "department").baseline_version, "v1");
+  EXPECT_EQ(Of(report, "department").dataset_version, "v2");
+  EXPECT_EQ(Of(report, "urgency").dataset_len, 90);
+  EXPECT_TRUE(report.prepare_triggered);
+}
+
+TEST_F(PassTest, BaselineIsReadBeforeThePrepareWorkerStarts) {
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  hub.Publish(Url("department"), "v1", 10, At(0));
+  int reads_before_prepare = -1;
+  trigger.on_start = [&](const StartRequest& request) {
+    if (request.target != "owner/prepare") return;
+    reads_before_prepare = hub.reads(Url("department"));
+    hub.Publish(Url("department"), "v2", 150, clock.Now());  // a fast worker: published at once
+  };
+  PassReport report = Run();
+  EXPECT_EQ(reads_before_prepare, 1);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(Of(report, "department").dataset_version, "v2");
+  EXPECT_EQ(trigger.Find("owner/retrain_department")->at_seconds, 0) << "seen on the first poll, no interval waited";
+}
+
+TEST_F(PassTest, ReadyLabelIsRetrainedAtOnceWithoutWaitingForTheOther) {
+  database.misclassified = {{"department", 100}, {"urgency", 60}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  PublishAfterPrepare("department", "d2", 150, 61);
+  PublishAfterPrepare("urgency", "u2", 90, 1000);
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 0);
+  EXPECT_EQ(trigger.Find("owner/retrain_department")->at_seconds, 120);
+  EXPECT_EQ(trigger.Find("owner/retrain_urgency")->at_seconds, 1020);
+  EXPECT_LE(clock.Seconds(), 1000 + config.poll_interval) << "the slowest label plus at most one interval";
+}
+
+TEST_F(PassTest, ALabelNeverPublishedTimesOutAloneAndFailsThePass) {
+  database.misclassified = {{"department", 100}, {"urgency", 60}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  PublishAfterPrepare("department", "d2", 150, 10);
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 1);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(Of(report, "urgency").outcome, Outcome::kTimeout);
+  EXPECT_NE(Of(report, "urgency").error->find("POLL_TIMEOUT=1800"), std::string::npos);
+  EXPECT_DOUBLE_EQ(*Of(report, "urgency").waited_seconds, 1800);
+  EXPECT_EQ(clock.Seconds(), 1800) << "gives up at the deadline, not an interval later";
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_urgency"), 0);
+}
+
+TEST_F(PassTest, NewVersionWithTooFewSamplesIsNotTheDatasetAskedFor) {
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 120, 10);  // needs 150
+  config.poll_timeout = 300;
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kTimeout);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0);
+}
+
+TEST_F(PassTest, SameVersionAsBaselineIsNeverRetrained) {
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  hub.Publish(Url("department"), "v1", 5000, At(0));  // large enough, but not new
+  config.poll_timeout = 600;
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kTimeout);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0);
+}
+
+TEST_F(PassTest, FailedPrepareWorkerEndsTheWaitAtOnce) {
+  database.misclassified = {{"department", 100}, {"urgency", 60}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  trigger.states["owner/prepare"] = {WorkerState::Health::kFailed, "stage RUNTIME_ERROR"};
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 1);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+  EXPECT_NE(Of(report, "department").error->find("RUNTIME_ERROR"), std::string::npos);
+  EXPECT_EQ(clock.Seconds(), 0) << "no waiting out the timeout";
+}
+
+TEST_F(PassTest, FailedPrepareRestartFailsEveryWaitingLabel) {
+  database.misclassified = {{"department", 100}, {"urgency", 60}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  trigger.results["owner/prepare"] = {false, "Space owner/prepare: not found (404)"};
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 1);
+  EXPECT_FALSE(report.prepare_triggered);
+  EXPECT_NE(Of(report, "urgency").error->find("404"), std::string::npos);
+  EXPECT_EQ(trigger.started.size(), 1u);
+}
+
+TEST_F(PassTest, FailedRetrainRestartFailsThatLabel) {
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 0);
+  trigger.results["owner/retrain_department"] = {false, "HTTP 500"};
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+  EXPECT_NE(Of(report, "department").error->find("owner/retrain_department"), std::string::npos);
+}
+
+TEST_F(PassTest, UnreadableBaselineFailsTheLabelWithoutPreparing) {
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  MetadataRead refused;
+  refused.status = MetadataRead::Status::kRefused;
+  refused.detail = "metadata: the Hub refused HF_TOKEN (401)";
+  hub.Set(Url("department"), refused, At(0));
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+  EXPECT_TRUE(trigger.started.empty()) << "no label left to prepare for";
+}
+
+TEST_F(PassTest, MalformedMetadataWhileWaitingFailsThatLabelOnly) {
+  database.misclassified = {{"department", 100}, {"urgency", 60}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  MetadataRead invalid;
+  invalid.status = MetadataRead::Status::kInvalid;
+  invalid.detail = "dataset_metadata.json is not valid JSON";
+  trigger.on_start = [&](const StartRequest& request) {
+    if (request.target != "owner/prepare") return;
+    hub.Set(Url("department"), invalid, clock.Now() + 60s);
+    hub.Publish(Url("urgency"), "u2", 90, clock.Now() + 120s);
+  };
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+  EXPECT_EQ(Of(report, "urgency").outcome, Outcome::kRetrainTriggered);
+}
+
+TEST_F(PassTest, UnavailableMetadataKeepsWaiting) {
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  MetadataRead unavailable;
+  unavailable.status = MetadataRead::Status::kUnavailable;
+  unavailable.detail = "HTTP 503";
+  trigger.on_start = [&](const StartRequest& request) {
+    if (request.target != "owner/prepare") return;
+    hub.Set(Url("department"), unavailable, clock.Now());
+    hub.Publish(Url("department"), "v2", 150, clock.Now() + 200s);
+  };
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+}
+
+TEST_F(PassTest, DryRunStartsNothingAndReportsTheCurrentVersion) {
+  config.dry_run = true;
+  database.misclassified = {{"department", 100}, {"urgency", 60}};
+  database.pool = {{"department", 1000}, {"urgency", 1000}};
+  hub.Publish(Url("department"), "v7", 50, At(0));
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 0);
+  EXPECT_TRUE(trigger.started.empty());
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kDryRun);
+  EXPECT_EQ(Of(report, "department").baseline_version, "v7");
+  EXPECT_EQ(clock.sleeps, 0);
+}
+
+TEST_F(PassTest, DatabaseFailureEndsThePassWithAnError) {
+  database.fail = true;
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 1);
+  ASSERT_TRUE(report.error);
+  EXPECT_NE(report.error->find("connection lost"), std::string::npos);
+  EXPECT_TRUE(trigger.started.empty());
+}
+
+TEST_F(PassTest, ConfiguredQueriesReplaceTheBuiltInCounts) {
+  config.labels[0].misclassified_sql = "SELECT 120";
+  config.labels[0].pool_sql = "SELECT 7";
+  database.query_results = {{"SELECT 120", 120}, {"SELECT 7", 7}};
+  database.misclassified = {{"urgency", 0}};
+  config.dry_run = true;
+  PassReport report = Run();
+  EXPECT_EQ(database.queries, 2);
+  EXPECT_EQ(Of(report, "department").misclassified, 120);
+  EXPECT_EQ(Of(report, "department").sampled_correct, 7);
+  EXPECT_EQ(database.pool_scans, 0);
+}
+
+TEST_F(PassTest, LogsEveryPollWithCurrentAndRequiredLength) {
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  hub.Publish(Url("department"), "v1", 10, At(0));
+  PublishAfterPrepare("department", "v2", 150, 150);
+  Run();
+  EXPECT_EQ(log.Count("department", "poll"), 4) << "at 0, 60, 120 and 180 s";
+  EXPECT_EQ(log.Count("", "prepare restart requested"), 1);
+  EXPECT_EQ(log.Count("department", "retrain restart requested"), 1);
+}
+
+TEST_F(PassTest, ManyLabelsAreWaitedForTogether) {
+  config.labels.clear();
+  database.misclassified.clear();
+  for (int i = 0; i < 1000; ++i) {
+    std::string name = "l" + std::to_string(i);
+    config.labels.push_back(Label(name, 10));
+    database.misclassified[name] = 10;
+    database.pool[name] = 100;
+    publications.push_back({name, "v2", 15, static_cast<double>(i % 300)});
+  }
+  PublishAfterPrepare("l0", "v2", 15, 0);
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 0);
+  EXPECT_EQ(database.scans, 1);
+  EXPECT_EQ(database.pool_scans, 1);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+  EXPECT_LE(clock.Seconds(), 299 + config.poll_interval);
+}
+
+}  // namespace
+}  // namespace orch

@@ -1,0 +1,110 @@
+#include "hub/hf_hub.h"
+
+#include <nlohmann/json.hpp>
+
+namespace orch {
+
+std::string DescribeHttpFailure(const HttpResponse& response, const std::string& what) {
+  switch (response.status) {
+    case 0: return what + ": no answer (" + response.error + ")";
+    case 401: return what + ": the Hub refused HF_TOKEN (401); check that the token is valid and not expired";
+    case 403: return what + ": HF_TOKEN is not allowed to do this (403); it needs write access to the repository";
+    case 404: return what + ": not found (404); check the repository id or URL";
+    default: return what + ": HTTP " + std::to_string(response.status);
+  }
+}
+
+HfHub::HfHub(HttpClient& http, std::string endpoint) : http_(http), endpoint_(std::move(endpoint)) {}
+
+std::vector<MetadataRead> HfHub::ReadMetadata(std::span<const std::string> urls) {
+  std::vector<HttpRequest> requests(urls.size());
+  for (size_t i = 0; i < urls.size(); ++i) {
+    requests[i].url = urls[i];
+    requests[i].max_body_bytes = kMaxMetadataBytes;
+    if (auto cached = cache_.find(urls[i]); cached != cache_.end()) requests[i].if_none_match = cached->second.etag;
+  }
+  std::vector<HttpResponse> responses = http_.Perform(requests);
+  std::vector<MetadataRead> reads(urls.size());
+  for (size_t i = 0; i < urls.size(); ++i) reads[i] = Interpret(urls[i], responses[i]);
+  return reads;
+}
+
+MetadataRead HfHub::Interpret(const std::string& url, const HttpResponse& response) {
+  MetadataRead read;
+  std::string what = "metadata " + url;
+  if (response.body_too_large) {
+    read.status = MetadataRead::Status::kInvalid;
+    read.detail = what + ": dataset_metadata.json is larger than 1 MiB";
+    return read;
+  }
+  auto cached = cache_.find(url);
+  if (response.status == 304 && cached != cache_.end()) {
+    read.status = MetadataRead::Status::kOk;
+    read.metadata = cached->second.metadata;
+    read.detail = "not modified";
+    return read;
+  }
+  if (response.status == 200) {
+    read = ParseMetadata(response.body);
+    if (read.status == MetadataRead::Status::kOk && !response.etag.empty())
+      cache_[url] = Cached{response.etag, *read.metadata};
+    if (read.status != MetadataRead::Status::kOk) read.detail = what + ": " + read.detail;
+    return read;
+  }
+  read.detail = DescribeHttpFailure(response, what);
+  if (response.status == 404) {
+    read.status = MetadataRead::Status::kNotFound;
+  } else if (response.status == 0 || response.status >= 500 || response.status == 429) {
+    read.status = MetadataRead::Status::kUnavailable;
+  } else {
+    read.status = MetadataRead::Status::kRefused;
+  }
+  return read;
+}
+
+std::vector<SpaceAnswer> HfHub::SpaceCalls(const std::string& method, const std::string& action,
+                                           std::span<const std::string> space_ids) {
+  std::vector<HttpRequest> requests(space_ids.size());
+  for (size_t i = 0; i < space_ids.size(); ++i) {
+    requests[i].method = method;
+    requests[i].url = endpoint_ + "/api/spaces/" + space_ids[i] + "/" + action;
+  }
+  std::vector<HttpResponse> responses = http_.Perform(requests);
+  std::vector<SpaceAnswer> answers(space_ids.size());
+  for (size_t i = 0; i < space_ids.size(); ++i) {
+    answers[i].status = responses[i].status;
+    if (responses[i].status != 200) {
+      answers[i].error = DescribeHttpFailure(responses[i], "Space " + space_ids[i]);
+      continue;
+    }
+    nlohmann::json runtime = nlohmann::json::parse(responses[i].body, nullptr, false);
+    if (runtime.is_object() && runtime.contains("stage") && runtime["stage"].is_string())
+      answers[i].stage = runtime["stage"].get<std::string>();
+  }
+  return answers;
+}
+
+std::vector<SpaceAnswer> HfHub::RestartSpaces(std::span<const std::string> space_ids) {
+  return SpaceCalls("POST", "restart", space_ids);
+}
+
+std::vector<SpaceAnswer> HfHub::SpaceRuntimes(std::span<const std::string> space_ids) {
+  return SpaceCalls("GET", "runtime", space_ids);
+}
+
+HfHub::Identity HfHub::WhoAmI() {
+  HttpRequest request;
+  request.url = endpoint_ + "/api/whoami-v2";
+  HttpResponse response = http_.Perform(request);
+  Identity identity;
+  if (response.status != 200) {
+    identity.error = DescribeHttpFailure(response, "token check (" + endpoint_ + "/api/whoami-v2)");
+    return identity;
+  }
+  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+  identity.ok = true;
+  if (body.is_object() && body.contains("name") && body["name"].is_string()) identity.name = body["name"];
+  return identity;
+}
+
+}  // namespace orch

@@ -1,0 +1,62 @@
+// The Hugging Face Hub's HTTP API, as hub-api.md describes it: dataset metadata files,
+// Space runtime and restart, and whoami.
+//
+// Metadata reads are conditional: the ETag of each URL's last answer is sent back as
+// If-None-Match, so polling an unchanged file costs a 304 and no body.
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hub/http_client.h"
+#include "hub/hub.h"
+
+namespace orch {
+
+// What the Hub said about one Space.
+struct SpaceAnswer {
+  int status = 0;     // HTTP status; 0 when no answer came
+  std::string stage;  // runtime stage when status is 200, e.g. "BUILDING"
+  std::string error;  // why it failed, naming the Space (no secret)
+};
+
+class HfHub : public Hub {
+ public:
+  // `endpoint` is HF_ENDPOINT without a trailing slash.
+  HfHub(HttpClient& http, std::string endpoint);
+
+  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) override;
+
+  // POST /api/spaces/{id}/restart for each Space, concurrently.
+  std::vector<SpaceAnswer> RestartSpaces(std::span<const std::string> space_ids);
+  // GET /api/spaces/{id}/runtime for each Space, concurrently.
+  std::vector<SpaceAnswer> SpaceRuntimes(std::span<const std::string> space_ids);
+
+  struct Identity {
+    bool ok = false;
+    std::string name;   // the account the token belongs to
+    std::string error;
+  };
+  // GET /api/whoami-v2: is the token accepted?
+  Identity WhoAmI();
+
+ private:
+  struct Cached {
+    std::string etag;
+    DatasetMetadata metadata;
+  };
+  MetadataRead Interpret(const std::string& url, const HttpResponse& response);
+  std::vector<SpaceAnswer> SpaceCalls(const std::string& method, const std::string& action,
+                                      std::span<const std::string> space_ids);
+
+  HttpClient& http_;
+  std::string endpoint_;
+  std::map<std::string, Cached> cache_;  // by URL
+};
+
+// Explains an HTTP failure of a call about `what` ("Space owner/name", "metadata URL …").
+std::string DescribeHttpFailure(const HttpResponse& response, const std::string& what);
+
+}  // namespace orch

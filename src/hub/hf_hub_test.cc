@@ -1,0 +1,104 @@
+#include "hub/hf_hub.h"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_hub.h"
+#include "triggers/hf_space_trigger.h"
+
+namespace orch {
+namespace {
+
+using testing::FakeHub;
+
+class HfHubTest : public ::testing::Test {
+ protected:
+  HfHubTest() : http(Settings(), "hf_test_token", fake.endpoint()), hub(http, fake.endpoint()) {}
+  static HttpSettings Settings() {
+    HttpSettings settings;
+    settings.retry_base = 0.01;
+    settings.retry_max = 0.02;
+    settings.max_retries = 2;
+    return settings;
+  }
+  MetadataRead Read(const std::string& repo) {
+    std::string url = fake.MetadataUrl(repo);
+    return hub.ReadMetadata(std::span<const std::string>(&url, 1)).front();
+  }
+  FakeHub fake;
+  HttpClient http;
+  HfHub hub;
+};
+
+TEST_F(HfHubTest, UnchangedMetadataCostsA304AndKeepsItsValue) {
+  fake.PublishMetadata("owner/data", FakeHub::Metadata("v1", 10));
+  EXPECT_EQ(Read("owner/data").metadata->version_tag, "v1");
+  MetadataRead again = Read("owner/data");
+  ASSERT_EQ(again.status, MetadataRead::Status::kOk);
+  EXPECT_EQ(again.metadata->version_tag, "v1");
+  auto calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].status, 304);
+  EXPECT_FALSE(calls[1].if_none_match.empty());
+  fake.PublishMetadata("owner/data", FakeHub::Metadata("v2", 20));
+  EXPECT_EQ(Read("owner/data").metadata->version_tag, "v2");
+}
+
+TEST_F(HfHubTest, ClassifiesEveryKindOfFailure) {
+  EXPECT_EQ(Read("owner/missing").status, MetadataRead::Status::kNotFound);
+  fake.SetRawMetadata("owner/bad", "{not json");
+  EXPECT_EQ(Read("owner/bad").status, MetadataRead::Status::kInvalid);
+  fake.PublishMetadata("owner/big", FakeHub::Metadata("v1", 1));
+  fake.InjectFault("owner/big", {FakeHub::Fault::Kind::kOversized, 200, 1, {}, 1, ""});
+  MetadataRead big = Read("owner/big");
+  EXPECT_EQ(big.status, MetadataRead::Status::kInvalid);
+  EXPECT_NE(big.detail.find("1 MiB"), std::string::npos);
+  fake.PublishMetadata("owner/flaky", FakeHub::Metadata("v1", 1));
+  fake.InjectFault("owner/flaky", {FakeHub::Fault::Kind::kStatus, 503, 1, {}, 10, ""});
+  EXPECT_EQ(Read("owner/flaky").status, MetadataRead::Status::kUnavailable);
+  fake.SetToken("another");
+  MetadataRead refused = Read("owner/big");
+  EXPECT_EQ(refused.status, MetadataRead::Status::kRefused);
+  EXPECT_NE(refused.detail.find("HF_TOKEN"), std::string::npos);
+  EXPECT_EQ(refused.detail.find("hf_test_token"), std::string::npos);
+}
+
+TEST_F(HfHubTest, RestartsSpacesAndReadsTheirStage) {
+  fake.AddSpace("owner/prepare", "PAUSED");
+  HfSpaceTrigger trigger(hub);
+  std::vector<StartRequest> requests = {{"hf-space:owner/prepare", "", 0, ""}, {"owner/missing", "", 0, ""}};
+  std::vector<StartResult> results = trigger.Start(requests);
+  EXPECT_TRUE(results[0].ok);
+  EXPECT_EQ(results[0].detail, "stage BUILDING");
+  EXPECT_FALSE(results[1].ok);
+  EXPECT_NE(results[1].detail.find("owner/missing"), std::string::npos);
+  EXPECT_NE(results[1].detail.find("404"), std::string::npos);
+  EXPECT_EQ(fake.Count("POST", "/api/spaces/owner/prepare/restart"), 1);
+
+  fake.SetSpaceStage("owner/prepare", "RUNTIME_ERROR");
+  std::vector<std::string> targets = {"owner/prepare", "owner/missing"};
+  std::vector<WorkerState> states = trigger.Inspect(targets);
+  EXPECT_EQ(states[0].health, WorkerState::Health::kFailed);
+  EXPECT_EQ(states[0].detail, "stage RUNTIME_ERROR");
+  EXPECT_EQ(states[1].health, WorkerState::Health::kFailed);
+}
+
+TEST_F(HfHubTest, WhoAmISaysWhetherTheTokenIsAccepted) {
+  EXPECT_TRUE(hub.WhoAmI().ok);
+  fake.SetToken("another");
+  HfHub::Identity identity = hub.WhoAmI();
+  EXPECT_FALSE(identity.ok);
+  EXPECT_NE(identity.error.find("401"), std::string::npos);
+}
+
+TEST(SpaceStages, MapToWorkerHealth) {
+  EXPECT_EQ(HealthOfStage("BUILDING"), WorkerState::Health::kActive);
+  EXPECT_EQ(HealthOfStage("RUNNING_APP_STARTING"), WorkerState::Health::kActive);
+  EXPECT_EQ(HealthOfStage("BUILD_ERROR"), WorkerState::Health::kFailed);
+  EXPECT_EQ(HealthOfStage("CONFIG_ERROR"), WorkerState::Health::kFailed);
+  EXPECT_EQ(HealthOfStage("PAUSED"), WorkerState::Health::kFinished);
+  EXPECT_EQ(SpaceIdOf("hf-space:a/b"), "a/b");
+  EXPECT_EQ(SpaceIdOf("a/b"), "a/b");
+}
+
+}  // namespace
+}  // namespace orch

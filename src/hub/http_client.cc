@@ -1,0 +1,316 @@
+#include "hub/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <queue>
+
+#include "config/url_policy.h"
+#include "hub/retry.h"
+
+namespace orch {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr int kMaxRedirects = 5;
+
+struct EasyDeleter {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+struct ListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+struct UrlDeleter {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+struct CurlStringDeleter {
+  void operator()(char* text) const { curl_free(text); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
+using CurlString = std::unique_ptr<char, CurlStringDeleter>;
+
+long Milliseconds(double seconds) { return static_cast<long>(seconds * 1000); }
+
+std::string Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == '\r' || text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+      return false;
+  return true;
+}
+
+// Resolves `location` (absolute or relative) against `base`. Empty on failure.
+std::string ResolveUrl(const std::string& base, const std::string& location) {
+  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  if (!url || curl_url_set(url.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return "";
+  if (curl_url_set(url.get(), CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) return "";
+  char* joined = nullptr;
+  if (curl_url_get(url.get(), CURLUPART_URL, &joined, 0) != CURLUE_OK) return "";
+  CurlString owner(joined);
+  return joined;
+}
+
+}  // namespace
+
+// One request on its way: its current hop, its attempts, and the answer being received.
+struct HttpClient::Transfer {
+  size_t index = 0;
+  const HttpRequest* request = nullptr;
+  HttpResponse* response = nullptr;
+  std::string url;
+  std::string method;
+  int hops = 0;
+  int retries = 0;
+  SteadyClock::time_point ready_at;
+  EasyHandle easy;
+  HeaderList headers;
+  std::string body;
+  std::string etag;
+  std::string location;
+  std::string retry_after;
+  bool too_large = false;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+// The curl multi handle, owned.
+class HttpClient::Multi {
+ public:
+  Multi() : handle_(curl_multi_init()) {
+    if (!handle_) throw std::runtime_error("curl_multi_init failed");
+  }
+  ~Multi() { curl_multi_cleanup(handle_); }
+  CURLM* get() const { return handle_; }
+
+ private:
+  CURLM* handle_;
+};
+
+HttpClient::HttpClient(HttpSettings settings, std::string token, std::string token_origin,
+                       std::function<void(const RetryNotice&)> on_retry)
+    : settings_(settings),
+      token_(std::move(token)),
+      token_origin_(std::move(token_origin)),
+      on_retry_(std::move(on_retry)),
+      random_(std::random_device{}()) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // reference-counted by libcurl
+  multi_ = std::make_unique<Multi>();
+  curl_multi_setopt(multi_->get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(settings_.max_connections));
+}
+
+HttpClient::~HttpClient() {
+  multi_.reset();
+  curl_global_cleanup();
+}
+
+HttpResponse HttpClient::Perform(const HttpRequest& request) {
+  return Perform(std::span<const HttpRequest>(&request, 1)).front();
+}
+
+std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> requests) {
+  std::vector<HttpResponse> responses(requests.size());
+  std::vector<Transfer> transfers(requests.size());
+  using Entry = std::pair<SteadyClock::time_point, size_t>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;  // by ready time
+  for (size_t i = 0; i < requests.size(); ++i) {
+    transfers[i].index = i;
+    transfers[i].request = &requests[i];
+    transfers[i].response = &responses[i];
+    transfers[i].url = requests[i].url;
+    transfers[i].method = requests[i].method;
+    transfers[i].ready_at = SteadyClock::now();
+    queue.emplace(transfers[i].ready_at, i);
+  }
+
+  size_t active = 0;
+  while (active > 0 || !queue.empty()) {
+    auto now = SteadyClock::now();
+    while (!queue.empty() && queue.top().first <= now && active < static_cast<size_t>(settings_.max_connections)) {
+      Transfer& transfer = transfers[queue.top().second];
+      queue.pop();
+      Start(transfer);
+      if (transfer.easy) ++active;
+    }
+    int running = 0;
+    curl_multi_perform(multi_->get(), &running);
+    int pending = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_->get(), &pending)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      char* private_data = nullptr;
+      curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &private_data);
+      Transfer& transfer = transfers[reinterpret_cast<uintptr_t>(private_data)];
+      int code = message->data.result;
+      curl_multi_remove_handle(multi_->get(), message->easy_handle);
+      --active;
+      Finish(transfer, code);
+      if (!transfer.easy) continue;  // finished for good
+      transfer.easy.reset();
+      queue.emplace(transfer.ready_at, transfer.index);
+    }
+    if (active == 0 && queue.empty()) break;
+    auto wait = std::chrono::milliseconds(1000);
+    if (!queue.empty()) {
+      auto until_ready = std::chrono::ceil<std::chrono::milliseconds>(queue.top().first - SteadyClock::now());
+      wait = std::clamp(until_ready, std::chrono::milliseconds(0), wait);
+    }
+    curl_multi_poll(multi_->get(), nullptr, 0, static_cast<int>(wait.count()), nullptr);
+  }
+  return responses;
+}
+
+namespace {
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<HttpClient::Transfer*>(user);
+  size_t bytes = size * count;
+  if (transfer->body.size() + bytes > transfer->request->max_body_bytes) {
+    transfer->too_large = true;
+    return 0;  // aborts the transfer
+  }
+  transfer->body.append(data, bytes);
+  return bytes;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<HttpClient::Transfer*>(user);
+  std::string_view line(data, size * count);
+  if (StartsWithIgnoringCase(line, "HTTP/")) {  // a new response (e.g. after 100 Continue)
+    transfer->etag.clear();
+    transfer->location.clear();
+    transfer->retry_after.clear();
+  } else if (StartsWithIgnoringCase(line, "etag:")) {
+    transfer->etag = Trim(line.substr(5));
+  } else if (StartsWithIgnoringCase(line, "location:")) {
+    transfer->location = Trim(line.substr(9));
+  } else if (StartsWithIgnoringCase(line, "retry-after:")) {
+    transfer->retry_after = Trim(line.substr(12));
+  }
+  return size * count;
+}
+
+}  // namespace
+
+void HttpClient::Start(Transfer& transfer) {
+  transfer.body.clear();
+  transfer.etag.clear();
+  transfer.location.clear();
+  transfer.retry_after.clear();
+  transfer.too_large = false;
+  transfer.error_buffer[0] = '\0';
+
+  std::string refusal = UrlPolicyProblem(transfer.url, /*allow_file=*/false);
+  if (!refusal.empty()) {
+    transfer.response->error = "refused to contact " + transfer.url + ": " + refusal;
+    transfer.easy.reset();
+    return;
+  }
+
+  transfer.easy.reset(curl_easy_init());
+  CURL* easy = transfer.easy.get();
+  curl_easy_setopt(easy, CURLOPT_URL, transfer.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, reinterpret_cast<char*>(static_cast<uintptr_t>(transfer.index)));
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);  // followed by hand, see FollowRedirect
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, Milliseconds(settings_.connect_timeout));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, Milliseconds(settings_.request_timeout));
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "orchestrator/" ORCH_VERSION);
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
+
+  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
+  if (!transfer.request->if_none_match.empty())
+    headers = curl_slist_append(headers, ("If-None-Match: " + transfer.request->if_none_match).c_str());
+  if (!token_.empty() && UrlOrigin(transfer.url) == token_origin_)
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
+  transfer.headers.reset(headers);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+
+  if (transfer.method == "POST") {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, 0L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+  }
+  ++transfer.response->attempts;
+  ++requests_sent_;
+  curl_multi_add_handle(multi_->get(), easy);
+}
+
+void HttpClient::Finish(Transfer& transfer, int curl_code) {
+  HttpResponse& response = *transfer.response;
+  response.final_url = transfer.url;
+  if (curl_code != CURLE_OK) {
+    if (transfer.too_large) {
+      response.body_too_large = true;
+      response.error = "the answer is larger than " + std::to_string(transfer.request->max_body_bytes) + " bytes";
+      transfer.easy.reset();
+      return;
+    }
+    std::string reason = transfer.error_buffer[0] ? transfer.error_buffer
+                                                  : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    if (ScheduleRetry(transfer, reason, std::chrono::milliseconds(0))) return;
+    response.error = reason;
+    transfer.easy.reset();
+    return;
+  }
+  long status = 0;
+  curl_easy_getinfo(transfer.easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (status >= 300 && status < 400 && status != 304 && !transfer.location.empty()) {
+    if (FollowRedirect(transfer)) return;
+    transfer.easy.reset();
+    return;
+  }
+  if (IsRetryableStatus(static_cast<int>(status))) {
+    auto floor = ParseRetryAfter(transfer.retry_after, static_cast<long long>(time(nullptr)))
+                     .value_or(std::chrono::milliseconds(0));
+    if (ScheduleRetry(transfer, "HTTP " + std::to_string(status), floor)) return;
+  }
+  response.status = static_cast<int>(status);
+  response.body = std::move(transfer.body);
+  response.etag = std::move(transfer.etag);
+  response.error.clear();
+  transfer.easy.reset();
+}
+
+bool HttpClient::ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor) {
+  if (transfer.retries >= settings_.max_retries) return false;
+  ++transfer.retries;
+  auto cap = std::chrono::milliseconds(Milliseconds(settings_.retry_max));
+  auto wait = std::min(std::max(Backoff(transfer.retries, settings_.retry_base, settings_.retry_max, random_), floor), cap);
+  if (on_retry_) on_retry_({transfer.method, transfer.url, transfer.response->attempts, reason, wait});
+  transfer.ready_at = SteadyClock::now() + wait;
+  return true;
+}
+
+bool HttpClient::FollowRedirect(Transfer& transfer) {
+  HttpResponse& response = *transfer.response;
+  if (++transfer.hops > kMaxRedirects) {
+    response.error = "more than " + std::to_string(kMaxRedirects) + " redirects";
+    return false;
+  }
+  if (transfer.method == "POST") {
+    response.error = "the server redirected a POST to " + transfer.location + "; not followed";
+    return false;
+  }
+  std::string next = ResolveUrl(transfer.url, transfer.location);
+  if (next.empty()) {
+    response.error = "unreadable redirect location '" + transfer.location + "'";
+    return false;
+  }
+  transfer.url = next;
+  transfer.ready_at = SteadyClock::now();
+  return true;
+}
+
+}  // namespace orch

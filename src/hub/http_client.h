@@ -1,0 +1,86 @@
+// HTTP for the Hub and metadata hosts: many requests at once over a bounded number of
+// connections, each with timeouts, retries and redirects, and the token kept to its own host.
+//
+// Built on libcurl's multi interface, so a thousand requests cost one thread and at most
+// HttpSettings::max_connections sockets. A request is retried on network errors, 429 and 5xx
+// (honouring Retry-After); 4xx answers are final. Redirects are followed by hand so that every
+// hop passes the same scheme check and the token goes only to the origin it was issued for.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace orch {
+
+struct HttpRequest {
+  std::string method = "GET";  // GET or POST
+  std::string url;
+  std::string if_none_match;   // sent as If-None-Match when not empty
+  size_t max_body_bytes = 4 << 20;
+};
+
+struct HttpResponse {
+  int status = 0;           // 0 when no HTTP answer came (see error)
+  std::string body;
+  std::string etag;
+  std::string error;        // why no usable answer came: network error, refused redirect, body too large
+  bool body_too_large = false;
+  int attempts = 0;         // requests sent, retries included
+  std::string final_url;    // after redirects
+};
+
+// Told about each retry before waiting for it, so the log can say what is going on.
+struct RetryNotice {
+  std::string method;
+  std::string url;
+  int attempt = 0;          // the attempt that failed (1 = first)
+  std::string reason;       // "HTTP 503", "timeout after 30 s", …
+  std::chrono::milliseconds wait{0};
+};
+
+class HttpClient {
+ public:
+  // `token` goes, as "Authorization: Bearer", only to URLs whose origin is `token_origin`.
+  HttpClient(HttpSettings settings, std::string token, std::string token_origin,
+             std::function<void(const RetryNotice&)> on_retry = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Performs every request, concurrently. Response i answers requests[i]. Never throws for a
+  // failed exchange: the response says what happened.
+  std::vector<HttpResponse> Perform(std::span<const HttpRequest> requests);
+
+  HttpResponse Perform(const HttpRequest& request);
+
+  // Total requests sent by this client (retries and redirect hops included).
+  long long requests_sent() const { return requests_sent_; }
+
+ 
+  struct Transfer;  // one request on its way (defined in the .cc file)
+
+ private:
+  class Multi;
+
+  void Start(Transfer& transfer);
+  void Finish(Transfer& transfer, int curl_code);
+  bool ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor);
+  bool FollowRedirect(Transfer& transfer);
+
+  HttpSettings settings_;
+  std::string token_;
+  std::string token_origin_;
+  std::function<void(const RetryNotice&)> on_retry_;
+  std::mt19937_64 random_;
+  std::unique_ptr<Multi> multi_;
+  long long requests_sent_ = 0;
+};
+
+}  // namespace orch

@@ -1,0 +1,195 @@
+#include "hub/http_client.h"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_hub.h"
+
+namespace orch {
+namespace {
+
+using testing::FakeHub;
+using Fault = FakeHub::Fault;
+
+HttpRequest Get(std::string url) {
+  HttpRequest request;
+  request.url = std::move(url);
+  return request;
+}
+
+HttpRequest Post(std::string url) {
+  HttpRequest request = Get(std::move(url));
+  request.method = "POST";
+  return request;
+}
+
+HttpSettings FastSettings() {
+  HttpSettings settings;
+  settings.connect_timeout = 2;
+  settings.request_timeout = 5;
+  settings.max_retries = 3;
+  settings.retry_base = 0.01;
+  settings.retry_max = 0.05;
+  settings.max_connections = 4;
+  return settings;
+}
+
+class HttpClientTest : public ::testing::Test {
+ protected:
+  HttpClientTest() {
+    hub.PublishMetadata("owner/data", FakeHub::Metadata("v1", 10));
+  }
+  HttpClient Client(HttpSettings settings = FastSettings()) {
+    return HttpClient(settings, "hf_test_token", hub.endpoint(), [this](const RetryNotice& notice) {
+      retries.push_back(notice);
+    });
+  }
+  FakeHub hub;
+  std::vector<RetryNotice> retries;
+};
+
+TEST_F(HttpClientTest, SendsTheTokenToTheEndpointItBelongsTo) {
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_FALSE(response.etag.empty());
+  ASSERT_EQ(hub.Calls().size(), 1u);
+  EXPECT_EQ(hub.Calls()[0].authorization, "Bearer hf_test_token");
+}
+
+TEST_F(HttpClientTest, FollowsARedirectToAnotherHostWithoutTheToken) {
+  FakeHub cdn("127.0.0.2");
+  cdn.PublishMetadata("owner/data", FakeHub::Metadata("v9", 99));
+  cdn.AllowAnonymous("owner/data");
+  hub.SetRedirect("owner/data", cdn.MetadataUrl("owner/data"));
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_NE(response.body.find("v9"), std::string::npos);
+  EXPECT_EQ(response.final_url, cdn.MetadataUrl("owner/data"));
+  ASSERT_EQ(cdn.Calls().size(), 1u);
+  EXPECT_EQ(cdn.Calls()[0].authorization, "") << "the token never leaves the endpoint's host";
+}
+
+TEST_F(HttpClientTest, RetriesServerErrorsThenSucceeds) {
+  hub.InjectFault("owner/data", Fault{Fault::Kind::kStatus, 503, 1, {}, 2, ""});
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 3);
+  ASSERT_EQ(retries.size(), 2u);
+  EXPECT_EQ(retries[0].reason, "HTTP 503");
+}
+
+TEST_F(HttpClientTest, RetriesARestartPostAfterA500) {
+  hub.AddSpace("owner/prepare", "PAUSED");
+  hub.InjectFault("/restart", Fault{Fault::Kind::kStatus, 500, 1, {}, 1, ""});
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(hub.Count("POST", "/restart"), 2);
+}
+
+TEST_F(HttpClientTest, HonoursRetryAfterUpToTheConfiguredMaximum) {
+  hub.InjectFault("owner/data", Fault{Fault::Kind::kRetryAfter, 429, 1, {}, 1, ""});
+  HttpSettings settings = FastSettings();
+  settings.retry_max = 1.5;
+  HttpClient http = Client(settings);
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 200);
+  ASSERT_EQ(retries.size(), 1u);
+  EXPECT_EQ(retries[0].wait, std::chrono::milliseconds(1000));
+  auto calls = hub.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_GE(calls[1].at - calls[0].at, std::chrono::milliseconds(990));
+}
+
+TEST_F(HttpClientTest, GivesUpAfterTheLastRetry) {
+  hub.InjectFault("owner/data", Fault{Fault::Kind::kStatus, 503, 1, {}, 100, ""});
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.attempts, 4);
+}
+
+TEST_F(HttpClientTest, DoesNotRetryClientErrors) {
+  for (int status : {401, 403, 404}) {
+    hub.ClearCalls();
+    hub.InjectFault("owner/data", Fault{Fault::Kind::kStatus, status, 1, {}, 1, ""});
+    HttpClient http = Client();
+    HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+    EXPECT_EQ(response.status, status);
+    EXPECT_EQ(response.attempts, 1) << status;
+  }
+  EXPECT_TRUE(retries.empty());
+}
+
+TEST_F(HttpClientTest, RefusedConnectionIsRetriedThenReported) {
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(FakeHub::RefusedEndpoint() + "/api/whoami-v2"));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_FALSE(response.error.empty());
+  EXPECT_EQ(response.attempts, 4);
+}
+
+TEST_F(HttpClientTest, ClosedConnectionIsRetried) {
+  hub.InjectFault("owner/data", Fault{Fault::Kind::kCloseConnection, 0, 1, {}, 1, ""});
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 2);
+}
+
+TEST_F(HttpClientTest, StopsReadingABodyOverTheLimit) {
+  hub.InjectFault("owner/data", Fault{Fault::Kind::kOversized, 200, 1, {}, 1, ""});
+  HttpClient http = Client();
+  HttpRequest request = Get(hub.MetadataUrl("owner/data"));
+  request.max_body_bytes = 1 << 20;
+  HttpResponse response = http.Perform(request);
+  EXPECT_TRUE(response.body_too_large);
+  EXPECT_EQ(response.attempts, 1);
+}
+
+TEST_F(HttpClientTest, SlowBodyPastTheRequestTimeoutIsANetworkError) {
+  hub.InjectFault("owner/data", Fault{Fault::Kind::kSlowBody, 200, 1, std::chrono::milliseconds(3000), 1, ""});
+  HttpSettings settings = FastSettings();
+  settings.request_timeout = 0.5;
+  settings.max_retries = 0;
+  HttpClient http = Client(settings);
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_NE(response.error.find("timed out"), std::string::npos) << response.error;
+}
+
+TEST_F(HttpClientTest, RefusesPlainHttpToARemoteHost) {
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get("http://example.com/dataset_metadata.json"));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 0) << "nothing sent";
+  EXPECT_NE(response.error.find("http"), std::string::npos);
+}
+
+TEST_F(HttpClientTest, RefusesARedirectToPlainHttpOnARemoteHost) {
+  hub.SetRedirect("owner/data", "http://example.com/elsewhere");
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 1);
+}
+
+TEST_F(HttpClientTest, ManyRequestsShareABoundedNumberOfConnections) {
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < 60; ++i) {
+    std::string repo = "owner/d" + std::to_string(i);
+    hub.PublishMetadata(repo, FakeHub::Metadata("v" + std::to_string(i), i));
+    requests.push_back(Get(hub.MetadataUrl(repo)));
+  }
+  HttpClient http = Client();
+  std::vector<HttpResponse> responses = http.Perform(requests);
+  for (int i = 0; i < 60; ++i) {
+    EXPECT_EQ(responses[i].status, 200);
+    EXPECT_NE(responses[i].body.find("\"v" + std::to_string(i) + "\""), std::string::npos) << "answers stay in order";
+  }
+}
+
+}  // namespace
+}  // namespace orch

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "hub/hub.h"
+#include "hub/retry.h"
+
+namespace orch {
+namespace {
+
+TEST(Metadata, ReadsTheFieldsTheOriginalWorkerWrites) {
+  MetadataRead read = ParseMetadata(R"({"dataset_name": "o/d", "version_tag": "v20251030_115250",
+      "label_column": "urgency", "num_samples": 1600, "splits": {"train": 1280, "eval": 160, "test": 160},
+      "created_at": "2025-10-30T11:53:01.110260+00:00"})");
+  ASSERT_EQ(read.status, MetadataRead::Status::kOk);
+  EXPECT_EQ(read.metadata->version_tag, "v20251030_115250");
+  EXPECT_EQ(read.metadata->num_samples, 1600);
+}
+
+TEST(Metadata, RefusesBodiesThatAreNotMetadata) {
+  const char* bad[] = {"", "{not json", "[]", R"({"num_samples": 3})", R"({"version_tag": 3, "num_samples": 3})",
+                       R"({"version_tag": "", "num_samples": 3})", R"({"version_tag": "v", "num_samples": "3"})",
+                       R"({"version_tag": "v", "num_samples": 3.5})", R"({"version_tag": "v", "num_samples": -1})",
+                       R"({"version_tag": "v"})"};
+  for (const char* body : bad) {
+    MetadataRead read = ParseMetadata(body);
+    EXPECT_EQ(read.status, MetadataRead::Status::kInvalid) << body;
+    EXPECT_FALSE(read.detail.empty()) << body;
+  }
+}
+
+TEST(Metadata, RefusesBodiesOverOneMebibyte) {
+  std::string body = R"({"version_tag": "v", "num_samples": 1, "pad": ")" + std::string(kMaxMetadataBytes, 'x') + "\"}";
+  EXPECT_EQ(ParseMetadata(body).status, MetadataRead::Status::kInvalid);
+}
+
+TEST(Retry, OnlyRateLimitsAndServerErrorsAreRetried) {
+  EXPECT_TRUE(IsRetryableStatus(429));
+  EXPECT_TRUE(IsRetryableStatus(500));
+  EXPECT_TRUE(IsRetryableStatus(503));
+  EXPECT_FALSE(IsRetryableStatus(401));
+  EXPECT_FALSE(IsRetryableStatus(403));
+  EXPECT_FALSE(IsRetryableStatus(404));
+  EXPECT_FALSE(IsRetryableStatus(200));
+}
+
+TEST(Retry, BackoffDoublesWithJitterAndStaysUnderTheCap) {
+  std::mt19937_64 random(42);
+  for (int retry = 1; retry <= 10; ++retry) {
+    double cap = std::min(30.0, 0.5 * (1 << (retry - 1)));
+    for (int sample = 0; sample < 50; ++sample) {
+      double seconds = Backoff(retry, 0.5, 30, random).count() / 1000.0;
+      EXPECT_GE(seconds, cap / 2 - 0.001);
+      EXPECT_LE(seconds, cap + 0.001);
+    }
+  }
+}
+
+TEST(Retry, RetryAfterInSecondsOrAsADate) {
+  EXPECT_EQ(ParseRetryAfter("7", 0), std::chrono::milliseconds(7000));
+  EXPECT_EQ(ParseRetryAfter(" 0 ", 0), std::chrono::milliseconds(0));
+  // Sun, 06 Nov 1994 08:49:37 GMT is 784111777.
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111770), std::chrono::milliseconds(7000));
+  EXPECT_EQ(ParseRetryAfter("", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("soon", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("-3", 0), std::nullopt);
+}
+
+}  // namespace
+}  // namespace orch

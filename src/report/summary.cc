@@ -1,0 +1,71 @@
+#include "report/summary.h"
+
+#include "report/stream_log.h"
+
+namespace orch {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+template <typename T>
+Json OrNull(const std::optional<T>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+Json LabelJson(const LabelReport& label) {
+  return {{"label", label.label},
+          {"misclassified", label.misclassified},
+          {"sampled_correct", label.sampled_correct},
+          {"dataset_len", label.dataset_len},
+          {"upper_bound", label.upper_bound},
+          {"threshold", label.threshold},
+          {"decision", label.prepare ? "prepare" : "skip"},
+          {"outcome", OutcomeName(label.outcome)},
+          {"baseline_version", OrNull(label.baseline_version)},
+          {"dataset_version", OrNull(label.dataset_version)},
+          {"dataset_samples", OrNull(label.dataset_samples)},
+          {"waited_seconds", OrNull(label.waited_seconds)},
+          {"error", OrNull(label.error)}};
+}
+
+std::string Cell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Json SummaryJson(const PassReport& report) {
+  Json labels = Json::array();
+  for (const LabelReport& label : report.labels) labels.push_back(LabelJson(label));
+  return {{"status", report.ok() ? "ok" : "failed"},
+          {"dry_run", report.dry_run},
+          {"started_at", IsoTime(report.started_at)},
+          {"finished_at", IsoTime(report.finished_at)},
+          {"prepare_triggered", report.prepare_triggered},
+          {"error", OrNull(report.error)},
+          {"labels", labels}};
+}
+
+std::string SummaryMarkdown(const PassReport& report) {
+  std::string text = "### Orchestrator pass: " + std::string(report.ok() ? "ok" : "failed") +
+                     (report.dry_run ? " (dry run)" : "") + "\n\n";
+  if (report.error) text += "**Error:** " + Cell(*report.error) + "\n\n";
+  text += "| label | misclassified | sampled correct | dataset_len | threshold | decision | outcome | dataset version | error |\n";
+  text += "|---|---:|---:|---:|---:|---|---|---|---|\n";
+  for (const LabelReport& label : report.labels) {
+    text += "| " + Cell(label.label) + " | " + std::to_string(label.misclassified) + " | " +
+            std::to_string(label.sampled_correct) + " | " + (label.upper_bound ? "≤ " : "") +
+            std::to_string(label.dataset_len) + " | " + std::to_string(label.threshold) + " | " +
+            (label.prepare ? "prepare" : "skip") + " | " + OutcomeName(label.outcome) + " | " +
+            Cell(label.dataset_version.value_or("")) + " | " + Cell(label.error.value_or("")) + " |\n";
+  }
+  return text + "\n";
+}
+
+}  // namespace orch

@@ -1,0 +1,16 @@
+// The pass summary: one JSON document on stdout (and --summary PATH), and a Markdown table for
+// $GITHUB_STEP_SUMMARY.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/pass_report.h"
+
+namespace orch {
+
+nlohmann::ordered_json SummaryJson(const PassReport& report);
+std::string SummaryMarkdown(const PassReport& report);
+
+}  // namespace orch

@@ -1,0 +1,25 @@
+// Workers that are Hugging Face Spaces: started by a Space restart, watched through its runtime.
+#pragma once
+
+#include "hub/hf_hub.h"
+#include "triggers/trigger.h"
+
+namespace orch {
+
+class HfSpaceTrigger : public Trigger {
+ public:
+  explicit HfSpaceTrigger(HfHub& hub) : hub_(hub) {}
+  std::vector<StartResult> Start(std::span<const StartRequest> requests) override;
+  std::vector<WorkerState> Inspect(std::span<const std::string> targets) override;
+
+ private:
+  HfHub& hub_;
+};
+
+// "hf-space:owner/name" or "owner/name" -> "owner/name".
+std::string SpaceIdOf(const std::string& target);
+
+// What a runtime stage says about the worker.
+WorkerState::Health HealthOfStage(const std::string& stage);
+
+}  // namespace orch

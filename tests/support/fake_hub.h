@@ -1,0 +1,219 @@
+// A local stand-in for the Hugging Face Hub HTTP API (docs: /work/shared/reference/hub-api.md).
+//
+// FakeHub answers the calls the orchestrator makes (Space restart/pause/runtime, whoami, a dataset's
+// dataset_metadata.json) the way the Hub does, over real HTTP on a loopback address, and lets tests
+// script what a prepare worker publishes after a restart and which faults the network shows.
+// Every request is recorded, so tests can assert on exactly what a client sent.
+//
+// Rules the fake enforces, as the Hub does:
+//  - every endpoint needs `Authorization: Bearer <token>`; a wrong token is refused even where
+//    anonymous access is allowed (AllowAnonymous only excuses a missing header);
+//  - a request first meets the injected faults, then the redirects, then authentication, then its
+//    route; only requests that reach a metadata route count as polls of that dataset.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace orch::testing {
+
+class FakeHub {
+ public:
+  // What a prepare worker publishes after its Space is restarted. It becomes visible once its dataset's
+  // metadata has been served `after_polls` times since the restart (0: before the first poll), or
+  // `after_delay` after the restart when set, or never.
+  struct Publication {
+    std::string dataset_repo{};
+    int64_t num_samples = 0;
+    int after_polls = 0;
+    std::optional<std::chrono::milliseconds> after_delay{};
+    bool never = false;
+    std::string version_tag{};  // empty: a fresh tag, unique within this FakeHub
+
+    static Publication AfterPolls(std::string dataset_repo, int64_t num_samples, int polls, std::string tag = "") {
+      return {std::move(dataset_repo), num_samples, polls, std::nullopt, false, std::move(tag)};
+    }
+    static Publication AfterDelay(std::string dataset_repo, int64_t num_samples, std::chrono::milliseconds delay,
+                                  std::string tag = "") {
+      return {std::move(dataset_repo), num_samples, 0, delay, false, std::move(tag)};
+    }
+    static Publication Never(std::string dataset_repo) { return {std::move(dataset_repo), 0, 0, std::nullopt, true, ""}; }
+  };
+
+  // Every member has an initializer so that designated initializers may name only what they need.
+  // A misbehaviour shown to the next `times` requests whose path contains the fault's substring.
+  struct Fault {
+    enum class Kind {
+      kStatus,           // answer `status` with a JSON error body
+      kRetryAfter,       // 429 with Retry-After: retry_after_seconds
+      kSlowBody,         // the real answer, its body sent in small chunks spread over `delay`
+      kMalformedJson,    // 200 with the body "{not json"
+      kOversized,        // 200 with a 2 MiB JSON body, chunked (no Content-Length to trust)
+      kCloseConnection,  // the connection is closed before any byte of an answer
+      kRedirect,         // 302 to `location`
+    };
+    Kind kind = Kind::kStatus;
+    int status = 503;
+    int retry_after_seconds = 1;
+    std::chrono::milliseconds delay{0};
+    int times = 1;
+    std::string location{};
+
+    static Fault Status(int status, int times = 1) { return {Kind::kStatus, status, 1, {}, times, ""}; }
+    static Fault RetryAfter(int seconds, int times = 1) { return {Kind::kRetryAfter, 429, seconds, {}, times, ""}; }
+    static Fault SlowBody(std::chrono::milliseconds delay) { return {Kind::kSlowBody, 200, 1, delay, 1, ""}; }
+    static Fault Redirect(std::string location) { return {Kind::kRedirect, 302, 1, {}, 1, std::move(location)}; }
+    // kMalformedJson, kOversized, kCloseConnection.
+    static Fault Of(Kind kind, int times = 1) { return {kind, 200, 1, {}, times, ""}; }
+  };
+
+  struct RecordedCall {
+    std::string method, path, query, host, authorization, if_none_match, body;
+    std::chrono::steady_clock::time_point at;
+    int status = 0;  // 0: the connection was closed without an answer
+  };
+
+  static constexpr size_t kOversizedBytes = 2 << 20;
+
+  explicit FakeHub(std::string host = "127.0.0.1");
+  ~FakeHub();
+  FakeHub(const FakeHub&) = delete;
+  FakeHub& operator=(const FakeHub&) = delete;
+
+  // "http://HOST:PORT", what HF_ENDPOINT is set to.
+  std::string endpoint() const;
+  int port() const { return port_; }
+  // The full URL of a dataset's dataset_metadata.json on this fake.
+  std::string MetadataUrl(const std::string& dataset_repo) const;
+
+  // Authentication. The default accepted token is "hf_test_token".
+  void SetToken(std::string token);
+  // Lets requests without an Authorization header read this dataset's metadata (a public dataset).
+  void AllowAnonymous(const std::string& dataset_repo);
+
+  // Spaces, by "owner/name".
+  void AddSpace(const std::string& space, const std::string& stage = "RUNNING");
+  void SetSpaceStage(const std::string& space, const std::string& stage);
+  std::string SpaceStage(const std::string& space) const;  // "" for an unknown Space
+  // After every restart, the restart answer and the following runtime reads walk through `stages`
+  // (the restart answer and first read show stages[0], each further read the next; the last stays).
+  void SetStageAfterRestart(const std::string& space, std::vector<std::string> stages);
+
+  // Datasets, by "owner/name". Each change gets a new ETag.
+  void PublishMetadata(const std::string& dataset_repo, const nlohmann::json& metadata);
+  void SetRawMetadata(const std::string& dataset_repo, std::string body);
+  // The version_tag currently served for a dataset ("" when none or not parseable).
+  std::string VersionTag(const std::string& dataset_repo) const;
+  // A dataset_metadata.json document as the prepare worker writes it.
+  static nlohmann::json Metadata(const std::string& version_tag, int64_t num_samples,
+                                 const std::string& label_column = "",
+                                 const std::string& dataset_name = "owner/misclassified_dataset");
+
+  // Replaces what restarting `prepare_space` publishes; the script runs again after every restart.
+  void OnRestart(const std::string& prepare_space, std::vector<Publication> publications);
+
+  // Faults are consumed in the order they were injected; redirects stay until the fake is destroyed.
+  void InjectFault(const std::string& path_substring, Fault fault);
+  void SetRedirect(const std::string& path_substring, const std::string& location);
+
+  // An http://127.0.0.1:PORT URL where nothing listens, for connection-refused tests.
+  static std::string RefusedEndpoint();
+
+  std::vector<RecordedCall> Calls() const;
+  int Count(std::string_view method, std::string_view path_substring) const;
+  void ClearCalls();
+
+  // Evaluates `predicate` now and again after every request handled or publication made; false when
+  // `timeout` passes first. The predicate runs without the fake's lock held, so it may call Count().
+  bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout);
+
+ private:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  struct SpaceState {
+    std::string stage;
+    std::vector<std::string> stages_after_restart;
+    size_t reads_since_restart = 0;
+    std::vector<Publication> script;
+  };
+  struct DatasetState {
+    std::string body;
+    std::string etag;
+    bool published = false;
+    bool anonymous = false;
+  };
+  struct PendingPublication {
+    std::string space;
+    Publication publication;
+    int polls_left = 0;
+    std::optional<TimePoint> due;
+  };
+  struct FaultEntry {
+    std::string path_substring;
+    Fault fault;
+    int remaining = 0;
+  };
+
+  void Stop();
+  void Handle(const httplib::Request& request, httplib::Response& response);
+  // Answers as the real Hub would.
+  void Route(const httplib::Request& request, httplib::Response& response);
+  void ServeRestart(const std::string& space, httplib::Response& response);
+  void ServePause(const std::string& space, httplib::Response& response);
+  void ServeRuntime(const std::string& space, httplib::Response& response);
+  void ServeMetadata(const std::string& dataset, const httplib::Request& request, httplib::Response& response);
+  bool Authorized(const httplib::Request& request, const std::string& anonymous_dataset) const;
+  std::optional<Fault> TakeFault(const std::string& path);
+  std::optional<std::string> RedirectFor(const std::string& path) const;
+  // Returns false when the connection was closed without an answer.
+  bool ApplyFault(const Fault& fault, const httplib::Request& request, httplib::Response& response);
+  void SendSlowly(httplib::Response& response, std::chrono::milliseconds delay);
+
+  void ArmPublications(const std::string& space, TimePoint restarted_at);
+  void PublishDueByPolls(const std::string& dataset);
+  void PublishDueByTime(TimePoint now);
+  void Publish(const Publication& publication);
+  void SetBody(const std::string& dataset, std::string body);
+  void RunPublicationTimer();
+  void NotifyChanged();
+
+  const std::string host_;
+  int port_ = -1;
+  std::unique_ptr<httplib::Server> server_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  std::string token_ = "hf_test_token";
+  std::map<std::string, SpaceState> spaces_;
+  std::map<std::string, DatasetState> datasets_;
+  std::vector<PendingPublication> pending_;
+  std::vector<FaultEntry> faults_;
+  std::vector<std::pair<std::string, std::string>> redirects_;
+  std::vector<RecordedCall> calls_;
+  int next_tag_number_ = 1;
+
+  // Declared last: started once every member above exists, joined before any is destroyed.
+  std::thread publication_timer_;
+  std::thread server_thread_;
+};
+
+}  // namespace orch::testing
