@@ -6,6 +6,7 @@
 
 #include "support/app_database.h"
 #include "support/fake_hub.h"
+#include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -35,6 +36,7 @@ struct RunResult {
 class EndToEnd : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
     database = GetParam() == "postgres" ? AppDatabase::Postgres() : AppDatabase::Sqlite(dir.File("app.db"));
     database->CreateSchema();
     hub.SetToken(kToken);

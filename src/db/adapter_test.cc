@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ using testing::kUrgencies;
 using testing::MisclassifiedRow;
 
 enum class Engine { kSqlite, kPostgres };
+
+void PrintTo(Engine engine, std::ostream* out) { *out << (engine == Engine::kPostgres ? "PostgreSQL" : "SQLite"); }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -188,8 +191,12 @@ TEST_P(AdapterTest, NeverWritesTheApplicationsTables) {
   EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM complaints"), 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, AdapterTest, ::testing::Values(Engine::kSqlite));
-INSTANTIATE_TEST_SUITE_P(Postgres, AdapterTest, ::testing::Values(Engine::kPostgres));
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kPostgres ? "postgres" : "sqlite";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, AdapterTest, ::testing::Values(Engine::kSqlite), EngineName);
+INSTANTIATE_TEST_SUITE_P(Postgres, AdapterTest, ::testing::Values(Engine::kPostgres), EngineName);
 
 }  // namespace
 }  // namespace orch

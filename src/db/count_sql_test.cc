@@ -9,7 +9,9 @@
 namespace orch {
 namespace {
 
-std::vector<LabelColumns> TwoLabels() { return {LabelColumns::Defaults("department"), LabelColumns::Defaults("urgency")}; }
+std::vector<LabelColumns> TwoLabels() {
+  return {LabelColumns::Defaults("department"), LabelColumns::Defaults("urgency")};
+}
 
 TEST(CountSqlMisclassified, PostgresCountsEveryLabelInOneNullSafeScan) {
   EXPECT_EQ(MisclassifiedCountSql(SqlDialect::kPostgres, TwoLabels()),

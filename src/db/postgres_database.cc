@@ -84,7 +84,8 @@ PostgresDatabase::PostgresDatabase(const DatabaseUrl& url)
     : redacted_url_(url.redacted), secrets_(PasswordForms(url.target)) {
   secrets_.push_back(url.password);
   // Longest first, so a shorter form never leaves part of a longer one behind.
-  std::sort(secrets_.begin(), secrets_.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   Connect(url.target);
   // The orchestrator only counts; the server itself refuses any write a configured query attempts.
   Execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "making the session read-only");
@@ -136,7 +137,8 @@ std::vector<int64_t> PostgresDatabase::CountRow(const std::string& sql, size_t c
   if (PQntuples(result.get()) != 1 || PQnfields(result.get()) != static_cast<int>(columns))
     throw DatabaseError(std::string(what) + " returned an unexpected shape of result");
   std::vector<int64_t> counts;
-  for (int i = 0; i < static_cast<int>(columns); ++i) counts.push_back(ParseCount(PQgetvalue(result.get(), 0, i), what));
+  for (int i = 0; i < static_cast<int>(columns); ++i)
+    counts.push_back(ParseCount(PQgetvalue(result.get(), 0, i), what));
   return counts;
 }
 

@@ -132,7 +132,8 @@ int64_t SqliteDatabase::CountWithQuery(const std::string& sql) {
 }
 
 bool SqliteDatabase::HasComplaintIdIndex() {
-  const std::vector<int64_t> found = CountRow(kComplaintIdIndexSql, 2, "looking for an index on misclassified_complaints");
+  const std::vector<int64_t> found =
+      CountRow(kComplaintIdIndexSql, 2, "looking for an index on misclassified_complaints");
   if (found[0] == 0)
     throw DatabaseError("table misclassified_complaints not found in SQLite database " + path_ + " (" +
                         std::string(kSchemaHint) + ")");

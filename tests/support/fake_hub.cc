@@ -27,7 +27,7 @@ constexpr char kJson[] = "application/json";
 // Fresh tags look like the prepare worker's ("v" + UTC timestamp), made unique by a counter.
 constexpr char kFreshTagPrefix[] = "v20251030_115250_";
 
-const char* ReasonPhrase(int status) {
+const char* ErrorMessageFor(int status) {
   switch (status) {
     case 400: return "Bad Request";
     case 401: return "Invalid credentials in Authorization header";
@@ -399,7 +399,7 @@ void FakeHub::Handle(const httplib::Request& request, httplib::Response& respons
 
 void FakeHub::Route(const httplib::Request& request, httplib::Response& response) {
   std::string dataset = MetadataRepoOf(request.path);
-  if (!Authorized(request, dataset)) return SetError(response, 401, ReasonPhrase(401));
+  if (!Authorized(request, dataset)) return SetError(response, 401, ErrorMessageFor(401));
   bool read = request.method == "GET" || request.method == "HEAD";
   if (!dataset.empty() && read) return ServeMetadata(dataset, request, response);
   if (read && request.path == "/api/whoami-v2") {
@@ -488,10 +488,10 @@ std::optional<std::string> FakeHub::RedirectFor(const std::string& path) const {
 bool FakeHub::ApplyFault(const Fault& fault, const httplib::Request& request, httplib::Response& response) {
   switch (fault.kind) {
     case Fault::Kind::kStatus:
-      SetError(response, fault.status, ReasonPhrase(fault.status));
+      SetError(response, fault.status, ErrorMessageFor(fault.status));
       break;
     case Fault::Kind::kRetryAfter:
-      SetError(response, 429, ReasonPhrase(429));
+      SetError(response, 429, ErrorMessageFor(429));
       response.set_header("Retry-After", std::to_string(fault.retry_after_seconds));
       break;
     case Fault::Kind::kMalformedJson:

@@ -9,7 +9,9 @@
 //  - every endpoint needs `Authorization: Bearer <token>`; a wrong token is refused even where
 //    anonymous access is allowed (AllowAnonymous only excuses a missing header);
 //  - a request first meets the injected faults, then the redirects, then authentication, then its
-//    route; only requests that reach a metadata route count as polls of that dataset.
+//    route; only requests that reach a metadata route count as polls of that dataset;
+//  - pausing a Space cancels the publications still pending from its last restart.
+// The fake never pauses a Space by itself (the real prepare worker pauses its own when done).
 #pragma once
 
 #include <chrono>
@@ -24,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace httplib {
@@ -36,6 +39,9 @@ namespace orch::testing {
 
 class FakeHub {
  public:
+  // Publication and Fault give every member an initializer, so designated initializers may name only
+  // what they need without warnings; their factories cover the usual cases.
+  //
   // What a prepare worker publishes after its Space is restarted. It becomes visible once its dataset's
   // metadata has been served `after_polls` times since the restart (0: before the first poll), or
   // `after_delay` after the restart when set, or never.
@@ -57,7 +63,6 @@ class FakeHub {
     static Publication Never(std::string dataset_repo) { return {std::move(dataset_repo), 0, 0, std::nullopt, true, ""}; }
   };
 
-  // Every member has an initializer so that designated initializers may name only what they need.
   // A misbehaviour shown to the next `times` requests whose path contains the fault's substring.
   struct Fault {
     enum class Kind {
@@ -66,7 +71,8 @@ class FakeHub {
       kSlowBody,         // the real answer, its body sent in small chunks spread over `delay`
       kMalformedJson,    // 200 with the body "{not json"
       kOversized,        // 200 with a 2 MiB JSON body, chunked (no Content-Length to trust)
-      kCloseConnection,  // the connection is closed before any byte of an answer
+      kCloseConnection,  // the connection is closed before any byte of an answer (libcurl silently
+                         // retries once on a fresh connection when this hits a reused one)
       kRedirect,         // 302 to `location`
     };
     Kind kind = Kind::kStatus;
@@ -110,13 +116,13 @@ class FakeHub {
 
   // Spaces, by "owner/name".
   void AddSpace(const std::string& space, const std::string& stage = "RUNNING");
-  void SetSpaceStage(const std::string& space, const std::string& stage);
+  void SetSpaceStage(const std::string& space, const std::string& stage);  // adds an unknown Space
   std::string SpaceStage(const std::string& space) const;  // "" for an unknown Space
   // After every restart, the restart answer and the following runtime reads walk through `stages`
   // (the restart answer and first read show stages[0], each further read the next; the last stays).
   void SetStageAfterRestart(const std::string& space, std::vector<std::string> stages);
 
-  // Datasets, by "owner/name". Each change gets a new ETag.
+  // Datasets, by "owner/name". The ETag is derived from the content, so it changes with it.
   void PublishMetadata(const std::string& dataset_repo, const nlohmann::json& metadata);
   void SetRawMetadata(const std::string& dataset_repo, std::string body);
   // The version_tag currently served for a dataset ("" when none or not parseable).
@@ -140,8 +146,9 @@ class FakeHub {
   int Count(std::string_view method, std::string_view path_substring) const;
   void ClearCalls();
 
-  // Evaluates `predicate` now and again after every request handled or publication made; false when
-  // `timeout` passes first. The predicate runs without the fake's lock held, so it may call Count().
+  // Evaluates `predicate` now and again after every request handled or change made through this
+  // fake (a publication, a stage); false when `timeout` passes first. State outside the fake is only
+  // seen again at the next such event. The predicate runs without the fake's lock, so it may call Count().
   bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout);
 
  private:

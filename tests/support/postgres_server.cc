@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -13,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -194,21 +194,24 @@ PostgresServer::PostgresServer() : owner_(getpid()), bin_dir_(FindPostgresBinDir
   const RunAs user = RequireServerUser();
   if (user.switch_user && chown(dir_.path().c_str(), user.uid, user.gid) != 0)
     throw std::runtime_error("cannot hand " + dir_.path().string() + " to the postgres user");
-  const bool from_template = CopyTemplate();
+  bool from_template = CopyTemplate();
   if (!from_template) InitCluster();
+  const auto not_started = [this] {
+    return std::runtime_error("PostgreSQL test server did not start; its log ends with:\n" + LogTail());
+  };
   if (!StartOnSomeFreePort()) {
-    if (!from_template) throw std::runtime_error("PostgreSQL test server did not start; its log ends with:\n" + LogTail());
+    if (!from_template) throw not_started();
     // A damaged template (a /tmp cleaner, a full disk): replace it and start from scratch.
     std::error_code ignored;
     fs::remove_all(TemplatePath(), ignored);
     fs::remove_all(dir_.File("data"), ignored);
+    from_template = false;
     InitCluster();
-    if (!StartOnSomeFreePort())
-      throw std::runtime_error("PostgreSQL test server did not start; its log ends with:\n" + LogTail());
+    if (!StartOnSomeFreePort()) throw not_started();
   }
   start_time_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   std::cerr << "[postgres] test server " << bin_dir_ << " on 127.0.0.1:" << port_ << " ready in "
-            << start_time_.count() << " ms (" << (from_template ? "cluster copied" : "initdb") << ")\n";
+            << start_time_.count() << " ms (" << (from_template ? "template cluster copied" : "initdb") << ")\n";
 }
 
 PostgresServer::~PostgresServer() {
@@ -254,8 +257,13 @@ void PostgresServer::SaveTemplate() {
 
 bool PostgresServer::StartOnSomeFreePort() {
   // The port was free a moment ago; another process may take it before the server binds it.
-  for (int attempt = 0; attempt < kStartAttempts; ++attempt)
+  // Only that failure is worth another port: any other would repeat.
+  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+    const size_t log_before = ReadFile(log_path_).size();
     if (Start(FreeLoopbackPort())) return true;
+    const std::string log = ReadFile(log_path_);
+    if (log.find("already in use", std::min(log_before, log.size())) == std::string::npos) return false;
+  }
   return false;
 }
 

@@ -3,7 +3,12 @@
 // One server per test process (SharedPostgres), started on first use and stopped at exit; each
 // test creates its own database on it. The server is a child of the test process that dies with
 // it, so a crashed or killed test run leaves no server behind. As root, initdb and postgres run as
-// the `postgres` user (they refuse root); otherwise as the current user.
+// the `postgres` user (they refuse root); otherwise as the current user. The binaries come from the
+// newest /usr/lib/postgresql/<version>/bin (scripts/install-deps.sh installs them).
+//
+// Durability is switched off (fsync, synchronous_commit, full_page_writes) and the initdb result
+// is kept in $TMPDIR as a template that later processes copy, so a start costs a few hundred
+// milliseconds even when ctest runs every test in a process of its own.
 #pragma once
 
 #include <sys/types.h>
@@ -18,7 +23,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
 
 namespace orch::testing {
 

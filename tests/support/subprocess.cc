@@ -1,5 +1,7 @@
 #include "support/subprocess.h"
 
+#include <sys/resource.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -284,8 +286,10 @@ void Subprocess::ReadAvailable(Fd& fd, std::string& buffer) {
 
 bool Subprocess::ReapIfExited() {
   int status = 0;
-  pid_t reaped = waitpid(pid_, &status, WNOHANG);
+  struct rusage usage {};
+  pid_t reaped = wait4(pid_, &status, WNOHANG, &usage);
   if (reaped != pid_) return false;
+  result_.max_rss_kb = usage.ru_maxrss;
   RecordStatus(status);
   DrainAndClose();
   return true;
@@ -295,8 +299,10 @@ void Subprocess::KillAndReap() {
   kill(-pid_, SIGKILL);  // the child leads its group: this takes its descendants too
   kill(pid_, SIGKILL);
   int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  result_.max_rss_kb = usage.ru_maxrss;
   RecordStatus(status);
   DrainAndClose();
 }

@@ -20,6 +20,7 @@ namespace orch::testing {
 struct ProcessResult {
   int exit_code = -1;   // -1 when the child ended by a signal
   int term_signal = 0;  // the signal that ended the child, 0 when it exited
+  long max_rss_kb = 0;  // the child's peak resident memory (getrusage), in KiB
   std::string out, err;
   bool timed_out = false;  // Wait() gave up and killed the child
 };

@@ -1,0 +1,146 @@
+// Benchmark: a pass with nothing to do on a large PostgreSQL database.
+//
+// Builds 2M complaints and 1M reviewed misclassifications on a private PostgreSQL server, then
+// compares, in one run, the orchestrator's whole pass (process start to exit) with the same
+// queries run alone through psql, counts how often each table is read, and records the
+// orchestrator's peak memory. Prints Markdown for docs/benchmarks.md.
+//
+//   bench_counts [--rows N] [--runs N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "db/count_sql.h"
+#include "support/app_database.h"
+#include "support/postgres_server.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace orch::bench {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::AppDatabase;
+using testing::ProcessResult;
+using testing::Subprocess;
+
+struct Sample {
+  double seconds;
+  long max_rss_kb;
+};
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+Sample Timed(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult result = Subprocess::Run(argv, env, "", 300s);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (result.exit_code != 0) {
+    std::cerr << "command failed (" << result.exit_code << "): " << argv[0] << "\n" << result.err << "\n";
+    std::exit(1);
+  }
+  return {seconds, result.max_rss_kb};
+}
+
+std::string PsqlPath() {
+  for (const char* path : {"/usr/bin/psql", "/usr/local/bin/psql"})
+    if (access(path, X_OK) == 0) return path;
+  return "psql";
+}
+
+struct Scenario {
+  std::string name;
+  std::map<std::string, std::string> env;  // the orchestrator's settings
+  std::vector<std::string> sql;            // the queries it runs, for psql
+};
+
+// Seq + index scans of a table so far (statistics flushed first).
+long long TableReads(AppDatabase& database, const std::string& table) {
+  database.Exec("SELECT pg_stat_force_next_flush()");
+  database.Exec("SELECT pg_stat_clear_snapshot()");
+  return database.QueryInt("SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = '" +
+                           table + "'");
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  int rows = 1'000'000;
+  int runs = 15;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--rows") rows = std::stoi(argv[i + 1]);
+    if (flag == "--runs") runs = std::stoi(argv[i + 1]);
+  }
+  std::cerr << "building " << rows << " misclassified and " << 2 * rows << " complaints...\n";
+  auto database = AppDatabase::Postgres();
+  database->CreateSchema(true);
+  database->AddMisclassified(rows, "department");
+  database->AddCorrectComplaints(rows);
+  database->Exec("VACUUM ANALYZE");
+
+  std::map<std::string, std::string> base = {
+      {"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", database->url()}, {"HF_TOKEN", "hf_unused"},
+      {"HF_ENDPOINT", "http://127.0.0.1:9"}, {"PREPARE_DATASET_REPO", "o/p"}, {"RETRAIN_DEPT_REPO", "o/d"},
+      {"RETRAIN_URGENCY_REPO", "o/u"}, {"HF_HUB_METADATA_DEPT", "http://127.0.0.1:9/d"},
+      {"HF_HUB_METADATA_URGENCY", "http://127.0.0.1:9/u"}};
+  std::vector<LabelColumns> labels = {LabelColumns::Defaults("department"), LabelColumns::Defaults("urgency")};
+  std::string misclassified_sql = MisclassifiedCountSql(SqlDialect::kPostgres, labels);
+  std::string pool_sql = CorrectPoolCountSql(std::span<const LabelColumns>(labels.data(), 1));
+
+  Scenario far = {"every label far below its threshold", base, {misclassified_sql}};
+  far.env["THRESHOLD_DEPARTMENT"] = std::to_string(10 * rows);
+  far.env["THRESHOLD_URGENCY"] = std::to_string(10 * rows);
+  // With CORRECT_RATIO=2 department could reach 3N rows, but only N correct rows exist: 2N < 2.5N.
+  Scenario near = {"department near its threshold (pool counted)", base, {misclassified_sql, pool_sql}};
+  near.env["CORRECT_RATIO"] = "2";
+  near.env["THRESHOLD_DEPARTMENT"] = std::to_string(rows * 5 / 2);
+  near.env["THRESHOLD_URGENCY"] = std::to_string(10 * rows);
+
+  std::cout << "| scenario | orchestrator pass (median) | same queries via psql (median) | ratio | peak RSS |"
+               " misclassified_complaints reads | complaints reads |\n|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const Scenario& scenario : {far, near}) {
+    std::vector<std::string> psql = {PsqlPath(), "-X", "-q", "-A", "-t", "-d", database->url()};
+    for (const std::string& sql : scenario.sql) {
+      psql.push_back("-c");
+      psql.push_back(sql);
+    }
+    std::vector<double> orchestrator_times, psql_times;
+    long peak_kb = 0;
+    Timed({ORCH_BINARY, "run"}, scenario.env);  // warm the cache once
+    for (int run = 0; run < runs; ++run) {      // interleaved, so load on the machine hits both alike
+      Sample pass = Timed({ORCH_BINARY, "run"}, scenario.env);
+      orchestrator_times.push_back(pass.seconds);
+      peak_kb = std::max(peak_kb, pass.max_rss_kb);
+      psql_times.push_back(Timed(psql, base).seconds);
+    }
+    // Reads per pass, counted without parallel workers (each worker would count as a scan).
+    database->Exec("ALTER DATABASE " + database->url().substr(database->url().rfind('/') + 1) +
+                   " SET max_parallel_workers_per_gather = 0");
+    long long misclassified_before = TableReads(*database, "misclassified_complaints");
+    long long complaints_before = TableReads(*database, "complaints");
+    Timed({ORCH_BINARY, "run"}, scenario.env);
+    long long misclassified_reads = TableReads(*database, "misclassified_complaints") - misclassified_before;
+    long long complaints_reads = TableReads(*database, "complaints") - complaints_before;
+    database->Exec("ALTER DATABASE " + database->url().substr(database->url().rfind('/') + 1) +
+                   " RESET max_parallel_workers_per_gather");
+
+    double orchestrator = Median(orchestrator_times), alone = Median(psql_times);
+    char line[512];
+    std::snprintf(line, sizeof line, "| %s | %.1f ms | %.1f ms | %.2f× | %.1f MiB | %lld | %lld |\n",
+                  scenario.name.c_str(), orchestrator * 1000, alone * 1000, orchestrator / alone, peak_kb / 1024.0,
+                  misclassified_reads, complaints_reads);
+    std::cout << line << std::flush;
+  }
+  return 0;
+}
+
+}  // namespace orch::bench
+
+int main(int argc, char** argv) { return orch::bench::Main(argc, argv); }
