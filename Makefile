@@ -21,6 +21,9 @@ sanitize: deps
 	@cmake --build build-sanitize -j $(JOBS)
 	@cd build-sanitize && ctest --output-on-failure -j $(JOBS)
 
+bench: build
+	@bench/run.sh
+
 example: build
 	@scripts/example.sh
 

@@ -28,10 +28,15 @@ void AddCommonOptions(CLI::App& app, CommonOptions& common) {
   app.set_version_flag("--version", "orchestrator " ORCH_VERSION);
 }
 
-void AddRunOptions(CLI::App& app, RunOptions& run) {
+// The options that set a setting; `config` takes them too, to show what such a run would see.
+void AddSettingOptions(CLI::App& app, RunOptions& run) {
   app.add_flag("--dry-run", run.dry_run, "Read the database and the current metadata, restart nothing, say what would happen");
   app.add_option("--log-format", run.log_format, "Log lines on stderr as text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
+}
+
+void AddRunOptions(CLI::App& app, RunOptions& run) {
+  AddSettingOptions(app, run);
   app.add_option("--summary", run.summary_path, "Also write the JSON summary to this file");
 }
 
@@ -59,6 +64,7 @@ int RunApp(int argc, char** argv) {
   config_command->footer("Origins, weakest first: default, file (--config), .env, environment, command line.\n"
                          "Exit status: 0, or 2 when the configuration is invalid.");
   AddCommonOptions(*config_command, common);
+  AddSettingOptions(*config_command, run);
   config_command->add_flag("--json", json, "Print JSON instead of text");
 
   CLI::App* check_command = app.add_subcommand(
@@ -76,7 +82,7 @@ int RunApp(int argc, char** argv) {
   }
 
   try {
-    if (config_command->parsed()) return ConfigCommand(common, json);
+    if (config_command->parsed()) return ConfigCommand(common, run, json);
     if (check_command->parsed()) return CheckCommand(common, json);
     return RunCommand(common, run);
   } catch (const Error& error) {

@@ -48,7 +48,9 @@ class Checks {
       nlohmann::json checks = nlohmann::json::array();
       for (const CheckLine& line : lines_)
         checks.push_back({{"name", line.name}, {"status", StatusName(line.status)}, {"detail", line.detail}});
-      std::cout << nlohmann::json{{"ok", ok()}, {"checks", checks}}.dump(2) << '\n';
+      nlohmann::json document = {{"ok", ok()}, {"checks", checks}};
+      // A detail may quote bytes from outside (a file path, a server's message) that are not UTF-8.
+      std::cout << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       return;
     }
     for (const CheckLine& line : lines_) {

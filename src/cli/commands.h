@@ -21,8 +21,8 @@ struct RunOptions {
 // One pass: count, decide, prepare, wait, retrain. Prints the summary on stdout.
 int RunCommand(const CommonOptions& common, const RunOptions& options);
 
-// Prints every effective setting with its origin.
-int ConfigCommand(const CommonOptions& common, bool json);
+// Prints every effective setting with its origin, as a run given the same `settings` options sees it.
+int ConfigCommand(const CommonOptions& common, const RunOptions& settings, bool json);
 
 // Preflight: database, token, Spaces, metadata URLs. One line per check.
 int CheckCommand(const CommonOptions& common, bool json);

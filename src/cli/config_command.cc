@@ -5,8 +5,8 @@
 
 namespace orch {
 
-int ConfigCommand(const CommonOptions& common, bool json) {
-  Config config = LoadConfig(SourcesFrom(common));
+int ConfigCommand(const CommonOptions& common, const RunOptions& settings, bool json) {
+  Config config = LoadConfig(SourcesFrom(common, settings));
   std::cout << (json ? ConfigToJson(config) + "\n" : FormatConfig(config));
   return 0;
 }

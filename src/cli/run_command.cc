@@ -11,6 +11,7 @@
 #include "report/summary.h"
 #include "triggers/hf_space_trigger.h"
 #include "util/error.h"
+#include "util/peak_memory.h"
 #include "util/redact.h"
 
 namespace orch {
@@ -61,10 +62,7 @@ PassReport RunPass(const Config& config, Clock& clock, Log& log) {
 }  // namespace
 
 int RunCommand(const CommonOptions& common, const RunOptions& options) {
-  ConfigSources sources = SourcesFrom(common);
-  if (options.dry_run) sources.command_line["DRY_RUN"] = "true";
-  if (options.log_format) sources.command_line["LOG_FORMAT"] = *options.log_format;
-  Config config = LoadConfig(sources);
+  Config config = LoadConfig(SourcesFrom(common, options));
   if (!config.dry_run) RequireForRun(config);
   std::optional<std::ofstream> summary_file = OpenSummaryFile(options.summary_path);
 
@@ -75,11 +73,15 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
                                 {"database", config.database.redacted}});
   PassReport report = RunPass(config, clock, log);
 
-  std::string summary = Redact(SummaryJson(report).dump(2), {config.hf_token, config.database.password});
+  // An error may quote bytes that are not UTF-8 (a file path, a server's message); they must not cost the summary.
+  std::string summary = Redact(SummaryJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace),
+                               {config.hf_token, config.database.password});
   std::cout << summary << '\n' << std::flush;
   if (summary_file) *summary_file << summary << '\n';
   AppendStepSummary(config, report, log);
-  log.Info("", "pass finished", {{"status", report.ok() ? "ok" : "failed"}, {"exit_code", report.exit_code()}});
+  Fields finished = {{"status", report.ok() ? "ok" : "failed"}, {"exit_code", report.exit_code()}};
+  if (std::optional<long> peak = PeakResidentKib()) finished.push_back({"peak_rss_kib", *peak});
+  log.Info("", "pass finished", finished);
   return report.exit_code();
 }
 

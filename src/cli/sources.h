@@ -6,6 +6,8 @@
 
 namespace orch {
 
-ConfigSources SourcesFrom(const CommonOptions& common);
+// `settings` are the options that set a setting (--dry-run, --log-format); they are the
+// "command line" origin, the strongest.
+ConfigSources SourcesFrom(const CommonOptions& common, const RunOptions& settings = {});
 
 }  // namespace orch

@@ -150,6 +150,10 @@ void AddGlobalKey(const std::string& key, const toml::node& node, const std::str
     throw ConfigError(key + " " + Where(path, node) + ": secrets are never read from the file; set " +
                       std::string(spec->env) + " in the environment or .env");
   file.values[key] = FromToml(*spec, key, node, path);
+  // A password in the file is refused even when the environment's DATABASE_URL wins over it.
+  if (key == "database_url" && node.is_string() && !ParseDatabaseUrl(*node.value<std::string>()).password.empty())
+    throw ConfigError(key + " (" + file.values[key].where + "): holds a password, and secrets are never read from the "
+                      "file; set " + std::string(spec->env) + " in the environment or .env");
 }
 
 void AddLabelTable(const std::string& label, const toml::node& node, const std::string& path, Source& file) {

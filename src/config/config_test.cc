@@ -596,6 +596,9 @@ TEST_F(ConfigTest, SecretsAreNeverReadFromTheFile) {
   EXPECT_EQ(message.find("pw_in_file"), std::string::npos);
 
   sources_.environment = {{"DATABASE_URL", "postgresql://u:pw@h/db"}};
+  EXPECT_TRUE(Contains(Error(), "holds a password")) << "refused even where the environment wins";
+
+  Toml("database_url = \"postgresql://u@h/db\"\n");
   EXPECT_EQ(Load().database.target, "postgresql://u:pw@h/db");  // the environment may
 }
 

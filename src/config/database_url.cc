@@ -62,11 +62,22 @@ std::string RedactPassword(std::string_view url, size_t rest_start) {
   return std::string(url.substr(0, rest_start)) + std::string(kMask) + std::string(url.substr(rest_start + at));
 }
 
+// The text RedactPassword masks, as written in the URL ("" when there is none).
+std::string PasswordOf(std::string_view url, size_t rest_start) {
+  std::string redacted = RedactPassword(url, rest_start);
+  if (redacted == url) return "";
+  size_t start = 0;
+  while (start < redacted.size() && redacted[start] == url[start]) ++start;
+  size_t tail = redacted.size() - start - kMask.size();
+  return std::string(url.substr(start, url.size() - start - tail));
+}
+
 DatabaseUrl ParsePostgres(std::string_view url, size_t rest_start) {
   DatabaseUrl parsed;
   parsed.kind = DatabaseUrl::Kind::kPostgres;
   parsed.target = "postgresql://" + std::string(url.substr(rest_start));
   parsed.redacted = RedactPassword(url, rest_start);
+  parsed.password = PasswordOf(url, rest_start);
   return parsed;
 }
 

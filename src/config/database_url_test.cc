@@ -93,3 +93,18 @@ TEST(DatabaseUrlTest, ErrorsNeverShowThePassword) {
 
 }  // namespace
 }  // namespace orch
+
+namespace orch {
+namespace {
+
+TEST(DatabaseUrlTest, KeepsThePasswordApartForRedaction) {
+  EXPECT_EQ(ParseDatabaseUrl("postgresql+psycopg2://demo_user:demo_pass@db.example.com:5432/project_db").password,
+            "demo_pass");
+  EXPECT_EQ(ParseDatabaseUrl("postgres://u:p%40ss@h/db").password, "p%40ss");
+  EXPECT_EQ(ParseDatabaseUrl("postgresql://u@h/db").password, "");
+  EXPECT_EQ(ParseDatabaseUrl("postgresql://h/db").password, "");
+  EXPECT_EQ(ParseDatabaseUrl("sqlite:///x.db").password, "");
+}
+
+}  // namespace
+}  // namespace orch

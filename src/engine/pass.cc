@@ -257,7 +257,10 @@ void Pass::WatchPrepareWorker() {
   if (state.health == WorkerState::Health::kFailed) {
     for (size_t i : Pending())
       Finish(i, Outcome::kFailed, "the prepare worker " + target + " failed: " + state.detail);
-  } else if (state.health == WorkerState::Health::kFinished && !prepare_finish_noted_) {
+  } else if (state.health == WorkerState::Health::kActive) {
+    prepare_seen_active_ = true;
+  } else if (state.health == WorkerState::Health::kFinished && prepare_seen_active_ && !prepare_finish_noted_) {
+    // Only after it was seen running: right after a restart the runtime may still show the old stage.
     prepare_finish_noted_ = true;
     services_.log.Warning("", "the prepare worker stopped before every dataset appeared; still waiting",
                           {{"target", target}, {"detail", state.detail}});

@@ -55,6 +55,7 @@ class Pass {
   PassReport report_;
   Clock::TimePoint prepare_started_{};
   Clock::TimePoint deadline_{};
+  bool prepare_seen_active_ = false;
   bool prepare_finish_noted_ = false;
 };
 

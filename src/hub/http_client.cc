@@ -99,15 +99,20 @@ HttpClient::HttpClient(HttpSettings settings, std::string token, std::string tok
       token_(std::move(token)),
       token_origin_(std::move(token_origin)),
       on_retry_(std::move(on_retry)),
-      random_(std::random_device{}()) {
+      random_(std::random_device{}()) {}
+
+HttpClient::~HttpClient() {
+  if (!multi_) return;
+  multi_.reset();
+  curl_global_cleanup();
+}
+
+// libcurl and its TLS library are set up on first use: a pass with nothing to do never pays for them.
+void HttpClient::EnsureStarted() {
+  if (multi_) return;
   curl_global_init(CURL_GLOBAL_DEFAULT);  // reference-counted by libcurl
   multi_ = std::make_unique<Multi>();
   curl_multi_setopt(multi_->get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(settings_.max_connections));
-}
-
-HttpClient::~HttpClient() {
-  multi_.reset();
-  curl_global_cleanup();
 }
 
 HttpResponse HttpClient::Perform(const HttpRequest& request) {
@@ -116,6 +121,8 @@ HttpResponse HttpClient::Perform(const HttpRequest& request) {
 
 std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> requests) {
   std::vector<HttpResponse> responses(requests.size());
+  if (requests.empty()) return responses;
+  EnsureStarted();
   std::vector<Transfer> transfers(requests.size());
   using Entry = std::pair<SteadyClock::time_point, size_t>;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;  // by ready time

@@ -69,6 +69,7 @@ class HttpClient {
  private:
   class Multi;
 
+  void EnsureStarted();
   void Start(Transfer& transfer);
   void Finish(Transfer& transfer, int curl_code);
   bool ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor);

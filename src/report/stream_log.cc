@@ -21,9 +21,11 @@ std::string IsoTime(std::chrono::system_clock::time_point time) {
 }
 
 std::string FieldText(const nlohmann::json& value) {
-  if (!value.is_string()) return value.dump();
+  constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
+  if (!value.is_string()) return value.dump(-1, ' ', false, kReplaceInvalidUtf8);
   const std::string& text = value.get_ref<const std::string&>();
-  if (text.empty() || text.find_first_of(" \t\"=") != std::string::npos) return nlohmann::json(text).dump();
+  if (text.empty() || text.find_first_of(" \t\"=") != std::string::npos)
+    return nlohmann::json(text).dump(-1, ' ', false, kReplaceInvalidUtf8);
   return text;
 }
 

@@ -1,5 +1,8 @@
 #include "support/fake_hub.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -201,6 +204,9 @@ FakeHub::FakeHub(std::string host) : host_(std::move(host)), server_(std::make_u
   server_->set_socket_options([&listening_socket](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // Answers go out as headers and body in separate writes: without TCP_NODELAY (inherited by
+    // accepted sockets) each would wait for the client's delayed ACK, 40 ms on loopback.
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     listening_socket = sock;
   });
   port_ = server_->bind_to_any_port(host_);

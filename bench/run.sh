@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the project, runs every benchmark in one go and writes the figures, with the machine
+# they were measured on, to docs/benchmarks.md.
+#
+#   bench/run.sh [--rows N] [--runs N]     (defaults: 1,000,000 misclassified rows, 15 runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rows=1000000
+runs=15
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rows) rows=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    *) echo "usage: bench/run.sh [--rows N] [--runs N]" >&2; exit 2 ;;
+  esac
+done
+
+make build >/dev/null
+out=docs/benchmarks.md
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+{
+  echo "# Benchmarks"
+  echo
+  echo "Measured by \`bench/run.sh --rows $rows --runs $runs\` on $(date -u +%Y-%m-%d):"
+  echo "$(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"),"
+  echo "PostgreSQL $(/usr/lib/postgresql/*/bin/postgres --version | awk '{print $3}'), orchestrator $(build/orchestrator --version | awk '{print $2}')."
+  echo "The machine is shared: each figure is a median of interleaved runs, and ratios compare runs made side by side."
+  echo
+  echo "## A pass with nothing to do, on a large PostgreSQL database"
+  echo
+  echo "$rows reviewed misclassifications and $((2 * rows)) complaints, with an index on"
+  echo "\`misclassified_complaints.complaint_id\`. The orchestrator's whole process (start, connect,"
+  echo "count, decide, summary, exit) against \`psql\` running the very same queries alone (its own start"
+  echo "and connection included). Full scans are counted from \`pg_stat_user_tables.seq_scan\` over one"
+  echo "pass, with parallel workers off so that each scan counts once. Peak RSS is the peak the pass"
+  echo "reports itself (\`VmHWM\`, on its last log line)."
+  echo
+  build/bench_counts --rows "$rows" --runs "$runs"
+  echo
+  echo "## Waiting for many labels"
+  echo
+  echo "Every label above its threshold; after the prepare restart the fake Hub (loopback HTTP, in the"
+  echo "benchmark process) publishes each label's dataset at a random moment. The pass should end when"
+  echo "the slowest dataset appears plus at most one poll interval, whatever the number of labels."
+  echo
+  build/bench_many_labels --labels 2 --labels 100 --labels 1000 --runs 3
+} >"$tmp"
+mv "$tmp" "$out"
+trap - EXIT
+echo "bench: wrote $out"
