@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "db/count_sql.h"
+#include "bench_util.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
@@ -22,12 +23,6 @@
 
 namespace orch::bench {
 namespace {
-
-// The pass reports its own peak memory (VmHWM) on its last log line: "peak_rss_kib=N".
-long ReportedPeakKib(const std::string& log) {
-  size_t at = log.rfind("peak_rss_kib=");
-  return at == std::string::npos ? 0 : std::stol(log.substr(at + 13));
-}
 
 using namespace std::chrono_literals;
 using testing::AppDatabase;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "support/app_database.h"
 #include "support/fake_hub.h"
 #include "support/subprocess.h"
@@ -20,12 +21,6 @@
 
 namespace orch::bench {
 namespace {
-
-// The pass reports its own peak memory (VmHWM) on its last log line: "peak_rss_kib=N".
-long ReportedPeakKib(const std::string& log) {
-  size_t at = log.rfind("peak_rss_kib=");
-  return at == std::string::npos ? 0 : std::stol(log.substr(at + 13));
-}
 
 using namespace std::chrono_literals;
 using testing::AppDatabase;

@@ -17,6 +17,7 @@
 
 #include "support/app_database.h"
 #include "support/fake_hub.h"
+#include "support/orchestrator_env.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -316,21 +317,7 @@ class CliFixture : public ::testing::Test {
     hub.PublishMetadata("owner/department", FakeHub::Metadata("d1", 5));
     hub.PublishMetadata("owner/urgency", FakeHub::Metadata("u1", 7));
     hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 0, "d2")});
-    env = {{"PATH", "/usr/bin:/bin"},
-           {"DATABASE_URL", database->url()},
-           {"HF_ENDPOINT", hub.endpoint()},
-           {"HF_TOKEN", kToken},
-           {"PREPARE_DATASET_REPO", "owner/prepare"},
-           {"RETRAIN_DEPT_REPO", "owner/retrain_dept"},
-           {"RETRAIN_URGENCY_REPO", "owner/retrain_urgency"},
-           {"HF_HUB_METADATA_DEPT", hub.MetadataUrl("owner/department")},
-           {"HF_HUB_METADATA_URGENCY", hub.MetadataUrl("owner/urgency")},
-           {"THRESHOLD_DEPARTMENT", "20"},
-           {"THRESHOLD_URGENCY", "10"},
-           {"POLL_INTERVAL", "0.02"},
-           {"POLL_TIMEOUT", "20"},
-           {"HTTP_RETRY_BASE", "0.01"},
-           {"HTTP_RETRY_MAX", "0.05"}};
+    env = testing::OrchestratorEnv(hub, database->url(), kToken);
   }
 
   void UseDatabase(std::unique_ptr<AppDatabase> fresh, bool with_index = true) {

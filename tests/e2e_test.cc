@@ -6,6 +6,7 @@
 
 #include "support/app_database.h"
 #include "support/fake_hub.h"
+#include "support/orchestrator_env.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -43,21 +44,7 @@ class EndToEnd : public ::testing::TestWithParam<std::string> {
     hub.AddSpace("owner/prepare", "PAUSED");
     hub.AddSpace("owner/retrain_dept", "PAUSED");
     hub.AddSpace("owner/retrain_urgency", "PAUSED");
-    env = {{"PATH", "/usr/bin:/bin"},
-           {"DATABASE_URL", database->url()},
-           {"HF_ENDPOINT", hub.endpoint()},
-           {"HF_TOKEN", kToken},
-           {"PREPARE_DATASET_REPO", "owner/prepare"},
-           {"RETRAIN_DEPT_REPO", "owner/retrain_dept"},
-           {"RETRAIN_URGENCY_REPO", "owner/retrain_urgency"},
-           {"HF_HUB_METADATA_DEPT", hub.MetadataUrl("owner/department")},
-           {"HF_HUB_METADATA_URGENCY", hub.MetadataUrl("owner/urgency")},
-           {"THRESHOLD_DEPARTMENT", "20"},
-           {"THRESHOLD_URGENCY", "10"},
-           {"POLL_INTERVAL", "0.02"},
-           {"POLL_TIMEOUT", "20"},
-           {"HTTP_RETRY_BASE", "0.01"},
-           {"HTTP_RETRY_MAX", "0.05"}};
+    env = testing::OrchestratorEnv(hub, database->url(), kToken);
   }
 
   RunResult RunOrchestrator(std::vector<std::string> args = {}) {

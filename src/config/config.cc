@@ -39,10 +39,14 @@ using Sources = std::vector<Source>;
 
 bool KeyedByEnvName(const Source& source) { return source.origin != Origin::kFile; }
 
+// An empty variable in the environment or .env counts as not set, as a CI system's unset
+// variable (`${{ vars.X }}`) or a `KEY=` line in .env means "use the default".
 Source NamedSource(Origin origin, const std::string& where, const std::map<std::string, std::string>& variables) {
   Source source{origin, {}};
-  for (const auto& [name, text] : variables)
+  for (const auto& [name, text] : variables) {
+    if (text.empty() && origin != Origin::kCommandLine) continue;
     source.values[name] = RawSetting{text, std::nullopt, name, where, origin, ""};
+  }
   return source;
 }
 
