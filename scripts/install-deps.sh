@@ -15,7 +15,6 @@ packages=(
   libgtest-dev libgmock-dev # unit and end-to-end tests
   libcpp-httplib-dev        # the fake Hub's HTTP server inside the tests
   postgresql                # a real PostgreSQL server for the tests (started on loopback)
-  hyperfine                 # benchmarks: timing whole commands
 )
 
 missing=()
