@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test sanitize bench clean example
+.PHONY: all deps build test sanitize bench clean example fuzz
 
 all: build
 
@@ -23,6 +23,28 @@ sanitize: deps
 
 bench: build
 	@bench/run.sh
+
+# libFuzzer targets (fuzz/), built with clang in build-fuzz; each runs FUZZ_SECONDS on a fresh copy
+# of its seed corpus. Crashing inputs are kept in build-fuzz/findings/. Not part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = fuzz_database_url fuzz_env_file fuzz_url_policy fuzz_config fuzz_metadata fuzz_label_name
+
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DORCH_FUZZ=ON -DORCH_TESTS=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@mkdir -p build-fuzz/findings; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	  rm -rf build-fuzz/corpus/$$t && mkdir -p build-fuzz/corpus/$$t && cp fuzz/corpus/$$t/* build-fuzz/corpus/$$t/; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  UBSAN_OPTIONS=print_stacktrace=1 build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=25 \
+	    -print_final_stats=1 -artifact_prefix=build-fuzz/findings/$$t- build-fuzz/corpus/$$t \
+	    >build-fuzz/$$t.log 2>&1 || failed="$$failed $$t"; \
+	  grep -E '^#[0-9]+.*DONE|^stat::number_of_executed_units|^stat::average_exec_per_sec|SUMMARY|invariant broken' \
+	    build-fuzz/$$t.log; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (logs build-fuzz/<target>.log, inputs build-fuzz/findings/)"; exit 1; fi; \
+	echo "fuzz: every target ran $(FUZZ_SECONDS) s without a finding"
 
 example: build
 	@scripts/example.sh

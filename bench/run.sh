@@ -35,8 +35,9 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "$rows reviewed misclassifications and $((2 * rows)) complaints, with an index on"
   echo "\`misclassified_complaints.complaint_id\`. The orchestrator's whole process (start, connect,"
   echo "count, decide, summary, exit) against \`psql\` running the very same queries alone (its own start"
-  echo "and connection included). Full scans are counted from \`pg_stat_user_tables.seq_scan\` over one"
-  echo "pass, with parallel workers off so that each scan counts once. Peak RSS is the peak the pass"
+  echo "and connection included). How each table is read: the scan nodes of PostgreSQL's plans for the"
+  echo "queries the pass sends (one node per query that reads the table, whatever the number of labels),"
+  echo "and which tables one pass touched at all (\`pg_stat_user_tables\` scans). Peak RSS is the peak the pass"
   echo "reports itself (\`VmHWM\`, on its last log line)."
   echo
   build/bench_counts --rows "$rows" --runs "$runs"

@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev # unit and end-to-end tests
   libcpp-httplib-dev        # the fake Hub's HTTP server inside the tests
   postgresql                # a real PostgreSQL server for the tests (started on loopback)
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizers of `make fuzz` (not needed by make test)
+  prometheus-pushgateway    # a real Pushgateway for the metrics push tests (started on loopback)
 )
 
 missing=()

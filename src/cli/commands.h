@@ -16,6 +16,7 @@ struct RunOptions {
   bool dry_run = false;
   std::optional<std::string> log_format;  // "text" | "json"
   std::optional<std::string> summary_path;
+  std::optional<double> wait_lock;  // seconds to wait for another pass's run lock (default: none)
 };
 
 // One pass: count, decide, prepare, wait, retrain. Prints the summary on stdout.
@@ -26,5 +27,14 @@ int ConfigCommand(const CommonOptions& common, const RunOptions& settings, bool 
 
 // Preflight: database, token, Spaces, metadata URLs. One line per check.
 int CheckCommand(const CommonOptions& common, bool json);
+
+// Applies the orchestrator's own migrations to the database.
+int MigrateCommand(const CommonOptions& common);
+
+// Each label's counts against its threshold, phase and versions.
+int StatusCommand(const CommonOptions& common, bool json);
+
+// The past passes, newest first.
+int HistoryCommand(const CommonOptions& common, int limit, bool json);
 
 }  // namespace orch

@@ -1,10 +1,15 @@
+#include <unistd.h>
+
+#include <cmath>
 #include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/signals.h"
 #include "cli/sources.h"
 #include "config/url_policy.h"
 #include "db/open_database.h"
+#include "db/state_store.h"
 #include "engine/pass.h"
 #include "hub/hf_hub.h"
 #include "report/stream_log.h"
@@ -37,52 +42,128 @@ void AppendStepSummary(const Config& config, const PassReport& report, Log& log)
   if (!file) log.Warning("", "could not append to GITHUB_STEP_SUMMARY", {{"path", config.github_step_summary}});
 }
 
-PassReport RunPass(const Config& config, Clock& clock, Log& log) {
+std::string HostAndPid() {
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+// Who started this pass, from what GitHub Actions sets (or "cli").
+RunRecord NewRunRecord(const Config& config, const std::map<std::string, std::string>& environment, WallTime now) {
+  auto value = [&environment](const char* name) {
+    auto found = environment.find(name);
+    return found == environment.end() ? std::string() : found->second;
+  };
+  RunRecord run;
+  run.started_at = now;
+  run.status = "running";
+  run.dry_run = config.dry_run;
+  std::string event = value("GITHUB_EVENT_NAME");
+  run.started_by = event.empty() ? "cli" : event == "workflow_dispatch" ? "manual" : event;
+  run.github_run_id = value("GITHUB_RUN_ID");
+  run.commit = value("GITHUB_SHA");
+  return run;
+}
+
+// A pass that failed before it could count: the summary still says why.
+PassReport FailedReport(const Config& config, Clock& clock, const std::string& error) {
+  PassReport report;
+  report.dry_run = config.dry_run;
+  report.started_at = report.finished_at = clock.WallNow();
+  report.error = error;
+  return report;
+}
+
+// Takes the run lock, waiting up to `wait_seconds` for it. Throws nothing; false when held elsewhere.
+bool AcquireLock(RunLock& lock, std::optional<double> wait_seconds, Cancellation& cancellation, Log& log) {
+  if (lock.TryAcquire()) return true;
+  if (!wait_seconds) return false;
+  log.Info("", "waiting for the run lock", {{"holder", lock.Holder().description}, {"wait_seconds", *wait_seconds}});
+  auto deadline = std::chrono::steady_clock::now() + SecondsToDuration(*wait_seconds);
+  while (std::chrono::steady_clock::now() < deadline && !cancellation.cancelled()) {
+    cancellation.WaitUntil(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(250)));
+    if (lock.TryAcquire()) return true;
+  }
+  return false;
+}
+
+
+PassReport RunLocked(const Config& config, const RunOptions& options, const ConfigSources& sources, Clock& clock,
+                  Log& log, Cancellation& cancellation) {
   std::unique_ptr<Database> database;
+  std::unique_ptr<StateStore> state;
+  std::unique_ptr<RunLock> lock;
   try {
     database = OpenDatabase(config.database);
+    state = OpenStateStore(config.database);
+    if (!config.dry_run) {
+      for (int version : state->Migrate()) log.Info("", "migrated the orchestrator's tables", {{"version", version}});
+      lock = OpenRunLock(config.database, config.name, HostAndPid(),
+                         std::chrono::seconds(static_cast<long long>(std::ceil(config.lock_lease))));
+      if (!AcquireLock(*lock, options.wait_lock, cancellation, log)) {
+        std::string holder = lock->Holder().description;
+        log.Error("", "another pass holds the run lock; nothing was done",
+                  {{"holder", holder}, {"hint", "wait for it, or pass --wait-lock SECONDS"}});
+        PassReport locked = FailedReport(config, clock, "another pass holds the run lock: " + holder);
+        locked.locked = true;
+        return locked;
+      }
+    }
   } catch (const DatabaseError& error) {
-    PassReport report;
-    report.dry_run = config.dry_run;
-    report.started_at = report.finished_at = clock.WallNow();
-    report.error = error.what();
     log.Error("", "database", {{"error", error.what()}});
-    return report;
+    return FailedReport(config, clock, error.what());
   }
+
+  int64_t run_id = 0;
+  if (!config.dry_run) run_id = state->BeginRun(NewRunRecord(config, sources.environment, clock.WallNow()));
   HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint), [&log](const RetryNotice& retry) {
     log.Warning("", "retry", {{"method", retry.method}, {"url", retry.url}, {"attempt", retry.attempt},
                               {"reason", retry.reason}, {"wait_ms", retry.wait.count()}});
   });
+  http.SetCancellation(&cancellation);
   HfHub hub(http, config.hf_endpoint);
   HfSpaceTrigger trigger(hub);
-  Pass pass(config, {*database, hub, trigger, clock, log});
-  return pass.Run();
+  Pass pass(config, {*database, hub, trigger, clock, log, *state, lock.get(), &cancellation});
+  PassReport report = pass.Run();
+  if (run_id != 0) {
+    try {
+      state->FinishRun(run_id, report.finished_at, report.status(), SummaryJson(report).dump(-1, ' ', false,
+                                                                                 nlohmann::json::error_handler_t::replace));
+    } catch (const DatabaseError& error) {
+      log.Warning("", "could not record the pass in orchestrator_runs", {{"error", error.what()}});
+    }
+  }
+  return report;
 }
 
 }  // namespace
 
 int RunCommand(const CommonOptions& common, const RunOptions& options) {
-  Config config = LoadConfig(SourcesFrom(common, options));
+  ConfigSources sources = SourcesFrom(common, options);
+  Config config = LoadConfig(sources);
   if (!config.dry_run) RequireForRun(config);
   std::optional<std::ofstream> summary_file = OpenSummaryFile(options.summary_path);
 
-  SystemClock clock;
+  Cancellation cancellation;
+  SignalWatcher signals(cancellation);
+  SystemClock clock(&cancellation);
   if (config.github_actions && !config.hf_token.empty()) std::cerr << "::add-mask::" << config.hf_token << '\n';
-  StreamLog log(std::cerr, FormatOf(config), clock, {config.hf_token, config.database.password});
+  std::vector<std::string> secrets = {config.hf_token, config.database.password};
+  StreamLog log(std::cerr, FormatOf(config), clock, secrets);
   log.Info("", "pass started", {{"dry_run", config.dry_run}, {"labels", config.labels.size()},
-                                {"database", config.database.redacted}});
-  PassReport report = RunPass(config, clock, log);
+                                {"database", config.database.redacted}, {"name", config.name}});
+  PassReport report = RunLocked(config, options, sources, clock, log, cancellation);
 
-  // An error may quote bytes that are not UTF-8 (a file path, a server's message); they must not cost the summary.
-  std::string summary = Redact(SummaryJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace),
-                               {config.hf_token, config.database.password});
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+  std::string summary = Redact(SummaryJson(report).dump(2, ' ', false, kReplace), secrets);
   std::cout << summary << '\n' << std::flush;
   if (summary_file) *summary_file << summary << '\n';
   AppendStepSummary(config, report, log);
-  Fields finished = {{"status", report.ok() ? "ok" : "failed"}, {"exit_code", report.exit_code()}};
+  int exit_code = report.exit_code();
+  Fields finished = {{"status", report.status()}, {"exit_code", exit_code}};
   if (std::optional<long> peak = PeakResidentKib()) finished.push_back({"peak_rss_kib", *peak});
   log.Info("", "pass finished", finished);
-  return report.exit_code();
+  return exit_code;
 }
 
 }  // namespace orch

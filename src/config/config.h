@@ -61,6 +61,11 @@ struct Config {
   bool github_actions = false;      // GITHUB_ACTIONS=true
   std::string github_step_summary;  // GITHUB_STEP_SUMMARY path, "" when not set
   HttpSettings http;
+  std::string name = "orchestrator";  // ORCHESTRATOR_NAME: keys the run lock and the metrics instance
+  double stale_after = 0;             // seconds; 0 means 2 × poll_timeout (see StaleAfter)
+  double lock_lease = 60;             // seconds a SQLite run-lock lease lasts without renewal
+  std::string alert_webhook_url;      // "" when alerts are off
+  std::string pushgateway_url;        // "" when metrics are off
   std::vector<LabelConfig> labels;
   std::vector<ConfigValue> values;  // every effective setting, in table order, for display
 };
@@ -85,6 +90,11 @@ std::string FormatConfig(const Config& config);
 
 // The same as a JSON object: {"settings": [{"key", "env", "value", "origin"}...]}.
 std::string ConfigToJson(const Config& config);
+
+// How old a label's unfinished prepare cycle may be before a pass starts a new one.
+inline double StaleAfter(const Config& config) {
+  return config.stale_after > 0 ? config.stale_after : 2 * config.poll_timeout;
+}
 
 // Returns the process environment as a map.
 std::map<std::string, std::string> ProcessEnvironment();

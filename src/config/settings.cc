@@ -96,6 +96,26 @@ const SettingSpec kSettings[] = {
      .store = [](Config& c, const SettingValue& v) {
        c.http.max_connections = static_cast<int>(As<int64_t>(v));
      }},
+    {.key = "orchestrator_name", .env = "ORCHESTRATOR_NAME", .type = Type::kIdentifier,
+     .default_value = "orchestrator",
+     .doc = "Name of this orchestrator: keys its run lock and its metrics; two names may run side by side",
+     .example = "grievances",
+     .store = [](Config& c, const SettingValue& v) { c.name = As<std::string>(v); }},
+    {.key = "stale_after", .env = "STALE_AFTER", .type = Type::kSeconds, .default_value = "",
+     .doc = "Seconds after which an unfinished prepare cycle is abandoned and prepared anew (default 2 x POLL_TIMEOUT)",
+     .example = "3600",
+     .store = [](Config& c, const SettingValue& v) { c.stale_after = As<double>(v); }},
+    {.key = "lock_lease", .env = "LOCK_LEASE", .type = Type::kSeconds, .default_value = "60",
+     .doc = "Seconds a SQLite run lock lasts unless renewed (a killed pass frees it after this)", .example = "60",
+     .store = [](Config& c, const SettingValue& v) { c.lock_lease = As<double>(v); }},
+    {.key = "alert_webhook_url", .env = "ALERT_WEBHOOK_URL", .type = Type::kUrl, .default_value = "",
+     .doc = "Slack-compatible incoming webhook for timeouts, failures and lock contention (off when empty)",
+     .example = "https://hooks.slack.com/services/T000/B000/XXXX",
+     .store = [](Config& c, const SettingValue& v) { c.alert_webhook_url = As<std::string>(v); }},
+    {.key = "pushgateway_url", .env = "PUSHGATEWAY_URL", .type = Type::kUrl, .default_value = "",
+     .doc = "Prometheus Pushgateway that receives the pass's metrics under job orchestrator (off when empty)",
+     .example = "https://pushgateway.example.com",
+     .store = [](Config& c, const SettingValue& v) { c.pushgateway_url = As<std::string>(v); }},
 };
 
 // The settings of each label. Keys are relative to labels.<name>.
@@ -210,6 +230,7 @@ SettingValue ParseInteger(const SettingSpec& spec, const RawSetting& raw) {
 }
 
 SettingValue ParseSeconds(const SettingSpec& spec, const RawSetting& raw) {
+  if (raw.text.empty() && spec.default_value.empty()) return 0.0;  // optional: derived from other settings
   std::optional<double> seconds = ParseDecimal(Trim(raw.text));
   if (!seconds || *seconds <= 0 || *seconds > kMaxSeconds)
     RejectExpected(spec, raw, "a number of seconds greater than 0 and at most " + FormatNumber(kMaxSeconds) +
@@ -263,7 +284,7 @@ SettingValue ParseTarget(const SettingSpec& spec, const RawSetting& raw) {
 
 SettingValue ParseUrl(const SettingSpec& spec, const RawSetting& raw) {
   std::string url = raw.text;
-  if (spec.type == Type::kMetadataUrl && url.empty()) return url;
+  if (url.empty() && spec.default_value.empty()) return url;  // an optional URL left unset
   if (spec.type == Type::kUrl)
     while (!url.empty() && url.back() == '/') url.pop_back();
   std::string problem = UrlPolicyProblem(url, spec.type == Type::kMetadataUrl);
@@ -408,7 +429,8 @@ std::string DisplaySetting(const SettingSpec& spec, const SettingValue& value) {
   if (const auto* text = std::get_if<std::string>(&value)) return *text;
   if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
   if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);
-  if (const auto* number = std::get_if<double>(&value)) return FormatNumber(*number);
+  if (const auto* number = std::get_if<double>(&value))
+    return *number == 0 && spec.default_value.empty() ? "" : FormatNumber(*number);  // unset optional seconds
   if (const auto* database = std::get_if<DatabaseUrl>(&value)) return database->redacted;
   std::string joined;
   for (const std::string& item : As<std::vector<std::string>>(value)) joined += (joined.empty() ? "" : ",") + item;

@@ -41,6 +41,9 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"http_connect_timeout", "HTTP_CONNECT_TIMEOUT"}, {"http_timeout", "HTTP_TIMEOUT"},
       {"http_retries", "HTTP_RETRIES"},   {"http_retry_base", "HTTP_RETRY_BASE"},
       {"http_retry_max", "HTTP_RETRY_MAX"}, {"http_max_connections", "HTTP_MAX_CONNECTIONS"},
+      {"orchestrator_name", "ORCHESTRATOR_NAME"}, {"stale_after", "STALE_AFTER"},
+      {"lock_lease", "LOCK_LEASE"},       {"alert_webhook_url", "ALERT_WEBHOOK_URL"},
+      {"pushgateway_url", "PUSHGATEWAY_URL"},
   };
   ASSERT_EQ(Settings().size(), std::size(expected));
   for (size_t i = 0; i < std::size(expected); ++i) {

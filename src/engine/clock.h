@@ -22,12 +22,18 @@ class Clock {
   virtual void SleepUntil(TimePoint deadline) = 0;
 };
 
-// The real clock.
+class Cancellation;
+
+// The real clock. Its sleeps end early when the pass is cancelled.
 class SystemClock : public Clock {
  public:
+  explicit SystemClock(Cancellation* cancellation = nullptr) : cancellation_(cancellation) {}
   TimePoint Now() override;
   std::chrono::system_clock::time_point WallNow() override;
   void SleepUntil(TimePoint deadline) override;
+
+ private:
+  Cancellation* cancellation_;
 };
 
 // Converts seconds (possibly fractional) into a clock duration.

@@ -7,28 +7,53 @@
 #include "util/error.h"
 
 namespace orch {
+namespace {
+
+bool UnconfirmedRetrain(const LabelState& state) {
+  return state.phase == Phase::kRetraining && !state.retrain_confirmed && state.dataset_version.has_value();
+}
+
+std::string Seconds(double seconds) { return std::to_string(static_cast<long long>(std::ceil(seconds))); }
+
+}  // namespace
 
 Pass::Pass(const Config& config, PassServices services) : config_(config), services_(services) {}
 
 PassReport Pass::Run() {
+  size_t count = config_.labels.size();
   report_ = PassReport{};
   report_.dry_run = config_.dry_run;
   report_.started_at = services_.clock.WallNow();
+  report_.labels.resize(count);
+  deadlines_.assign(count, Clock::TimePoint{});
+  waiting_.assign(count, false);
+  waiting_since_.assign(count, Clock::TimePoint{});
+  for (size_t i = 0; i < count; ++i) {
+    report_.labels[i].label = config_.labels[i].name;
+    report_.labels[i].threshold = config_.labels[i].threshold;
+  }
   try {
+    std::vector<std::string> names;
+    for (const LabelConfig& label : config_.labels) names.push_back(label.name);
+    states_ = services_.state.LoadLabels(names);
     CountAndDecide();
+    if (config_.dry_run) {
+      ReportDryRun();
+    } else {
+      ResumeUnfinishedCycles();
+      ReadBaselines(NewlyPreparing());
+      StartPrepare(NewlyPreparing());
+      WaitForDatasets();
+    }
   } catch (const DatabaseError& error) {
     report_.error = error.what();
     services_.log.Error("", "database", {{"error", error.what()}});
-    for (size_t i = 0; i < report_.labels.size(); ++i) Finish(i, Outcome::kFailed, std::string("database: ") + error.what());
-    report_.finished_at = services_.clock.WallNow();
-    return report_;
+    for (size_t i = 0; i < count; ++i)
+      if (report_.labels[i].outcome == Outcome::kPending)
+        Finish(i, Outcome::kFailed, std::string("database: ") + error.what());
   }
-  if (config_.dry_run) {
-    ReportDryRun();
-  } else if (!Pending().empty()) {
-    ReadBaselines();
-    if (!Pending().empty() && StartPrepare()) WaitForDatasets();
-  }
+  if (services_.cancellation != nullptr && services_.cancellation->cancelled())
+    report_.cancelled_by = services_.cancellation->signal_number();
   report_.finished_at = services_.clock.WallNow();
   return report_;
 }
@@ -36,11 +61,6 @@ PassReport Pass::Run() {
 // ---- counting -------------------------------------------------------------------------------
 
 void Pass::CountAndDecide() {
-  report_.labels.resize(config_.labels.size());
-  for (size_t i = 0; i < config_.labels.size(); ++i) {
-    report_.labels[i].label = config_.labels[i].name;
-    report_.labels[i].threshold = config_.labels[i].threshold;
-  }
   std::vector<int64_t> misclassified = CountMisclassified();
   std::vector<std::optional<int64_t>> pools = CountPools(misclassified);
   for (size_t i = 0; i < config_.labels.size(); ++i) {
@@ -57,8 +77,8 @@ void Pass::CountAndDecide() {
                         {"dataset_len", label.dataset_len},
                         {"upper_bound", label.upper_bound},
                         {"threshold", label.threshold},
-                        {"decision", label.prepare ? "prepare" : "skip"}});
-    if (!label.prepare) Finish(i, Outcome::kBelowThreshold);
+                        {"decision", label.prepare ? "prepare" : "skip"},
+                        {"phase", PhaseName(states_[i].phase)}});
   }
 }
 
@@ -106,7 +126,14 @@ std::vector<std::optional<int64_t>> Pass::CountPools(const std::vector<int64_t>&
 // ---- dry run --------------------------------------------------------------------------------
 
 void Pass::ReportDryRun() {
-  std::vector<size_t> pending = Pending();
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < report_.labels.size(); ++i) {
+    if (report_.labels[i].prepare || states_[i].phase != Phase::kIdle) {
+      pending.push_back(i);
+    } else {
+      Finish(i, Outcome::kBelowThreshold);
+    }
+  }
   std::vector<std::string> urls;
   std::vector<size_t> with_url;
   for (size_t i : pending) {
@@ -117,28 +144,146 @@ void Pass::ReportDryRun() {
   std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
   for (size_t k = 0; k < reads.size(); ++k)
     if (reads[k].status == MetadataRead::Status::kOk) report_.labels[with_url[k]].baseline_version = reads[k].metadata->version_tag;
-  if (!pending.empty())
+  bool fresh_cycle = std::any_of(pending.begin(), pending.end(), [this](size_t i) {
+    return states_[i].phase == Phase::kIdle;
+  });
+  if (fresh_cycle)
     services_.log.Info("", "dry run: would restart the prepare worker",
                        {{"target", config_.prepare_target.empty() ? "(PREPARE_DATASET_REPO not set)" : config_.prepare_target}});
   for (size_t i : pending) {
     const LabelConfig& label = config_.labels[i];
-    services_.log.Info(label.name, "dry run: would wait for a new dataset, then restart the retrain worker",
-                       {{"required_len", report_.labels[i].dataset_len},
+    std::string action = states_[i].phase == Phase::kIdle
+                             ? "dry run: would wait for a new dataset, then restart the retrain worker"
+                             : std::string("dry run: would resume the unfinished cycle (phase ") +
+                                   PhaseName(states_[i].phase) + ")";
+    services_.log.Info(label.name, action,
+                       {{"required_len", states_[i].required_len.value_or(report_.labels[i].dataset_len)},
                         {"current_version", report_.labels[i].baseline_version.value_or("none")},
                         {"retrain", label.retrain_target.empty() ? "(not set)" : label.retrain_target}});
     Finish(i, Outcome::kDryRun);
   }
 }
 
-// ---- preparing ------------------------------------------------------------------------------
+// ---- resuming ---------------------------------------------------------------------------------
 
-void Pass::ReadBaselines() {
-  std::vector<size_t> pending = Pending();
+void Pass::ResumeUnfinishedCycles() {
+  std::vector<size_t> unconfirmed_retrains, unconfirmed_prepares;
+  WallTime now = services_.clock.WallNow();
+  for (size_t i = 0; i < states_.size(); ++i) {
+    LabelState& state = states_[i];
+    if (UnconfirmedRetrain(state)) {
+      unconfirmed_retrains.push_back(i);
+      continue;
+    }
+    if (state.phase == Phase::kRetraining) {  // confirmed: the cycle is over
+      state.phase = Phase::kIdle;
+      Save(i);
+    }
+    if (state.phase != Phase::kPreparing) continue;
+    double age = std::chrono::duration<double>(now - state.prepare_requested_at.value_or(now)).count();
+    if (age >= StaleAfter(config_)) {
+      services_.log.Warning(report_.labels[i].label, "abandoning a stale prepare cycle",
+                            {{"age_seconds", static_cast<long long>(age)},
+                             {"stale_after", StaleAfter(config_)},
+                             {"baseline_version", state.baseline_version.value_or("none")}});
+      state.phase = Phase::kIdle;
+      Save(i);
+      continue;
+    }
+    ResumePreparing(i);
+    if (!state.prepare_confirmed) unconfirmed_prepares.push_back(i);
+  }
+  if (!unconfirmed_retrains.empty()) ResumeRetrains(unconfirmed_retrains);
+  if (!unconfirmed_prepares.empty()) ConfirmPrepareRestart(unconfirmed_prepares);
+  // Labels with no cycle to resume and not enough data are done.
+  for (size_t i = 0; i < states_.size(); ++i)
+    if (report_.labels[i].outcome == Outcome::kPending && !waiting_[i] && !report_.labels[i].prepare)
+      Finish(i, Outcome::kBelowThreshold);
+}
+
+void Pass::ResumePreparing(size_t index) {
+  const LabelState& state = states_[index];
+  LabelReport& label = report_.labels[index];
+  label.prepare = true;
+  label.resumed = true;
+  label.baseline_version = state.baseline_version;
+  double age = std::chrono::duration<double>(services_.clock.WallNow() - *state.prepare_requested_at).count();
+  double remaining = std::max(0.0, StaleAfter(config_) - age);
+  waiting_[index] = true;
+  waiting_since_[index] = services_.clock.Now() - SecondsToDuration(std::max(0.0, age));
+  deadlines_[index] = services_.clock.Now() + SecondsToDuration(std::min(config_.poll_timeout, remaining));
+  services_.log.Info(label.label, "resuming the wait for a dataset an earlier pass asked for",
+                     {{"required_len", state.required_len.value_or(0)},
+                      {"baseline_version", state.baseline_version.value_or("none")},
+                      {"age_seconds", static_cast<long long>(age)}});
+}
+
+void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
+  std::string target = config_.prepare_target;
+  WorkerState worker = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
+  bool restarted = worker.health == WorkerState::Health::kActive;
+  if (!restarted) {
+    services_.log.Warning("", "the prepare restart an earlier pass recorded did not happen; sending it again",
+                          {{"target", target}, {"detail", worker.detail}});
+    StartRequest request{target, report_.labels[unconfirmed.front()].label, 0, ""};
+    StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+    restarted = result.ok;
+    if (!result.ok)
+      for (size_t i : unconfirmed) Finish(i, Outcome::kFailed, "restarting the prepare worker " + target + " failed: " + result.detail);
+  }
+  if (!restarted) return;
+  for (size_t i : unconfirmed) {
+    states_[i].prepare_confirmed = true;
+    Save(i);
+  }
+}
+
+void Pass::ResumeRetrains(const std::vector<size_t>& unconfirmed) {
+  std::vector<std::string> targets;
+  for (size_t i : unconfirmed) targets.push_back(config_.labels[i].retrain_target);
+  std::vector<WorkerState> workers = services_.trigger.Inspect(targets);
+  std::vector<size_t> resend;
+  for (size_t k = 0; k < unconfirmed.size(); ++k) {
+    size_t i = unconfirmed[k];
+    LabelState& state = states_[i];
+    report_.labels[i].resumed = true;
+    report_.labels[i].prepare = true;
+    report_.labels[i].dataset_version = state.dataset_version;
+    if (state.last_retrained_version == state.dataset_version || workers[k].health == WorkerState::Health::kActive) {
+      services_.log.Info(report_.labels[i].label, "confirmed the retrain restart an earlier pass sent",
+                         {{"dataset_version", *state.dataset_version}, {"detail", workers[k].detail}});
+      state.retrain_confirmed = true;
+      state.last_retrained_version = state.dataset_version;
+      state.last_retrained_at = state.retrain_requested_at;
+      state.phase = Phase::kIdle;
+      Save(i);
+      Finish(i, Outcome::kRetrainTriggered);
+    } else {
+      resend.push_back(i);
+    }
+  }
+  if (!resend.empty()) StartRetrains(resend);
+}
+
+// ---- a new cycle ------------------------------------------------------------------------------
+
+std::vector<size_t> Pass::NewlyPreparing() const {
+  std::vector<size_t> labels;
+  bool in_flight = std::any_of(waiting_.begin(), waiting_.end(), [](bool waiting) { return waiting; });
+  for (size_t i = 0; i < report_.labels.size(); ++i) {
+    if (report_.labels[i].outcome != Outcome::kPending || waiting_[i] || !report_.labels[i].prepare) continue;
+    if (in_flight) continue;  // see StartPrepare
+    labels.push_back(i);
+  }
+  return labels;
+}
+
+void Pass::ReadBaselines(const std::vector<size_t>& labels) {
   std::vector<std::string> urls;
-  for (size_t i : pending) urls.push_back(config_.labels[i].metadata_url);
+  for (size_t i : labels) urls.push_back(config_.labels[i].metadata_url);
   std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
-  for (size_t k = 0; k < pending.size(); ++k) {
-    size_t i = pending[k];
+  for (size_t k = 0; k < labels.size(); ++k) {
+    size_t i = labels[k];
     const MetadataRead& read = reads[k];
     switch (read.status) {
       case MetadataRead::Status::kOk:
@@ -160,57 +305,101 @@ void Pass::ReadBaselines() {
   }
 }
 
-bool Pass::StartPrepare() {
-  std::vector<size_t> pending = Pending();
+void Pass::StartPrepare(const std::vector<size_t>& labels) {
+  // Labels that still need a dataset while a cycle is in flight wait for the next pass:
+  // restarting the prepare Space now would kill the run the earlier pass started.
+  for (size_t i = 0; i < report_.labels.size(); ++i)
+    if (report_.labels[i].outcome == Outcome::kPending && !waiting_[i] && report_.labels[i].prepare &&
+        std::find(labels.begin(), labels.end(), i) == labels.end())
+      Finish(i, Outcome::kDeferred, "a prepare cycle started by an earlier pass is still in flight");
+  if (labels.empty()) return;
+
   StartRequest request;
   request.target = config_.prepare_target;
-  for (size_t i : pending) {
+  WallTime now = services_.clock.WallNow();
+  for (size_t i : labels) {
     request.label += (request.label.empty() ? "" : ",") + report_.labels[i].label;
     request.required_len = std::max(request.required_len, report_.labels[i].dataset_len);
+    LabelState& state = states_[i];
+    state.phase = Phase::kPreparing;
+    state.baseline_version = report_.labels[i].baseline_version;
+    state.required_len = report_.labels[i].dataset_len;
+    state.prepare_requested_at = now;
+    state.prepare_confirmed = false;
+    state.dataset_version.reset();
+    state.retrain_requested_at.reset();
+    state.retrain_confirmed = false;
+    Save(i);  // recorded before the restart, so a pass killed during it resumes instead of repeating it
   }
   StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
-  prepare_started_ = services_.clock.Now();
-  deadline_ = prepare_started_ + SecondsToDuration(config_.poll_timeout);
   if (!result.ok) {
     services_.log.Error("", "prepare restart failed", {{"target", request.target}, {"error", result.detail}});
-    for (size_t i : pending)
+    for (size_t i : labels) {
+      states_[i].phase = Phase::kIdle;
+      Save(i);
       Finish(i, Outcome::kFailed, "restarting the prepare worker " + request.target + " failed: " + result.detail);
-    return false;
+    }
+    return;
   }
   report_.prepare_triggered = true;
   services_.log.Info("", "prepare restart requested",
                      {{"target", request.target}, {"labels", request.label}, {"detail", result.detail}});
-  return true;
-}
-
-void Pass::WaitForDatasets() {
-  while (true) {
-    Clock::TimePoint round_started = services_.clock.Now();
-    PollOnce();
-    if (!Pending().empty()) WatchPrepareWorker();
-    ExpireDeadlines();
-    if (Pending().empty()) return;
-    Clock::TimePoint next = round_started + SecondsToDuration(config_.poll_interval);
-    services_.clock.SleepUntil(std::min(next, deadline_));
+  Clock::TimePoint started = services_.clock.Now();
+  for (size_t i : labels) {
+    states_[i].prepare_confirmed = true;
+    Save(i);
+    waiting_[i] = true;
+    waiting_since_[i] = started;
+    deadlines_[i] = started + SecondsToDuration(config_.poll_timeout);
   }
 }
 
+void Pass::WaitForDatasets() {
+  while (!Waiting().empty()) {
+    Clock::TimePoint round_started = services_.clock.Now();
+    PollOnce();
+    if (!Waiting().empty()) WatchPrepareWorker();
+    ExpireDeadlines();
+    if (Waiting().empty() || StopRequested()) return;
+    Clock::TimePoint next = round_started + SecondsToDuration(config_.poll_interval);
+    for (size_t i : Waiting()) next = std::min(next, deadlines_[i]);
+    services_.clock.SleepUntil(next);
+    if (StopRequested()) return;
+  }
+}
+
+bool Pass::StopRequested() {
+  std::string reason;
+  if (services_.cancellation != nullptr && services_.cancellation->cancelled()) {
+    reason = "the pass was stopped by signal " + std::to_string(services_.cancellation->signal_number()) +
+             "; the next pass resumes the wait";
+  } else if (services_.lock != nullptr && !services_.lock->Renew()) {
+    reason = "the run lock was lost (its lease expired and another pass took it); this pass stops";
+    report_.error = reason;
+  } else {
+    return false;
+  }
+  for (size_t i : Waiting()) Finish(i, Outcome::kCancelled, reason);
+  return true;
+}
+
 void Pass::PollOnce() {
-  std::vector<size_t> pending = Pending();
+  std::vector<size_t> waiting = Waiting();
   std::vector<std::string> urls;
-  for (size_t i : pending) urls.push_back(config_.labels[i].metadata_url);
+  for (size_t i : waiting) urls.push_back(config_.labels[i].metadata_url);
   std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
   std::vector<size_t> ready;
-  for (size_t k = 0; k < pending.size(); ++k) {
-    size_t i = pending[k];
+  for (size_t k = 0; k < waiting.size(); ++k) {
+    size_t i = waiting[k];
     LabelReport& label = report_.labels[i];
+    int64_t required = states_[i].required_len.value_or(label.dataset_len);
     const MetadataRead& read = reads[k];
     if (read.status == MetadataRead::Status::kOk) {
       const DatasetMetadata& metadata = *read.metadata;
-      bool is_new = IsNewDataset(metadata, label.baseline_version, label.dataset_len);
+      bool is_new = IsNewDataset(metadata, states_[i].baseline_version, required);
       services_.log.Info(label.label, "poll",
                          {{"current_len", metadata.num_samples},
-                          {"required_len", label.dataset_len},
+                          {"required_len", required},
                           {"version", metadata.version_tag},
                           {"ready", is_new}});
       if (is_new) {
@@ -222,7 +411,7 @@ void Pass::PollOnce() {
       Finish(i, Outcome::kFailed, read.detail);
     } else {
       services_.log.Info(label.label, "poll",
-                         {{"required_len", label.dataset_len}, {"status", MetadataStatusName(read.status)},
+                         {{"required_len", required}, {"status", MetadataStatusName(read.status)},
                           {"detail", read.detail}});
     }
   }
@@ -230,24 +419,46 @@ void Pass::PollOnce() {
 }
 
 void Pass::StartRetrains(const std::vector<size_t>& ready) {
+  std::vector<size_t> starting;
   std::vector<StartRequest> requests;
+  WallTime now = services_.clock.WallNow();
   for (size_t i : ready) {
+    LabelState& state = states_[i];
     const LabelReport& label = report_.labels[i];
-    requests.push_back({config_.labels[i].retrain_target, label.label, label.dataset_len,
-                        label.baseline_version.value_or("")});
-  }
-  std::vector<StartResult> results = services_.trigger.Start(requests);
-  for (size_t k = 0; k < ready.size(); ++k) {
-    size_t i = ready[k];
-    if (results[k].ok) {
-      services_.log.Info(report_.labels[i].label, "retrain restart requested",
-                         {{"target", requests[k].target},
-                          {"dataset_version", *report_.labels[i].dataset_version},
-                          {"detail", results[k].detail}});
-      Finish(i, Outcome::kRetrainTriggered);
-    } else {
-      Finish(i, Outcome::kFailed, "restarting the retrain worker " + requests[k].target + " failed: " + results[k].detail);
+    std::string version = label.dataset_version.value_or(state.dataset_version.value_or(""));
+    if (state.last_retrained_version == version) {
+      Finish(i, Outcome::kFailed, "dataset " + version + " was already retrained; it is not retrained twice");
+      continue;
     }
+    state.phase = Phase::kRetraining;
+    state.dataset_version = version;
+    state.retrain_requested_at = now;
+    state.retrain_confirmed = false;
+    Save(i);  // recorded before the restart: a pass killed now confirms or repeats it, once
+    starting.push_back(i);
+    requests.push_back({config_.labels[i].retrain_target, label.label, state.required_len.value_or(label.dataset_len),
+                        state.baseline_version.value_or("")});
+  }
+  if (starting.empty()) return;
+  std::vector<StartResult> results = services_.trigger.Start(requests);
+  for (size_t k = 0; k < starting.size(); ++k) {
+    size_t i = starting[k];
+    LabelState& state = states_[i];
+    if (!results[k].ok) {
+      // Left unconfirmed: the next pass asks the worker and sends the restart again if needed.
+      Finish(i, Outcome::kFailed, "restarting the retrain worker " + requests[k].target + " failed: " + results[k].detail);
+      continue;
+    }
+    state.retrain_confirmed = true;
+    state.last_retrained_version = state.dataset_version;
+    state.last_retrained_at = services_.clock.WallNow();
+    state.phase = Phase::kIdle;
+    Save(i);
+    services_.log.Info(report_.labels[i].label, "retrain restart requested",
+                       {{"target", requests[k].target},
+                        {"dataset_version", *state.dataset_version},
+                        {"detail", results[k].detail}});
+    Finish(i, Outcome::kRetrainTriggered);
   }
 }
 
@@ -255,8 +466,11 @@ void Pass::WatchPrepareWorker() {
   std::string target = config_.prepare_target;
   WorkerState state = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
   if (state.health == WorkerState::Health::kFailed) {
-    for (size_t i : Pending())
+    for (size_t i : Waiting()) {
+      states_[i].phase = Phase::kIdle;  // the cycle is over: a later pass may prepare anew
+      Save(i);
       Finish(i, Outcome::kFailed, "the prepare worker " + target + " failed: " + state.detail);
+    }
   } else if (state.health == WorkerState::Health::kActive) {
     prepare_seen_active_ = true;
   } else if (state.health == WorkerState::Health::kFinished && prepare_seen_active_ && !prepare_finish_noted_) {
@@ -268,39 +482,49 @@ void Pass::WatchPrepareWorker() {
 }
 
 void Pass::ExpireDeadlines() {
-  if (services_.clock.Now() < deadline_) return;
-  for (size_t i : Pending()) {
-    const LabelReport& label = report_.labels[i];
+  Clock::TimePoint now = services_.clock.Now();
+  for (size_t i : Waiting()) {
+    if (now < deadlines_[i]) continue;
+    const LabelState& state = states_[i];
+    // The state stays `preparing`: a later pass resumes the wait until the cycle is stale.
     Finish(i, Outcome::kTimeout,
-           "no dataset with at least " + std::to_string(label.dataset_len) + " samples and a version other than " +
-               label.baseline_version.value_or("none") + " appeared within POLL_TIMEOUT=" +
-               std::to_string(static_cast<long long>(std::ceil(config_.poll_timeout))) + " s");
+           "no dataset with at least " + std::to_string(state.required_len.value_or(0)) +
+               " samples and a version other than " + state.baseline_version.value_or("none") +
+               " appeared within POLL_TIMEOUT=" + Seconds(config_.poll_timeout) + " s");
   }
 }
 
 // ---- bookkeeping ----------------------------------------------------------------------------
 
+void Pass::Save(size_t index) {
+  states_[index].updated_at = services_.clock.WallNow();
+  services_.state.SaveLabel(states_[index]);
+}
+
 void Pass::Finish(size_t index, Outcome outcome, std::optional<std::string> error) {
   LabelReport& label = report_.labels[index];
   label.outcome = outcome;
   label.error = std::move(error);
-  if (report_.prepare_triggered) label.waited_seconds = SecondsSincePrepare();
+  if (waiting_[index]) label.waited_seconds = SecondsSincePrepare(index);
+  waiting_[index] = false;
   Fields fields = {{"outcome", OutcomeName(outcome)}};
   if (label.error) fields.push_back({"error", *label.error});
-  Level level = outcome == Outcome::kFailed ? Level::kError : outcome == Outcome::kTimeout ? Level::kWarning : Level::kInfo;
+  Level level = outcome == Outcome::kFailed ? Level::kError
+                : outcome == Outcome::kTimeout || outcome == Outcome::kCancelled ? Level::kWarning
+                                                                                 : Level::kInfo;
   services_.log.Event(level, label.label, "finished", fields);
   services_.log.LabelDone(label.label);
 }
 
-std::vector<size_t> Pass::Pending() const {
-  std::vector<size_t> pending;
-  for (size_t i = 0; i < report_.labels.size(); ++i)
-    if (report_.labels[i].outcome == Outcome::kPending && report_.labels[i].prepare) pending.push_back(i);
-  return pending;
+std::vector<size_t> Pass::Waiting() const {
+  std::vector<size_t> waiting;
+  for (size_t i = 0; i < waiting_.size(); ++i)
+    if (waiting_[i]) waiting.push_back(i);
+  return waiting;
 }
 
-double Pass::SecondsSincePrepare() const {
-  return std::chrono::duration<double>(services_.clock.Now() - prepare_started_).count();
+double Pass::SecondsSincePrepare(size_t index) const {
+  return std::chrono::duration<double>(services_.clock.Now() - waiting_since_[index]).count();
 }
 
 }  // namespace orch

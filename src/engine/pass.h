@@ -1,7 +1,10 @@
 // One pass of the orchestrator: count, decide, prepare, wait for the new datasets, retrain.
 //
-// The pass talks only to interfaces (Database, Hub, Trigger, Clock, Log), so the same code runs
-// against PostgreSQL or SQLite, the real Hub or a fake, the real clock or a simulated one.
+// The pass talks only to interfaces (Database, Hub, Trigger, StateStore, Clock, Log), so the same
+// code runs against PostgreSQL or SQLite, the real Hub or a fake, the real clock or a simulated
+// one. Every step that leads to an external call is recorded in the StateStore before the call
+// and confirmed after it, so a pass killed at any point can be resumed by the next one, and no
+// dataset version is ever retrained twice.
 #pragma once
 
 #include <optional>
@@ -10,6 +13,8 @@
 
 #include "config/config.h"
 #include "db/database.h"
+#include "db/state_store.h"
+#include "engine/cancellation.h"
 #include "engine/clock.h"
 #include "engine/pass_report.h"
 #include "hub/hub.h"
@@ -24,6 +29,9 @@ struct PassServices {
   Trigger& trigger;
   Clock& clock;
   Log& log;
+  StateStore& state;
+  RunLock* lock = nullptr;                    // renewed every poll round when set
+  const Cancellation* cancellation = nullptr;  // checked between steps when set
 };
 
 class Pass {
@@ -35,26 +43,42 @@ class Pass {
   PassReport Run();
 
  private:
+  // Counting and deciding.
   void CountAndDecide();
   std::vector<int64_t> CountMisclassified();
   std::vector<std::optional<int64_t>> CountPools(const std::vector<int64_t>& misclassified);
   void ReportDryRun();
-  void ReadBaselines();
-  bool StartPrepare();
+
+  // Taking over what an earlier pass left unfinished.
+  void ResumeUnfinishedCycles();
+  void ResumePreparing(size_t index);
+  void ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed);
+  void ResumeRetrains(const std::vector<size_t>& unconfirmed);
+
+  // A new cycle.
+  void ReadBaselines(const std::vector<size_t>& labels);
+  void StartPrepare(const std::vector<size_t>& labels);
   void WaitForDatasets();
   void PollOnce();
   void StartRetrains(const std::vector<size_t>& ready);
   void WatchPrepareWorker();
   void ExpireDeadlines();
+  bool StopRequested();
+
+  // Bookkeeping.
+  void Save(size_t index);
   void Finish(size_t index, Outcome outcome, std::optional<std::string> error = std::nullopt);
-  std::vector<size_t> Pending() const;
-  double SecondsSincePrepare() const;
+  std::vector<size_t> Waiting() const;
+  std::vector<size_t> NewlyPreparing() const;
+  double SecondsSincePrepare(size_t index) const;
 
   const Config& config_;
   PassServices services_;
   PassReport report_;
-  Clock::TimePoint prepare_started_{};
-  Clock::TimePoint deadline_{};
+  std::vector<LabelState> states_;
+  std::vector<Clock::TimePoint> deadlines_;
+  std::vector<bool> waiting_;  // the label's dataset is being waited for in this pass
+  std::vector<Clock::TimePoint> waiting_since_;
   bool prepare_seen_active_ = false;
   bool prepare_finish_noted_ = false;
 };

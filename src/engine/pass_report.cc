@@ -12,19 +12,32 @@ const char* OutcomeName(Outcome outcome) {
     case Outcome::kRetrainTriggered: return "retrain_triggered";
     case Outcome::kTimeout: return "timeout";
     case Outcome::kFailed: return "failed";
+    case Outcome::kDeferred: return "deferred";
+    case Outcome::kCancelled: return "cancelled";
   }
   return "unknown";
 }
 
 bool PassReport::ok() const {
   if (error) return false;
+  if (cancelled_by != 0) return false;
   for (const LabelReport& label : labels)
     if (label.outcome != Outcome::kBelowThreshold && label.outcome != Outcome::kDryRun &&
-        label.outcome != Outcome::kRetrainTriggered)
+        label.outcome != Outcome::kRetrainTriggered && label.outcome != Outcome::kDeferred)
       return false;
   return true;
 }
 
-int PassReport::exit_code() const { return ok() ? kExitOk : kExitFailed; }
+const char* PassReport::status() const {
+  if (locked) return "locked";
+  if (cancelled_by != 0) return "cancelled";
+  return ok() ? "ok" : "failed";
+}
+
+int PassReport::exit_code() const {
+  if (locked) return kExitLocked;
+  if (cancelled_by != 0) return 128 + cancelled_by;
+  return ok() ? kExitOk : kExitFailed;
+}
 
 }  // namespace orch

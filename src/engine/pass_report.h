@@ -14,8 +14,10 @@ enum class Outcome {
   kBelowThreshold,    // not enough data: nothing to do
   kDryRun,            // would have prepared, but this is a dry run
   kRetrainTriggered,  // a new dataset appeared and the retrain worker was started
-  kTimeout,           // no new dataset within POLL_TIMEOUT
+  kTimeout,           // no new dataset within POLL_TIMEOUT (the cycle stays resumable)
   kFailed,            // something went wrong; see error
+  kDeferred,          // enough data, but a prepare cycle is still in flight: prepared in a later pass
+  kCancelled,         // the pass was stopped (SIGTERM/SIGINT) while waiting; the next pass resumes
 };
 const char* OutcomeName(Outcome outcome);
 
@@ -33,6 +35,7 @@ struct LabelReport {
   std::optional<int64_t> dataset_samples;
   std::optional<std::string> error;
   std::optional<double> waited_seconds;  // from the prepare restart to the outcome
+  bool resumed = false;                  // this pass took over a cycle an earlier pass started
 };
 
 struct PassReport {
@@ -41,10 +44,13 @@ struct PassReport {
   std::chrono::system_clock::time_point finished_at;
   bool prepare_triggered = false;
   std::optional<std::string> error;  // a failure of the whole pass (database unusable…)
+  int cancelled_by = 0;              // the signal that stopped the pass, 0 when it ran to its end
+  bool locked = false;               // another pass held the run lock: nothing was done
   std::vector<LabelReport> labels;
 
   bool ok() const;        // every label ended well and the pass itself did not fail
-  int exit_code() const;  // 0 when ok(), 1 otherwise
+  int exit_code() const;  // 0 when ok(), 75 when locked, 128 + signal when cancelled, 1 otherwise
+  const char* status() const;  // "ok", "failed", "cancelled" or "locked"
 };
 
 }  // namespace orch

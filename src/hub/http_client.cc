@@ -138,6 +138,10 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
 
   size_t active = 0;
   while (active > 0 || !queue.empty()) {
+    if (cancellation_ != nullptr && cancellation_->cancelled()) {
+      Abandon(transfers);
+      break;
+    }
     auto now = SteadyClock::now();
     while (!queue.empty() && queue.top().first <= now && active < static_cast<size_t>(settings_.max_connections)) {
       Transfer& transfer = transfers[queue.top().second];
@@ -162,7 +166,8 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
       queue.emplace(transfer.ready_at, transfer.index);
     }
     if (active == 0 && queue.empty()) break;
-    auto wait = std::chrono::milliseconds(1000);
+    // With a cancellation to watch, wake often enough to notice it.
+    auto wait = std::chrono::milliseconds(cancellation_ != nullptr ? 100 : 1000);
     if (!queue.empty()) {
       auto until_ready = std::chrono::ceil<std::chrono::milliseconds>(queue.top().first - SteadyClock::now());
       wait = std::clamp(until_ready, std::chrono::milliseconds(0), wait);
@@ -241,13 +246,18 @@ void HttpClient::Start(Transfer& transfer) {
     headers = curl_slist_append(headers, ("If-None-Match: " + transfer.request->if_none_match).c_str());
   if (!token_.empty() && UrlOrigin(transfer.url) == token_origin_)
     headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
+  if (!transfer.request->content_type.empty())
+    headers = curl_slist_append(headers, ("Content-Type: " + transfer.request->content_type).c_str());
+  for (const std::string& header : transfer.request->headers) headers = curl_slist_append(headers, header.c_str());
   transfer.headers.reset(headers);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
-  if (transfer.method == "POST") {
+  if (transfer.method == "POST" || transfer.method == "PUT") {
+    // The body is sent from the request, which outlives the transfer.
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, 0L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(transfer.request->body.size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer.request->body.c_str());
+    if (transfer.method == "PUT") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
   }
   ++transfer.response->attempts;
   ++requests_sent_;
@@ -290,6 +300,15 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
   transfer.easy.reset();
 }
 
+void HttpClient::Abandon(std::vector<Transfer>& transfers) {
+  for (Transfer& transfer : transfers) {
+    if (transfer.easy) curl_multi_remove_handle(multi_->get(), transfer.easy.get());
+    bool answered = transfer.response->status != 0 || !transfer.response->error.empty();
+    if (!answered) transfer.response->error = "cancelled";
+    transfer.easy.reset();
+  }
+}
+
 bool HttpClient::ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor) {
   if (transfer.retries >= settings_.max_retries) return false;
   ++transfer.retries;
@@ -306,8 +325,8 @@ bool HttpClient::FollowRedirect(Transfer& transfer) {
     response.error = "more than " + std::to_string(kMaxRedirects) + " redirects";
     return false;
   }
-  if (transfer.method == "POST") {
-    response.error = "the server redirected a POST to " + transfer.location + "; not followed";
+  if (transfer.method != "GET") {
+    response.error = "the server redirected a " + transfer.method + " to " + transfer.location + "; not followed";
     return false;
   }
   std::string next = ResolveUrl(transfer.url, transfer.location);

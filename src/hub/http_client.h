@@ -16,14 +16,18 @@
 #include <vector>
 
 #include "config/config.h"
+#include "engine/cancellation.h"
 
 namespace orch {
 
 struct HttpRequest {
-  std::string method = "GET";  // GET or POST
+  std::string method = "GET";  // GET, POST or PUT
   std::string url;
   std::string if_none_match;   // sent as If-None-Match when not empty
   size_t max_body_bytes = 4 << 20;
+  std::string body;            // sent with POST and PUT
+  std::string content_type;    // of `body`, e.g. "application/json"
+  std::vector<std::string> headers;  // further "Name: value" lines
 };
 
 struct HttpResponse {
@@ -60,6 +64,9 @@ class HttpClient {
 
   HttpResponse Perform(const HttpRequest& request);
 
+  // Makes Perform give up (unfinished requests answer "cancelled") once `cancellation` is set.
+  void SetCancellation(const Cancellation* cancellation) { cancellation_ = cancellation; }
+
   // Total requests sent by this client (retries and redirect hops included).
   long long requests_sent() const { return requests_sent_; }
 
@@ -70,6 +77,7 @@ class HttpClient {
   class Multi;
 
   void EnsureStarted();
+  void Abandon(std::vector<Transfer>& transfers);
   void Start(Transfer& transfer);
   void Finish(Transfer& transfer, int curl_code);
   bool ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor);
@@ -81,6 +89,7 @@ class HttpClient {
   std::function<void(const RetryNotice&)> on_retry_;
   std::mt19937_64 random_;
   std::unique_ptr<Multi> multi_;
+  const Cancellation* cancellation_ = nullptr;
   long long requests_sent_ = 0;
 };
 

@@ -25,6 +25,7 @@ Json LabelJson(const LabelReport& label) {
           {"dataset_version", OrNull(label.dataset_version)},
           {"dataset_samples", OrNull(label.dataset_samples)},
           {"waited_seconds", OrNull(label.waited_seconds)},
+          {"resumed", label.resumed},
           {"error", OrNull(label.error)}};
 }
 
@@ -43,7 +44,7 @@ std::string Cell(std::string text) {
 Json SummaryJson(const PassReport& report) {
   Json labels = Json::array();
   for (const LabelReport& label : report.labels) labels.push_back(LabelJson(label));
-  return {{"status", report.ok() ? "ok" : "failed"},
+  return {{"status", report.status()},
           {"dry_run", report.dry_run},
           {"started_at", IsoTime(report.started_at)},
           {"finished_at", IsoTime(report.finished_at)},
@@ -53,7 +54,7 @@ Json SummaryJson(const PassReport& report) {
 }
 
 std::string SummaryMarkdown(const PassReport& report) {
-  std::string text = "### Orchestrator pass: " + std::string(report.ok() ? "ok" : "failed") +
+  std::string text = "### Orchestrator pass: " + std::string(report.status()) +
                      (report.dry_run ? " (dry run)" : "") + "\n\n";
   if (report.error) text += "**Error:** " + Cell(*report.error) + "\n\n";
   text += "| label | misclassified | sampled correct | dataset_len | threshold | decision | outcome | dataset version | error |\n";

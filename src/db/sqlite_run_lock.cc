@@ -1,0 +1,84 @@
+#include "db/sqlite_run_lock.h"
+
+#include "config/label_name.h"
+#include "util/error.h"
+
+namespace orch {
+namespace {
+
+constexpr const char* kWriteLeaseSql =
+    "INSERT INTO orchestrator_lock (name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, "
+    "expires_at = excluded.expires_at";
+
+}  // namespace
+
+SqliteRunLock::SqliteRunLock(const std::string& path, const std::string& name, const std::string& holder,
+                             std::chrono::seconds lease, WallClock now)
+    : session_(path), name_(name), holder_(holder), lease_(lease), now_(std::move(now)) {}
+
+SqliteRunLock::~SqliteRunLock() {
+  try {
+    Release();
+  } catch (const DatabaseError&) {
+    // The lease expires by itself.
+  }
+}
+
+std::optional<SqliteRunLock::Lease> SqliteRunLock::CurrentLease(std::string_view what) {
+  const std::vector<SqlRow> rows =
+      session_.Query("SELECT holder, expires_at FROM orchestrator_lock WHERE name = ?1", {name_}, what);
+  if (rows.empty()) return std::nullopt;
+  const std::optional<std::string>& expires = rows[0][1];
+  const std::optional<WallTime> expires_at = expires ? ParseTimestamp(*expires) : std::nullopt;
+  if (!expires_at)
+    throw DatabaseError("the run lock " + QuoteForMessage(name_) + " in orchestrator_lock cannot be used: column " +
+                        "expires_at holds " + (expires ? QuoteForMessage(*expires) : "NULL") +
+                        ", which is not a timestamp like '2026-11-26T07:31:02.123Z'. Repair it by hand: "
+                        "DELETE FROM orchestrator_lock WHERE name = " + QuoteSqlText(name_) + " when no pass is running");
+  return Lease{rows[0][0].value_or(""), *expires_at};
+}
+
+bool SqliteRunLock::TryAcquire() {
+  const std::string what = "taking the run lock";
+  SqliteTransaction transaction(session_, what);
+  const WallTime now = now_();
+  const std::optional<Lease> current = CurrentLease(what);
+  if (current && current->holder != holder_ && !(current->expires_at < now)) return false;  // rolled back
+  session_.Command(kWriteLeaseSql, {name_, holder_, FormatTimestamp(now), FormatTimestamp(now + lease_)}, what);
+  transaction.Commit();
+  held_ = true;
+  return true;
+}
+
+LockHolder SqliteRunLock::Holder() {
+  const std::optional<Lease> current = CurrentLease("looking for the run lock's holder");
+  if (!current) return {"unknown"};
+  const bool expired = current->expires_at < now_();
+  return {current->holder + (expired ? " (lease expired at " : " (lease until ") +
+          FormatTimestamp(current->expires_at) + ")"};
+}
+
+bool SqliteRunLock::Renew() {
+  if (!held_) return false;
+  const std::string what = "renewing the run lock";
+  SqliteTransaction transaction(session_, what);
+  const std::optional<Lease> current = CurrentLease(what);
+  if (!current || current->holder != holder_) {
+    held_ = false;
+    return false;
+  }
+  session_.Command("UPDATE orchestrator_lock SET expires_at = ?1 WHERE name = ?2 AND holder = ?3",
+                   {FormatTimestamp(now_() + lease_), name_, holder_}, what);
+  transaction.Commit();
+  return true;
+}
+
+void SqliteRunLock::Release() {
+  if (!held_) return;
+  held_ = false;
+  session_.Command("DELETE FROM orchestrator_lock WHERE name = ?1 AND holder = ?2", {name_, holder_},
+                   "releasing the run lock");
+}
+
+}  // namespace orch

@@ -1,0 +1,61 @@
+// The run lock on SQLite: a lease row in orchestrator_lock.
+//
+// SQLite has no lock that dies with a process, so the holder writes a row with an expiry and
+// renews it while the pass runs; a lease left by a killed process simply expires. Every read and
+// write of the row happens in a BEGIN IMMEDIATE transaction, so two processes never both see the
+// lease free. The orchestrator_lock table comes with the schema migrations: migrate first.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "db/sqlite_state_store.h"
+#include "db/state_store.h"
+
+namespace orch {
+
+class SqliteRunLock final : public RunLock {
+ public:
+  // Where the lock reads the time; tests inject one that moves only when told to.
+  using WallClock = std::function<WallTime()>;
+
+  // Opens the existing file at `path` read-write. Throws DatabaseError when it cannot.
+  SqliteRunLock(const std::string& path, const std::string& name, const std::string& holder,
+                std::chrono::seconds lease, WallClock now = [] { return std::chrono::system_clock::now(); });
+  // Releases the lease if held; never throws (a lease that cannot be deleted expires by itself).
+  ~SqliteRunLock() override;
+  SqliteRunLock(const SqliteRunLock&) = delete;
+  SqliteRunLock& operator=(const SqliteRunLock&) = delete;
+
+  // Takes the lease when there is none, it expired (expires_at < now) or it is already this
+  // holder's; it then lasts until now + lease.
+  bool TryAcquire() override;
+  // "host:pid (lease until 2026-11-26T07:31:02.123Z)"; "… (lease expired at …)" for a lease
+  // nobody renewed; "unknown" when there is no lease.
+  LockHolder Holder() override;
+  // Moves the expiry to now + lease if the lease is still this holder's; false when another
+  // holder took it (after it expired) or it was deleted.
+  bool Renew() override;
+  // Deletes this holder's lease row.
+  void Release() override;
+
+ private:
+  struct Lease {
+    std::string holder;
+    WallTime expires_at;
+  };
+  // The row for this lock's name, if any.
+  std::optional<Lease> CurrentLease(std::string_view what);
+
+  SqliteSession session_;
+  std::string name_;
+  std::string holder_;
+  std::chrono::seconds lease_;
+  WallClock now_;
+  bool held_ = false;
+};
+
+}  // namespace orch

@@ -1,0 +1,89 @@
+#include "support/webhook_receiver.h"
+
+#include <sys/socket.h>
+
+#include <httplib.h>
+
+#include <stdexcept>
+
+namespace orch::testing {
+namespace {
+
+constexpr char kHost[] = "127.0.0.1";
+constexpr char kPath[] = "/hooks/test";
+constexpr auto kStartDeadline = std::chrono::seconds(5);
+
+}  // namespace
+
+WebhookReceiver::WebhookReceiver() : server_(std::make_unique<httplib::Server>()) {
+  auto handler = [this](const httplib::Request& request, httplib::Response& response) { Handle(request, response); };
+  server_->Get(".*", handler).Post(".*", handler).Put(".*", handler);
+  // httplib's own options set SO_REUSEPORT, with which two servers binding port 0 may share a port.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  port_ = server_->bind_to_any_port(kHost);
+  if (port_ <= 0) throw std::runtime_error("WebhookReceiver cannot bind to 127.0.0.1");
+  server_thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() only works once the accept loop runs; the socket already queues connections before that.
+  auto deadline = std::chrono::steady_clock::now() + kStartDeadline;
+  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  if (!server_->is_running()) {
+    Stop();
+    throw std::runtime_error("WebhookReceiver did not start");
+  }
+}
+
+WebhookReceiver::~WebhookReceiver() { Stop(); }
+
+void WebhookReceiver::Stop() {
+  server_->stop();
+  if (server_thread_.joinable()) server_thread_.join();
+}
+
+std::string WebhookReceiver::url() const {
+  return std::string("http://") + kHost + ":" + std::to_string(port_) + kPath;
+}
+
+void WebhookReceiver::SetStatus(int status) {
+  std::lock_guard lock(mutex_);
+  status_ = status;
+}
+
+void WebhookReceiver::Refuse() { Stop(); }
+
+std::vector<WebhookReceiver::Received> WebhookReceiver::Requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+int WebhookReceiver::Count() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(requests_.size());
+}
+
+bool WebhookReceiver::WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    uint64_t seen;
+    {
+      std::lock_guard lock(mutex_);
+      seen = generation_;
+    }
+    if (predicate()) return true;
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_until(lock, deadline, [&] { return generation_ != seen; })) return false;
+  }
+}
+
+void WebhookReceiver::Handle(const httplib::Request& request, httplib::Response& response) {
+  std::lock_guard lock(mutex_);
+  requests_.push_back({request.method, request.path, request.get_header_value("Content-Type"), request.body});
+  response.status = status_;
+  response.set_content(status_ == 200 ? "ok" : "error", "text/plain");
+  ++generation_;
+  changed_.notify_all();
+}
+
+}  // namespace orch::testing
