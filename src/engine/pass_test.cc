@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <functional>
 #include <map>
 
@@ -322,6 +323,192 @@ TEST_F(PassTest, ManyLabelsAreWaitedForTogether) {
   EXPECT_EQ(database.pool_scans, 1);
   EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
   EXPECT_LE(clock.Seconds(), 299 + config.poll_interval);
+}
+
+}  // namespace
+}  // namespace orch
+
+namespace orch {
+namespace {
+
+// ---- state: resuming, exactly once, cancelling ------------------------------------------------
+
+class StatefulPassTest : public PassTest {
+ protected:
+  StatefulPassTest() {
+    database.misclassified = {{"department", 100}, {"urgency", 0}};
+    database.pool = {{"department", 1000}};
+  }
+  // An earlier pass asked for a department dataset `age` seconds ago and then died.
+  void EarlierPassPrepared(double age, bool confirmed = true) {
+    LabelState earlier;
+    earlier.label = "department";
+    earlier.phase = Phase::kPreparing;
+    earlier.baseline_version = "v1";
+    earlier.required_len = 150;
+    earlier.prepare_requested_at = clock.WallNow() - std::chrono::seconds(static_cast<long long>(age));
+    earlier.prepare_confirmed = confirmed;
+    state.labels["department"] = earlier;
+  }
+  // An earlier pass recorded a retrain restart for `version` and died before confirming it.
+  void EarlierPassRetraining(const std::string& version) {
+    EarlierPassPrepared(100);
+    LabelState& earlier = state.labels["department"];
+    earlier.phase = Phase::kRetraining;
+    earlier.dataset_version = version;
+    earlier.retrain_requested_at = clock.WallNow();
+  }
+};
+
+TEST_F(StatefulPassTest, StateIsRecordedBeforeEachRestartAndConfirmedAfter) {
+  PublishAfterPrepare("department", "v2", 150, 30);
+  std::vector<Phase> phases_seen_by_workers;
+  trigger.on_start = [&, previous = trigger.on_start](const StartRequest& request) {
+    phases_seen_by_workers.push_back(state.labels.at("department").phase);
+    if (previous) previous(request);
+  };
+  Run();
+  EXPECT_EQ(phases_seen_by_workers, (std::vector<Phase>{Phase::kPreparing, Phase::kRetraining}));
+  const LabelState& after = state.labels.at("department");
+  EXPECT_EQ(after.phase, Phase::kIdle);
+  EXPECT_EQ(after.last_retrained_version, "v2");
+  EXPECT_TRUE(after.retrain_confirmed);
+  EXPECT_EQ(after.baseline_version, std::nullopt) << "no dataset before this cycle";
+}
+
+TEST_F(StatefulPassTest, AFreshPreparingCycleIsResumedWithoutAnotherPrepareRestart) {
+  EarlierPassPrepared(600);
+  hub.Publish(Url("department"), "v1", 50, At(0));
+  hub.Publish(Url("department"), "v2", 150, At(120));
+  PassReport report = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+  EXPECT_TRUE(Of(report, "department").resumed);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
+}
+
+TEST_F(StatefulPassTest, AResumedWaitEndsWhenTheCycleGoesStale) {
+  EarlierPassPrepared(3000);  // stale after 2 x 1800 = 3600 s: 600 s left
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kTimeout);
+  EXPECT_EQ(clock.Seconds(), 600);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 0);
+}
+
+TEST_F(StatefulPassTest, AStaleCycleIsAbandonedAndPreparedAnew) {
+  EarlierPassPrepared(4000);
+  PublishAfterPrepare("department", "v2", 150, 30);
+  PassReport report = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+  EXPECT_FALSE(Of(report, "department").resumed);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(log.Count("department", "abandoning a stale prepare cycle"), 1);
+}
+
+TEST_F(StatefulPassTest, AnUnconfirmedPrepareRestartIsConfirmedByARunningWorker) {
+  EarlierPassPrepared(10, /*confirmed=*/false);
+  trigger.states["owner/prepare"] = {WorkerState::Health::kActive, "stage BUILDING"};
+  hub.Publish(Url("department"), "v2", 150, At(0));
+  Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 0);
+  EXPECT_TRUE(state.labels.at("department").prepare_confirmed);
+}
+
+TEST_F(StatefulPassTest, AnUnconfirmedPrepareRestartThatDidNotHappenIsSentOnce) {
+  EarlierPassPrepared(10, /*confirmed=*/false);
+  trigger.states["owner/prepare"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  hub.Publish(Url("department"), "v2", 150, At(60));
+  Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+}
+
+TEST_F(StatefulPassTest, AnUnconfirmedRetrainIsConfirmedByARunningWorker) {
+  EarlierPassRetraining("v2");
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage BUILDING"};
+  PassReport report = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kIdle);
+}
+
+TEST_F(StatefulPassTest, AnUnconfirmedRetrainThatDidNotHappenIsSentOnce) {
+  EarlierPassRetraining("v2");
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
+}
+
+TEST_F(StatefulPassTest, AVersionAlreadyRetrainedIsNeverRetrainedAgain) {
+  EarlierPassRetraining("v2");
+  state.labels["department"].last_retrained_version = "v2";
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0);
+}
+
+TEST_F(StatefulPassTest, TheNextPassDoesNotRetrainTheSameVersion) {
+  PublishAfterPrepare("department", "v2", 150, 30);
+  Run();
+  trigger.on_start = nullptr;  // the worker publishes nothing new this time
+  config.poll_timeout = 300;
+  PassReport second = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+  EXPECT_EQ(Of(second, "department").baseline_version, "v2");
+  EXPECT_EQ(Of(second, "department").outcome, Outcome::kTimeout);
+}
+
+TEST_F(StatefulPassTest, ATimedOutCycleIsResumedByTheNextPass) {
+  config.poll_timeout = 300;
+  PublishAfterPrepare("department", "v2", 150, 400);  // after this pass gives up
+  PassReport first = Run();
+  EXPECT_EQ(Of(first, "department").outcome, Outcome::kTimeout);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kPreparing);
+  trigger.on_start = nullptr;
+  PassReport second = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1) << "resumed, not prepared again";
+  EXPECT_EQ(Of(second, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(Of(second, "department").dataset_version, "v2");
+}
+
+TEST_F(StatefulPassTest, ALabelNeedingDataWhileACycleIsInFlightIsDeferred) {
+  EarlierPassPrepared(60);
+  database.misclassified["urgency"] = 60;
+  database.pool["urgency"] = 1000;
+  hub.Publish(Url("department"), "v2", 150, At(0));
+  PassReport report = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 0) << "restarting it would kill the run in flight";
+  EXPECT_EQ(Of(report, "urgency").outcome, Outcome::kDeferred);
+  EXPECT_EQ(report.exit_code(), 0);
+}
+
+TEST_F(StatefulPassTest, AFailedPrepareWorkerEndsTheCycle) {
+  trigger.states["owner/prepare"] = {WorkerState::Health::kFailed, "stage BUILD_ERROR"};
+  Run();
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kIdle);
+}
+
+TEST_F(StatefulPassTest, AStateStoreThatGoesAwayFailsThePassCleanly) {
+  trigger.on_start = [&](const StartRequest&) { state.fail = true; };
+  PassReport report = Run();
+  EXPECT_EQ(report.exit_code(), 1);
+  ASSERT_TRUE(report.error);
+  EXPECT_NE(report.error->find("server closed the connection"), std::string::npos);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+}
+
+TEST_F(StatefulPassTest, ACancelledPassStopsWaitingAndLeavesTheCycleResumable) {
+  Cancellation cancellation;
+  trigger.on_start = [&](const StartRequest&) { cancellation.Cancel(SIGTERM); };
+  Pass pass(config, {database, hub, trigger, clock, log, state, nullptr, &cancellation});
+  PassReport report = pass.Run();
+  EXPECT_EQ(report.exit_code(), 143);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kCancelled);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kPreparing);
+  EXPECT_EQ(clock.sleeps, 0) << "stopped before sleeping";
 }
 
 }  // namespace
