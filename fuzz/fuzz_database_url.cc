@@ -85,7 +85,8 @@ void CheckPostgres(std::string_view url, const DatabaseUrl& parsed, size_t rest_
   // libpq reads C strings; a URL from the environment or a file never holds a NUL byte anyway.
   if (url.find('\0') != std::string_view::npos) return;
   std::optional<std::string> secret = LibpqPassword(parsed.target);
-  if (!secret) return;
+  // A password spelled "****" is indistinguishable from its mask; nothing to find there.
+  if (!secret || *secret == kMask) return;
   Check(parsed.redacted != url, "libpq finds a password the redaction missed");
   std::optional<std::string> left = LibpqPassword("postgresql://" + parsed.redacted.substr(rest_start));
   Check(!left || *left == kMask, "libpq still finds a password in the redacted URL");
@@ -100,18 +101,15 @@ void CheckSqlite(std::string_view url, const DatabaseUrl& parsed, size_t rest_st
 }
 
 // A refusal may name the scheme, but never repeats what follows it: that may hold a password.
-void CheckRefusal(std::string_view url, const ConfigError& error) {
+void CheckRefusal(const ConfigError& error) {
   std::string_view message = error.what();
   size_t forms = message.find(kAcceptedFormsMarker);
   Check(message.starts_with(kMessagePrefix) && forms != std::string_view::npos,
         "a refusal says what was wrong and lists the accepted forms");
   std::string_view reason = message.substr(kMessagePrefix.size(), forms - kMessagePrefix.size());
+  // The fixed list of accepted forms holds an example user:password@host, so only the reason is
+  // searched: it is built from fixed text and the scheme, and '@' there would be user info.
   Check(reason.find('@') == std::string_view::npos, "a refusal's reason repeats user info");
-  size_t separator = url.find(kSeparator);
-  if (separator == std::string_view::npos) return;
-  std::string_view rest = url.substr(separator + kSeparator.size());
-  if (rest.size() >= 4 && rest.find('@') != std::string_view::npos)
-    Check(message.find(rest) == std::string_view::npos, "a refusal repeats the URL after the scheme");
 }
 
 }  // namespace
@@ -124,7 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     parsed = ParseDatabaseUrl(url);
   } catch (const ConfigError& error) {
-    fuzz::CheckRefusal(url, error);
+    fuzz::CheckRefusal(error);
     return 0;
   }
   size_t separator = url.find("://");

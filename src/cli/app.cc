@@ -15,6 +15,8 @@ constexpr const char* kExitCodes =
     "Exit status:\n"
     "  0  every label below its threshold, a dry run, or every needed retrain triggered\n"
     "  1  a label timed out or failed, or the database or the Hub could not be used\n"
+    "  75 another pass holds the run lock (nothing was done; see --wait-lock)\n"
+    "  130, 143  stopped by SIGINT or SIGTERM (the summary is written; the next pass resumes)\n"
     "  2  bad command line or configuration (nothing was done)\n";
 
 constexpr const char* kRunDescription =
@@ -38,6 +40,8 @@ void AddSettingOptions(CLI::App& app, RunOptions& run) {
 void AddRunOptions(CLI::App& app, RunOptions& run) {
   AddSettingOptions(app, run);
   app.add_option("--summary", run.summary_path, "Also write the JSON summary to this file");
+  app.add_option("--wait-lock", run.wait_lock, "Wait up to SECONDS for another pass to finish instead of exiting with 75")
+      ->check(CLI::PositiveNumber);
 }
 
 }  // namespace
@@ -73,6 +77,22 @@ int RunApp(int argc, char** argv) {
   AddCommonOptions(*check_command, common);
   check_command->add_flag("--json", json, "Print JSON instead of text");
 
+  CLI::App* migrate_command = app.add_subcommand(
+      "migrate", "Create or update the orchestrator's own tables (orchestrator_*); a non-dry run does it by itself");
+  migrate_command->footer("Only tables named orchestrator_* are created or changed. Exit status: 0, 1 on a database error.");
+  AddCommonOptions(*migrate_command, common);
+
+  CLI::App* status_command = app.add_subcommand(
+      "status", "Each label: its data against its threshold, its phase, its last dataset and retrained versions");
+  AddCommonOptions(*status_command, common);
+  status_command->add_flag("--json", json, "Print JSON instead of text");
+
+  int limit = 20;
+  CLI::App* history_command = app.add_subcommand("history", "The past passes, newest first, with their outcome");
+  AddCommonOptions(*history_command, common);
+  history_command->add_option("--limit", limit, "How many passes to show (default 20)")->check(CLI::PositiveNumber);
+  history_command->add_flag("--json", json, "Print JSON instead of text");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -84,6 +104,9 @@ int RunApp(int argc, char** argv) {
   try {
     if (config_command->parsed()) return ConfigCommand(common, run, json);
     if (check_command->parsed()) return CheckCommand(common, json);
+    if (migrate_command->parsed()) return MigrateCommand(common);
+    if (status_command->parsed()) return StatusCommand(common, json);
+    if (history_command->parsed()) return HistoryCommand(common, limit, json);
     return RunCommand(common, run);
   } catch (const Error& error) {
     std::cerr << "orchestrator: " << error.what() << '\n';

@@ -18,6 +18,9 @@ constexpr auto kStartDeadline = std::chrono::seconds(5);
 WebhookReceiver::WebhookReceiver() : server_(std::make_unique<httplib::Server>()) {
   auto handler = [this](const httplib::Request& request, httplib::Response& response) { Handle(request, response); };
   server_->Get(".*", handler).Post(".*", handler).Put(".*", handler);
+  // One request per connection: stopping would otherwise wait for a client's idle keep-alive
+  // connection to time out (5 s) before its worker thread ends.
+  server_->set_keep_alive_max_count(1);
   // httplib's own options set SO_REUSEPORT, with which two servers binding port 0 may share a port.
   server_->set_socket_options([](int sock) {
     int yes = 1;

@@ -1,0 +1,157 @@
+// `orchestrator migrate`, `status` and `history`: the orchestrator's own tables, for people.
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/sources.h"
+#include "db/open_database.h"
+#include "db/state_store.h"
+#include "engine/decision.h"
+#include "report/stream_log.h"
+#include "util/error.h"
+
+namespace orch {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+
+// "[#######.............]  35%": how far a label's dataset is from its threshold.
+std::string ProgressBar(int64_t value, int64_t threshold, int width = 20) {
+  double fraction = threshold > 0 ? std::min(1.0, static_cast<double>(value) / static_cast<double>(threshold)) : 1.0;
+  int filled = static_cast<int>(fraction * width);
+  std::ostringstream bar;
+  bar << '[' << std::string(filled, '#') << std::string(width - filled, '.') << "] " << std::setw(3)
+      << static_cast<int>(fraction * 100) << '%';
+  return bar.str();
+}
+
+Json OrNull(const std::optional<std::string>& value) { return value ? Json(*value) : Json(nullptr); }
+Json OrNull(const std::optional<WallTime>& value) { return value ? Json(IsoTime(*value)) : Json(nullptr); }
+
+struct LabelStatus {
+  const LabelConfig* config;
+  int64_t misclassified;
+  Decision decision;
+  LabelState state;
+};
+
+std::vector<LabelStatus> ReadStatus(const Config& config) {
+  std::unique_ptr<Database> database = OpenDatabase(config.database);
+  std::unique_ptr<StateStore> store = OpenStateStore(config.database);
+  std::vector<LabelColumns> columns;
+  std::vector<std::string> names;
+  for (const LabelConfig& label : config.labels) {
+    columns.push_back(label.columns);
+    names.push_back(label.name);
+  }
+  std::vector<int64_t> misclassified = database->CountMisclassified(columns);
+  std::vector<int64_t> pools = database->CountCorrectPool(columns);
+  std::vector<LabelState> states = store->LoadLabels(names);
+  std::vector<LabelStatus> status;
+  for (size_t i = 0; i < config.labels.size(); ++i) {
+    const LabelConfig& label = config.labels[i];
+    int64_t count = label.misclassified_sql.empty() ? misclassified[i] : database->CountWithQuery(label.misclassified_sql);
+    int64_t pool = label.pool_sql.empty() ? pools[i] : database->CountWithQuery(label.pool_sql);
+    status.push_back({&label, count, Decide(count, pool, config.correct_ratio, label.threshold), states[i]});
+  }
+  return status;
+}
+
+void PrintStatusText(const std::vector<LabelStatus>& status) {
+  for (const LabelStatus& label : status) {
+    std::cout << label.config->name << "\n  " << ProgressBar(label.decision.dataset_len, label.config->threshold) << "  "
+              << label.decision.dataset_len << " / " << label.config->threshold << " rows ("
+              << label.misclassified << " misclassified + " << label.decision.sampled_correct << " correct)"
+              << (label.decision.prepare ? ", ready to prepare" : "") << "\n  phase " << PhaseName(label.state.phase);
+    if (label.state.phase == Phase::kPreparing)
+      std::cout << " since " << IsoTime(label.state.prepare_requested_at.value_or(WallTime{})) << ", waiting for "
+                << label.state.required_len.value_or(0) << " samples after "
+                << label.state.baseline_version.value_or("no dataset");
+    if (label.state.phase == Phase::kRetraining)
+      std::cout << ", retrain of " << label.state.dataset_version.value_or("?")
+                << (label.state.retrain_confirmed ? "" : " not confirmed yet");
+    std::cout << "\n  last retrained: "
+              << (label.state.last_retrained_version
+                      ? *label.state.last_retrained_version + " at " + IsoTime(*label.state.last_retrained_at)
+                      : std::string("never"))
+              << "\n";
+  }
+}
+
+Json StatusJson(const std::vector<LabelStatus>& status) {
+  Json labels = Json::array();
+  for (const LabelStatus& label : status)
+    labels.push_back({{"label", label.config->name},
+                      {"misclassified", label.misclassified},
+                      {"sampled_correct", label.decision.sampled_correct},
+                      {"dataset_len", label.decision.dataset_len},
+                      {"threshold", label.config->threshold},
+                      {"ready", label.decision.prepare},
+                      {"phase", PhaseName(label.state.phase)},
+                      {"baseline_version", OrNull(label.state.baseline_version)},
+                      {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},
+                      {"prepare_requested_at", OrNull(label.state.prepare_requested_at)},
+                      {"dataset_version", OrNull(label.state.dataset_version)},
+                      {"last_retrained_version", OrNull(label.state.last_retrained_version)},
+                      {"last_retrained_at", OrNull(label.state.last_retrained_at)}});
+  return {{"labels", labels}};
+}
+
+}  // namespace
+
+int MigrateCommand(const CommonOptions& common) {
+  Config config = LoadConfig(SourcesFrom(common));
+  std::unique_ptr<StateStore> store = OpenStateStore(config.database);
+  std::vector<int> applied = store->Migrate();
+  if (applied.empty()) {
+    std::cout << "the orchestrator's tables are up to date (schema version " << store->SchemaVersion() << ")\n";
+  } else {
+    for (int version : applied) std::cout << "applied migration " << version << "\n";
+  }
+  return kExitOk;
+}
+
+int StatusCommand(const CommonOptions& common, bool json) {
+  Config config = LoadConfig(SourcesFrom(common));
+  std::vector<LabelStatus> status = ReadStatus(config);
+  if (json) {
+    std::cout << StatusJson(status).dump(2, ' ', false, kReplace) << "\n";
+  } else {
+    PrintStatusText(status);
+  }
+  return kExitOk;
+}
+
+int HistoryCommand(const CommonOptions& common, int limit, bool json) {
+  Config config = LoadConfig(SourcesFrom(common));
+  std::vector<RunRecord> runs = OpenStateStore(config.database)->History(limit);
+  if (json) {
+    Json out = Json::array();
+    for (const RunRecord& run : runs) {
+      Json summary = Json::parse(run.summary_json, nullptr, false);
+      out.push_back({{"id", run.id}, {"started_at", IsoTime(run.started_at)}, {"finished_at", OrNull(run.finished_at)},
+                     {"status", run.status}, {"dry_run", run.dry_run}, {"started_by", run.started_by},
+                     {"github_run_id", run.github_run_id}, {"commit", run.commit},
+                     {"summary", summary.is_discarded() ? Json(nullptr) : summary}});
+    }
+    std::cout << out.dump(2, ' ', false, kReplace) << "\n";
+    return kExitOk;
+  }
+  if (runs.empty()) std::cout << "no pass recorded yet\n";
+  for (const RunRecord& run : runs) {
+    std::cout << std::setw(6) << run.id << "  " << IsoTime(run.started_at) << "  " << std::left << std::setw(10)
+              << run.status << std::right << std::setw(8) << run.started_by;
+    Json summary = Json::parse(run.summary_json, nullptr, false);
+    if (summary.is_object() && summary.contains("labels"))
+      for (const Json& label : summary["labels"])
+        std::cout << "  " << label.value("label", "?") << "=" << label.value("outcome", "?");
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace orch
