@@ -157,7 +157,7 @@ TEST_F(RunLockSqlite, RenewingMovesTheExpiry) {
 
 TEST_F(RunLockSqlite, TheLeaseRowSaysWhoAndUntilWhen) {
   // A lease this holder left behind (same host and pid) is taken over at once.
-  app_->Exec("INSERT INTO orchestrator_lock (name, holder, expires_at) VALUES ('main', 'host-a:101', '2099-01-01')");
+  app_->Exec("INSERT INTO orchestrator_lock (name, holder, expires_at) VALUES ('main', 'host-a:101', '2099-01-01 00:00:00')");
   std::unique_ptr<SqliteRunLock> lock = Lock("host-a:101", 90s);
   ASSERT_TRUE(lock->TryAcquire());
   SqliteSession session(app_->database_url().target);

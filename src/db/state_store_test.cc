@@ -59,6 +59,14 @@ LabelState EveryFieldSet(const std::string& label) {
   return state;
 }
 
+RunRecord StartingRun(WallTime started_at, const std::string& started_by = "cli") {
+  RunRecord run;
+  run.started_at = started_at;
+  run.status = "running";
+  run.started_by = started_by;
+  return run;
+}
+
 // What a state is expected to look like after a round trip: times cut to the millisecond.
 void ExpectSameState(const LabelState& actual, const LabelState& saved) {
   const auto millis = [](const std::optional<WallTime>& time) {
@@ -169,7 +177,7 @@ TEST_P(MigrationTest, AddsOnlyOrchestratorTablesAndLeavesTheApplicationsRowsAlon
   const int64_t complaints = app_->QueryInt("SELECT count(*) FROM complaints");
   std::unique_ptr<StateStore> store = OpenMigrated();
   store->SaveLabel(EveryFieldSet("department"));
-  store->FinishRun(store->BeginRun(RunRecord{.started_at = kPrecise, .status = "running"}), kPrecise, "ok", "{}");
+  store->FinishRun(store->BeginRun(StartingRun(kPrecise)), kPrecise, "ok", "{}");
 
   std::vector<std::string> added;
   for (const std::string& name : ObjectNames())
@@ -310,10 +318,12 @@ TEST_P(StoreTest, PreparingWithoutARequestTimeWrittenByHandIsAClearError) {
 
 TEST_P(StoreTest, RunsAreRecordedAndListedNewestFirst) {
   std::unique_ptr<StateStore> store = OpenMigrated();
-  const RunRecord second{.started_at = kPrecise + 1h, .status = "running", .dry_run = true, .started_by = "schedule",
-                         .github_run_id = "9876543210", .commit = "0123abcd"};
-  const RunRecord first{.started_at = kPrecise, .status = "running", .started_by = "cli"};
-  const RunRecord third{.started_at = kPrecise + 2h, .status = "running", .started_by = "manual"};
+  RunRecord second = StartingRun(kPrecise + 1h, "schedule");
+  second.dry_run = true;
+  second.github_run_id = "9876543210";
+  second.commit = "0123abcd";
+  const RunRecord first = StartingRun(kPrecise);
+  const RunRecord third = StartingRun(kPrecise + 2h, "manual");
   const int64_t second_id = store->BeginRun(second);
   const int64_t first_id = store->BeginRun(first);
   const int64_t third_id = store->BeginRun(third);
@@ -349,7 +359,7 @@ TEST_P(StoreTest, RunsAreRecordedAndListedNewestFirst) {
 TEST_P(StoreTest, HistoryKeepsToItsLimit) {
   std::unique_ptr<StateStore> store = OpenMigrated();
   std::vector<int64_t> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(store->BeginRun({.started_at = kPrecise + i * 1min, .status = "ok"}));
+  for (int i = 0; i < 5; ++i) ids.push_back(store->BeginRun(StartingRun(kPrecise + i * 1min)));
   const std::vector<RunRecord> last_two = store->History(2);
   ASSERT_EQ(last_two.size(), 2u);
   EXPECT_EQ(last_two[0].id, ids[4]);

@@ -88,7 +88,9 @@ std::string WebhookAlerter::MessageText(const Alert& alert) const {
 }
 
 void WebhookAlerter::Send(const Alert& alert) {
+  // Logged as events of the pass: alerts are sent after the labels' own log lines are complete.
   Fields fields = {{"kind", AlertKindName(alert.kind)}};
+  if (!alert.label.empty()) fields.push_back({"label", alert.label});
   try {
     HttpRequest request;
     request.method = "POST";
@@ -99,7 +101,7 @@ void WebhookAlerter::Send(const Alert& alert) {
                                                                       nlohmann::json::error_handler_t::replace);
     HttpResponse response = http_.Perform(request);
     if (response.status >= 200 && response.status < 300) {
-      log_.Info(alert.label, "alert sent", fields);
+      log_.Info("", "alert sent", fields);
       return;
     }
     std::string reason = response.status != 0 ? "HTTP " + std::to_string(response.status) : response.error;
@@ -108,7 +110,7 @@ void WebhookAlerter::Send(const Alert& alert) {
   } catch (const std::exception& error) {
     fields.push_back({"error", Redact(error.what(), secrets_)});
   }
-  log_.Warning(alert.label, "alert not delivered", fields);
+  log_.Warning("", "alert not delivered", fields);
 }
 
 std::vector<Alert> AlertsFor(const PassReport& report) {

@@ -76,8 +76,10 @@ class WebhookAlerter : public Alerter {
 //    kTriggerFailed; any other error (the worker reported a failure, or its dataset could not be
 //    read) gives kWorkerError. A label failure that only repeats the pass's error (it ends with
 //    report.error) is left to the kPassFailed alert rather than repeated for every label;
-//  - one kPassFailed when report.error is set.
-// Lock contention never reaches a report: the caller raises that alert itself.
+//  - one kPassFailed when report.error is set (a database failure, a run lock lost mid-pass).
+// Labels cancelled by a signal raise nothing: someone asked for the stop, and the next pass resumes.
+// Lock contention (report.locked) raises nothing here either: the caller, which knows who holds
+// the lock, sends that alert itself.
 std::vector<Alert> AlertsFor(const PassReport& report);
 
 // Escapes &, < and > as Slack's message formatting requires.

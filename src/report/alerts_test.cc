@@ -90,6 +90,22 @@ TEST(AlertsForTest, AFailedPassIsOneAlertRatherThanOnePerLabel) {
   EXPECT_EQ(alerts[0].text, "the pass failed: connection to server lost");
 }
 
+TEST(AlertsForTest, AStopBySignalRaisesNothingButALostLockDoes) {
+  PassReport report;
+  report.cancelled_by = 15;
+  report.labels = {Label("urgency", Outcome::kCancelled, "the pass was stopped by signal 15; the next pass resumes")};
+  EXPECT_TRUE(AlertsFor(report).empty());
+
+  const std::string lost = "the run lock was lost (its lease expired and another pass took it); this pass stops";
+  report.cancelled_by = 0;
+  report.error = lost;
+  report.labels = {Label("urgency", Outcome::kCancelled, lost), Label("tone", Outcome::kFailed, lost)};
+  std::vector<Alert> alerts = AlertsFor(report);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].kind, Alert::Kind::kPassFailed);
+  EXPECT_EQ(alerts[0].text, "the pass failed: " + lost);
+}
+
 TEST(AlertsForTest, KindsHaveStableNames) {
   EXPECT_STREQ(AlertKindName(Alert::Kind::kTimeout), "timeout");
   EXPECT_STREQ(AlertKindName(Alert::Kind::kTriggerFailed), "trigger_failed");

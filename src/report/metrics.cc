@@ -113,7 +113,7 @@ void AppendLabelFamilies(std::string& out, const PassMetrics& metrics) {
 void AppendPassFamilies(std::string& out, const PassMetrics& metrics) {
   AppendFamily(out, "orchestrator_pass_duration_seconds", "How long the last pass took.",
                {{"", Number(metrics.duration_seconds)}});
-  AppendFamily(out, "orchestrator_pass_status", "How the last pass ended (ok, failed or cancelled): 1 for its status.",
+  AppendFamily(out, "orchestrator_pass_status", "How the last pass ended (ok, failed, cancelled or locked): 1 for its status.",
                {{Labels({{"status", metrics.status}}), "1"}});
   AppendFamily(out, "orchestrator_pass_dry_run", "1 when the last pass was a dry run, 0 otherwise.",
                {{"", metrics.dry_run ? "1" : "0"}});
@@ -189,10 +189,10 @@ std::string MetricsText(const PassMetrics& metrics) {
   return out;
 }
 
-PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> states, std::string status) {
+PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> states) {
   PassMetrics metrics;
   metrics.duration_seconds = std::max(0.0, Seconds(report.finished_at - report.started_at));
-  metrics.status = std::move(status);
+  metrics.status = report.status();
   metrics.dry_run = report.dry_run;
   metrics.finished_at = report.finished_at;
   for (const LabelReport& label : report.labels) {

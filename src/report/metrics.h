@@ -32,7 +32,7 @@ struct LabelMetrics {
 
 struct PassMetrics {
   double duration_seconds = 0;
-  std::string status;  // "ok", "failed" or "cancelled"
+  std::string status;  // PassReport::status(): "ok", "failed", "cancelled" or "locked"
   bool dry_run = false;
   std::vector<LabelMetrics> labels;
   WallTime finished_at{};
@@ -49,10 +49,9 @@ struct PassMetrics {
 //   orchestrator_seconds_since_last_retrain{label}
 std::string MetricsText(const PassMetrics& metrics);
 
-// Builds the metrics of a finished pass from its report and the labels' saved states (matched by
-// name; a label without a state counts as idle and never retrained). `status` is the pass's status
-// as recorded in orchestrator_runs.
-PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> states, std::string status);
+// Builds the metrics of a finished pass from its report (status: report.status()) and the labels'
+// saved states, matched by name; a label without a state counts as idle and never retrained.
+PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> states);
 
 // PUTs the metrics to {pushgateway_url}/metrics/job/orchestrator/instance/{instance}, replacing
 // whatever that instance pushed before. Logs a warning when the Pushgateway cannot be reached or

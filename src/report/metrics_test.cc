@@ -71,7 +71,7 @@ TEST(MetricsTextTest, MatchesTheExpositionFormatExactly) {
       "# HELP orchestrator_pass_duration_seconds How long the last pass took.\n"
       "# TYPE orchestrator_pass_duration_seconds gauge\n"
       "orchestrator_pass_duration_seconds 12.25\n"
-      "# HELP orchestrator_pass_status How the last pass ended (ok, failed or cancelled): 1 for its status.\n"
+      "# HELP orchestrator_pass_status How the last pass ended (ok, failed, cancelled or locked): 1 for its status.\n"
       "# TYPE orchestrator_pass_status gauge\n"
       "orchestrator_pass_status{status=\"failed\"} 1\n"
       "# HELP orchestrator_pass_dry_run 1 when the last pass was a dry run, 0 otherwise.\n"
@@ -177,7 +177,7 @@ TEST(MetricsForTest, CombinesTheReportWithTheSavedStates) {
   state.last_retrained_at = UnixMillis(1764138677000);
   std::vector<LabelState> states = {state};
 
-  PassMetrics metrics = MetricsFor(report, states, "ok");
+  PassMetrics metrics = MetricsFor(report, states);
   EXPECT_DOUBLE_EQ(metrics.duration_seconds, 77.5);
   EXPECT_EQ(metrics.status, "ok");
   EXPECT_TRUE(metrics.dry_run);
@@ -194,6 +194,9 @@ TEST(MetricsForTest, CombinesTheReportWithTheSavedStates) {
   EXPECT_EQ(metrics.labels[1].phase, Phase::kIdle);
   EXPECT_EQ(metrics.labels[1].last_outcome, "below_threshold");
   EXPECT_FALSE(metrics.labels[1].seconds_since_last_retrain);
+
+  report.cancelled_by = 15;
+  EXPECT_EQ(MetricsFor(report, states).status, "cancelled");
 }
 
 // ---- pushing ----------------------------------------------------------------------------------

@@ -1,0 +1,217 @@
+// The promises of the orchestrator's state, proved with the real binary: passes killed at every
+// step and run again, passes started together, passes stopped by SIGTERM. Whatever the timing,
+// the fake Hub must see one prepare restart per cycle and one retrain restart per version.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "db/state_store.h"
+#include "support/app_database.h"
+#include "support/fake_hub.h"
+#include "support/orchestrator_env.h"
+#include "support/postgres_server.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace orch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::AppDatabase;
+using testing::FakeHub;
+using testing::ProcessResult;
+using testing::Subprocess;
+using testing::TempDir;
+
+constexpr const char* kToken = "hf_lifecycleSECRET";
+
+class Lifecycle : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
+    database = GetParam() == "postgres" ? AppDatabase::Postgres() : AppDatabase::Sqlite(dir.File("app.db"));
+    database->CreateSchema();
+    database->AddMisclassified(20, "department");
+    database->AddCorrectComplaints(100);
+    hub.SetToken(kToken);
+    hub.AddSpace("owner/prepare", "PAUSED");
+    hub.AddSpace("owner/retrain_dept", "PAUSED");
+    hub.AddSpace("owner/retrain_urgency", "PAUSED");
+    hub.PublishMetadata("owner/department", FakeHub::Metadata("d1", 5));
+    env = testing::OrchestratorEnv(hub, database->url(), kToken);
+    // A SQLite lease left by a killed pass expires after LOCK_LEASE; the next pass waits for that.
+    env["LOCK_LEASE"] = "1";
+  }
+
+  std::unique_ptr<Subprocess> Start(std::vector<std::string> args = {}) {
+    args.insert(args.begin(), ORCH_BINARY);
+    return std::make_unique<Subprocess>(args, env, dir.path().string());
+  }
+  ProcessResult RunToEnd() {
+    ProcessResult result = Subprocess::Run({ORCH_BINARY, "run", "--wait-lock", "10"}, env, dir.path().string(), 60s);
+    EXPECT_EQ(result.err.find(kToken), std::string::npos);
+    return result;
+  }
+  LabelState Department() {
+    std::vector<std::string> names = {"department"};
+    return OpenStateStore(database->database_url())->LoadLabels(names).front();
+  }
+  // Kills the pass with SIGKILL as soon as `reached` holds.
+  void KillWhen(Subprocess& pass, const std::function<bool()>& reached) {
+    ASSERT_TRUE(hub.WaitFor(reached, 20s)) << pass.err();
+    pass.Signal(SIGKILL);
+    ProcessResult killed = pass.Wait(10s);
+    ASSERT_EQ(killed.term_signal, SIGKILL);
+  }
+  int Prepares() { return hub.Count("POST", "/api/spaces/owner/prepare/restart"); }
+  int Retrains() { return hub.Count("POST", "/api/spaces/owner/retrain_dept/restart"); }
+
+  TempDir dir;
+  FakeHub hub;
+  std::unique_ptr<AppDatabase> database;
+  std::map<std::string, std::string> env;
+};
+
+
+TEST_P(Lifecycle, KilledAfterThePrepareRestartResumesWithoutRepeatingIt) {
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 5, "d2")});
+  auto pass = Start();
+  KillWhen(*pass, [&] { return Prepares() == 1; });
+  ProcessResult next = RunToEnd();
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(Prepares(), 1);
+  EXPECT_EQ(Retrains(), 1);
+  EXPECT_EQ(Department().last_retrained_version, "d2");
+}
+
+TEST_P(Lifecycle, KilledMidPollResumesTheWait) {
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 8, "d2")});
+  auto pass = Start();
+  KillWhen(*pass, [&] { return hub.Count("GET", "owner/department/resolve") >= 4; });
+  ProcessResult next = RunToEnd();
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_NE(next.err.find("resuming the wait"), std::string::npos) << next.err;
+  EXPECT_EQ(Prepares(), 1);
+  EXPECT_EQ(Retrains(), 1);
+}
+
+TEST_P(Lifecycle, KilledJustAfterTheDatasetIsSeenRetrainsItOnce) {
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
+  auto pass = Start();
+  KillWhen(*pass, [&] { return hub.VersionTag("owner/department") == "d2" &&
+                                                 hub.Count("GET", "owner/department/resolve") >= 3; });
+  ProcessResult next = RunToEnd();
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(Prepares(), 1);
+  EXPECT_EQ(Retrains(), 1);
+  EXPECT_EQ(Department().last_retrained_version, "d2");
+}
+
+TEST_P(Lifecycle, KilledJustAfterTheRetrainPostIsNotRetrainedAgain) {
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
+  auto pass = Start();
+  KillWhen(*pass, [&] { return Retrains() == 1; });
+  ProcessResult next = RunToEnd();
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  env["POLL_TIMEOUT"] = "0.5";
+  ProcessResult third = RunToEnd();  // and once more: still nothing twice
+  EXPECT_EQ(third.exit_code, 1) << "the new cycle finds no new version and times out";
+  EXPECT_EQ(Prepares(), 2) << "the data is still above threshold, so a new cycle starts; it finds no new version";
+  EXPECT_EQ(Retrains(), 1);
+  EXPECT_EQ(Department().last_retrained_version, "d2");
+}
+
+TEST_P(Lifecycle, EightPassesAtOnceOneActsTheOthersExit75) {
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterDelay("owner/department", 30, 1500ms, "d2")});
+  std::vector<std::unique_ptr<Subprocess>> passes;
+  for (int i = 0; i < 8; ++i) passes.push_back(Start());
+  int acted = 0, locked = 0;
+  for (auto& pass : passes) {
+    ProcessResult result = pass->Wait(60s);
+    if (result.exit_code == 0) ++acted;
+    if (result.exit_code == 75) {
+      ++locked;
+      EXPECT_NE(result.err.find("holds the run lock"), std::string::npos) << result.err;
+    }
+  }
+  EXPECT_EQ(acted, 1);
+  EXPECT_EQ(locked, 7);
+  EXPECT_EQ(Prepares(), 1);
+  EXPECT_EQ(Retrains(), 1);
+}
+
+TEST_P(Lifecycle, SigtermStopsThePassWithinTwoSecondsAndTheNextResumes) {
+  env["POLL_INTERVAL"] = "5";  // asleep between polls when the signal comes
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
+  auto pass = Start({"run", "--summary", dir.File("summary.json")});
+  ASSERT_TRUE(pass->WaitForOutput("poll", 20s)) << pass->err();
+  auto signalled = std::chrono::steady_clock::now();
+  pass->Signal(SIGTERM);
+  ProcessResult stopped = pass->Wait(10s);
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 2s);
+  EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
+  nlohmann::json summary = nlohmann::json::parse(testing::ReadFile(dir.File("summary.json")));
+  EXPECT_EQ(summary["status"], "cancelled");
+  EXPECT_EQ(summary["labels"][0]["outcome"], "cancelled");
+  EXPECT_EQ(Department().phase, Phase::kPreparing);
+  env["POLL_INTERVAL"] = "0.02";
+  ProcessResult next = RunToEnd();
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(Prepares(), 1);
+  EXPECT_EQ(Retrains(), 1);
+}
+
+TEST_P(Lifecycle, SigintExits130) {
+  env["POLL_INTERVAL"] = "5";
+  auto pass = Start();
+  ASSERT_TRUE(pass->WaitForOutput("poll", 20s)) << pass->err();
+  pass->Signal(SIGINT);
+  EXPECT_EQ(pass->Wait(10s).exit_code, 130);
+}
+
+TEST_P(Lifecycle, AStateTableEditedIntoNonsenseGivesAClearError) {
+  env["POLL_TIMEOUT"] = "0.5";
+  ASSERT_EQ(RunToEnd().exit_code, 1) << "times out: nothing is published";
+  database->Exec("UPDATE orchestrator_label_state SET prepare_requested_at = NULL WHERE label = 'department'");
+  ProcessResult result = RunToEnd();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("prepare_requested_at"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("department"), std::string::npos) << result.err;
+  EXPECT_EQ(Prepares(), 1) << "nothing restarted on a state it cannot read";
+}
+
+TEST_P(Lifecycle, ADatabaseThatGoesAwayMidPassIsAClearErrorAndNothingIsRetrainedTwice) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "a SQLite file cannot go away under an open connection";
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 50, "d2")});
+  auto pass = Start();
+  KillWhen(*pass, [&] { return hub.Count("GET", "owner/department/resolve") >= 3; });
+  // The same, but the server drops the pass's connections instead of the pass dying.
+  auto second = Start();
+  ASSERT_TRUE(second->WaitForOutput("resuming the wait", 20s)) << second->err();
+  database->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'orchestrator%'");
+  ProcessResult dropped = second->Wait(30s);
+  EXPECT_EQ(dropped.exit_code, 1) << dropped.err;
+  EXPECT_EQ(dropped.term_signal, 0);
+  EXPECT_NE(dropped.err.find("database"), std::string::npos) << dropped.err;
+  EXPECT_EQ(Retrains(), 0);
+}
+
+TEST_P(Lifecycle, StatusAndHistoryShowWhatHappened) {
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
+  ASSERT_EQ(RunToEnd().exit_code, 0);
+  ProcessResult status = Subprocess::Run({ORCH_BINARY, "status"}, env, dir.path().string(), 30s);
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("last retrained: d2"), std::string::npos) << status.out;
+  ProcessResult history = Subprocess::Run({ORCH_BINARY, "history", "--json"}, env, dir.path().string(), 30s);
+  nlohmann::json runs = nlohmann::json::parse(history.out);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0]["status"], "ok");
+  EXPECT_EQ(runs[0]["summary"]["labels"][0]["dataset_version"], "d2");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Lifecycle, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace orch
