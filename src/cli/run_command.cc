@@ -12,6 +12,8 @@
 #include "db/state_store.h"
 #include "engine/pass.h"
 #include "hub/hf_hub.h"
+#include "report/alerts.h"
+#include "report/metrics.h"
 #include "report/stream_log.h"
 #include "report/summary.h"
 #include "triggers/hf_space_trigger.h"
@@ -74,6 +76,54 @@ PassReport FailedReport(const Config& config, Clock& clock, const std::string& e
   return report;
 }
 
+// Alerts and metrics, sent after the pass; they never fail it. The token is not given to this
+// client: neither the webhook nor the Pushgateway ever receives it.
+class Notifier {
+ public:
+  Notifier(const Config& config, Log& log, const std::vector<std::string>& secrets)
+      : config_(config), log_(log), http_(config.http, "", "") {
+    if (!config.alert_webhook_url.empty())
+      alerter_ = std::make_unique<WebhookAlerter>(http_, config.alert_webhook_url, log, secrets, config.name);
+    else
+      alerter_ = std::make_unique<NullAlerter>();
+  }
+
+  void PassEnded(const PassReport& report, StateStore& state) {
+    for (const Alert& alert : AlertsFor(report)) alerter_->Send(alert);
+    if (config_.pushgateway_url.empty()) return;
+    std::vector<std::string> names;
+    for (const LabelConfig& label : config_.labels) names.push_back(label.name);
+    std::vector<LabelState> states;
+    try {
+      states = state.LoadLabels(names);
+    } catch (const DatabaseError&) {
+      // The metrics still go out, with the labels' phases unknown (idle).
+    }
+    PushMetrics(http_, config_.pushgateway_url, config_.name, MetricsFor(report, states), log_);
+  }
+
+  // Alerts when the holder has kept the lock longer than a whole pass may last.
+  void LockContended(const std::string& holder, StateStore& state, WallTime now) {
+    double longest_pass = config_.poll_timeout + 2 * config_.poll_interval + 60;
+    try {
+      for (const RunRecord& run : state.History(5)) {
+        if (run.status != "running") continue;
+        if (std::chrono::duration<double>(now - run.started_at).count() > longest_pass)
+          alerter_->Send({Alert::Kind::kLockContention, "",
+                          "another orchestrator has held the run lock for longer than a pass can last: " + holder});
+        return;
+      }
+    } catch (const DatabaseError&) {
+    }
+  }
+
+ private:
+  const Config& config_;
+  Log& log_;
+  HttpClient http_;
+  std::unique_ptr<Alerter> alerter_;
+};
+
 // Takes the run lock, waiting up to `wait_seconds` for it. Throws nothing; false when held elsewhere.
 bool AcquireLock(RunLock& lock, std::optional<double> wait_seconds, Cancellation& cancellation, Log& log) {
   if (lock.TryAcquire()) return true;
@@ -89,7 +139,7 @@ bool AcquireLock(RunLock& lock, std::optional<double> wait_seconds, Cancellation
 
 
 PassReport RunLocked(const Config& config, const RunOptions& options, const ConfigSources& sources, Clock& clock,
-                  Log& log, Cancellation& cancellation) {
+                  Log& log, Cancellation& cancellation, Notifier& notifier) {
   std::unique_ptr<Database> database;
   std::unique_ptr<StateStore> state;
   std::unique_ptr<RunLock> lock;
@@ -106,6 +156,7 @@ PassReport RunLocked(const Config& config, const RunOptions& options, const Conf
                   {{"holder", holder}, {"hint", "wait for it, or pass --wait-lock SECONDS"}});
         PassReport locked = FailedReport(config, clock, "another pass holds the run lock: " + holder);
         locked.locked = true;
+        notifier.LockContended(holder, *state, clock.WallNow());
         return locked;
       }
     }
@@ -125,6 +176,7 @@ PassReport RunLocked(const Config& config, const RunOptions& options, const Conf
   HfSpaceTrigger trigger(hub);
   Pass pass(config, {*database, hub, trigger, clock, log, *state, lock.get(), &cancellation});
   PassReport report = pass.Run();
+  notifier.PassEnded(report, *state);
   if (run_id != 0) {
     try {
       state->FinishRun(run_id, report.finished_at, report.status(), SummaryJson(report).dump(-1, ' ', false,
@@ -148,11 +200,12 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
   SignalWatcher signals(cancellation);
   SystemClock clock(&cancellation);
   if (config.github_actions && !config.hf_token.empty()) std::cerr << "::add-mask::" << config.hf_token << '\n';
-  std::vector<std::string> secrets = {config.hf_token, config.database.password};
+  std::vector<std::string> secrets = {config.hf_token, config.database.password, config.alert_webhook_url};
   StreamLog log(std::cerr, FormatOf(config), clock, secrets);
+  Notifier notifier(config, log, secrets);
   log.Info("", "pass started", {{"dry_run", config.dry_run}, {"labels", config.labels.size()},
                                 {"database", config.database.redacted}, {"name", config.name}});
-  PassReport report = RunLocked(config, options, sources, clock, log, cancellation);
+  PassReport report = RunLocked(config, options, sources, clock, log, cancellation, notifier);
 
   constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
   std::string summary = Redact(SummaryJson(report).dump(2, ' ', false, kReplace), secrets);
