@@ -1,6 +1,8 @@
 #include "config/database_url.h"
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "config/label_name.h"
 #include "util/error.h"
@@ -44,40 +46,62 @@ bool IsPostgresScheme(std::string_view scheme) {
   return base.size() == scheme.size() || base.size() + 1 < scheme.size();
 }
 
-// `url` with the password (between the first ':' of the user info and its '@') masked. When the
-// end of the user info is ambiguous (an unencoded '/', '?' or '#' before an '@'), everything up
-// to the last '@' is masked: showing too little beats showing a password.
-std::string RedactPassword(std::string_view url, size_t rest_start) {
+// Where a password sits in `url`: [begin, end) offsets, or nothing.
+using Span = std::pair<size_t, size_t>;
+
+// The user-info password: between the first ':' of the user info and its '@'. When the end of the
+// user info is ambiguous (an unencoded '/', '?' or '#' before an '@'), everything up to the last
+// '@' counts: masking too much beats showing a password.
+std::optional<Span> UserInfoPassword(std::string_view url, size_t rest_start) {
   std::string_view rest = url.substr(rest_start);
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   size_t at = authority.rfind('@');
   if (at != std::string_view::npos) {
     size_t colon = authority.substr(0, at).find(':');
-    if (colon == std::string_view::npos) return std::string(url);
-    return std::string(url.substr(0, rest_start + colon + 1)) + std::string(kMask) +
-           std::string(url.substr(rest_start + at));
+    if (colon == std::string_view::npos) return std::nullopt;
+    return Span{rest_start + colon + 1, rest_start + at};
   }
   at = rest.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, rest_start)) + std::string(kMask) + std::string(url.substr(rest_start + at));
+  if (at == std::string_view::npos) return std::nullopt;
+  return Span{rest_start, rest_start + at};
 }
 
-// The text RedactPassword masks, as written in the URL ("" when there is none).
-std::string PasswordOf(std::string_view url, size_t rest_start) {
-  std::string redacted = RedactPassword(url, rest_start);
-  if (redacted == url) return "";
-  size_t start = 0;
-  while (start < redacted.size() && redacted[start] == url[start]) ++start;
-  size_t tail = redacted.size() - start - kMask.size();
-  return std::string(url.substr(start, url.size() - start - tail));
+// A `password=` parameter of the query string, which libpq reads as well.
+std::optional<Span> QueryPassword(std::string_view url, size_t rest_start) {
+  size_t query = url.find('?', rest_start);
+  if (query == std::string_view::npos) return std::nullopt;
+  size_t end_of_query = std::min(url.size(), url.find('#', query));
+  for (size_t at = query + 1; at < end_of_query;) {
+    size_t next = std::min(end_of_query, url.find('&', at));
+    std::string_view parameter = url.substr(at, next - at);
+    if (parameter.starts_with("password=")) return Span{at + 9, next};
+    at = next + 1;
+  }
+  return std::nullopt;
+}
+
+// `url` with each span replaced by the mask (spans in order, not overlapping).
+std::string Mask(std::string_view url, const std::vector<Span>& spans) {
+  std::string masked;
+  size_t copied = 0;
+  for (const Span& span : spans) {
+    masked += url.substr(copied, span.first - copied);
+    masked += kMask;
+    copied = span.second;
+  }
+  return masked + std::string(url.substr(copied));
 }
 
 DatabaseUrl ParsePostgres(std::string_view url, size_t rest_start) {
   DatabaseUrl parsed;
   parsed.kind = DatabaseUrl::Kind::kPostgres;
   parsed.target = "postgresql://" + std::string(url.substr(rest_start));
-  parsed.redacted = RedactPassword(url, rest_start);
-  parsed.password = PasswordOf(url, rest_start);
+  std::vector<Span> spans;
+  if (std::optional<Span> user = UserInfoPassword(url, rest_start)) spans.push_back(*user);
+  std::optional<Span> query = QueryPassword(url, rest_start);
+  if (query && (spans.empty() || query->first >= spans.back().second)) spans.push_back(*query);
+  parsed.redacted = Mask(url, spans);
+  if (!spans.empty()) parsed.password = std::string(url.substr(spans.front().first, spans.front().second - spans.front().first));
   return parsed;
 }
 

@@ -104,6 +104,15 @@ TEST(DatabaseUrlTest, KeepsThePasswordApartForRedaction) {
   EXPECT_EQ(ParseDatabaseUrl("postgresql://u@h/db").password, "");
   EXPECT_EQ(ParseDatabaseUrl("postgresql://h/db").password, "");
   EXPECT_EQ(ParseDatabaseUrl("sqlite:///x.db").password, "");
+  EXPECT_EQ(ParseDatabaseUrl("postgresql://u:**pw@db.example.com/app").password, "**pw");
+  EXPECT_EQ(ParseDatabaseUrl("postgresql://u:*****@h/db").password, "*****");
+}
+
+TEST(DatabaseUrlTest, APasswordInTheQueryStringIsASecretToo) {
+  DatabaseUrl url = ParseDatabaseUrl("postgresql:///db?host=/var/run/postgresql&user=u&password=hunter2&sslmode=require");
+  EXPECT_EQ(url.password, "hunter2");
+  EXPECT_EQ(url.redacted, "postgresql:///db?host=/var/run/postgresql&user=u&password=****&sslmode=require");
+  EXPECT_EQ(ParseDatabaseUrl("postgres://h/db?password=p#frag").redacted, "postgres://h/db?password=****#frag");
 }
 
 }  // namespace

@@ -221,6 +221,12 @@ void Pass::ResumePreparing(size_t index) {
 void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
   std::string target = config_.prepare_target;
   WorkerState worker = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
+  if (worker.health == WorkerState::Health::kUnknown) {
+    // Could not ask: sending it again might kill a run in progress. Wait, and ask next pass.
+    services_.log.Warning("", "could not tell whether the recorded prepare restart happened; waiting without resending",
+                          {{"target", target}, {"detail", worker.detail}});
+    return;
+  }
   bool restarted = worker.health == WorkerState::Health::kActive;
   if (!restarted) {
     services_.log.Warning("", "the prepare restart an earlier pass recorded did not happen; sending it again",
@@ -249,6 +255,12 @@ void Pass::ResumeRetrains(const std::vector<size_t>& unconfirmed) {
     report_.labels[i].resumed = true;
     report_.labels[i].prepare = true;
     report_.labels[i].dataset_version = state.dataset_version;
+    if (workers[k].health == WorkerState::Health::kUnknown && state.last_retrained_version != state.dataset_version) {
+      // Could not ask: a second restart might retrain the version twice. Ask again next pass.
+      Finish(i, Outcome::kFailed, "could not tell whether the retrain restart for " + *state.dataset_version +
+                                      " happened (" + workers[k].detail + "); the next pass asks again");
+      continue;
+    }
     if (state.last_retrained_version == state.dataset_version || workers[k].health == WorkerState::Health::kActive) {
       services_.log.Info(report_.labels[i].label, "confirmed the retrain restart an earlier pass sent",
                          {{"dataset_version", *state.dataset_version}, {"detail", workers[k].detail}});

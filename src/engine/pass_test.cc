@@ -442,6 +442,27 @@ TEST_F(StatefulPassTest, AnUnconfirmedRetrainThatDidNotHappenIsSentOnce) {
   EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
 }
 
+TEST_F(StatefulPassTest, AnUnconfirmedRetrainIsNotSentAgainWhenTheWorkerCannotBeAsked) {
+  EarlierPassRetraining("v2");
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kUnknown, "HTTP 503"};
+  PassReport report = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0);
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kRetraining) << "asked again next pass";
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+}
+
+TEST_F(StatefulPassTest, AnUnconfirmedPrepareRestartIsNotSentAgainWhenTheWorkerCannotBeAsked) {
+  EarlierPassPrepared(10, /*confirmed=*/false);
+  trigger.states["owner/prepare"] = {WorkerState::Health::kUnknown, "HTTP 503"};
+  hub.Publish(Url("department"), "v2", 150, At(60));
+  Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1) << "the wait went on";
+}
+
 TEST_F(StatefulPassTest, AVersionAlreadyRetrainedIsNeverRetrainedAgain) {
   EarlierPassRetraining("v2");
   state.labels["department"].last_retrained_version = "v2";
