@@ -49,6 +49,17 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "the slowest dataset appears plus at most one poll interval, whatever the number of labels."
   echo
   build/bench_many_labels --labels 2 --labels 100 --labels 1000 --runs 3
+  echo
+  echo "## Soak: random kills, Hub faults and publication times"
+  echo
+  echo "Passes run one after another against PostgreSQL and the fake Hub. Before each, the prepare"
+  echo "worker is scripted to publish after a random number of polls; one pass in four meets an injected"
+  echo "fault (503 bursts, 429, 500, a dropped connection) on the metadata, a restart or a runtime call;"
+  echo "three in ten are killed with SIGKILL at a random moment; the retrain Space pauses itself at random"
+  echo "times, as a finished job does. Five calm passes end the run. A duplicate is a second restart the Hub"
+  echo "carried out (answered 200) for a version already retrained."
+  echo
+  build/bench_soak --passes 1000
 } >"$tmp"
 mv "$tmp" "$out"
 trap - EXIT

@@ -3,7 +3,9 @@
 // the fake Hub must see one prepare restart per cycle and one retrain restart per version.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "db/state_store.h"
@@ -63,6 +65,12 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
     pass.Signal(SIGKILL);
     ProcessResult killed = pass.Wait(10s);
     ASSERT_EQ(killed.term_signal, SIGKILL);
+  }
+  // Restarts the Hub carried out (answered 200); a faulted request restarted nothing.
+  int Succeeded(const std::string& path) {
+    int count = 0;
+    for (const FakeHub::RecordedCall& call : hub.Calls()) count += call.method == "POST" && call.path == path && call.status == 200;
+    return count;
   }
   int Prepares() { return hub.Count("POST", "/api/spaces/owner/prepare/restart"); }
   int Retrains() { return hub.Count("POST", "/api/spaces/owner/retrain_dept/restart"); }
@@ -208,6 +216,32 @@ TEST_P(Lifecycle, StatusAndHistoryShowWhatHappened) {
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0]["status"], "ok");
   EXPECT_EQ(runs[0]["summary"]["labels"][0]["dataset_version"], "d2");
+}
+
+TEST_P(Lifecycle, AHubThatFlapsBetween200And503IsRiddenOutWithoutRetrainingTwice) {
+  env["HTTP_RETRIES"] = "1";
+  env["POLL_TIMEOUT"] = "0.5";
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 6, "d2")});
+  std::atomic<bool> flapping{true};
+  std::thread flapper([&] {
+    while (flapping) {
+      hub.InjectFault("", FakeHub::Fault::Status(503, 2));
+      hub.WaitFor([&] { return !flapping; }, 60ms);
+    }
+  });
+  for (int pass = 0; pass < 6; ++pass) {
+    ProcessResult result = RunToEnd();
+    EXPECT_EQ(result.term_signal, 0) << result.err;
+    EXPECT_TRUE(result.exit_code == 0 || result.exit_code == 1) << result.exit_code << result.err;
+    if (result.exit_code == 1) {
+      EXPECT_NE(result.err.find("error="), std::string::npos) << "says why:\n" << result.err;
+    }
+  }
+  flapping = false;
+  flapper.join();
+  for (int pass = 0; pass < 10 && Department().last_retrained_version != "d2"; ++pass) RunToEnd();
+  EXPECT_EQ(Department().last_retrained_version, "d2");
+  EXPECT_EQ(Succeeded("/api/spaces/owner/retrain_dept/restart"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Lifecycle, ::testing::Values("sqlite", "postgres"),

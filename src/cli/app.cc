@@ -84,11 +84,13 @@ int RunApp(int argc, char** argv) {
 
   CLI::App* status_command = app.add_subcommand(
       "status", "Each label: its data against its threshold, its phase, its last dataset and retrained versions");
+  status_command->footer("Exit status: 0, 1 when the database cannot be read, 2 on bad configuration.");
   AddCommonOptions(*status_command, common);
   status_command->add_flag("--json", json, "Print JSON instead of text");
 
   int limit = 20;
   CLI::App* history_command = app.add_subcommand("history", "The past passes, newest first, with their outcome");
+  history_command->footer("Exit status: 0, 1 when the database cannot be read, 2 on bad configuration.");
   AddCommonOptions(*history_command, common);
   history_command->add_option("--limit", limit, "How many passes to show (default 20)")->check(CLI::PositiveNumber);
   history_command->add_flag("--json", json, "Print JSON instead of text");

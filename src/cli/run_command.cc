@@ -67,6 +67,12 @@ RunRecord NewRunRecord(const Config& config, const std::map<std::string, std::st
   return run;
 }
 
+// Under the run lock, a run still recorded as running belongs to a pass that was killed.
+void CloseAbandonedRuns(StateStore& state, WallTime now) {
+  for (const RunRecord& run : state.History(20))
+    if (run.status == "running") state.FinishRun(run.id, now, "abandoned", "");
+}
+
 // A pass that failed before it could count: the summary still says why.
 PassReport FailedReport(const Config& config, Clock& clock, const std::string& error) {
   PassReport report;
@@ -88,14 +94,15 @@ class Notifier {
       alerter_ = std::make_unique<NullAlerter>();
   }
 
-  void PassEnded(const PassReport& report, StateStore& state) {
+  // `state` is null when the database could not be opened.
+  void PassEnded(const PassReport& report, StateStore* state) {
     for (const Alert& alert : AlertsFor(report)) alerter_->Send(alert);
     if (config_.pushgateway_url.empty()) return;
     std::vector<std::string> names;
     for (const LabelConfig& label : config_.labels) names.push_back(label.name);
     std::vector<LabelState> states;
     try {
-      states = state.LoadLabels(names);
+      if (state != nullptr) states = state->LoadLabels(names);
     } catch (const DatabaseError&) {
       // The metrics still go out, with the labels' phases unknown (idle).
     }
@@ -162,11 +169,16 @@ PassReport RunLocked(const Config& config, const RunOptions& options, const Conf
     }
   } catch (const DatabaseError& error) {
     log.Error("", "database", {{"error", error.what()}});
-    return FailedReport(config, clock, error.what());
+    PassReport failed = FailedReport(config, clock, error.what());
+    notifier.PassEnded(failed, nullptr);
+    return failed;
   }
 
   int64_t run_id = 0;
-  if (!config.dry_run) run_id = state->BeginRun(NewRunRecord(config, sources.environment, clock.WallNow()));
+  if (!config.dry_run) {
+    CloseAbandonedRuns(*state, clock.WallNow());
+    run_id = state->BeginRun(NewRunRecord(config, sources.environment, clock.WallNow()));
+  }
   HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint), [&log](const RetryNotice& retry) {
     log.Warning("", "retry", {{"method", retry.method}, {"url", retry.url}, {"attempt", retry.attempt},
                               {"reason", retry.reason}, {"wait_ms", retry.wait.count()}});
@@ -176,7 +188,7 @@ PassReport RunLocked(const Config& config, const RunOptions& options, const Conf
   HfSpaceTrigger trigger(hub);
   Pass pass(config, {*database, hub, trigger, clock, log, *state, lock.get(), &cancellation});
   PassReport report = pass.Run();
-  notifier.PassEnded(report, *state);
+  notifier.PassEnded(report, state.get());
   if (run_id != 0) {
     try {
       state->FinishRun(run_id, report.finished_at, report.status(), SummaryJson(report).dump(-1, ' ', false,

@@ -98,7 +98,7 @@ const SettingSpec kSettings[] = {
      }},
     {.key = "orchestrator_name", .env = "ORCHESTRATOR_NAME", .type = Type::kIdentifier,
      .default_value = "orchestrator",
-     .doc = "Name of this orchestrator: keys its run lock and its metrics; two names may run side by side",
+     .doc = "Name of this orchestrator: keys its run lock and its metrics instance",
      .example = "grievances",
      .store = [](Config& c, const SettingValue& v) { c.name = As<std::string>(v); }},
     {.key = "stale_after", .env = "STALE_AFTER", .type = Type::kSeconds, .default_value = "",
@@ -108,9 +108,9 @@ const SettingSpec kSettings[] = {
     {.key = "lock_lease", .env = "LOCK_LEASE", .type = Type::kSeconds, .default_value = "60",
      .doc = "Seconds a SQLite run lock lasts unless renewed (a killed pass frees it after this)", .example = "60",
      .store = [](Config& c, const SettingValue& v) { c.lock_lease = As<double>(v); }},
-    {.key = "alert_webhook_url", .env = "ALERT_WEBHOOK_URL", .type = Type::kUrl, .default_value = "",
+    {.key = "alert_webhook_url", .env = "ALERT_WEBHOOK_URL", .type = Type::kSecretUrl, .default_value = "",
      .doc = "Slack-compatible incoming webhook for timeouts, failures and lock contention (off when empty)",
-     .example = "https://hooks.slack.com/services/T000/B000/XXXX",
+     .example = "https://hooks.slack.com/services/T000/B000/XXXX", .in_file = false,
      .store = [](Config& c, const SettingValue& v) { c.alert_webhook_url = As<std::string>(v); }},
     {.key = "pushgateway_url", .env = "PUSHGATEWAY_URL", .type = Type::kUrl, .default_value = "",
      .doc = "Prometheus Pushgateway that receives the pass's metrics under job orchestrator (off when empty)",
@@ -179,7 +179,7 @@ std::string ToLower(std::string_view text) {
 
 // "NAME="value" (where)": the start of every message about a value. Secrets are not quoted.
 std::string Subject(const SettingSpec& spec, const RawSetting& raw) {
-  bool secret = spec.type == Type::kSecret || spec.type == Type::kDatabaseUrl;
+  bool secret = spec.type == Type::kSecret || spec.type == Type::kDatabaseUrl || spec.type == Type::kSecretUrl;
   std::string value = secret ? "" : "=" + QuoteForMessage(raw.text);
   return raw.name + value + " (" + raw.where + ")";
 }
@@ -285,7 +285,7 @@ SettingValue ParseTarget(const SettingSpec& spec, const RawSetting& raw) {
 SettingValue ParseUrl(const SettingSpec& spec, const RawSetting& raw) {
   std::string url = raw.text;
   if (url.empty() && spec.default_value.empty()) return url;  // an optional URL left unset
-  if (spec.type == Type::kUrl)
+  if (spec.type == Type::kUrl || spec.type == Type::kSecretUrl)
     while (!url.empty() && url.back() == '/') url.pop_back();
   std::string problem = UrlPolicyProblem(url, spec.type == Type::kMetadataUrl);
   if (!problem.empty()) Reject(spec, raw, problem + ExampleFor(spec, raw));
@@ -354,6 +354,7 @@ const char* SettingTypeName(SettingType type) {
   switch (type) {
     case Type::kString: return "string";
     case Type::kSecret: return "secret";
+    case Type::kSecretUrl: return "secret url";
     case Type::kBool: return "bool";
     case Type::kTrueFlag: return "flag (true only)";
     case Type::kInteger: return "integer";
@@ -414,6 +415,7 @@ SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw) {
     case Type::kSeconds: return ParseSeconds(spec, raw);
     case Type::kRatio: return ParseRatio(spec, raw);
     case Type::kUrl:
+    case Type::kSecretUrl:
     case Type::kMetadataUrl: return ParseUrl(spec, raw);
     case Type::kDatabaseUrl: return ParseDatabase(spec, raw);
     case Type::kTarget: return ParseTarget(spec, raw);
@@ -425,7 +427,8 @@ SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw) {
 }
 
 std::string DisplaySetting(const SettingSpec& spec, const SettingValue& value) {
-  if (spec.type == Type::kSecret) return As<std::string>(value).empty() ? "" : std::string(kMasked);
+  if (spec.type == Type::kSecret || spec.type == Type::kSecretUrl)
+    return As<std::string>(value).empty() ? "" : std::string(kMasked);
   if (const auto* text = std::get_if<std::string>(&value)) return *text;
   if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
   if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);

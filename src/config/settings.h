@@ -29,6 +29,7 @@ enum class SettingType {
   kSeconds,          // a decimal number of seconds, > 0
   kRatio,            // a decimal number within [0, 100]
   kUrl,              // https://, or http:// towards a loopback host; trailing '/' dropped
+  kSecretUrl,        // a kUrl that is its own credential (a webhook): masked, never read from the file
   kMetadataUrl,      // like kUrl, or file://
   kDatabaseUrl,      // see ParseDatabaseUrl; a password is a secret
   kTarget,           // a worker: "owner/name" or "hf-space:owner/name"; "" when not configured

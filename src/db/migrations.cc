@@ -157,6 +157,14 @@ struct BadValue {
   std::string problem;
 };
 
+// A whole decimal number and nothing else ("-5", not "5.0" or " 5").
+std::optional<int64_t> ParseInteger(std::string_view text) {
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 std::string Shown(const std::optional<std::string>& value) { return value ? QuoteForMessage(*value) : "NULL"; }
 
 // Reads typed values out of a row, throwing BadValue for one that does not parse.
@@ -173,10 +181,8 @@ class RowReader {
 
   std::optional<int64_t> Integer(size_t field) const {
     if (!Text(field)) return std::nullopt;
-    const std::string& text = *row_[field];
-    int64_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size()) throw BadValue{field, "which is not a whole number"};
+    const std::optional<int64_t> value = ParseInteger(*row_[field]);
+    if (!value) throw BadValue{field, "which is not a whole number"};
     return value;
   }
 
@@ -319,12 +325,9 @@ int64_t SingleInteger(const std::vector<SqlRow>& rows, std::string_view what) {
   if (rows.size() != 1 || rows[0].size() != 1)
     throw DatabaseError(std::string(what) + " returned an unexpected shape of result");
   const std::optional<std::string>& text = rows[0][0];
-  int64_t value = 0;
-  const std::string digits = text.value_or("");
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (error != std::errc() || end != digits.data() + digits.size())
-    throw DatabaseError(std::string(what) + " returned " + Shown(text) + " where a whole number was expected");
-  return value;
+  const std::optional<int64_t> value = text ? ParseInteger(*text) : std::nullopt;
+  if (!value) throw DatabaseError(std::string(what) + " returned " + Shown(text) + " where a whole number was expected");
+  return *value;
 }
 
 std::string_view MigrationsTableSql(SqlDialect dialect) {
@@ -406,9 +409,6 @@ std::string LabelStateUpsertSql(SqlDialect dialect) {
 }
 
 SqlRow EncodeLabelState(const LabelState& state, SqlDialect dialect) {
-  if (const std::optional<BadValue> bad = InconsistencyOf(state))
-    throw DatabaseError("not saving the state of label " + QuoteForMessage(state.label) + ": " +
-                        std::string(kLabelColumns[bad->field].name) + " " + bad->problem);
   SqlRow row(kLabelFieldCount);
   row[kLabel] = state.label;
   row[kPhase] = PhaseName(state.phase);
@@ -422,6 +422,11 @@ SqlRow EncodeLabelState(const LabelState& state, SqlDialect dialect) {
   row[kLastRetrainedVersion] = state.last_retrained_version;
   row[kLastRetrainedAt] = OptionalTimestamp(state.last_retrained_at);
   row[kUpdatedAt] = FormatTimestamp(state.updated_at);
+  // The engine never makes such a state; writing it would only move the failure to the next load.
+  if (const std::optional<BadValue> bad = InconsistencyOf(state))
+    throw DatabaseError("not saving the state of label " + QuoteForMessage(state.label) + ": column " +
+                        std::string(kLabelColumns[bad->field].name) + " would hold " + Shown(row[bad->field]) + ", " +
+                        bad->problem);
   return row;
 }
 

@@ -44,7 +44,10 @@ bool SqliteRunLock::TryAcquire() {
   SqliteTransaction transaction(session_, what);
   const WallTime now = now_();
   const std::optional<Lease> current = CurrentLease(what);
-  if (current && current->holder != holder_ && !(current->expires_at < now)) return false;  // rolled back
+  if (current && current->holder != holder_ && !(current->expires_at < now)) {
+    held_ = false;  // if it was ours, it expired and was taken
+    return false;   // the transaction rolls back: nothing was written
+  }
   session_.Command(kWriteLeaseSql, {name_, holder_, FormatTimestamp(now), FormatTimestamp(now + lease_)}, what);
   transaction.Commit();
   held_ = true;

@@ -39,7 +39,8 @@ class SqliteRunLock final : public RunLock {
   // Moves the expiry to now + lease if the lease is still this holder's; false when another
   // holder took it (after it expired) or it was deleted.
   bool Renew() override;
-  // Deletes this holder's lease row.
+  // Deletes this holder's lease row. Throws DatabaseError when it cannot (the lease then expires
+  // by itself).
   void Release() override;
 
  private:

@@ -79,7 +79,8 @@ class StateStore {
   virtual std::vector<RunRecord> History(int limit) = 0;
 };
 
-// Who holds the run lock, for messages: "host:pid since 2026-11-26T07:31:02Z", or "unknown".
+// Who holds the run lock, for messages: "host:pid (since 2026-11-26T07:31:02Z)" on PostgreSQL,
+// "host:pid (lease until …)" on SQLite, or "unknown".
 struct LockHolder {
   std::string description;
 };
@@ -95,8 +96,9 @@ class RunLock {
   virtual bool TryAcquire() = 0;
   // Who holds it now (call after TryAcquire failed).
   virtual LockHolder Holder() = 0;
-  // Extends a lease (SQLite); a no-op where the lock lives with the connection (PostgreSQL).
-  // Returns false when the lock was lost (the lease expired and another process took it).
+  // Extends the lease (SQLite), or checks that the session still holds the lock (PostgreSQL).
+  // Returns false when the lock was lost: the lease expired and another process took it, or the
+  // connection that held it is gone.
   virtual bool Renew() = 0;
   // Releases the lock; also done by the destructor.
   virtual void Release() = 0;

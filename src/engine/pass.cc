@@ -167,7 +167,7 @@ void Pass::ReportDryRun() {
 // ---- resuming ---------------------------------------------------------------------------------
 
 void Pass::ResumeUnfinishedCycles() {
-  std::vector<size_t> unconfirmed_retrains, unconfirmed_prepares;
+  std::vector<size_t> unconfirmed_retrains, unconfirmed_prepares, stale;
   WallTime now = services_.clock.WallNow();
   for (size_t i = 0; i < states_.size(); ++i) {
     LabelState& state = states_[i];
@@ -182,23 +182,52 @@ void Pass::ResumeUnfinishedCycles() {
     if (state.phase != Phase::kPreparing) continue;
     double age = std::chrono::duration<double>(now - state.prepare_requested_at.value_or(now)).count();
     if (age >= StaleAfter(config_)) {
-      services_.log.Warning(report_.labels[i].label, "abandoning a stale prepare cycle",
-                            {{"age_seconds", static_cast<long long>(age)},
-                             {"stale_after", StaleAfter(config_)},
-                             {"baseline_version", state.baseline_version.value_or("none")}});
-      state.phase = Phase::kIdle;
-      Save(i);
+      stale.push_back(i);
       continue;
     }
     ResumePreparing(i);
     if (!state.prepare_confirmed) unconfirmed_prepares.push_back(i);
   }
+  if (!stale.empty()) CloseStaleCycles(stale);
   if (!unconfirmed_retrains.empty()) ResumeRetrains(unconfirmed_retrains);
   if (!unconfirmed_prepares.empty()) ConfirmPrepareRestart(unconfirmed_prepares);
   // Labels with no cycle to resume and not enough data are done.
   for (size_t i = 0; i < states_.size(); ++i)
     if (report_.labels[i].outcome == Outcome::kPending && !waiting_[i] && !report_.labels[i].prepare)
       Finish(i, Outcome::kBelowThreshold);
+}
+
+// A cycle too old to wait for any longer gets one last look: a dataset the worker published
+// after the waits ended is retrained now, never skipped; otherwise the cycle is abandoned and
+// the label decides afresh.
+void Pass::CloseStaleCycles(const std::vector<size_t>& stale) {
+  std::vector<std::string> urls;
+  for (size_t i : stale) urls.push_back(config_.labels[i].metadata_url);
+  std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
+  std::vector<size_t> ready;
+  for (size_t k = 0; k < stale.size(); ++k) {
+    size_t i = stale[k];
+    LabelState& state = states_[i];
+    const MetadataRead& read = reads[k];
+    if (read.status == MetadataRead::Status::kOk &&
+        IsNewDataset(*read.metadata, state.baseline_version, state.required_len.value_or(0))) {
+      report_.labels[i].prepare = true;
+      report_.labels[i].resumed = true;
+      report_.labels[i].baseline_version = state.baseline_version;
+      report_.labels[i].dataset_version = read.metadata->version_tag;
+      report_.labels[i].dataset_samples = read.metadata->num_samples;
+      ready.push_back(i);
+      continue;
+    }
+    services_.log.Warning(report_.labels[i].label, "abandoning a stale prepare cycle",
+                          {{"stale_after", StaleAfter(config_)},
+                           {"baseline_version", state.baseline_version.value_or("none")},
+                           {"metadata", read.status == MetadataRead::Status::kOk ? read.metadata->version_tag
+                                                                                 : read.detail}});
+    state.phase = Phase::kIdle;
+    Save(i);
+  }
+  if (!ready.empty()) StartRetrains(ready);
 }
 
 void Pass::ResumePreparing(size_t index) {
@@ -343,7 +372,14 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
     state.retrain_confirmed = false;
     Save(i);  // recorded before the restart, so a pass killed during it resumes instead of repeating it
   }
+  if (!StillHoldLock(labels)) return;
   StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  if (!result.ok && services_.cancellation != nullptr && services_.cancellation->cancelled()) {
+    // Stopped while asking: the restart may have reached the Hub. Left unconfirmed, the next
+    // pass asks the Space instead of restarting it again.
+    for (size_t i : labels) Finish(i, Outcome::kCancelled, "the pass was stopped during the prepare restart");
+    return;
+  }
   if (!result.ok) {
     services_.log.Error("", "prepare restart failed", {{"target", request.target}, {"error", result.detail}});
     for (size_t i : labels) {
@@ -378,6 +414,16 @@ void Pass::WaitForDatasets() {
     services_.clock.SleepUntil(next);
     if (StopRequested()) return;
   }
+}
+
+// Checked right before each restart: a pass whose lease ran out while it waited must not act on
+// what may have become another pass's cycle. Its labels stay recorded for that other pass.
+bool Pass::StillHoldLock(const std::vector<size_t>& labels) {
+  if (services_.lock == nullptr || services_.lock->Renew()) return true;
+  report_.error = "the run lock was lost (its lease expired, or its connection dropped); this pass stops";
+  for (size_t i : labels) Finish(i, Outcome::kFailed, *report_.error);
+  for (size_t i : Waiting()) Finish(i, Outcome::kFailed, *report_.error);
+  return false;
 }
 
 bool Pass::StopRequested() {
@@ -451,7 +497,7 @@ void Pass::StartRetrains(const std::vector<size_t>& ready) {
     requests.push_back({config_.labels[i].retrain_target, label.label, state.required_len.value_or(label.dataset_len),
                         state.baseline_version.value_or("")});
   }
-  if (starting.empty()) return;
+  if (starting.empty() || !StillHoldLock(starting)) return;
   std::vector<StartResult> results = services_.trigger.Start(requests);
   for (size_t k = 0; k < starting.size(); ++k) {
     size_t i = starting[k];

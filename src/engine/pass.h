@@ -51,6 +51,7 @@ class Pass {
 
   // Taking over what an earlier pass left unfinished.
   void ResumeUnfinishedCycles();
+  void CloseStaleCycles(const std::vector<size_t>& stale);
   void ResumePreparing(size_t index);
   void ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed);
   void ResumeRetrains(const std::vector<size_t>& unconfirmed);
@@ -64,6 +65,7 @@ class Pass {
   void WatchPrepareWorker();
   void ExpireDeadlines();
   bool StopRequested();
+  bool StillHoldLock(const std::vector<size_t>& labels);
 
   // Bookkeeping.
   void Save(size_t index);

@@ -406,6 +406,16 @@ TEST_F(StatefulPassTest, AStaleCycleIsAbandonedAndPreparedAnew) {
   EXPECT_EQ(log.Count("department", "abandoning a stale prepare cycle"), 1);
 }
 
+TEST_F(StatefulPassTest, ADatasetPublishedAfterAStaleCycleGaveUpIsStillRetrained) {
+  EarlierPassPrepared(4000);
+  hub.Publish(Url("department"), "v2", 150, At(0));  // the worker was slower than every wait
+  PassReport report = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+  EXPECT_EQ(Of(report, "department").dataset_version, "v2");
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
+}
+
 TEST_F(StatefulPassTest, AnUnconfirmedPrepareRestartIsConfirmedByARunningWorker) {
   EarlierPassPrepared(10, /*confirmed=*/false);
   trigger.states["owner/prepare"] = {WorkerState::Health::kActive, "stage BUILDING"};
