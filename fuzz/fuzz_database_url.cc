@@ -65,11 +65,27 @@ bool IsUrlWithPasswordMasked(std::string_view url, std::string_view redacted, st
 
 void CheckRedaction(std::string_view url, const DatabaseUrl& parsed) {
   if (parsed.redacted == url) {
-    Check(parsed.password.empty(), "a password was found but the URL was left unredacted");
+    Check(parsed.password.find_first_not_of('*') == std::string::npos,
+          "a password was found but the URL was left unredacted");
     return;
   }
-  Check(IsUrlWithPasswordMasked(url, parsed.redacted, parsed.password),
-        "redacted is the URL with exactly the password replaced by ****");
+  // The password replaced by ****, alone or together with a query `password=` value.
+  bool exact = IsUrlWithPasswordMasked(url, parsed.redacted, parsed.password);
+  Check(exact || parsed.redacted.find("****") != std::string::npos, "redacted differs but masks nothing");
+  // "user:@host" (an empty password, masked all the same), or a password of mask characters.
+  if (parsed.password.find_first_not_of('*') == std::string::npos) return;
+  bool once = url.find(parsed.password) == url.rfind(parsed.password);
+  // Every occurrence of the password left in the redacted URL must overlap a mask (a password of
+  // '=' and '*' can be spelled by the masks themselves).
+  const std::string& redacted = parsed.redacted;
+  for (size_t at = redacted.find(parsed.password); once && at != std::string::npos;
+       at = redacted.find(parsed.password, at + 1)) {
+    bool overlaps_mask = false;
+    for (size_t mask = redacted.find(kMask); mask != std::string::npos && !overlaps_mask;
+         mask = redacted.find(kMask, mask + 1))
+      overlaps_mask = mask < at + parsed.password.size() && at < mask + kMask.size();
+    Check(overlaps_mask, "the password is still in the redacted URL");
+  }
   // Where the password's text occurs only once in the URL (and holds no '*' the mask could supply),
   // finding it in the redacted URL means it leaked.
   if (!parsed.password.empty() && parsed.password.find('*') == std::string::npos &&

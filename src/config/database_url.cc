@@ -1,5 +1,6 @@
 #include "config/database_url.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,18 +67,18 @@ std::optional<Span> UserInfoPassword(std::string_view url, size_t rest_start) {
   return Span{rest_start, rest_start + at};
 }
 
-// A `password=` parameter of the query string, which libpq reads as well.
-std::optional<Span> QueryPassword(std::string_view url, size_t rest_start) {
+// The `password=` parameters of the query string, which libpq reads as well (the last one
+// wins; libpq knows no fragment: a '#' is part of the query to it).
+std::vector<Span> QueryPasswords(std::string_view url, size_t rest_start) {
+  std::vector<Span> found;
   size_t query = url.find('?', rest_start);
-  if (query == std::string_view::npos) return std::nullopt;
-  size_t end_of_query = std::min(url.size(), url.find('#', query));
-  for (size_t at = query + 1; at < end_of_query;) {
-    size_t next = std::min(end_of_query, url.find('&', at));
-    std::string_view parameter = url.substr(at, next - at);
-    if (parameter.starts_with("password=")) return Span{at + 9, next};
+  if (query == std::string_view::npos) return found;
+  for (size_t at = query + 1; at < url.size();) {
+    size_t next = std::min(url.size(), url.find('&', at));
+    if (url.substr(at, next - at).starts_with("password=")) found.push_back(Span{at + 9, next});
     at = next + 1;
   }
-  return std::nullopt;
+  return found;
 }
 
 // `url` with each span replaced by the mask (spans in order, not overlapping).
@@ -98,10 +99,27 @@ DatabaseUrl ParsePostgres(std::string_view url, size_t rest_start) {
   parsed.target = "postgresql://" + std::string(url.substr(rest_start));
   std::vector<Span> spans;
   if (std::optional<Span> user = UserInfoPassword(url, rest_start)) spans.push_back(*user);
-  std::optional<Span> query = QueryPassword(url, rest_start);
-  if (query && (spans.empty() || query->first >= spans.back().second)) spans.push_back(*query);
+  std::vector<Span> queries = QueryPasswords(url, rest_start);
+  for (const Span& query : queries) {
+    if (!spans.empty() && query.first <= spans.back().second) {
+      spans.back().second = std::max(spans.back().second, query.second);  // overlapping: one mask
+    } else {
+      spans.push_back(query);
+    }
+  }
   parsed.redacted = Mask(url, spans);
-  if (!spans.empty()) parsed.password = std::string(url.substr(spans.front().first, spans.front().second - spans.front().first));
+  // Masking can move where libpq sees the query start (an ambiguous '@' swallowed a '?'); mask
+  // whatever password parameters the redacted text still shows.
+  for (int round = 0; round < 4; ++round) {
+    std::vector<Span> left;
+    for (const Span& query : QueryPasswords(parsed.redacted, rest_start))
+      if (parsed.redacted.substr(query.first, query.second - query.first) != kMask) left.push_back(query);
+    if (left.empty()) break;
+    parsed.redacted = Mask(parsed.redacted, left);
+  }
+  // libpq takes the last query password over the user-info one: the secret to keep out of texts.
+  Span secret = !queries.empty() ? queries.back() : spans.empty() ? Span{0, 0} : spans.front();
+  parsed.password = std::string(url.substr(secret.first, secret.second - secret.first));
   return parsed;
 }
 

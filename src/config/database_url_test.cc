@@ -112,7 +112,10 @@ TEST(DatabaseUrlTest, APasswordInTheQueryStringIsASecretToo) {
   DatabaseUrl url = ParseDatabaseUrl("postgresql:///db?host=/var/run/postgresql&user=u&password=hunter2&sslmode=require");
   EXPECT_EQ(url.password, "hunter2");
   EXPECT_EQ(url.redacted, "postgresql:///db?host=/var/run/postgresql&user=u&password=****&sslmode=require");
-  EXPECT_EQ(ParseDatabaseUrl("postgres://h/db?password=p#frag").redacted, "postgres://h/db?password=****#frag");
+  EXPECT_EQ(ParseDatabaseUrl("postgres://h/db?password=p&sslmode=require").redacted,
+            "postgres://h/db?password=****&sslmode=require");
+  EXPECT_EQ(ParseDatabaseUrl("postgres://h/db?a=#b&password=p").redacted, "postgres://h/db?a=#b&password=****")
+      << "libpq knows no fragment";
 }
 
 }  // namespace
