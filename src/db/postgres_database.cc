@@ -1,4 +1,5 @@
 #include "db/postgres_database.h"
+#include "db/postgres_text.h"
 
 #include <libpq-fe.h>
 
@@ -26,21 +27,7 @@ constexpr const char* kComplaintIdIndexSql =
 
 // libpq's messages span lines ("...Connection refused\n\tIs the server running..."): one line
 // reads better in a log.
-std::string OneLine(std::string_view text) {
-  std::string line;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (space && (line.empty() || line.back() == ' ')) continue;
-    line += space ? ' ' : c;
-  }
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line;
-}
 
-std::string FieldOrEmpty(const PGresult* result, int field) {
-  const char* value = result == nullptr ? nullptr : PQresultErrorField(result, field);
-  return value == nullptr ? "" : value;
-}
 
 // The password exactly as written in a URI's user-info (it may be percent-encoded there).
 std::string RawUriPassword(const std::string& target) {
@@ -108,10 +95,10 @@ std::string PostgresDatabase::Clean(std::string libpq_text) const {
 }
 
 void PostgresDatabase::FailQuery(std::string_view what, const pg_result* result) const {
-  std::string message = FieldOrEmpty(result, PG_DIAG_MESSAGE_PRIMARY);
+  std::string message = ErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
   if (message.empty()) message = PQerrorMessage(conn_.get());
   message = std::string(what) + " failed on " + redacted_url_ + ": " + Clean(std::move(message));
-  const std::string state = FieldOrEmpty(result, PG_DIAG_SQLSTATE);
+  const std::string state = ErrorField(result, PG_DIAG_SQLSTATE);
   if (state == kUndefinedTable || state == kUndefinedColumn) message += " (" + std::string(kSchemaHint) + ")";
   throw DatabaseError(message);
 }

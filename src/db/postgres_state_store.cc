@@ -1,4 +1,5 @@
 #include "db/postgres_state_store.h"
+#include "db/postgres_text.h"
 
 #include <libpq-fe.h>
 
@@ -21,21 +22,7 @@ constexpr std::string_view kMissingTablesHint =
 const int64_t kMigrationLockKey = AdvisoryLockKey("orchestrator-migrations");
 
 // libpq's messages span lines; one line reads better in a log.
-std::string OneLine(std::string_view text) {
-  std::string line;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (space && (line.empty() || line.back() == ' ')) continue;
-    line += space ? ' ' : c;
-  }
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line;
-}
 
-std::string ErrorField(const PGresult* result, int field) {
-  const char* value = result == nullptr ? nullptr : PQresultErrorField(result, field);
-  return value == nullptr ? "" : value;
-}
 
 std::vector<SqlRow> RowsOf(const PGresult* result) {
   std::vector<SqlRow> rows(static_cast<size_t>(PQntuples(result)));
