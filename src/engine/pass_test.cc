@@ -64,7 +64,7 @@ class PassTest : public ::testing::Test {
   Config config;
   FakeClock clock;
   FakeDatabase database;
-  FakeHub hub;
+  TimelineHub hub;
   FakeTrigger trigger;
   RecordingLog log;
   MemoryStateStore state;

@@ -72,9 +72,9 @@ class FakeDatabase : public Database {
 };
 
 // Metadata that changes over (fake) time: each URL has a timeline of answers.
-class FakeHub : public Hub {
+class TimelineHub : public Hub {
  public:
-  explicit FakeHub(FakeClock& clock) : clock_(clock) {}
+  explicit TimelineHub(FakeClock& clock) : clock_(clock) {}
 
   void Set(const std::string& url, MetadataRead read, Clock::TimePoint from) { timeline_[url][from] = std::move(read); }
   void Publish(const std::string& url, const std::string& version, int64_t samples, Clock::TimePoint from) {
