@@ -34,23 +34,28 @@ bool IsBlank(const char* text) {
 void SqliteCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void SqliteFinalizer::operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
 
-SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path) {
-  if (!std::filesystem::exists(path_))
-    throw DatabaseError("SQLite database " + path_ +
+SqliteHandle OpenSqliteFile(const std::string& path, int flags, std::string_view purpose) {
+  if (!std::filesystem::exists(path))
+    throw DatabaseError("SQLite database " + path +
                         " does not exist: create the database, or fix DATABASE_URL (sqlite:///relative/path.db, "
                         "sqlite:////absolute/path.db)");
   sqlite3* raw = nullptr;
-  const int status = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
-  db_.reset(raw);  // a handle comes back even when opening failed, and must be closed
+  const int status = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  SqliteHandle db(raw);  // a handle comes back even when opening failed, and must be closed
   if (status != SQLITE_OK) {
-    if (!db_) throw DatabaseError("cannot open SQLite database " + path_ + ": out of memory");
-    Fail("opening the database");
+    if (!db) throw DatabaseError("cannot open SQLite database " + path + ": out of memory");
+    throw DatabaseError(std::string(purpose) + " failed on SQLite database " + path + ": " + sqlite3_errmsg(db.get()));
   }
-  sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   // By default SQLite reads a double-quoted name that matches no column as a string literal, so a
   // misnamed column would silently count nothing instead of failing.
-  sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
-  sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
+  return db;
+}
+
+SqliteDatabase::SqliteDatabase(const std::string& path)
+    : path_(path), db_(OpenSqliteFile(path, SQLITE_OPEN_READONLY, "opening the database")) {
   // Opening is lazy: reading the schema now turns "not a database" into an error at startup.
   CountRow("SELECT count(*) FROM sqlite_master", 1, "reading the schema");
 }

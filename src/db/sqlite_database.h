@@ -25,6 +25,10 @@ struct SqliteFinalizer {
 using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
 using SqliteStatement = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
 
+// Opens an existing SQLite file with `flags` (read-only, read-write), a busy timeout, and
+// double-quoted strings refused. Throws DatabaseError naming the path and `purpose`.
+SqliteHandle OpenSqliteFile(const std::string& path, int flags, std::string_view purpose);
+
 class SqliteDatabase final : public Database {
  public:
   // Opens the existing file at `path`. Throws DatabaseError when it is missing or unreadable.

@@ -10,7 +10,6 @@
 namespace orch {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr std::string_view kMissingTablesHint =
     "the orchestrator_* tables are created by the orchestrator's schema migrations: have they run on this database?";
 
@@ -27,22 +26,9 @@ std::string Describe(const Migration& migration) {
 
 }  // namespace
 
-SqliteSession::SqliteSession(const std::string& path) : path_(path) {
-  if (!std::filesystem::exists(path_))
-    throw DatabaseError("SQLite database " + path_ +
-                        " does not exist: create the database, or fix DATABASE_URL (sqlite:///relative/path.db, "
-                        "sqlite:////absolute/path.db)");
-  sqlite3* raw = nullptr;
-  const int status = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
-  db_.reset(raw);  // a handle comes back even when opening failed, and must be closed
-  if (status != SQLITE_OK) {
-    if (!db_) throw DatabaseError("cannot open SQLite database " + path_ + ": out of memory");
-    Fail("opening the database for the orchestrator's state");
-  }
-  sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
-  // A double-quoted name that matches no column must fail, not turn into a string.
-  sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
-  sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
+SqliteSession::SqliteSession(const std::string& path)
+    : path_(path),
+      db_(OpenSqliteFile(path, SQLITE_OPEN_READWRITE, "opening the database for the orchestrator's state")) {
   // Opening is lazy: reading the schema now turns "not a database" into an error at startup.
   Query("SELECT count(*) FROM sqlite_master", {}, "reading the schema");
 }
