@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test sanitize bench clean example fuzz
+.PHONY: all deps build test sanitize bench clean demo fuzz
 
 all: build
 
@@ -46,8 +46,9 @@ fuzz: deps
 	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (logs build-fuzz/<target>.log, inputs build-fuzz/findings/)"; exit 1; fi; \
 	echo "fuzz: every target ran $(FUZZ_SECONDS) s without a finding"
 
-example: build
-	@scripts/example.sh
+# The whole loop on this machine, from a fresh start each time: see README, "Quick start".
+demo: build
+	@$(BUILD)/orchestrator demo --fresh --dir orchestrator-demo
 
 clean:
 	rm -rf $(BUILD) build-sanitize

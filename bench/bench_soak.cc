@@ -107,8 +107,10 @@ int Main(int argc, char** argv) {
   Tally tally;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < passes; ++i) {
-    // The prepare worker publishes after a random number of polls, sometimes only in a later pass.
-    hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30,
+    // New corrections arrive before every pass (the same data is never prepared twice), and the
+    // prepare worker publishes after a random number of polls, sometimes only in a later pass.
+    database->AddMisclassified(1, "department");
+    hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 1000000,
                                                                      static_cast<int>(random() % 40))});
     if (random() % 4 == 0) InjectRandomFault(hub, random, tally);
     // A retrain job finishes at some point and its Space pauses itself, as the real ones do.

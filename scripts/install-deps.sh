@@ -8,10 +8,12 @@ packages=(
   libcurl4-openssl-dev      # HTTP client: the Hub, redirects, timeouts, concurrent polling
   libpq-dev                 # PostgreSQL client
   libsqlite3-dev            # SQLite, the embedded default database
-  sqlite3                   # the example database of `make example`
+  sqlite3                   # the sqlite3 shell, to look into a SQLite database (README examples)
   nlohmann-json3-dev        # JSON: metadata, summary, logs
   libcli11-dev              # command line: subcommands, --help
   libtomlplusplus-dev       # the optional TOML configuration file
+  libfasttext-dev           # the reference retrain worker's text classifier (orchestrator retrain/predict)
+  fasttext                  # the fastText command-line tool: the retrain quality benchmark's yardstick
   libgtest-dev libgmock-dev # unit and end-to-end tests
   libcpp-httplib-dev        # the fake Hub's HTTP server inside the tests
   postgresql                # a real PostgreSQL server for the tests (started on loopback)

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace orch {
 
@@ -17,6 +18,7 @@ struct RunOptions {
   std::optional<std::string> log_format;  // "text" | "json"
   std::optional<std::string> summary_path;
   std::optional<double> wait_lock;  // seconds to wait for another pass's run lock (default: none)
+  bool wait = false;                // also wait for each triggered retrain to finish
 };
 
 // One pass: count, decide, prepare, wait, retrain. Prints the summary on stdout.
@@ -36,5 +38,46 @@ int StatusCommand(const CommonOptions& common, bool json);
 
 // The past passes, newest first.
 int HistoryCommand(const CommonOptions& common, int limit, bool json);
+
+// The reference workers of the local loop (see src/workers/).
+
+struct PrepareOptions {
+  std::string hub_dir;              // the local dataset hub: <hub>/<label>/...
+  std::vector<std::string> labels;  // empty: every configured label at or above its threshold
+  bool json = false;
+};
+
+// Builds and publishes a new dataset version for each label from the application's database.
+int PrepareCommand(const CommonOptions& common, const PrepareOptions& options);
+
+struct RetrainOptions {
+  std::string label;
+  std::string dataset_dir;             // <hub>/<label>
+  std::string models_dir;              // models go to <models>/<label>/...
+  std::optional<std::string> version;  // the dataset version; default: the latest published
+  bool json = false;
+};
+
+// Trains on a dataset version, compares with the deployed model, deploys when better.
+int RetrainCommand(const CommonOptions& common, const RetrainOptions& options);
+
+struct PredictOptions {
+  std::string label;
+  std::string models_dir;
+  std::vector<std::string> texts;  // empty: one text per line on stdin
+  bool json = false;
+};
+
+// Classifies texts with the label's deployed model.
+int PredictCommand(const CommonOptions& common, const PredictOptions& options);
+
+struct DemoOptions {
+  std::string dir = "orchestrator-demo";  // the demo's database, hub, models and logs
+  bool fresh = false;                     // start over instead of reusing what dir holds
+};
+
+// The whole loop on this machine: a simulated application, local workers, passes until both
+// labels are retrained, and one more pass that does nothing twice.
+int DemoCommand(const DemoOptions& options);
 
 }  // namespace orch

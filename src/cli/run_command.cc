@@ -12,17 +12,26 @@
 #include "db/state_store.h"
 #include "engine/pass.h"
 #include "hub/hf_hub.h"
+#include "hub/local_metadata.h"
 #include "report/alerts.h"
 #include "report/metrics.h"
 #include "report/stream_log.h"
 #include "report/summary.h"
+#include "triggers/command_trigger.h"
 #include "triggers/hf_space_trigger.h"
+#include "triggers/target_triggers.h"
+#include "triggers/webhook_trigger.h"
 #include "util/error.h"
 #include "util/peak_memory.h"
 #include "util/redact.h"
 
 namespace orch {
 namespace {
+
+std::string EnvironmentValue(const std::map<std::string, std::string>& environment, const std::string& name) {
+  auto found = environment.find(name);
+  return found == environment.end() ? "" : found->second;
+}
 
 LogFormat FormatOf(const Config& config) {
   if (config.log_format == "json") return LogFormat::kJson;
@@ -147,23 +156,21 @@ bool AcquireLock(RunLock& lock, std::optional<double> wait_seconds, Cancellation
 
 PassReport RunLocked(const Config& config, const RunOptions& options, const ConfigSources& sources, Clock& clock,
                   Log& log, Cancellation& cancellation, Notifier& notifier) {
-  std::unique_ptr<Database> database;
-  std::unique_ptr<StateStore> state;
-  std::unique_ptr<RunLock> lock;
+  PassDatabases databases;
   try {
-    database = OpenDatabase(config.database);
-    state = OpenStateStore(config.database);
+    databases = OpenPassDatabases(config.database, !config.dry_run, config.name, HostAndPid(),
+                                  std::chrono::seconds(static_cast<long long>(std::ceil(config.lock_lease))));
     if (!config.dry_run) {
-      for (int version : state->Migrate()) log.Info("", "migrated the orchestrator's tables", {{"version", version}});
-      lock = OpenRunLock(config.database, config.name, HostAndPid(),
-                         std::chrono::seconds(static_cast<long long>(std::ceil(config.lock_lease))));
-      if (!AcquireLock(*lock, options.wait_lock, cancellation, log)) {
-        std::string holder = lock->Holder().description;
+      for (int version : databases.state->Migrate())
+        log.Info("", "migrated the orchestrator's tables", {{"version", version}});
+      RunLock& lock = *databases.lock;
+      if (!AcquireLock(lock, options.wait_lock, cancellation, log)) {
+        std::string holder = lock.Holder().description;
         log.Error("", "another pass holds the run lock; nothing was done",
                   {{"holder", holder}, {"hint", "wait for it, or pass --wait-lock SECONDS"}});
         PassReport locked = FailedReport(config, clock, "another pass holds the run lock: " + holder);
         locked.locked = true;
-        notifier.LockContended(holder, *state, clock.WallNow());
+        notifier.LockContended(holder, *databases.state, clock.WallNow());
         return locked;
       }
     }
@@ -174,24 +181,32 @@ PassReport RunLocked(const Config& config, const RunOptions& options, const Conf
     return failed;
   }
 
+  StateStore& state = *databases.state;
   int64_t run_id = 0;
   if (!config.dry_run) {
-    CloseAbandonedRuns(*state, clock.WallNow());
-    run_id = state->BeginRun(NewRunRecord(config, sources.environment, clock.WallNow()));
+    CloseAbandonedRuns(state, clock.WallNow());
+    run_id = state.BeginRun(NewRunRecord(config, sources.environment, clock.WallNow()));
   }
-  HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint), [&log](const RetryNotice& retry) {
+  auto on_retry = [&log](const RetryNotice& retry) {
     log.Warning("", "retry", {{"method", retry.method}, {"url", retry.url}, {"attempt", retry.attempt},
                               {"reason", retry.reason}, {"wait_ms", retry.wait.count()}});
-  });
+  };
+  HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint), on_retry);
   http.SetCancellation(&cancellation);
   HfHub hub(http, config.hf_endpoint);
-  HfSpaceTrigger trigger(hub);
-  Pass pass(config, {*database, hub, trigger, clock, log, *state, lock.get(), &cancellation});
+  MetadataSources metadata(hub);
+  HfSpaceTrigger spaces(hub);
+  CommandTrigger commands(config.worker_log_dir, clock);
+  WebhookTrigger webhooks(config.http, EnvironmentValue(sources.environment, config.webhook_token_env), on_retry,
+                          &cancellation);
+  TargetTriggers triggers(spaces, commands, webhooks);
+  Pass pass(config, {*databases.counts, metadata, triggers, clock, log, state, databases.lock.get(), &cancellation});
+  pass.set_wait_for_retrains(options.wait);
   PassReport report = pass.Run();
-  notifier.PassEnded(report, state.get());
+  notifier.PassEnded(report, &state);
   if (run_id != 0) {
     try {
-      state->FinishRun(run_id, report.finished_at, report.status(), SummaryJson(report).dump(-1, ' ', false,
+      state.FinishRun(run_id, report.finished_at, report.status(), SummaryJson(report).dump(-1, ' ', false,
                                                                                  nlohmann::json::error_handler_t::replace));
     } catch (const DatabaseError& error) {
       log.Warning("", "could not record the pass in orchestrator_runs", {{"error", error.what()}});

@@ -61,12 +61,21 @@ std::vector<LabelStatus> ReadStatus(const Config& config) {
   return status;
 }
 
+bool UpToDate(const LabelStatus& label) {
+  return label.decision.prepare && AlreadyRetrained(label.state, label.decision.dataset_len);
+}
+
+std::string Readiness(const LabelStatus& label) {
+  if (UpToDate(label)) return ", up to date: no more rows than the dataset already retrained";
+  return label.decision.prepare ? ", ready to prepare" : "";
+}
+
 void PrintStatusText(const std::vector<LabelStatus>& status) {
   for (const LabelStatus& label : status) {
     std::cout << label.config->name << "\n  " << ProgressBar(label.decision.dataset_len, label.config->threshold) << "  "
               << label.decision.dataset_len << " / " << label.config->threshold << " rows ("
               << label.misclassified << " misclassified + " << label.decision.sampled_correct << " correct)"
-              << (label.decision.prepare ? ", ready to prepare" : "") << "\n  phase " << PhaseName(label.state.phase);
+              << Readiness(label) << "\n  phase " << PhaseName(label.state.phase);
     if (label.state.phase == Phase::kPreparing)
       std::cout << " since " << IsoTime(label.state.prepare_requested_at.value_or(WallTime{})) << ", waiting for "
                 << label.state.required_len.value_or(0) << " samples after "
@@ -90,7 +99,8 @@ Json StatusJson(const std::vector<LabelStatus>& status) {
                       {"sampled_correct", label.decision.sampled_correct},
                       {"dataset_len", label.decision.dataset_len},
                       {"threshold", label.config->threshold},
-                      {"ready", label.decision.prepare},
+                      {"ready", label.decision.prepare && !UpToDate(label)},
+                      {"up_to_date", UpToDate(label)},
                       {"phase", PhaseName(label.state.phase)},
                       {"baseline_version", OrNull(label.state.baseline_version)},
                       {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},

@@ -12,6 +12,7 @@
 #include "config/env_file.h"
 #include "config/label_name.h"
 #include "config/settings.h"
+#include "config/target.h"
 #include "util/error.h"
 
 extern char** environ;  // POSIX: the process environment
@@ -380,10 +381,21 @@ Config LoadConfig(const ConfigSources& sources) {
   return config;
 }
 
+bool UsesHuggingFace(const Config& config) {
+  // A worker not configured yet is most likely a Space, as in the original set-up.
+  auto is_space = [](const std::string& target) {
+    return target.empty() || ParseTarget(target).kind == Target::Kind::kHfSpace;
+  };
+  if (is_space(config.prepare_target)) return true;
+  for (const LabelConfig& label : config.labels)
+    if (is_space(label.retrain_target) || label.metadata_url.starts_with(config.hf_endpoint + "/")) return true;
+  return false;
+}
+
 void RequireForRun(const Config& config) {
   if (config.dry_run) return;
   std::vector<std::string> missing;
-  if (config.hf_token.empty()) missing.emplace_back("HF_TOKEN");
+  if (config.hf_token.empty() && UsesHuggingFace(config)) missing.emplace_back("HF_TOKEN");
   if (config.prepare_target.empty()) missing.emplace_back("PREPARE_DATASET_REPO");
   for (const LabelConfig& label : config.labels) {
     if (label.retrain_target.empty()) missing.push_back(EnvNamesForMessage("retrain", label.name));

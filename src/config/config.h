@@ -41,7 +41,7 @@ struct HttpSettings {
 struct LabelConfig {
   std::string name;             // validated: [a-z][a-z0-9_]{0,62}
   int64_t threshold = 0;        // rows; > 0
-  std::string retrain_target;   // "owner/name" or "hf-space:owner/name"; "" when not configured
+  std::string retrain_target;   // hf-space:owner/name (or owner/name), command:…, webhook:…; "" when not configured
   std::string metadata_url;     // dataset_metadata.json URL; "" when not configured
   LabelColumns columns;         // validated identifiers
   std::string misclassified_sql;  // from the TOML file; "" means the built-in single scan
@@ -66,6 +66,10 @@ struct Config {
   double lock_lease = 60;             // seconds a SQLite run-lock lease lasts without renewal
   std::string alert_webhook_url;      // "" when alerts are off
   std::string pushgateway_url;        // "" when metrics are off
+  std::string worker_log_dir = "orchestrator-logs";  // command: workers' log files
+  std::string webhook_token_env = "WEBHOOK_TOKEN";    // names the variable holding the webhook token
+  double decision_threshold = 0.001;  // macro-F1 gain a retrained model needs to be deployed
+  int64_t prepare_seed = 42;          // seeds orchestrator prepare's sampling and splits
   std::vector<LabelConfig> labels;
   std::vector<ConfigValue> values;  // every effective setting, in table order, for display
 };
@@ -81,8 +85,13 @@ struct ConfigSources {
 // from, and what is expected.
 Config LoadConfig(const ConfigSources& sources);
 
-// Checks that what a non-dry run needs is present (token, prepare Space, each label's retrain
-// Space and metadata URL). Throws ConfigError naming each missing variable.
+// Whether some worker is a Hugging Face Space or some metadata is read over https, and so the
+// Hub token is needed.
+bool UsesHuggingFace(const Config& config);
+
+// Checks that what a non-dry run needs is present (the token when UsesHuggingFace, the prepare
+// worker, each label's retrain worker and metadata URL). Throws ConfigError naming each missing
+// variable.
 void RequireForRun(const Config& config);
 
 // "(origin) key = value" lines, like `ccache --show-config`.

@@ -7,6 +7,7 @@
 
 #include "config/database_url.h"
 #include "config/label_name.h"
+#include "config/target.h"
 #include "config/url_policy.h"
 #include "util/error.h"
 
@@ -18,7 +19,6 @@ using Type = SettingType;
 // Longer waits than a year are certainly a mistake, and would overflow clock durations.
 constexpr double kMaxSeconds = 365.0 * 24 * 3600;
 constexpr std::string_view kMasked = "********";
-constexpr std::string_view kSpacePrefix = "hf-space:";
 
 template <typename T>
 const T& As(const SettingValue& value) {
@@ -116,6 +116,22 @@ const SettingSpec kSettings[] = {
      .doc = "Prometheus Pushgateway that receives the pass's metrics under job orchestrator (off when empty)",
      .example = "https://pushgateway.example.com",
      .store = [](Config& c, const SettingValue& v) { c.pushgateway_url = As<std::string>(v); }},
+    {.key = "worker_log_dir", .env = "WORKER_LOG_DIR", .type = Type::kPath, .default_value = "orchestrator-logs",
+     .doc = "Directory of the command: workers' log files, one per start (created when missing)",
+     .example = "/var/log/orchestrator",
+     .store = [](Config& c, const SettingValue& v) { c.worker_log_dir = As<std::string>(v); }},
+    {.key = "webhook_token_env", .env = "WEBHOOK_TOKEN_ENV", .type = Type::kString, .default_value = "WEBHOOK_TOKEN",
+     .doc = "Name of the environment variable whose value webhook: triggers send as a bearer token",
+     .example = "AIRFLOW_TOKEN",
+     .store = [](Config& c, const SettingValue& v) { c.webhook_token_env = As<std::string>(v); }},
+    {.key = "decision_threshold", .env = "DECISION_THRESHOLD", .type = Type::kRatio, .default_value = "0.001",
+     .doc = "orchestrator retrain deploys a new model only when its macro-F1 beats the deployed one's by more",
+     .example = "0.001",
+     .store = [](Config& c, const SettingValue& v) { c.decision_threshold = As<double>(v); }},
+    {.key = "prepare_seed", .env = "PREPARE_SEED", .type = Type::kInteger, .default_value = "42",
+     .doc = "Seed of orchestrator prepare's sample of correct rows and of its splits (same data, same dataset)",
+     .example = "42",
+     .store = [](Config& c, const SettingValue& v) { c.prepare_seed = As<int64_t>(v); }},
 };
 
 // The settings of each label. Keys are relative to labels.<name>.
@@ -262,23 +278,13 @@ SettingValue ParseChoice(const SettingSpec& spec, const RawSetting& raw) {
   RejectExpected(spec, raw, "one of " + ReplaceAll(spec.choices, "|", ", "));
 }
 
-bool IsRepoPart(std::string_view part) {
-  if (part.empty() || part == "." || part == "..") return false;
-  return std::all_of(part.begin(), part.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
-  });
-}
-
-SettingValue ParseTarget(const SettingSpec& spec, const RawSetting& raw) {
-  std::string_view target = raw.text;
-  if (target.empty()) return std::string();
-  if (target.substr(0, kSpacePrefix.size()) == kSpacePrefix) target.remove_prefix(kSpacePrefix.size());
-  size_t slash = target.find('/');
-  if (slash == std::string_view::npos || !IsRepoPart(target.substr(0, slash)) || !IsRepoPart(target.substr(slash + 1)))
-    RejectExpected(spec, raw,
-                   "a Space as owner/name or hf-space:owner/name (letters, digits, '-', '_' and '.'; "
-                   "not . or ..)");
+SettingValue ParseTargetSetting(const SettingSpec& spec, const RawSetting& raw) {
+  if (raw.text.empty()) return std::string();
+  try {
+    ParseTarget(raw.text);
+  } catch (const ConfigError& error) {
+    Reject(spec, raw, error.what() + ExampleFor(spec, raw));
+  }
   return raw.text;
 }
 
@@ -418,7 +424,7 @@ SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw) {
     case Type::kSecretUrl:
     case Type::kMetadataUrl: return ParseUrl(spec, raw);
     case Type::kDatabaseUrl: return ParseDatabase(spec, raw);
-    case Type::kTarget: return ParseTarget(spec, raw);
+    case Type::kTarget: return ParseTargetSetting(spec, raw);
     case Type::kChoice: return ParseChoice(spec, raw);
     case Type::kList: return ParseList(spec, raw);
     case Type::kIdentifier: return ParseIdentifier(spec, raw);

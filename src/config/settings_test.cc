@@ -43,7 +43,9 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"http_retry_max", "HTTP_RETRY_MAX"}, {"http_max_connections", "HTTP_MAX_CONNECTIONS"},
       {"orchestrator_name", "ORCHESTRATOR_NAME"}, {"stale_after", "STALE_AFTER"},
       {"lock_lease", "LOCK_LEASE"},       {"alert_webhook_url", "ALERT_WEBHOOK_URL"},
-      {"pushgateway_url", "PUSHGATEWAY_URL"},
+      {"pushgateway_url", "PUSHGATEWAY_URL"}, {"worker_log_dir", "WORKER_LOG_DIR"},
+      {"webhook_token_env", "WEBHOOK_TOKEN_ENV"}, {"decision_threshold", "DECISION_THRESHOLD"},
+      {"prepare_seed", "PREPARE_SEED"},
   };
   ASSERT_EQ(Settings().size(), std::size(expected));
   for (size_t i = 0; i < std::size(expected); ++i) {

@@ -25,92 +25,30 @@ constexpr const char* kComplaintIdIndexSql =
     " WHERE i.indrelid = to_regclass('misclassified_complaints')"
     " AND a.attname = 'complaint_id' AND i.indisvalid AND i.indpred IS NULL)";
 
-// libpq's messages span lines ("...Connection refused\n\tIs the server running..."): one line
-// reads better in a log.
-
-
-// The password exactly as written in a URI's user-info (it may be percent-encoded there).
-std::string RawUriPassword(const std::string& target) {
-  const size_t scheme = target.find("://");
-  if (scheme == std::string::npos) return "";
-  const size_t start = scheme + 3;
-  const size_t authority_end = target.find_first_of("/?", start);
-  const std::string authority = target.substr(start, authority_end - start);
-  const size_t at = authority.rfind('@');
-  if (at == std::string::npos) return "";
-  const size_t colon = authority.find(':');
-  if (colon == std::string::npos || colon > at) return "";
-  return authority.substr(colon + 1, at - colon - 1);
-}
-
-// The password as libpq understands the target (decoded), or "" when it cannot parse it.
-std::string ParsedPassword(const std::string& target) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(target.c_str(), &error);
-  PQfreemem(error);
-  std::string password;
-  for (PQconninfoOption* option = options; option != nullptr && option->keyword != nullptr; ++option)
-    if (std::string_view(option->keyword) == "password" && option->val != nullptr) password = option->val;
-  PQconninfoFree(options);
-  return password;
-}
-
 }  // namespace
 
-void PgConnCloser::operator()(pg_conn* conn) const { PQfinish(conn); }
-void PgResultClearer::operator()(pg_result* result) const { PQclear(result); }
-
-std::vector<std::string> PasswordForms(const std::string& target) {
-  std::vector<std::string> forms;
-  for (std::string form : {RawUriPassword(target), ParsedPassword(target)})
-    if (!form.empty()) forms.push_back(std::move(form));
-  return forms;
-}
-
 PostgresDatabase::PostgresDatabase(const DatabaseUrl& url)
-    : redacted_url_(url.redacted), secrets_(PasswordForms(url.target)) {
-  secrets_.push_back(url.password);
-  // Longest first, so a shorter form never leaves part of a longer one behind.
-  std::sort(secrets_.begin(), secrets_.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  Connect(url.target);
-  // The orchestrator only counts; the server itself refuses any write a configured query attempts.
-  Execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "making the session read-only");
-}
+    : session_(std::make_shared<PgSession>(url, "", PgAccess::kReadOnly)) {}
 
-void PostgresDatabase::Connect(const std::string& target) {
-  // Entries before dbname are defaults: the target's own settings, expanded in its place, win.
-  // fallback_application_name likewise yields to an application_name the URL sets.
-  const char* const keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* const values[] = {"10", "orchestrator", target.c_str(), nullptr};
-  conn_.reset(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
-  if (!conn_) throw DatabaseError("cannot connect to PostgreSQL at " + redacted_url_ + ": out of memory");
-  if (PQstatus(conn_.get()) != CONNECTION_OK)
-    throw DatabaseError("cannot connect to PostgreSQL at " + redacted_url_ + ": " +
-                        Clean(PQerrorMessage(conn_.get())));
-}
-
-std::string PostgresDatabase::Clean(std::string libpq_text) const {
-  return OneLine(Redact(std::move(libpq_text), secrets_));  // before reflowing, which could split a secret
-}
+PostgresDatabase::PostgresDatabase(std::shared_ptr<PgSession> session) : session_(std::move(session)) {}
 
 void PostgresDatabase::FailQuery(std::string_view what, const pg_result* result) const {
   std::string message = ErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-  if (message.empty()) message = PQerrorMessage(conn_.get());
-  message = std::string(what) + " failed on " + redacted_url_ + ": " + Clean(std::move(message));
+  if (message.empty()) message = PQerrorMessage(session_->raw());
+  message = std::string(what) + " failed on " + session_->redacted_url() + ": " + session_->Clean(std::move(message));
   const std::string state = ErrorField(result, PG_DIAG_SQLSTATE);
   if (state == kUndefinedTable || state == kUndefinedColumn) message += " (" + std::string(kSchemaHint) + ")";
   throw DatabaseError(message);
 }
 
 void PostgresDatabase::Execute(const std::string& sql, std::string_view what) {
-  PgResult result(PQexec(conn_.get(), sql.c_str()));
+  PgResult result(PQexec(session_->raw(), sql.c_str()));
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) FailQuery(what, result.get());
 }
 
 PgResult PostgresDatabase::Query(const std::string& sql, std::string_view what) {
   // The extended protocol runs exactly one statement: "SELECT 1; DELETE ..." is refused whole.
-  PgResult result(PQexecParams(conn_.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+  PgResult result(PQexecParams(session_->raw(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
   const ExecStatusType status = PQresultStatus(result.get());
   if (status == PGRES_COMMAND_OK)
     throw DatabaseError(std::string(what) + " returned no rows; it must be a SELECT returning one integer");
@@ -142,6 +80,8 @@ std::vector<int64_t> PostgresDatabase::CountCorrectPool(std::span<const LabelCol
 
 int64_t PostgresDatabase::CountWithQuery(const std::string& sql) {
   const std::string what = "the configured query " + QuoteQuery(sql);
+  // Read-only even on a read-write session; nothing it did could be kept anyway (rolled back).
+  const PgTransaction read_only(*session_, what, PgAccess::kReadOnly);
   PgResult result = Query(sql, what);
   const int rows = PQntuples(result.get());
   const int columns = PQnfields(result.get());
@@ -155,17 +95,11 @@ int64_t PostgresDatabase::CountWithQuery(const std::string& sql) {
 bool PostgresDatabase::HasComplaintIdIndex() {
   PgResult result = Query(kComplaintIdIndexSql, "looking for an index on misclassified_complaints");
   if (std::string_view(PQgetvalue(result.get(), 0, 0)) != "t")
-    throw DatabaseError("table misclassified_complaints not found on " + redacted_url_ + " (" +
+    throw DatabaseError("table misclassified_complaints not found on " + session_->redacted_url() + " (" +
                         std::string(kSchemaHint) + ")");
   return std::string_view(PQgetvalue(result.get(), 0, 1)) == "t";
 }
 
-std::string PostgresDatabase::ServerVersion() {
-  // 150018 is 15.18; before PostgreSQL 10 the number was major.minor.patch (90624 is 9.6.24).
-  const int number = PQserverVersion(conn_.get());
-  if (number >= 100000) return "PostgreSQL " + std::to_string(number / 10000) + "." + std::to_string(number % 10000);
-  return "PostgreSQL " + std::to_string(number / 10000) + "." + std::to_string(number / 100 % 100) + "." +
-         std::to_string(number % 100);
-}
+std::string PostgresDatabase::ServerVersion() { return session_->ServerVersion(); }
 
 }  // namespace orch

@@ -57,37 +57,34 @@ int64_t AdvisoryLockKey(std::string_view text) {
 
 int64_t RunLockKey(std::string_view name) { return AdvisoryLockKey("orchestrator:" + std::string(name)); }
 
+std::string LockSessionName(const std::string& holder) { return std::string(kApplicationPrefix) + holder; }
+
 PostgresRunLock::PostgresRunLock(const DatabaseUrl& url, const std::string& name, const std::string& holder)
-    : url_(url), holder_(holder), key_(RunLockKey(name)) {
-  Session();  // connection problems show at once, not at the first TryAcquire
-}
+    : PostgresRunLock(std::make_shared<PgSession>(url, LockSessionName(holder), PgAccess::kReadWrite), name) {}
+
+PostgresRunLock::PostgresRunLock(std::shared_ptr<PgSession> session, const std::string& name)
+    : session_(std::move(session)), key_(RunLockKey(name)) {}
 
 PostgresRunLock::~PostgresRunLock() { Release(); }
-
-PgSession& PostgresRunLock::Session() {
-  if (!session_ || !session_->connected())
-    session_ = std::make_unique<PgSession>(url_, std::string(kApplicationPrefix) + holder_);
-  return *session_;
-}
 
 bool PostgresRunLock::TryAcquire() {
   // Session locks stack: taking it twice would need two unlocks.
   if (held_) return true;
   const std::string what = "taking the run lock";
-  held_ = SingleInteger(Session().Query("SELECT pg_try_advisory_lock($1::bigint)::integer",
+  held_ = SingleInteger(session_->Query("SELECT pg_try_advisory_lock($1::bigint)::integer",
                                         {std::to_string(key_)}, what),
                         what) == 1;
   return held_;
 }
 
 LockHolder PostgresRunLock::Holder() {
-  const std::vector<SqlRow> rows = Session().Query(kHolderSql, KeyHalves(key_), "looking for the run lock's holder");
+  const std::vector<SqlRow> rows = session_->Query(kHolderSql, KeyHalves(key_), "looking for the run lock's holder");
   if (rows.empty()) return {"unknown"};
   return {DescribeHolder(rows[0])};
 }
 
 bool PostgresRunLock::Renew() {
-  if (!held_ || !session_) return false;
+  if (!held_) return false;
   const std::string what = "checking the run lock";
   try {
     held_ = SingleInteger(session_->Query(kHeldByMeSql, KeyHalves(key_), what), what) > 0;
@@ -103,7 +100,7 @@ void PostgresRunLock::Release() {
   try {
     session_->Query("SELECT pg_advisory_unlock($1::bigint)", {std::to_string(key_)}, "releasing the run lock");
   } catch (const DatabaseError&) {
-    session_.reset();  // closing the session releases every lock it held
+    // The connection is gone, and the server released the lock with it.
   }
 }
 

@@ -1,6 +1,6 @@
-// The run lock on PostgreSQL: a session advisory lock, held by a connection of its own.
+// The run lock on PostgreSQL: a session advisory lock, held by the pass's session.
 //
-// The key is RunLockKey(name). The connection's application_name is "orchestrator <holder>", so
+// The key is RunLockKey(name). The session's application_name is "orchestrator <holder>", so
 // another process that finds the lock taken can say who holds it (pg_locks joined with
 // pg_stat_activity). The lock lives exactly as long as the holding session: a process killed in
 // any way drops its connection, and the server releases the lock at once. Nothing is written.
@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "config/database_url.h"
-#include "db/postgres_state_store.h"
+#include "db/pg_session.h"
 #include "db/state_store.h"
 
 namespace orch {
@@ -30,6 +30,8 @@ class PostgresRunLock final : public RunLock {
   // Connects to url.target as application_name "orchestrator <holder>". Throws DatabaseError when
   // the server cannot be reached.
   PostgresRunLock(const DatabaseUrl& url, const std::string& name, const std::string& holder);
+  // Holds the lock on `session`, which the caller connected as LockSessionName(holder).
+  PostgresRunLock(std::shared_ptr<PgSession> session, const std::string& name);
   // Releases the lock if held; never throws.
   ~PostgresRunLock() override;
   PostgresRunLock(const PostgresRunLock&) = delete;
@@ -42,18 +44,17 @@ class PostgresRunLock final : public RunLock {
   LockHolder Holder() override;
   // Checks that this session still holds the lock: false when the connection was lost with it.
   bool Renew() override;
-  // pg_advisory_unlock. When that fails the connection is closed instead, which releases the lock
-  // just as surely, so this does not throw.
+  // pg_advisory_unlock. When that fails the connection is gone, and the lock with it, so this
+  // does not throw.
   void Release() override;
 
  private:
-  PgSession& Session();
-
-  DatabaseUrl url_;
-  std::string holder_;
+  std::shared_ptr<PgSession> session_;
   int64_t key_;
-  std::unique_ptr<PgSession> session_;  // reopened by TryAcquire after Release had to close it
   bool held_ = false;
 };
+
+// The application_name of a session that may hold the run lock: "orchestrator <holder>".
+std::string LockSessionName(const std::string& holder);
 
 }  // namespace orch

@@ -148,7 +148,16 @@ std::vector<LabelState> SqliteStateStore::LoadLabels(std::span<const std::string
   return LabelStatesFor(labels, rows);
 }
 
-void SqliteStateStore::SaveLabel(const LabelState& state) {
+void SqliteStateStore::SaveLabels(std::span<const LabelState> states) {
+  // One label: a statement commits by itself. Several: one transaction, one commit for them all.
+  if (states.size() == 1) return SaveOne(states.front());
+  const std::string what = "saving the state of " + std::to_string(states.size()) + " labels";
+  SqliteTransaction transaction(session_, what);
+  for (const LabelState& state : states) SaveOne(state);
+  transaction.Commit();
+}
+
+void SqliteStateStore::SaveOne(const LabelState& state) {
   session_.Command(LabelStateUpsertSql(SqlDialect::kSqlite), EncodeLabelState(state, SqlDialect::kSqlite),
                    "saving the state of label " + QuoteForMessage(state.label));
 }

@@ -65,13 +65,14 @@ class SqliteStateStore final : public StateStore {
   std::vector<int> Migrate() override;
   int SchemaVersion() override;
   std::vector<LabelState> LoadLabels(std::span<const std::string> labels) override;
-  void SaveLabel(const LabelState& state) override;
+  void SaveLabels(std::span<const LabelState> states) override;
   int64_t BeginRun(const RunRecord& run) override;
   void FinishRun(int64_t id, WallTime finished_at, const std::string& status,
                  const std::string& summary_json) override;
   std::vector<RunRecord> History(int limit) override;
 
  private:
+  void SaveOne(const LabelState& state);
   // Applies `migration` unless another process applied it first; true when this call did.
   bool ApplyMigration(const Migration& migration);
   // The highest version in orchestrator_schema_migrations, which must exist.

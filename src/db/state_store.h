@@ -67,8 +67,10 @@ class StateStore {
   // Throws DatabaseError for a row that cannot be read back (an unknown phase written by hand…),
   // naming the label and the column.
   virtual std::vector<LabelState> LoadLabels(std::span<const std::string> labels) = 0;
-  // Inserts or replaces the label's row, updated_at set by the caller. Committed on return.
-  virtual void SaveLabel(const LabelState& state) = 0;
+  // Inserts or replaces each label's row, updated_at set by the caller, all in one transaction:
+  // committed together on return, or not at all.
+  virtual void SaveLabels(std::span<const LabelState> states) = 0;
+  void SaveLabel(const LabelState& state) { SaveLabels(std::span<const LabelState>(&state, 1)); }
 
   // Records a pass that starts; returns its id.
   virtual int64_t BeginRun(const RunRecord& run) = 0;

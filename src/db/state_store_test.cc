@@ -108,7 +108,7 @@ class EngineTest : public ::testing::TestWithParam<Engine> {
   std::vector<std::string> ObjectNames() {
     std::vector<SqlRow> rows;
     if (postgres()) {
-      PgSession session(app_->database_url(), "orchestrator-test");
+      PgSession session(app_->database_url(), "orchestrator-test", PgAccess::kReadWrite);
       rows = session.Query(
           "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
           "WHERE n.nspname = current_schema() ORDER BY 1",

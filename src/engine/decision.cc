@@ -28,4 +28,9 @@ bool IsNewDataset(const DatasetMetadata& metadata, const std::optional<std::stri
   return metadata.num_samples >= required_len && metadata.version_tag != baseline_version;
 }
 
+bool AlreadyRetrained(const LabelState& state, int64_t dataset_len) {
+  return state.phase == Phase::kIdle && state.last_retrained_version && state.required_len &&
+         state.dataset_version == state.last_retrained_version && dataset_len <= *state.required_len;
+}
+
 }  // namespace orch

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "db/state_store.h"
 #include "hub/hub.h"
 
 namespace orch {
@@ -31,5 +32,9 @@ Decision Decide(int64_t misclassified, std::optional<int64_t> available, double 
 // was current before the prepare worker was started.
 bool IsNewDataset(const DatasetMetadata& metadata, const std::optional<std::string>& baseline_version,
                   int64_t required_len);
+
+// The label's last cycle ended with its dataset retrained, and the data has not grown since that
+// dataset was asked for: preparing again would build and retrain the same data once more.
+bool AlreadyRetrained(const LabelState& state, int64_t dataset_len);
 
 }  // namespace orch

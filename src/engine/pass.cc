@@ -3,11 +3,20 @@
 #include <algorithm>
 #include <cmath>
 
+#include "config/target.h"
 #include "engine/decision.h"
 #include "util/error.h"
 
 namespace orch {
 namespace {
+
+bool IsLocalCommand(const std::string& target) {
+  return !target.empty() && ParseTarget(target).kind == Target::Kind::kCommand;
+}
+
+bool IsWebhook(const std::string& target) {
+  return !target.empty() && ParseTarget(target).kind == Target::Kind::kWebhook;
+}
 
 bool UnconfirmedRetrain(const LabelState& state) {
   return state.phase == Phase::kRetraining && !state.retrain_confirmed && state.dataset_version.has_value();
@@ -44,6 +53,7 @@ PassReport Pass::Run() {
       ReadBaselines(NewlyPreparing());
       StartPrepare(NewlyPreparing());
       WaitForDatasets();
+      if (wait_for_retrains_) WaitForRetrains();
     }
   } catch (const DatabaseError& error) {
     report_.error = error.what();
@@ -71,13 +81,17 @@ void Pass::CountAndDecide() {
     label.dataset_len = decision.dataset_len;
     label.upper_bound = decision.upper_bound;
     label.prepare = decision.prepare;
+    if (decision.prepare && AlreadyRetrained(states_[i], decision.dataset_len)) {
+      label.prepare = false;
+      label.up_to_date = true;
+    }
     services_.log.Info(label.label, "counts",
                        {{"misclassified", label.misclassified},
                         {"sampled_correct", label.sampled_correct},
                         {"dataset_len", label.dataset_len},
                         {"upper_bound", label.upper_bound},
                         {"threshold", label.threshold},
-                        {"decision", label.prepare ? "prepare" : "skip"},
+                        {"decision", label.prepare ? "prepare" : label.up_to_date ? "skip (no new data)" : "skip"},
                         {"phase", PhaseName(states_[i].phase)}});
   }
 }
@@ -131,7 +145,7 @@ void Pass::ReportDryRun() {
     if (report_.labels[i].prepare || states_[i].phase != Phase::kIdle) {
       pending.push_back(i);
     } else {
-      Finish(i, Outcome::kBelowThreshold);
+      Finish(i, report_.labels[i].up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
     }
   }
   std::vector<std::string> urls;
@@ -194,7 +208,7 @@ void Pass::ResumeUnfinishedCycles() {
   // Labels with no cycle to resume and not enough data are done.
   for (size_t i = 0; i < states_.size(); ++i)
     if (report_.labels[i].outcome == Outcome::kPending && !waiting_[i] && !report_.labels[i].prepare)
-      Finish(i, Outcome::kBelowThreshold);
+      Finish(i, report_.labels[i].up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
 }
 
 // A cycle too old to wait for any longer gets one last look: a dataset the worker published
@@ -204,7 +218,7 @@ void Pass::CloseStaleCycles(const std::vector<size_t>& stale) {
   std::vector<std::string> urls;
   for (size_t i : stale) urls.push_back(config_.labels[i].metadata_url);
   std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
-  std::vector<size_t> ready;
+  std::vector<size_t> ready, abandoned;
   for (size_t k = 0; k < stale.size(); ++k) {
     size_t i = stale[k];
     LabelState& state = states_[i];
@@ -225,8 +239,9 @@ void Pass::CloseStaleCycles(const std::vector<size_t>& stale) {
                            {"metadata", read.status == MetadataRead::Status::kOk ? read.metadata->version_tag
                                                                                  : read.detail}});
     state.phase = Phase::kIdle;
-    Save(i);
+    abandoned.push_back(i);
   }
+  Save(abandoned);
   if (!ready.empty()) StartRetrains(ready);
 }
 
@@ -260,24 +275,22 @@ void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
   if (!restarted) {
     services_.log.Warning("", "the prepare restart an earlier pass recorded did not happen; sending it again",
                           {{"target", target}, {"detail", worker.detail}});
-    StartRequest request{target, report_.labels[unconfirmed.front()].label, 0, ""};
+    StartRequest request = PrepareRequest(unconfirmed);
     StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
     restarted = result.ok;
     if (!result.ok)
       for (size_t i : unconfirmed) Finish(i, Outcome::kFailed, "restarting the prepare worker " + target + " failed: " + result.detail);
   }
   if (!restarted) return;
-  for (size_t i : unconfirmed) {
-    states_[i].prepare_confirmed = true;
-    Save(i);
-  }
+  for (size_t i : unconfirmed) states_[i].prepare_confirmed = true;
+  Save(unconfirmed);
 }
 
 void Pass::ResumeRetrains(const std::vector<size_t>& unconfirmed) {
   std::vector<std::string> targets;
   for (size_t i : unconfirmed) targets.push_back(config_.labels[i].retrain_target);
   std::vector<WorkerState> workers = services_.trigger.Inspect(targets);
-  std::vector<size_t> resend;
+  std::vector<size_t> resend, confirmed;
   for (size_t k = 0; k < unconfirmed.size(); ++k) {
     size_t i = unconfirmed[k];
     LabelState& state = states_[i];
@@ -297,12 +310,13 @@ void Pass::ResumeRetrains(const std::vector<size_t>& unconfirmed) {
       state.last_retrained_version = state.dataset_version;
       state.last_retrained_at = state.retrain_requested_at;
       state.phase = Phase::kIdle;
-      Save(i);
-      Finish(i, Outcome::kRetrainTriggered);
+      confirmed.push_back(i);
     } else {
       resend.push_back(i);
     }
   }
+  Save(confirmed);
+  for (size_t i : confirmed) Finish(i, Outcome::kRetrainTriggered);
   if (!resend.empty()) StartRetrains(resend);
 }
 
@@ -355,12 +369,8 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
       Finish(i, Outcome::kDeferred, "a prepare cycle started by an earlier pass is still in flight");
   if (labels.empty()) return;
 
-  StartRequest request;
-  request.target = config_.prepare_target;
   WallTime now = services_.clock.WallNow();
   for (size_t i : labels) {
-    request.label += (request.label.empty() ? "" : ",") + report_.labels[i].label;
-    request.required_len = std::max(request.required_len, report_.labels[i].dataset_len);
     LabelState& state = states_[i];
     state.phase = Phase::kPreparing;
     state.baseline_version = report_.labels[i].baseline_version;
@@ -370,9 +380,10 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
     state.dataset_version.reset();
     state.retrain_requested_at.reset();
     state.retrain_confirmed = false;
-    Save(i);  // recorded before the restart, so a pass killed during it resumes instead of repeating it
   }
+  Save(labels);  // recorded before the restart, so a pass killed during it resumes instead of repeating it
   if (!StillHoldLock(labels)) return;
+  const StartRequest request = PrepareRequest(labels);
   StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
   if (!result.ok && services_.cancellation != nullptr && services_.cancellation->cancelled()) {
     // Stopped while asking: the restart may have reached the Hub. Left unconfirmed, the next
@@ -382,20 +393,19 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
   }
   if (!result.ok) {
     services_.log.Error("", "prepare restart failed", {{"target", request.target}, {"error", result.detail}});
-    for (size_t i : labels) {
-      states_[i].phase = Phase::kIdle;
-      Save(i);
+    for (size_t i : labels) states_[i].phase = Phase::kIdle;
+    Save(labels);
+    for (size_t i : labels)
       Finish(i, Outcome::kFailed, "restarting the prepare worker " + request.target + " failed: " + result.detail);
-    }
     return;
   }
   report_.prepare_triggered = true;
   services_.log.Info("", "prepare restart requested",
                      {{"target", request.target}, {"labels", request.label}, {"detail", result.detail}});
   Clock::TimePoint started = services_.clock.Now();
+  for (size_t i : labels) states_[i].prepare_confirmed = true;
+  Save(labels);
   for (size_t i : labels) {
-    states_[i].prepare_confirmed = true;
-    Save(i);
     waiting_[i] = true;
     waiting_since_[i] = started;
     deadlines_[i] = started + SecondsToDuration(config_.poll_timeout);
@@ -405,7 +415,9 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
 void Pass::WaitForDatasets() {
   while (!Waiting().empty()) {
     Clock::TimePoint round_started = services_.clock.Now();
+    const bool last_look = prepare_finished_;
     PollOnce();
+    if (last_look) FailUnpublished();
     if (!Waiting().empty()) WatchPrepareWorker();
     ExpireDeadlines();
     if (Waiting().empty() || StopRequested()) return;
@@ -492,13 +504,13 @@ void Pass::StartRetrains(const std::vector<size_t>& ready) {
     state.dataset_version = version;
     state.retrain_requested_at = now;
     state.retrain_confirmed = false;
-    Save(i);  // recorded before the restart: a pass killed now confirms or repeats it, once
     starting.push_back(i);
-    requests.push_back({config_.labels[i].retrain_target, label.label, state.required_len.value_or(label.dataset_len),
-                        state.baseline_version.value_or("")});
+    requests.push_back(RetrainRequest(i));
   }
+  Save(starting);  // recorded before the restarts: a pass killed now confirms or repeats each, once
   if (starting.empty() || !StillHoldLock(starting)) return;
   std::vector<StartResult> results = services_.trigger.Start(requests);
+  std::vector<size_t> confirmed;
   for (size_t k = 0; k < starting.size(); ++k) {
     size_t i = starting[k];
     LabelState& state = states_[i];
@@ -511,32 +523,102 @@ void Pass::StartRetrains(const std::vector<size_t>& ready) {
     state.last_retrained_version = state.dataset_version;
     state.last_retrained_at = services_.clock.WallNow();
     state.phase = Phase::kIdle;
-    Save(i);
+    confirmed.push_back(i);
     services_.log.Info(report_.labels[i].label, "retrain restart requested",
                        {{"target", requests[k].target},
                         {"dataset_version", *state.dataset_version},
                         {"detail", results[k].detail}});
-    Finish(i, Outcome::kRetrainTriggered);
   }
+  Save(confirmed);
+  for (size_t i : confirmed) Finish(i, Outcome::kRetrainTriggered);
 }
 
 void Pass::WatchPrepareWorker() {
   std::string target = config_.prepare_target;
   WorkerState state = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
   if (state.health == WorkerState::Health::kFailed) {
-    for (size_t i : Waiting()) {
-      states_[i].phase = Phase::kIdle;  // the cycle is over: a later pass may prepare anew
-      Save(i);
-      Finish(i, Outcome::kFailed, "the prepare worker " + target + " failed: " + state.detail);
-    }
+    const std::vector<size_t> waiting = Waiting();
+    for (size_t i : waiting) states_[i].phase = Phase::kIdle;  // the cycle is over: a later pass may prepare anew
+    Save(waiting);
+    for (size_t i : waiting) Finish(i, Outcome::kFailed, "the prepare worker " + target + " failed: " + state.detail);
   } else if (state.health == WorkerState::Health::kActive) {
     prepare_seen_active_ = true;
+  } else if (state.health == WorkerState::Health::kFinished && IsLocalCommand(target)) {
+    // A local worker's exit is certain: one more look at the metadata, then the wait is over.
+    prepare_finished_ = true;
   } else if (state.health == WorkerState::Health::kFinished && prepare_seen_active_ && !prepare_finish_noted_) {
     // Only after it was seen running: right after a restart the runtime may still show the old stage.
     prepare_finish_noted_ = true;
     services_.log.Warning("", "the prepare worker stopped before every dataset appeared; still waiting",
                           {{"target", target}, {"detail", state.detail}});
   }
+}
+
+void Pass::FailUnpublished() {
+  for (size_t i : Waiting())
+    Finish(i, Outcome::kFailed,
+           "the prepare worker " + config_.prepare_target + " finished without publishing a dataset with at least " +
+               std::to_string(states_[i].required_len.value_or(0)) + " samples and a version other than " +
+               states_[i].baseline_version.value_or("none") + "; see its log in " + config_.worker_log_dir);
+}
+
+// ---- waiting for the retrains (--wait) -------------------------------------------------------
+
+void Pass::WaitForRetrains() {
+  std::vector<size_t> running;
+  for (size_t i = 0; i < report_.labels.size(); ++i)
+    if (report_.labels[i].outcome == Outcome::kRetrainTriggered) running.push_back(i);
+  std::vector<bool> seen_active(report_.labels.size(), false);
+  const Clock::TimePoint deadline = services_.clock.Now() + SecondsToDuration(config_.poll_timeout);
+  while (!running.empty()) {
+    std::vector<std::string> targets;
+    for (size_t i : running) targets.push_back(config_.labels[i].retrain_target);
+    std::vector<WorkerState> workers = services_.trigger.Inspect(targets);
+    std::vector<size_t> still;
+    for (size_t k = 0; k < running.size(); ++k)
+      if (!RetrainEnded(running[k], workers[k], seen_active[running[k]])) still.push_back(running[k]);
+    running = std::move(still);
+    if (running.empty()) return;
+    const bool stopped = services_.cancellation != nullptr && services_.cancellation->cancelled();
+    if (stopped || services_.clock.Now() >= deadline) {
+      for (size_t i : running) {
+        report_.labels[i].retrain_result = stopped ? "cancelled" : "timeout";
+        services_.log.Warning(report_.labels[i].label, stopped ? "stopped waiting for the retrain worker"
+                                                               : "the retrain worker did not finish within POLL_TIMEOUT",
+                              {{"target", config_.labels[i].retrain_target}});
+      }
+      return;
+    }
+    services_.clock.SleepUntil(std::min(deadline, services_.clock.Now() + SecondsToDuration(config_.poll_interval)));
+  }
+}
+
+// Whether the label's retrain worker is done, recording how it ended.
+bool Pass::RetrainEnded(size_t index, const WorkerState& worker, std::vector<bool>::reference seen_active) {
+  LabelReport& label = report_.labels[index];
+  const std::string& target = config_.labels[index].retrain_target;
+  switch (worker.health) {
+    case WorkerState::Health::kActive:
+      seen_active = true;
+      return false;
+    case WorkerState::Health::kUnknown:
+      return false;
+    case WorkerState::Health::kFailed:
+      label.retrain_result = "failed";
+      label.retrain_detail = worker.detail;
+      Finish(index, Outcome::kFailed, "the retrain worker " + target + " failed: " + worker.detail);
+      return true;
+    case WorkerState::Health::kFinished:
+      // A Space may still show its old stage right after the restart: finished counts once it ran.
+      if (!seen_active && !IsLocalCommand(target) && !IsWebhook(target)) return false;
+      label.retrain_result = IsWebhook(target) ? "not waitable" : "finished";
+      label.retrain_detail = worker.detail;
+      if (!worker.decision.empty()) label.retrain_decision = worker.decision;
+      services_.log.Info(label.label, "retrain worker finished",
+                         {{"target", target}, {"detail", worker.detail}, {"decision", worker.decision}});
+      return true;
+  }
+  return false;
 }
 
 void Pass::ExpireDeadlines() {
@@ -552,11 +634,57 @@ void Pass::ExpireDeadlines() {
   }
 }
 
+// ---- requests to the workers ----------------------------------------------------------------
+
+// Whole seconds since the epoch: what survives a round trip through the state tables.
+long long WholeSeconds(WallTime time) {
+  return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+}
+
+// One request for the labels' prepare cycle; a repeat of it (a pass resuming the cycle) carries
+// the same idempotency key.
+StartRequest Pass::PrepareRequest(const std::vector<size_t>& labels) const {
+  StartRequest request;
+  request.target = config_.prepare_target;
+  std::string cycle;
+  for (size_t i : labels) {
+    const LabelState& state = states_[i];
+    request.label += (request.label.empty() ? "" : ",") + report_.labels[i].label;
+    request.required_len = std::max(request.required_len, state.required_len.value_or(0));
+    cycle += state.baseline_version.value_or("") + "@" + std::to_string(state.required_len.value_or(0)) + "@" +
+             std::to_string(WholeSeconds(state.prepare_requested_at.value_or(WallTime{}))) + ";";
+  }
+  if (labels.size() == 1) request.baseline_version = states_[labels.front()].baseline_version.value_or("");
+  request.idempotency_key = IdempotencyKey(request.label, cycle);
+  return request;
+}
+
+StartRequest Pass::RetrainRequest(size_t index) const {
+  const LabelState& state = states_[index];
+  const LabelReport& label = report_.labels[index];
+  StartRequest request;
+  request.target = config_.labels[index].retrain_target;
+  request.label = label.label;
+  request.required_len = state.required_len.value_or(label.dataset_len);
+  request.baseline_version = state.baseline_version.value_or("");
+  request.dataset_version = state.dataset_version.value_or("");
+  request.idempotency_key = IdempotencyKey(request.label, request.dataset_version);
+  return request;
+}
+
 // ---- bookkeeping ----------------------------------------------------------------------------
 
-void Pass::Save(size_t index) {
-  states_[index].updated_at = services_.clock.WallNow();
-  services_.state.SaveLabel(states_[index]);
+void Pass::Save(size_t index) { Save(std::vector<size_t>{index}); }
+
+void Pass::Save(const std::vector<size_t>& indices) {
+  if (indices.empty()) return;
+  std::vector<LabelState> states;
+  WallTime now = services_.clock.WallNow();
+  for (size_t i : indices) {
+    states_[i].updated_at = now;
+    states.push_back(states_[i]);
+  }
+  services_.state.SaveLabels(states);
 }
 
 void Pass::Finish(size_t index, Outcome outcome, std::optional<std::string> error) {

@@ -42,6 +42,9 @@ class Pass {
   // report.error set; every other failure belongs to the labels it concerns.
   PassReport Run();
 
+  // After triggering retrains, also wait (up to POLL_TIMEOUT) for each retrain worker to finish.
+  void set_wait_for_retrains(bool wait) { wait_for_retrains_ = wait; }
+
  private:
   // Counting and deciding.
   void CountAndDecide();
@@ -64,11 +67,19 @@ class Pass {
   void StartRetrains(const std::vector<size_t>& ready);
   void WatchPrepareWorker();
   void ExpireDeadlines();
+  void FailUnpublished();
+  void WaitForRetrains();
+  bool RetrainEnded(size_t index, const WorkerState& worker, std::vector<bool>::reference seen_active);
   bool StopRequested();
   bool StillHoldLock(const std::vector<size_t>& labels);
 
+  StartRequest PrepareRequest(const std::vector<size_t>& labels) const;
+  StartRequest RetrainRequest(size_t index) const;
+
   // Bookkeeping.
   void Save(size_t index);
+  // Commits the states of `indices` together, in one transaction.
+  void Save(const std::vector<size_t>& indices);
   void Finish(size_t index, Outcome outcome, std::optional<std::string> error = std::nullopt);
   std::vector<size_t> Waiting() const;
   std::vector<size_t> NewlyPreparing() const;
@@ -83,6 +94,8 @@ class Pass {
   std::vector<Clock::TimePoint> waiting_since_;
   bool prepare_seen_active_ = false;
   bool prepare_finish_noted_ = false;
+  bool prepare_finished_ = false;  // a local prepare worker exited 0: one last look at the metadata
+  bool wait_for_retrains_ = false;
 };
 
 }  // namespace orch

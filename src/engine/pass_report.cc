@@ -14,6 +14,7 @@ const char* OutcomeName(Outcome outcome) {
     case Outcome::kFailed: return "failed";
     case Outcome::kDeferred: return "deferred";
     case Outcome::kCancelled: return "cancelled";
+    case Outcome::kUpToDate: return "up_to_date";
   }
   return "unknown";
 }
@@ -22,7 +23,8 @@ bool PassReport::ok() const {
   if (error) return false;
   if (cancelled_by != 0) return false;
   for (const LabelReport& label : labels)
-    if (label.outcome != Outcome::kBelowThreshold && label.outcome != Outcome::kDryRun &&
+    if (label.outcome != Outcome::kBelowThreshold && label.outcome != Outcome::kUpToDate &&
+        label.outcome != Outcome::kDryRun &&
         label.outcome != Outcome::kRetrainTriggered && label.outcome != Outcome::kDeferred)
       return false;
   return true;

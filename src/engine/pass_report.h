@@ -18,6 +18,7 @@ enum class Outcome {
   kFailed,            // something went wrong; see error
   kDeferred,          // enough data, but a prepare cycle is still in flight: prepared in a later pass
   kCancelled,         // the pass was stopped (SIGTERM/SIGINT) while waiting; the next pass resumes
+  kUpToDate,          // enough data, but no more than the dataset already retrained: nothing new to learn
 };
 const char* OutcomeName(Outcome outcome);
 
@@ -29,6 +30,7 @@ struct LabelReport {
   bool upper_bound = false;
   int64_t threshold = 0;
   bool prepare = false;
+  bool up_to_date = false;  // at its threshold, but no more data than the dataset already retrained
   Outcome outcome = Outcome::kPending;
   std::optional<std::string> baseline_version;
   std::optional<std::string> dataset_version;
@@ -36,6 +38,11 @@ struct LabelReport {
   std::optional<std::string> error;
   std::optional<double> waited_seconds;  // from the prepare restart to the outcome
   bool resumed = false;                  // this pass took over a cycle an earlier pass started
+  // With --wait: how the retrain worker ended ("finished", "failed", "timeout", "cancelled",
+  // "not waitable"), its detail, and the decision record it reported (JSON), if any.
+  std::optional<std::string> retrain_result;
+  std::optional<std::string> retrain_detail;
+  std::optional<std::string> retrain_decision;
 };
 
 struct PassReport {

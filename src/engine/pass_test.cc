@@ -486,7 +486,9 @@ TEST_F(StatefulPassTest, TheNextPassDoesNotRetrainTheSameVersion) {
   Run();
   trigger.on_start = nullptr;  // the worker publishes nothing new this time
   config.poll_timeout = 300;
+  database.misclassified["department"] += 1;  // enough new data for a new cycle
   PassReport second = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
   EXPECT_EQ(Of(second, "department").baseline_version, "v2");
   EXPECT_EQ(Of(second, "department").outcome, Outcome::kTimeout);
@@ -540,6 +542,127 @@ TEST_F(StatefulPassTest, ACancelledPassStopsWaitingAndLeavesTheCycleResumable) {
   EXPECT_EQ(Of(report, "department").outcome, Outcome::kCancelled);
   EXPECT_EQ(state.labels.at("department").phase, Phase::kPreparing);
   EXPECT_EQ(clock.sleeps, 0) << "stopped before sleeping";
+}
+
+}  // namespace
+}  // namespace orch
+
+namespace orch {
+namespace {
+
+class LocalWorkersPassTest : public PassTest {
+ protected:
+  LocalWorkersPassTest() {
+    config.prepare_target = "command:orchestrator prepare --hub /srv/hub";
+    config.labels = {Label("department", 100)};
+    config.labels[0].retrain_target = "command:orchestrator retrain --label department";
+    database.misclassified = {{"department", 100}};
+    database.pool = {{"department", 1000}};
+  }
+  PassReport RunWaiting() {
+    Pass pass(config, {database, hub, trigger, clock, log, state});
+    pass.set_wait_for_retrains(true);
+    return pass.Run();
+  }
+};
+
+TEST_F(LocalWorkersPassTest, APrepareCommandThatEndsWithoutPublishingFailsTheLabelAtOnce) {
+  trigger.states[config.prepare_target] = {WorkerState::Health::kFinished, "pid 12 exited with status 0"};
+  PassReport report = Run();
+  const LabelReport& department = Of(report, "department");
+  EXPECT_EQ(department.outcome, Outcome::kFailed);
+  ASSERT_TRUE(department.error);
+  EXPECT_NE(department.error->find("finished without publishing"), std::string::npos) << *department.error;
+  EXPECT_LT(clock.Seconds(), 2 * config.poll_interval + 1) << "one more look at the metadata, not POLL_TIMEOUT";
+}
+
+TEST_F(LocalWorkersPassTest, APrepareCommandThatFailsEndsTheWaitWithItsLog) {
+  trigger.states[config.prepare_target] = {WorkerState::Health::kFailed, "pid 12 exited with status 2; last lines: no such table"};
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+  EXPECT_NE(Of(report, "department").error->find("no such table"), std::string::npos);
+  EXPECT_EQ(report.exit_code(), 1);
+}
+
+TEST_F(LocalWorkersPassTest, WaitingForTheRetrainPutsTheWorkersDecisionInTheReport) {
+  PublishAfterPrepare("department", "v2", 150, 30);  // 100 + floor(100 * 0.5)
+  const std::string retrain = config.labels[0].retrain_target;
+  trigger.on_start = [this, retrain, previous = trigger.on_start](const StartRequest& request) {
+    if (previous) previous(request);
+    if (request.target == retrain)
+      trigger.states[retrain] = {WorkerState::Health::kFinished, "pid 13 exited with status 0",
+                                 R"({"decision":"accepted","new":{"macro_f1":0.91}})"};
+  };
+  PassReport report = RunWaiting();
+  const LabelReport& department = Of(report, "department");
+  EXPECT_EQ(department.outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(department.retrain_result, "finished");
+  EXPECT_EQ(department.retrain_decision, R"({"decision":"accepted","new":{"macro_f1":0.91}})");
+  const FakeTrigger::Started* started = trigger.Find(retrain);
+  ASSERT_NE(started, nullptr);
+  EXPECT_EQ(started->request.dataset_version, "v2");
+  EXPECT_EQ(started->request.idempotency_key, IdempotencyKey("department", "v2"));
+}
+
+TEST_F(LocalWorkersPassTest, ARetrainWorkerThatFailsFailsThePass) {
+  PublishAfterPrepare("department", "v2", 150, 30);  // 100 + floor(100 * 0.5)
+  const std::string retrain = config.labels[0].retrain_target;
+  trigger.states[retrain] = {WorkerState::Health::kFailed, "pid 13 exited with status 1; last lines: empty split"};
+  PassReport report = RunWaiting();
+  const LabelReport& department = Of(report, "department");
+  EXPECT_EQ(department.outcome, Outcome::kFailed);
+  EXPECT_EQ(department.retrain_result, "failed");
+  EXPECT_NE(department.error->find("empty split"), std::string::npos);
+  EXPECT_EQ(report.exit_code(), 1);
+  EXPECT_EQ(state.labels["department"].last_retrained_version, "v2") << "the request was made: never resent";
+}
+
+TEST_F(LocalWorkersPassTest, ASpaceCountsAsFinishedOnlyOnceItWasSeenRunning) {
+  config.labels[0].retrain_target = "owner/retrain_department";
+  PublishAfterPrepare("department", "v2", 150, 30);  // 100 + floor(100 * 0.5)
+  const std::string retrain = config.labels[0].retrain_target;
+  trigger.states[retrain] = {WorkerState::Health::kFinished, "stage PAUSED"};  // the old stage, before the restart
+  double ready_at = 0;
+  trigger.on_start = [&, retrain, previous = trigger.on_start](const StartRequest& request) {
+    if (previous) previous(request);
+    if (request.target != retrain) return;
+    // The Space runs for ten minutes, then pauses itself.
+    trigger.states[retrain] = {WorkerState::Health::kActive, "stage RUNNING"};
+    ready_at = clock.Seconds() + 600;
+  };
+  trigger.on_inspect = [&, retrain] {
+    if (ready_at > 0 && clock.Seconds() >= ready_at) trigger.states[retrain] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  };
+  PassReport report = RunWaiting();
+  EXPECT_EQ(Of(report, "department").retrain_result, "finished");
+  EXPECT_GE(clock.Seconds(), ready_at);
+}
+
+}  // namespace
+}  // namespace orch
+
+namespace orch {
+namespace {
+
+TEST_F(PassTest, ARetrainedDatasetIsNotPreparedAgainUntilMoreDataArrives) {
+  config.labels = {Label("department", 100)};
+  database.misclassified = {{"department", 100}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 30);
+  ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  ASSERT_EQ(trigger.started.size(), 2u);
+
+  PassReport same = Run();
+  EXPECT_EQ(Of(same, "department").outcome, Outcome::kUpToDate);
+  EXPECT_TRUE(Of(same, "department").up_to_date);
+  EXPECT_EQ(same.exit_code(), 0);
+  EXPECT_EQ(trigger.started.size(), 2u) << "the same data is neither prepared nor retrained twice";
+
+  database.misclassified = {{"department", 101}};
+  publications.clear();
+  PublishAfterPrepare("department", "v3", 151, 30);
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
 }
 
 }  // namespace

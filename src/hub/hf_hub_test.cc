@@ -65,7 +65,9 @@ TEST_F(HfHubTest, ClassifiesEveryKindOfFailure) {
 TEST_F(HfHubTest, RestartsSpacesAndReadsTheirStage) {
   fake.AddSpace("owner/prepare", "PAUSED");
   HfSpaceTrigger trigger(hub);
-  std::vector<StartRequest> requests = {{"hf-space:owner/prepare", "", 0, ""}, {"owner/missing", "", 0, ""}};
+  std::vector<StartRequest> requests(2);
+  requests[0].target = "hf-space:owner/prepare";
+  requests[1].target = "owner/missing";
   std::vector<StartResult> results = trigger.Start(requests);
   EXPECT_TRUE(results[0].ok);
   EXPECT_EQ(results[0].detail, "stage BUILDING");

@@ -12,8 +12,15 @@ Json OrNull(const std::optional<T>& value) {
   return value ? Json(*value) : Json(nullptr);
 }
 
+// The worker's decision record as JSON (its text when it is not JSON after all).
+Json DecisionJson(const std::optional<std::string>& decision) {
+  if (!decision) return nullptr;
+  Json parsed = Json::parse(*decision, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? Json(*decision) : parsed;
+}
+
 Json LabelJson(const LabelReport& label) {
-  return {{"label", label.label},
+  Json json = {{"label", label.label},
           {"misclassified", label.misclassified},
           {"sampled_correct", label.sampled_correct},
           {"dataset_len", label.dataset_len},
@@ -27,6 +34,11 @@ Json LabelJson(const LabelReport& label) {
           {"waited_seconds", OrNull(label.waited_seconds)},
           {"resumed", label.resumed},
           {"error", OrNull(label.error)}};
+  if (label.retrain_result)
+    json["retrain"] = {{"result", *label.retrain_result},
+                       {"detail", OrNull(label.retrain_detail)},
+                       {"decision", DecisionJson(label.retrain_decision)}};
+  return json;
 }
 
 std::string Cell(std::string text) {

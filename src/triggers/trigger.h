@@ -8,16 +8,26 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace orch {
 
 struct StartRequest {
   std::string target;            // the worker
-  std::string label;             // the label concerned ("" for the prepare worker of several labels)
+  std::string label;             // the label concerned (comma-separated for the prepare worker of several)
   int64_t required_len = 0;      // the dataset length wanted
   std::string baseline_version;  // the version_tag before this cycle ("" when none)
+  std::string dataset_version;   // the version to retrain ("" for the prepare worker)
+  // The same for every repeat of one request (see IdempotencyKey): a worker or receiver that has
+  // seen it already can drop the repeat.
+  std::string idempotency_key;
 };
+
+// A key derived from the label(s) and the dataset version concerned (for a prepare request, what
+// identifies its cycle): 32 hex digits.
+std::string IdempotencyKey(std::string_view label, std::string_view version);
 
 struct StartResult {
   bool ok = false;
@@ -31,8 +41,13 @@ struct WorkerState {
     kFailed,    // build/runtime/config error, or the worker does not exist
     kUnknown,   // could not be asked (network); try again later
   };
+  WorkerState() = default;
+  WorkerState(Health health_, std::string detail_, std::string decision_ = "")
+      : health(health_), detail(std::move(detail_)), decision(std::move(decision_)) {}
+
   Health health = Health::kUnknown;
-  std::string detail;  // e.g. "stage RUNTIME_ERROR"
+  std::string detail;    // e.g. "stage RUNTIME_ERROR"
+  std::string decision;  // a finished worker's decision record (JSON), when it reports one
 };
 
 class Trigger {

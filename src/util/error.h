@@ -46,4 +46,11 @@ class HubError : public Error {
   explicit HubError(const std::string& message) : Error(message, kExitFailed) {}
 };
 
+// A reference worker (prepare, retrain, predict) met bad data or could not read or write its files:
+// exit 1, and nothing published or deployed is changed.
+class WorkerError : public Error {
+ public:
+  explicit WorkerError(const std::string& message) : Error(message, kExitFailed) {}
+};
+
 }  // namespace orch

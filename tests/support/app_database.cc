@@ -4,64 +4,33 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <span>
 #include <stdexcept>
 #include <utility>
 
+#include "db/count_sql.h"
 #include "db/database.h"
 #include "support/postgres_server.h"
+#include "workers/application_schema.h"
 
 namespace orch::testing {
 namespace {
 
-// reference/schema.sql with the engine-specific types as placeholders.
-constexpr const char* kSchemaTemplate = R"sql(
-CREATE TABLE complaints (
-    id              {serial},
-    citizen_id      INTEGER,
-    department      VARCHAR(100) CHECK (department IN (
-                        'Municipal Governance & Community Services',
-                        'Education, Health & Social Welfare',
-                        'Infrastructure, Utilities & Natural Resources',
-                        'Security & Law Enforcement')),
-    message         TEXT NOT NULL,
-    message_processed TEXT,
-    urgency         VARCHAR(20) CHECK (urgency IN ('NORMAL', 'URGENT', 'HIGHLY URGENT')),
-    current_status  VARCHAR(20) DEFAULT 'PENDING'
-                    CHECK (current_status IN ('PENDING', 'IN PROCESS', 'RESOLVED', 'REJECTED')),
-    date_submitted  {timestamp} DEFAULT CURRENT_TIMESTAMP,
-    ward_id         INTEGER,
-    created_at      {timestamp} DEFAULT CURRENT_TIMESTAMP,
-    updated_at      {timestamp} DEFAULT CURRENT_TIMESTAMP
-);
-CREATE TABLE misclassified_complaints (
-    id                          {serial},
-    complaint_id                INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,
-    model_predicted_department  VARCHAR(100),
-    model_predicted_urgency     VARCHAR(20),
-    correct_department          VARCHAR(100),
-    correct_urgency             VARCHAR(20),
-    reported_by_admin_id        INTEGER,
-    reviewed                    BOOLEAN DEFAULT {false},
-    reviewed_at                 {timestamp},
-    created_at                  {timestamp} DEFAULT CURRENT_TIMESTAMP
-);
-)sql";
+// The support's constants must stay the schema's values, in the workers' label-id order.
+constexpr bool SameValues(std::span<const char* const> support, std::span<const std::string_view> schema) {
+  if (support.size() != schema.size()) return false;
+  for (size_t i = 0; i < support.size(); ++i)
+    if (std::string_view(support[i]) != schema[i]) return false;
+  return true;
+}
+static_assert(SameValues(kDepartments, kSchemaDepartments));
+static_assert(SameValues(kUrgencies, kSchemaUrgencies));
 
-constexpr const char* kComplaintIdIndex =
-    "CREATE INDEX ix_misclassified_complaints_complaint_id ON misclassified_complaints (complaint_id)";
+SqlDialect DialectOf(bool postgres) { return postgres ? SqlDialect::kPostgres : SqlDialect::kSqlite; }
 
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
     text.replace(at, from.size(), to);
-}
-
-// SQLAlchemy's SQLite forms: the id is the rowid, booleans are 0/1, timestamps are text.
-std::string SchemaFor(bool postgres) {
-  std::string schema = kSchemaTemplate;
-  ReplaceAll(schema, "{serial}", postgres ? "SERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY");
-  ReplaceAll(schema, "{timestamp}", postgres ? "TIMESTAMPTZ" : "DATETIME");
-  ReplaceAll(schema, "{false}", postgres ? "FALSE" : "0");
-  return schema;
 }
 
 // A CASE expression cycling through `values` as g runs 1, 2, 3, ...
@@ -163,8 +132,9 @@ int64_t AppDatabase::QueryInt(const std::string& sql) {
 }
 
 void AppDatabase::CreateSchema(bool with_complaint_id_index) {
-  Exec(SchemaFor(is_postgres()));
-  if (with_complaint_id_index) Exec(kComplaintIdIndex);
+  // Without IF NOT EXISTS: a test that creates the schema twice has a bug worth an error.
+  Exec(ApplicationTablesSql(DialectOf(is_postgres()), /*if_absent=*/false));
+  if (with_complaint_id_index) Exec(ComplaintIdIndexSql(/*if_absent=*/false));
 }
 
 void AppDatabase::InsertComplaints(int count, const std::string& department_sql, const std::string& urgency_sql) {

@@ -122,6 +122,7 @@ class FakeTrigger : public Trigger {
   std::map<std::string, StartResult> results;  // by target; default ok
   std::map<std::string, WorkerState> states;   // by target; default active
   std::function<void(const StartRequest&)> on_start;
+  std::function<void()> on_inspect;  // called before each Inspect answers
 
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override {
     std::vector<StartResult> out;
@@ -134,6 +135,7 @@ class FakeTrigger : public Trigger {
     return out;
   }
   std::vector<WorkerState> Inspect(std::span<const std::string> targets) override {
+    if (on_inspect) on_inspect();
     std::vector<WorkerState> out;
     for (const std::string& target : targets) {
       auto state = states.find(target);
@@ -195,10 +197,12 @@ class MemoryStateStore : public StateStore {
     }
     return states;
   }
-  void SaveLabel(const LabelState& state) override {
+  void SaveLabels(std::span<const LabelState> states) override {
     Check();
-    labels[state.label] = state;
-    saves.push_back(state);
+    for (const LabelState& state : states) {
+      labels[state.label] = state;
+      saves.push_back(state);
+    }
   }
   int64_t BeginRun(const RunRecord& run) override {
     Check();

@@ -82,9 +82,10 @@ bool WebhookReceiver::WaitFor(const std::function<bool()>& predicate, std::chron
 
 void WebhookReceiver::Handle(const httplib::Request& request, httplib::Response& response) {
   std::lock_guard lock(mutex_);
-  requests_.push_back({request.method, request.path, request.get_header_value("Content-Type"), request.body});
+  requests_.push_back({request.method, request.path, request.get_header_value("Content-Type"), request.body,
+                       request.get_header_value("Idempotency-Key"), request.get_header_value("Authorization")});
   response.status = status_;
-  response.set_content(status_ == 200 ? "ok" : "error", "text/plain");
+  response.set_content(status_ < 300 ? "ok" : "error", "text/plain");
   ++generation_;
   changed_.notify_all();
 }

@@ -1,4 +1,4 @@
-// A chat webhook for the tests: a small HTTP server on loopback that records every request it gets
+// A webhook for the tests (a chat incoming webhook, a workflow engine's trigger endpoint): a small HTTP server on loopback that records every request it gets
 // and answers with a status the test chooses, or stops listening so that connections are refused.
 #pragma once
 
@@ -24,6 +24,7 @@ class WebhookReceiver {
  public:
   struct Received {
     std::string method, path, content_type, body;
+    std::string idempotency_key, authorization;  // those headers, "" when absent
   };
 
   WebhookReceiver();

@@ -1,0 +1,115 @@
+// `orchestrator prepare`: the reference prepare worker (see workers/prepare.h).
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/sources.h"
+#include "db/open_database.h"
+#include "db/training_rows.h"
+#include "util/error.h"
+#include "workers/prepare.h"
+
+namespace orch {
+namespace {
+
+using Json = nlohmann::ordered_json;
+// A path is bytes, not necessarily UTF-8: print what cannot be encoded as U+FFFD rather than fail.
+constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+
+const LabelConfig* FindLabel(const Config& config, const std::string& name) {
+  for (const LabelConfig& label : config.labels)
+    if (label.name == name) return &label;
+  return nullptr;
+}
+
+std::string ConfiguredNames(const Config& config) {
+  std::string names;
+  for (const LabelConfig& label : config.labels) names += (names.empty() ? "" : ", ") + label.name;
+  return names;
+}
+
+// The labels to prepare: those named (each once, in the order given), or those at their threshold.
+std::vector<const LabelConfig*> ChosenLabels(const Config& config, const std::vector<std::string>& named) {
+  std::vector<const LabelConfig*> chosen;
+  std::set<std::string> seen;
+  for (const std::string& name : named) {
+    const LabelConfig* label = FindLabel(config, name);
+    if (label == nullptr)
+      throw ConfigError("--label " + name + " is not a configured label; the configured labels are " +
+                        ConfiguredNames(config) + " (LABELS)");
+    if (seen.insert(name).second) chosen.push_back(label);
+  }
+  return chosen;
+}
+
+std::vector<const LabelConfig*> LabelsAtThreshold(const Config& config) {
+  std::unique_ptr<Database> database = OpenDatabase(config.database);
+  std::vector<const LabelConfig*> due;
+  for (const std::string& name : LabelsDueForPrepare(config, *database)) due.push_back(FindLabel(config, name));
+  return due;
+}
+
+Json ToJson(const PreparedLabel& prepared) {
+  const PublishedVersion& version = prepared.version;
+  return {{"label", prepared.label},
+          {"version_tag", version.version_tag},
+          {"path", version.path.string()},
+          {"num_samples", version.num_samples},
+          {"splits", {{"train", version.splits.train}, {"eval", version.splits.eval}, {"test", version.splits.test}}},
+          {"misclassified", prepared.sources.misclassified},
+          {"correct", prepared.sources.correct},
+          {"dropped", prepared.sources.dropped},
+          {"created_at", version.created_at}};
+}
+
+void PrintText(const PreparedLabel& prepared) {
+  const PublishedVersion& version = prepared.version;
+  const DatasetSources& sources = prepared.sources;
+  std::cout << prepared.label << ": published " << version.version_tag << " with " << version.num_samples
+            << " rows (train " << version.splits.train << ", eval " << version.splits.eval << ", test "
+            << version.splits.test << "): " << sources.misclassified << " misclassified + " << sources.correct
+            << " correct, " << sources.dropped << " left out\n  " << version.path.string() << std::endl;
+}
+
+}  // namespace
+
+int PrepareCommand(const CommonOptions& common, const PrepareOptions& options) {
+  const Config config = LoadConfig(SourcesFrom(common));
+  std::vector<const LabelConfig*> labels = ChosenLabels(config, options.labels);
+  const std::filesystem::path hub = std::filesystem::absolute(options.hub_dir);
+  RequireHubDirectory(hub);
+  if (options.labels.empty()) labels = LabelsAtThreshold(config);
+
+  Json report = {{"labels", Json::array()}};
+  if (labels.empty() && !options.json) std::cout << "no label has reached its threshold: nothing to prepare\n";
+  try {
+    if (!labels.empty()) {
+      std::unique_ptr<TrainingRows> rows = OpenTrainingRows(config.database);
+      const PrepareSettings settings{config.correct_ratio, config.prepare_seed};
+      for (const LabelConfig* label : labels) {
+        const PreparedLabel prepared =
+            PrepareLabel(*rows, label->columns, hub, settings, std::chrono::system_clock::now());
+        if (options.json) {
+          report["labels"].push_back(ToJson(prepared));
+        } else {
+          PrintText(prepared);
+        }
+      }
+    }
+  } catch (const Error& error) {
+    // The labels published before the failure stay published: say which, then fail.
+    if (options.json) {
+      report["error"] = error.what();
+      std::cout << report.dump(-1, ' ', false, kReplace) << "\n";
+    }
+    throw;
+  }
+  if (options.json) std::cout << report.dump(-1, ' ', false, kReplace) << "\n";
+  return kExitOk;
+}
+
+}  // namespace orch

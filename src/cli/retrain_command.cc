@@ -1,0 +1,66 @@
+// `orchestrator retrain`: the reference retrain worker (src/workers/retrain.h) on the command line.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/sources.h"
+#include "util/error.h"
+#include "workers/retrain.h"
+
+namespace orch {
+namespace {
+
+std::string Fixed(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4f", value);
+  return text;
+}
+
+void PrintSummary(const RetrainOutcome& outcome, const std::filesystem::path& models_dir) {
+  const RetrainDecision& decision = outcome.decision;
+  const FastTextSettings& settings = outcome.card.hyperparameters;
+  std::cout << decision.label << ": " << (decision.accepted ? "accepted" : "rejected") << " the model trained on "
+            << decision.dataset_version << " (" << outcome.card.train_rows << " rows; epoch " << settings.epochs
+            << ", lr " << settings.learning_rate << ", word n-grams " << settings.word_ngrams << ")\n"
+            << "  new model       macro-F1 " << Fixed(decision.new_scores.macro_f1) << "  accuracy "
+            << Fixed(decision.new_scores.accuracy) << "\n";
+  if (decision.deployed_scores)
+    std::cout << "  deployed model  macro-F1 " << Fixed(decision.deployed_scores->macro_f1) << "  accuracy "
+              << Fixed(decision.deployed_scores->accuracy) << "  (" << decision.deployed_version.value_or("?") << ")\n";
+  std::cout << "  " << decision.reason << "\n";
+  std::filesystem::path current = models_dir / decision.label / "current";
+  if (decision.accepted)
+    std::cout << "  deployed " << decision.model_version << ": " << current.string() << " -> " << decision.model_version << "\n";
+  else if (decision.deployed_version)
+    std::cout << "  kept " << *decision.deployed_version << " deployed; the new model was not kept\n";
+}
+
+}  // namespace
+
+int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
+  Config config = LoadConfig(SourcesFrom(common));
+  RetrainRequest request;
+  request.label = options.label;
+  request.dataset_dir = options.dataset_dir;
+  request.models_dir = options.models_dir;
+  request.version = options.version;
+  request.decision_threshold = config.decision_threshold;
+  // Progress goes to stderr, so stdout holds only the result (with --json, the decision line alone).
+  auto start = std::chrono::steady_clock::now();
+  request.progress = [&options, start](std::string_view message) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << "orchestrator retrain " << options.label << " [" << Fixed(seconds).substr(0, Fixed(seconds).size() - 2)
+              << " s]: " << message << std::endl;
+  };
+  RetrainOutcome outcome = Retrain(request);
+  if (options.json) {
+    std::cout << RetrainDecisionJson(outcome.decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << std::endl;
+  } else {
+    PrintSummary(outcome, options.models_dir);
+  }
+  return kExitOk;
+}
+
+}  // namespace orch

@@ -1,0 +1,167 @@
+#include "db/pg_session.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+
+#include "db/postgres_text.h"
+#include "util/error.h"
+#include "util/redact.h"
+
+namespace orch {
+namespace {
+
+constexpr std::string_view kUndefinedTable = "42P01";
+constexpr std::string_view kMissingTablesHint =
+    "the orchestrator_* tables are created by the orchestrator's schema migrations: have they run on this database?";
+
+// The password exactly as written in a URI's user-info (it may be percent-encoded there).
+std::string RawUriPassword(const std::string& target) {
+  const size_t scheme = target.find("://");
+  if (scheme == std::string::npos) return "";
+  const size_t start = scheme + 3;
+  const size_t authority_end = target.find_first_of("/?", start);
+  const std::string authority = target.substr(start, authority_end - start);
+  const size_t at = authority.rfind('@');
+  if (at == std::string::npos) return "";
+  const size_t colon = authority.find(':');
+  if (colon == std::string::npos || colon > at) return "";
+  return authority.substr(colon + 1, at - colon - 1);
+}
+
+// The value of `keyword` in a libpq URI or key=value string ("" when absent or unparsable).
+std::string UrlOption(const std::string& target, std::string_view keyword) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(target.c_str(), &error);
+  PQfreemem(error);
+  std::string value;
+  for (PQconninfoOption* option = options; option != nullptr && option->keyword != nullptr; ++option)
+    if (std::string_view(option->keyword) == keyword && option->val != nullptr) value = option->val;
+  PQconninfoFree(options);
+  return value;
+}
+
+// The URL's own server options, then the access mode (a later -c wins over an earlier one).
+std::string WithOption(const std::string& url_options, PgAccess access) {
+  const std::string mode = access == PgAccess::kReadOnly ? "on" : "off";
+  return (url_options.empty() ? "" : url_options + " ") + "-c default_transaction_read_only=" + mode;
+}
+
+std::vector<SqlRow> RowsOf(const PGresult* result) {
+  std::vector<SqlRow> rows(static_cast<size_t>(PQntuples(result)));
+  const int columns = PQnfields(result);
+  for (int r = 0; r < static_cast<int>(rows.size()); ++r)
+    for (int c = 0; c < columns; ++c)
+      rows[r].push_back(PQgetisnull(result, r, c) ? std::nullopt
+                                                  : std::optional<std::string>(PQgetvalue(result, r, c)));
+  return rows;
+}
+
+}  // namespace
+
+void PgConnCloser::operator()(pg_conn* conn) const { PQfinish(conn); }
+void PgResultClearer::operator()(pg_result* result) const { PQclear(result); }
+
+std::vector<std::string> PasswordForms(const std::string& target) {
+  std::vector<std::string> forms;
+  for (std::string form : {RawUriPassword(target), UrlOption(target, "password")})
+    if (!form.empty()) forms.push_back(std::move(form));
+  return forms;
+}
+
+PgSession::PgSession(const DatabaseUrl& url, const std::string& application_name, PgAccess access)
+    : redacted_url_(url.redacted), secrets_(PasswordForms(url.target)) {
+  secrets_.push_back(url.password);
+  // Longest first, so a shorter form never leaves part of a longer one behind.
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  // The access mode travels in the startup packet (no round trip of its own), after the URL's own
+  // options. Entries before dbname are defaults the URL may override; those after it win.
+  const std::string options = WithOption(UrlOption(url.target, "options"), access);
+  std::vector<const char*> keywords = {"connect_timeout", "fallback_application_name", "dbname", "options"};
+  std::vector<const char*> values = {"10", "orchestrator", url.target.c_str(), options.c_str()};
+  if (!application_name.empty()) {
+    keywords.push_back("application_name");
+    values.push_back(application_name.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  conn_.reset(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
+  if (!conn_) throw DatabaseError("cannot connect to PostgreSQL at " + redacted_url_ + ": out of memory");
+  if (PQstatus(conn_.get()) != CONNECTION_OK)
+    throw DatabaseError("cannot connect to PostgreSQL at " + redacted_url_ + ": " + Clean(PQerrorMessage(conn_.get())));
+}
+
+std::string PgSession::ServerVersion() const {
+  // 150018 is 15.18; before PostgreSQL 10 the number was major.minor.patch (90624 is 9.6.24).
+  const int number = PQserverVersion(conn_.get());
+  if (number >= 100000) return "PostgreSQL " + std::to_string(number / 10000) + "." + std::to_string(number % 10000);
+  return "PostgreSQL " + std::to_string(number / 10000) + "." + std::to_string(number / 100 % 100) + "." +
+         std::to_string(number % 100);
+}
+
+bool PgSession::connected() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+
+std::string PgSession::Clean(std::string libpq_text) const {
+  return OneLine(Redact(std::move(libpq_text), secrets_));
+}
+
+void PgSession::Fail(std::string_view what, const pg_result* result) const {
+  std::string message = ErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  if (message.empty()) message = PQerrorMessage(conn_.get());
+  message = std::string(what) + " failed on " + redacted_url_ + ": " + Clean(std::move(message));
+  if (ErrorField(result, PG_DIAG_SQLSTATE) == kUndefinedTable) message += " (" + std::string(kMissingTablesHint) + ")";
+  throw DatabaseError(message);
+}
+
+PgResult PgSession::Run(const std::string& sql, const SqlRow& params, std::string_view what) {
+  std::vector<const char*> values;
+  for (const std::optional<std::string>& param : params) values.push_back(param ? param->c_str() : nullptr);
+  PgResult result(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                               nullptr, nullptr, 0));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) Fail(what, result.get());
+  return result;
+}
+
+std::vector<SqlRow> PgSession::Query(const std::string& sql, const SqlRow& params, std::string_view what) {
+  return RowsOf(Run(sql, params, what).get());
+}
+
+int64_t PgSession::Command(const std::string& sql, const SqlRow& params, std::string_view what) {
+  const PgResult result = Run(sql, params, what);
+  const std::string changed = PQcmdTuples(result.get());
+  return changed.empty() ? 0 : SingleInteger({{changed}}, what);
+}
+
+void PgSession::Execute(const std::string& sql, std::string_view what) {
+  PgResult result(PQexec(conn_.get(), sql.c_str()));
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) Fail(what, result.get());
+}
+
+bool PgSession::TableExists(std::string_view table) {
+  const std::string what = "looking for table " + std::string(table);
+  const std::vector<SqlRow> rows = Query("SELECT (to_regclass($1) IS NOT NULL)::integer", {std::string(table)}, what);
+  return SingleInteger(rows, what) == 1;
+}
+
+PgTransaction::PgTransaction(PgSession& session, std::string_view what, PgAccess access)
+    : session_(session), what_(what) {
+  session_.Execute(access == PgAccess::kReadOnly ? "BEGIN READ ONLY" : "BEGIN READ WRITE", what_);
+}
+
+PgTransaction::~PgTransaction() {
+  if (!open_) return;
+  try {
+    session_.Execute("ROLLBACK", what_);
+  } catch (const DatabaseError&) {
+    // The connection is gone, and the server rolled the transaction back with it.
+  }
+}
+
+void PgTransaction::Commit() {
+  open_ = false;
+  session_.Execute("COMMIT", what_);
+}
+
+}  // namespace orch

@@ -1,0 +1,96 @@
+// The application's rows a dataset is built from, as the prepare worker reads them.
+//
+// The orchestrator counts rows (db/database.h); the prepare worker reads the very rows it counts:
+// the reviewed misclassifications with their corrected label and the complaint's text, and the pool
+// of correctly classified complaints it samples from. The same predicates as the counts (see
+// db/count_sql.cc), the same column names from the configuration, only reads. PostgreSQL and
+// SQLite adapters implement this interface; the worker's unit tests pass a fake.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/database_url.h"
+#include "db/count_sql.h"
+#include "db/database.h"
+
+namespace orch {
+
+// The distinct label values met while reading, each with a small index: rows carry the index, not a
+// copy of the value (a pool of millions of complaints has a handful of distinct labels).
+class ClassNames {
+ public:
+  // The index of `name`, added when new. Indices count up from 0 in the order names are first met.
+  uint32_t IndexOf(std::string_view name);
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::map<std::string, uint32_t, std::less<>> index_;
+  uint32_t last_ = 0;  // the index found last: rows mostly repeat a few values
+};
+
+// A misclassified row: the reviewer's corrected label and the complaint's text.
+struct LabeledText {
+  int64_t id = 0;      // misclassified_complaints.id
+  uint32_t label = 0;  // index into the read's ClassNames
+  std::string text;    // complaints.message as stored; "" when the complaint is missing
+};
+
+// A complaint of the correct pool, without its text (only the sampled ones' texts are read).
+struct PoolEntry {
+  int64_t complaint_id = 0;  // complaints.id
+  uint32_t label = 0;        // index into the read's ClassNames
+};
+
+class TrainingRows {
+ public:
+  virtual ~TrainingRows() = default;
+
+  // Reads between BeginSnapshot and EndSnapshot see one state of the database (one read
+  // transaction), so a complaint cannot be both in the pool and misclassified. EndSnapshot never
+  // throws; use SnapshotScope.
+  virtual void BeginSnapshot() = 0;
+  virtual void EndSnapshot() noexcept = 0;
+
+  // Every row of misclassified_complaints that is reviewed, has a correction, and whose prediction
+  // differs from it (NULL-safe): the rows the orchestrator counts. Ordered by misclassified_complaints.id;
+  // the complaint's message is joined on complaint_id.
+  virtual std::vector<LabeledText> ReadMisclassified(const LabelColumns& columns, ClassNames& classes) = 0;
+
+  // Every complaint with the label set and no row at all in misclassified_complaints: the pool the
+  // orchestrator counts. Ordered by complaints.id.
+  virtual std::vector<PoolEntry> ReadCorrectPool(const LabelColumns& columns, ClassNames& classes) = 0;
+
+  // The message of each complaint in `ids`, in the same order; "" for a complaint that is gone.
+  virtual std::vector<std::string> ReadMessages(std::span<const int64_t> ids) = 0;
+};
+
+// Holds a snapshot for the life of the object.
+class SnapshotScope {
+ public:
+  explicit SnapshotScope(TrainingRows& rows) : rows_(rows) { rows_.BeginSnapshot(); }
+  ~SnapshotScope() { rows_.EndSnapshot(); }
+  SnapshotScope(const SnapshotScope&) = delete;
+  SnapshotScope& operator=(const SnapshotScope&) = delete;
+
+ private:
+  TrainingRows& rows_;
+};
+
+// The statements both adapters run, for each engine's dialect (pure, so they are unit-testable).
+// Misclassified rows: (misclassified id, corrected value, message or NULL), ordered by id.
+std::string MisclassifiedRowsSql(SqlDialect dialect, const LabelColumns& columns);
+// The pool: (complaint id, label value), ordered by id. The same on both engines.
+std::string CorrectPoolRowsSql(const LabelColumns& columns);
+
+// Connects to PostgreSQL (a read-only session) or opens the SQLite file read-only. Throws
+// DatabaseError naming the database by its redacted URL or path when it cannot be used.
+std::unique_ptr<TrainingRows> OpenTrainingRows(const DatabaseUrl& url);
+
+}  // namespace orch

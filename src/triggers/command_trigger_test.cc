@@ -1,0 +1,130 @@
+#include "triggers/command_trigger.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "support/engine_fakes.h"
+#include "support/temp_dir.h"
+
+namespace orch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+StartRequest Request(const std::string& command, const std::string& label = "department",
+                     const std::string& version = "v2") {
+  StartRequest request;
+  request.target = "command:" + command;
+  request.label = label;
+  request.required_len = 40;
+  request.baseline_version = "v1";
+  request.dataset_version = version;
+  request.idempotency_key = IdempotencyKey(label, version);
+  return request;
+}
+
+// Asks until the worker is no longer active; a process exit cannot be waited on from here
+// without reaping it, so this polls against a deadline.
+WorkerState InspectUntilDone(CommandTrigger& trigger, const std::string& target) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  WorkerState state;
+  do {
+    state = trigger.Inspect(std::span<const std::string>(&target, 1)).front();
+    if (state.health != WorkerState::Health::kActive) return state;
+    std::this_thread::yield();
+  } while (std::chrono::steady_clock::now() < deadline);
+  return state;
+}
+
+TEST(CommandTrigger, StartsTheWorkerWithTheRequestInItsEnvironmentAndLogsItsOutput) {
+  TempDir dir;
+  testing::FakeClock clock;
+  CommandTrigger trigger(dir.File("logs"), clock);
+  const StartRequest request = Request(
+      "sh -c 'echo label=$ORCHESTRATOR_LABEL len=$ORCHESTRATOR_REQUIRED_LEN base=$ORCHESTRATOR_BASELINE_VERSION "
+      "version=$ORCHESTRATOR_DATASET_VERSION key=$ORCHESTRATOR_IDEMPOTENCY_KEY; "
+      "echo \"{\\\"decision\\\": \\\"accepted\\\"}\"'");
+  StartResult result = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  ASSERT_TRUE(result.ok) << result.detail;
+  WorkerState state = InspectUntilDone(trigger, request.target);
+  EXPECT_EQ(state.health, WorkerState::Health::kFinished) << state.detail;
+  EXPECT_EQ(state.decision, R"({"decision":"accepted"})");
+  const std::string log = state.detail.substr(state.detail.find("log ") + 4);
+  EXPECT_EQ(testing::ReadFile(log), "label=department len=40 base=v1 version=v2 key=" + request.idempotency_key +
+                                        "\n{\"decision\": \"accepted\"}\n");
+}
+
+TEST(CommandTrigger, ANonZeroExitFailsWithTheLastLinesOfTheLog) {
+  TempDir dir;
+  testing::FakeClock clock;
+  CommandTrigger trigger(dir.File("logs"), clock);
+  const StartRequest request = Request("sh -c 'for i in 1 2 3 4 5 6 7; do echo line$i; done; echo oops >&2; exit 3'");
+  ASSERT_TRUE(trigger.Start(std::span<const StartRequest>(&request, 1)).front().ok);
+  WorkerState state = InspectUntilDone(trigger, request.target);
+  EXPECT_EQ(state.health, WorkerState::Health::kFailed);
+  EXPECT_NE(state.detail.find("exited with status 3"), std::string::npos) << state.detail;
+  EXPECT_NE(state.detail.find("line7\noops"), std::string::npos) << state.detail;
+  EXPECT_EQ(state.detail.find("line2"), std::string::npos) << "only the last lines: " << state.detail;
+}
+
+TEST(CommandTrigger, AProgramThatCannotStartIsAFailedStart) {
+  TempDir dir;
+  testing::FakeClock clock;
+  CommandTrigger trigger(dir.File("logs"), clock);
+  const StartRequest request = Request("/nonexistent/worker --flag");
+  StartResult result = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  // posix_spawnp reports a missing program either at once or as exit status 127.
+  if (result.ok) {
+    EXPECT_EQ(InspectUntilDone(trigger, request.target).health, WorkerState::Health::kFailed);
+  } else {
+    EXPECT_NE(result.detail.find("/nonexistent/worker"), std::string::npos) << result.detail;
+  }
+}
+
+TEST(CommandTrigger, ALaterPassSeesAWorkerAnEarlierPassStarted) {
+  TempDir dir;
+  testing::FakeClock clock;
+  const StartRequest request = Request("sleep 30");
+  pid_t pid = 0;
+  {
+    CommandTrigger first(dir.File("logs"), clock);
+    StartResult result = first.Start(std::span<const StartRequest>(&request, 1)).front();
+    ASSERT_TRUE(result.ok) << result.detail;
+    pid = std::stoi(result.detail.substr(4));
+  }
+  CommandTrigger later(dir.File("logs"), clock);
+  WorkerState running = later.Inspect(std::span<const std::string>(&request.target, 1)).front();
+  EXPECT_EQ(running.health, WorkerState::Health::kActive) << running.detail;
+  EXPECT_NE(running.detail.find("earlier pass"), std::string::npos);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_EQ(waitpid(pid, nullptr, 0), pid);  // this test process is still its parent
+  WorkerState ended = later.Inspect(std::span<const std::string>(&request.target, 1)).front();
+  EXPECT_EQ(ended.health, WorkerState::Health::kFinished) << ended.detail;
+  const std::string never = "command:never started";
+  EXPECT_EQ(later.Inspect(std::span<const std::string>(&never, 1)).front().health, WorkerState::Health::kFinished);
+}
+
+TEST(CommandTrigger, EachStartHasALogOfItsOwn) {
+  TempDir dir;
+  testing::FakeClock clock;
+  CommandTrigger trigger(dir.File("logs"), clock);
+  const StartRequest request = Request("true");
+  std::string first = trigger.Start(std::span<const StartRequest>(&request, 1)).front().detail;
+  InspectUntilDone(trigger, request.target);
+  std::string second = trigger.Start(std::span<const StartRequest>(&request, 1)).front().detail;
+  InspectUntilDone(trigger, request.target);
+  EXPECT_NE(first.substr(first.find("log ")), second.substr(second.find("log ")));
+}
+
+TEST(LastJsonLine, FindsTheLastObjectLine) {
+  EXPECT_EQ(LastJsonLine("training...\n{\"a\": 1}\nnot json\n{\"b\": 2}\ntrailing words"), R"({"b":2})");
+  EXPECT_EQ(LastJsonLine("{broken\nplain"), "");
+  EXPECT_EQ(LastJsonLine(""), "");
+}
+
+}  // namespace
+}  // namespace orch

@@ -1,0 +1,30 @@
+// The trigger the engine sees: it hands each request to the trigger of its target's kind
+// (hf-space:, command:, webhook:; see config/target.h), all kinds in one call, and keeps every
+// result in its request's place.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "triggers/trigger.h"
+
+namespace orch {
+
+class TargetTriggers final : public Trigger {
+ public:
+  TargetTriggers(Trigger& spaces, Trigger& commands, Trigger& webhooks)
+      : spaces_(spaces), commands_(commands), webhooks_(webhooks) {}
+
+  std::vector<StartResult> Start(std::span<const StartRequest> requests) override;
+  std::vector<WorkerState> Inspect(std::span<const std::string> targets) override;
+
+ private:
+  Trigger& ForKindOf(const std::string& target);
+
+  Trigger& spaces_;
+  Trigger& commands_;
+  Trigger& webhooks_;
+};
+
+}  // namespace orch

@@ -1,0 +1,111 @@
+#include "workers/label_map.h"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <iterator>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace orch {
+namespace {
+
+// The ids the original workers trained with (reference/schema.sql).
+constexpr std::string_view kDepartmentClasses[] = {
+    "Municipal Governance & Community Services", "Education, Health & Social Welfare",
+    "Infrastructure, Utilities & Natural Resources", "Security & Law Enforcement"};
+constexpr std::string_view kUrgencyClasses[] = {"NORMAL", "URGENT", "HIGHLY URGENT"};
+
+[[noreturn]] void Refuse(const std::string& where, const std::string& problem) {
+  throw WorkerError("label map " + where + " " + problem +
+                    "; it must be a JSON object of class names to distinct non-negative integer ids, "
+                    "e.g. {\"NORMAL\": 0, \"URGENT\": 1}");
+}
+
+// Ids stay within 32 bits: plenty of classes, and the next free id can never overflow.
+int64_t IdOf(const nlohmann::json& value, const std::string& name, const std::string& where) {
+  constexpr int64_t kLargestId = std::numeric_limits<int32_t>::max();
+  const bool fits = value.is_number_unsigned()
+                        ? value.get<uint64_t>() <= static_cast<uint64_t>(kLargestId)
+                        : value.is_number_integer() && value.get<int64_t>() >= 0 && value.get<int64_t>() <= kLargestId;
+  if (!fits)
+    Refuse(where, "gives \"" + name + "\" the id " + value.dump() + ", not an integer from 0 to " +
+                      std::to_string(kLargestId));
+  return value.get<int64_t>();
+}
+
+}  // namespace
+
+LabelMap LabelMap::Initial(std::string_view label) {
+  LabelMap map;
+  std::span<const std::string_view> classes;
+  if (label == "department") classes = kDepartmentClasses;
+  if (label == "urgency") classes = kUrgencyClasses;
+  for (size_t id = 0; id < classes.size(); ++id) map.Add(std::string(classes[id]), static_cast<int64_t>(id));
+  return map;
+}
+
+LabelMap LabelMap::Parse(std::string_view json_text, const std::string& where) {
+  const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) Refuse(where, "is not valid JSON");
+  if (!doc.is_object()) Refuse(where, "is not a JSON object");
+  LabelMap map;
+  std::set<int64_t> seen;
+  for (const auto& [name, value] : doc.items()) {
+    if (name.empty()) Refuse(where, "has an empty class name");
+    const int64_t id = IdOf(value, name, where);
+    if (!seen.insert(id).second) Refuse(where, "gives the id " + std::to_string(id) + " to two classes");
+    map.Add(name, id);
+  }
+  return map;
+}
+
+LabelMap LabelMap::Load(const std::filesystem::path& file, std::string_view label) {
+  std::error_code error;
+  if (!std::filesystem::exists(file, error)) {
+    if (error) throw WorkerError("cannot look for label map " + file.string() + ": " + error.message());
+    return Initial(label);
+  }
+  if (!std::filesystem::is_regular_file(file, error)) throw WorkerError("label map " + file.string() + " is not a file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in.is_open()) throw WorkerError("cannot open label map " + file.string());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw WorkerError("cannot read label map " + file.string());
+  return Parse(text, file.string());
+}
+
+std::optional<int64_t> LabelMap::Find(std::string_view name) const {
+  auto found = ids_.find(name);
+  if (found == ids_.end()) return std::nullopt;
+  return found->second;
+}
+
+size_t LabelMap::AddAll(std::span<const std::string> names) {
+  std::vector<std::string> fresh;
+  for (const std::string& name : names)
+    if (!ids_.contains(name)) fresh.push_back(name);
+  std::sort(fresh.begin(), fresh.end());
+  fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+  for (const std::string& name : fresh) Add(name, next_id_);
+  return fresh.size();
+}
+
+std::string LabelMap::ToJson() const {
+  std::vector<std::pair<int64_t, std::string>> by_id;
+  for (const auto& [name, id] : ids_) by_id.emplace_back(id, name);
+  std::sort(by_id.begin(), by_id.end());
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  for (const auto& [id, name] : by_id) doc[name] = id;
+  return doc.dump(2) + "\n";
+}
+
+void LabelMap::Add(const std::string& name, int64_t id) {
+  ids_[name] = id;
+  next_id_ = std::max(next_id_, id + 1);
+}
+
+}  // namespace orch

@@ -1,0 +1,58 @@
+// The reference prepare worker (`orchestrator prepare`): for each label, a new dataset version
+// built from the application's database and published into a local dataset hub.
+//
+// For one label it reads, in one snapshot of the database, every reviewed misclassified row (with
+// the reviewer's corrected label) and the pool of correctly classified complaints, exactly the rows
+// the orchestrator counts; samples floor(misclassified × CORRECT_RATIO) of the pool (at most the
+// whole pool) with PREPARE_SEED; cleans the texts (workers/text_clean.h) and leaves out rows without
+// text or label; encodes the classes with the label's stable map (workers/label_map.h); splits
+// 80/10/10 by class (workers/stratified_split.h); and publishes (workers/dataset_publisher.h).
+//
+// A sampled correct row that turns out unusable (no text after cleaning, or no label) is replaced by
+// the next one the seeded draw gives, so the sample reaches its size whenever the pool allows.
+// Everything is deterministic: the same rows and settings give byte-identical split files.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "db/database.h"
+#include "db/training_rows.h"
+#include "workers/dataset_publisher.h"
+#include "workers/label_map.h"
+
+namespace orch {
+
+struct PrepareSettings {
+  double correct_ratio = 0.5;  // CORRECT_RATIO
+  int64_t seed = 42;           // PREPARE_SEED
+};
+
+// Reads, cleans, samples, encodes and splits one label's rows; writes nothing. `label_map` is the
+// label's stored map; the dataset's map adds an id for each class it meets for the first time.
+Dataset BuildDataset(TrainingRows& rows, const LabelColumns& columns, LabelMap label_map,
+                     const PrepareSettings& settings);
+
+// What one label's prepare did.
+struct PreparedLabel {
+  std::string label;
+  DatasetSources sources;
+  PublishedVersion version;
+};
+
+// Builds and publishes one label's dataset into hub_dir/<label>/, the version dated `now`. Holds
+// the label's directory lock throughout. Throws WorkerError when no row is left to publish or a file
+// cannot be written, DatabaseError when the database cannot be read.
+PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& hub_dir,
+                           const PrepareSettings& settings, std::chrono::system_clock::time_point now);
+
+// The labels a pass would ask to prepare now: those whose dataset_len reaches their threshold,
+// counted exactly as a pass counts (configured queries included, the pool only when it can matter).
+// In configuration order.
+std::vector<std::string> LabelsDueForPrepare(const Config& config, Database& database);
+
+}  // namespace orch

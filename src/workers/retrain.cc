@@ -1,0 +1,318 @@
+#include "workers/retrain.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "config/label_name.h"
+#include "report/stream_log.h"
+#include "util/error.h"
+#include "workers/stratified_split.h"
+
+namespace orch {
+namespace {
+
+namespace fs = std::filesystem;
+
+// How much of the field each round of the search keeps.
+constexpr size_t kHalvingFactor = 3;
+
+struct Candidate {
+  FastTextSettings settings;
+  double eval_macro_f1 = -1;  // -1 until scored, and for a combination that could not be trained
+};
+
+void Report(const ProgressReport& progress, const std::string& message) {
+  if (progress) progress(message);
+}
+
+std::string Fixed(double value, int digits = 4) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+std::string Describe(const FastTextSettings& settings) {
+  return "epoch " + std::to_string(settings.epochs) + ", lr " + Fixed(settings.learning_rate, 2) + ", word n-grams " +
+         std::to_string(settings.word_ngrams);
+}
+
+// Word n-gram buckets: the space's number, or twice the train split's word count when that is fewer
+// (a text of n words has fewer than n bigrams), so small datasets make small models quickly.
+int BucketsFor(std::span<const SplitRow> train, int most) {
+  size_t words = 0;
+  for (const SplitRow& row : train)
+    for (size_t i = 0; i < row.text.size(); ++i)
+      if (row.text[i] != ' ' && (i == 0 || row.text[i - 1] == ' ')) ++words;
+  return static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(most, 1)), std::max<size_t>(2 * words, 1024)));
+}
+
+std::vector<Candidate> Combinations(const SearchSpace& space, int buckets) {
+  std::vector<Candidate> candidates;
+  for (int word_ngrams : space.word_ngrams)
+    for (double learning_rate : space.learning_rates)
+      for (int epochs : space.epochs)
+        candidates.push_back({.settings = {.epochs = epochs,
+                                           .learning_rate = learning_rate,
+                                           .word_ngrams = word_ngrams,
+                                           .dimension = space.dimension,
+                                           .buckets = buckets,
+                                           .threads = space.threads,
+                                           .seed = space.seed}});
+  if (candidates.empty()) throw WorkerError("the settings search has nothing to try");
+  return candidates;
+}
+
+std::vector<int> TrueLabels(std::span<const SplitRow> rows) {
+  std::vector<int> labels;
+  labels.reserve(rows.size());
+  for (const SplitRow& row : rows) labels.push_back(row.label);
+  return labels;
+}
+
+ClassificationScores Score(const FastTextClassifier& model, std::span<const SplitRow> rows) {
+  return ScoreClassification(TrueLabels(rows), model.PredictLabels(rows));
+}
+
+// What training and scoring one candidate gave.
+struct Trial {
+  ClassificationScores scores;
+  std::exception_ptr failure;
+};
+
+// The best model of a round on the whole train split, shared by the workers of the round.
+class BestModel {
+ public:
+  // Keeps `model` when it beats the one kept (a tie goes to the candidate listed first).
+  void Offer(FastTextClassifier model, const ClassificationScores& scores, size_t candidate) {
+    std::lock_guard lock(mutex_);
+    if (best_ && (scores.macro_f1 < best_->eval_scores.macro_f1 ||
+                  (scores.macro_f1 == best_->eval_scores.macro_f1 && candidate > candidate_)))
+      return;
+    best_ = SearchResult{.model = std::move(model), .eval_scores = scores, .trainings = 0};
+    candidate_ = candidate;
+  }
+  std::optional<SearchResult> Take() { return std::move(best_); }
+
+ private:
+  std::mutex mutex_;
+  std::optional<SearchResult> best_;
+  size_t candidate_ = 0;
+};
+
+// Trains and scores every candidate on `rows`, `workers` at a time with one thread each: fastText
+// checks on its threads only every 100 ms, so small trainings side by side finish sooner. Only the
+// best model is kept (when `best` is given): each holds fastText's 120 MB word table.
+std::vector<Trial> RunTrials(const std::vector<Candidate>& candidates, std::span<const SplitRow> rows,
+                             std::span<const SplitRow> eval, int workers, BestModel* best) {
+  std::vector<Trial> trials(candidates.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < candidates.size();) {
+      FastTextSettings settings = candidates[i].settings;
+      settings.threads = 1;
+      try {
+        FastTextClassifier model = FastTextClassifier::Train(rows, settings);
+        trials[i].scores = Score(model, eval);
+        if (best) best->Offer(std::move(model), trials[i].scores, i);
+      } catch (...) {  // kept, so nothing escapes a worker thread
+        trials[i].failure = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::jthread> helpers;
+  for (int helper = 1; helper < std::min<int>(workers, static_cast<int>(candidates.size())); ++helper)
+    helpers.emplace_back(work);
+  work();
+  for (std::jthread& helper : helpers) helper.join();
+  return trials;
+}
+
+// Trains and scores each candidate on `rows`, then sorts them best first; keeps the best model when
+// `keep_best` (the round on the whole train split). A candidate that fails to train (a learning rate at
+// which training diverges, say) drops out; when all fail, the first failure is thrown.
+void RunRound(std::vector<Candidate>& candidates, std::span<const SplitRow> rows, std::span<const SplitRow> eval,
+              int workers, bool keep_best, std::optional<SearchResult>& best, int& trainings) {
+  BestModel round_best;
+  std::vector<Trial> trials = RunTrials(candidates, rows, eval, workers, keep_best ? &round_best : nullptr);
+  std::exception_ptr first_failure;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (trials[i].failure) {
+      try {
+        std::rethrow_exception(trials[i].failure);
+      } catch (const WorkerError&) {
+        if (!first_failure) first_failure = trials[i].failure;
+      }  // anything else (out of memory, say) is not the candidate's fault: it propagates
+      candidates[i].eval_macro_f1 = -1;
+      continue;
+    }
+    ++trainings;
+    candidates[i].eval_macro_f1 = trials[i].scores.macro_f1;
+  }
+  if (std::all_of(candidates.begin(), candidates.end(), [](const Candidate& c) { return c.eval_macro_f1 < 0; }))
+    std::rethrow_exception(first_failure);
+  if (keep_best) best = round_best.Take();
+  // Best first; a tie keeps the search space's order, which lists cheaper settings first.
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.eval_macro_f1 > b.eval_macro_f1; });
+}
+
+void CheckTrainable(const TextDataset& dataset) {
+  std::set<int> classes;
+  for (const SplitRow& row : dataset.train) classes.insert(row.label);
+  if (classes.size() < 2)
+    throw WorkerError((dataset.directory / "train.jsonl").string() + " holds only the class " +
+                      QuoteForMessage(dataset.classes.at(*classes.begin())) +
+                      ": a classifier needs at least two; publish a dataset with rows of other classes");
+}
+
+// The deployed model's scores on the test split. Its class ids are translated through the class
+// names of its card, so a model trained on an older label map is scored fairly.
+ClassificationScores ScoreDeployed(const ModelStore& store, const std::string& version, const TextDataset& dataset) {
+  ModelCard card = store.ReadCard(version);
+  FastTextClassifier model = store.LoadModel(version);
+  std::map<std::string, int> dataset_ids;
+  for (const auto& [id, name] : dataset.classes) dataset_ids[name] = id;
+  std::vector<int> predicted = model.PredictLabels(dataset.test);
+  for (int& id : predicted) {
+    auto name = card.label_map.find(id);
+    auto translated = name == card.label_map.end() ? dataset_ids.end() : dataset_ids.find(name->second);
+    id = translated == dataset_ids.end() ? -1 : translated->second;  // a class the dataset does not know
+  }
+  return ScoreClassification(TrueLabels(dataset.test), predicted);
+}
+
+std::string DecisionReason(const ClassificationScores& candidate, const std::optional<ClassificationScores>& deployed,
+                           double threshold, bool accepted) {
+  if (!deployed) return "no model is deployed yet";
+  std::string comparison = "macro-F1 " + Fixed(candidate.macro_f1) + " against the deployed model's " +
+                           Fixed(deployed->macro_f1) + " (gain " + Fixed(candidate.macro_f1 - deployed->macro_f1) + ")";
+  return comparison + (accepted ? " is more than " : " is not more than ") + "the threshold " + Fixed(threshold);
+}
+
+ModelCard NewCard(const RetrainRequest& request, const TextDataset& dataset, const SearchResult& search,
+                  const ClassificationScores& test_scores, const std::string& model_version, const std::string& now) {
+  ModelCard card;
+  card.label = request.label;
+  card.model_version = model_version;
+  card.dataset_version = dataset.version_tag;
+  card.created_at = now;
+  card.metrics = test_scores;
+  card.eval_metrics = search.eval_scores;
+  card.label_map = dataset.classes;
+  card.hyperparameters = search.model.settings();
+  card.search_trainings = search.trainings;
+  card.train_rows = static_cast<int64_t>(dataset.train.size());
+  return card;
+}
+
+// Stores the model and moves `current` to it; a version that could not be made current is removed.
+void Deploy(ModelStore& store, const FastTextClassifier& model, const ModelCard& card) {
+  store.Store(model, card);
+  try {
+    store.MakeCurrent(card.model_version);
+  } catch (const WorkerError&) {
+    std::error_code ignored;
+    fs::remove_all(store.VersionDirectory(card.model_version), ignored);
+    throw;
+  }
+}
+
+}  // namespace
+
+SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> eval,
+                            const SearchSpace& space, const ProgressReport& progress) {
+  if (train.empty() || eval.empty()) throw WorkerError("the settings search needs train and eval rows");
+  std::vector<Candidate> candidates = Combinations(space, BucketsFor(train, space.buckets));
+  // Each round trains on a prefix of one seeded shuffle, so later rounds see the earlier rows too.
+  SeededShuffler shuffler(static_cast<uint64_t>(space.seed));
+  std::vector<SplitRow> shuffled(train.begin(), train.end());
+  shuffler.Shuffle(shuffled);
+  // Rounds on part of the train split only rank settings: a sample of the eval split does.
+  std::vector<SplitRow> eval_sample(eval.begin(), eval.end());
+  shuffler.Shuffle(eval_sample);
+  eval_sample.resize(std::min(eval_sample.size(), std::max<size_t>(space.screening_eval_rows, 1)));
+  std::optional<SearchResult> best;
+  int trainings = 0;
+  size_t rows = std::min(shuffled.size(), std::max<size_t>(space.first_round_rows, 1));
+  for (int round = 1;; ++round) {
+    bool whole_split = rows == shuffled.size();
+    Report(progress, "search round " + std::to_string(round) + ": " + std::to_string(candidates.size()) +
+                         " setting(s) on " + std::to_string(rows) + " train rows");
+    RunRound(candidates, std::span(shuffled).first(rows), whole_split ? eval : std::span(eval_sample), space.threads,
+             whole_split, best, trainings);
+    if (whole_split) break;
+    candidates.resize((candidates.size() + kHalvingFactor - 1) / kHalvingFactor);
+    if (candidates.size() == 1) {
+      Report(progress, "training " + Describe(candidates.front().settings) + " on all " +
+                           std::to_string(shuffled.size()) + " train rows");
+      FastTextClassifier model = FastTextClassifier::Train(train, candidates.front().settings);
+      ++trainings;
+      ClassificationScores scores = Score(model, eval);
+      best = SearchResult{.model = std::move(model), .eval_scores = scores, .trainings = 0};
+      break;
+    }
+    rows = std::min(shuffled.size(), rows * kHalvingFactor);
+  }
+  best->trainings = trainings;
+  Report(progress, "chose " + Describe(best->model.settings()) + ": eval macro-F1 " + Fixed(best->eval_scores.macro_f1));
+  return std::move(*best);
+}
+
+bool ShouldDeploy(const ClassificationScores& candidate, const std::optional<ClassificationScores>& deployed,
+                  double threshold) {
+  return !deployed || candidate.macro_f1 - deployed->macro_f1 > threshold;
+}
+
+RetrainOutcome Retrain(const RetrainRequest& request) {
+  ValidateLabelName(request.label);
+  TextDataset dataset = ReadTextDataset(request.dataset_dir, request.label, request.version);
+  CheckTrainable(dataset);
+  Report(request.progress, "dataset " + dataset.version_tag + ": " + std::to_string(dataset.train.size()) + " train, " +
+                               std::to_string(dataset.eval.size()) + " eval, " + std::to_string(dataset.test.size()) +
+                               " test rows, " + std::to_string(dataset.classes.size()) + " classes");
+
+  ModelStore store(request.models_dir, request.label);
+  ModelStore::RetrainLock lock = store.LockForRetrain();
+  std::optional<std::string> deployed_version = store.CurrentVersion();
+  std::optional<ClassificationScores> deployed_scores;
+  if (deployed_version) {
+    deployed_scores = ScoreDeployed(store, *deployed_version, dataset);
+    Report(request.progress, "deployed model " + *deployed_version + ": test macro-F1 " + Fixed(deployed_scores->macro_f1));
+  }
+
+  SearchResult search = SearchSettings(dataset.train, dataset.eval, request.search, request.progress);
+  ClassificationScores test_scores = Score(search.model, dataset.test);
+  Report(request.progress, "new model: test macro-F1 " + Fixed(test_scores.macro_f1) + ", accuracy " +
+                               Fixed(test_scores.accuracy));
+
+  auto now = std::chrono::system_clock::now();
+  bool accepted = ShouldDeploy(test_scores, deployed_scores, request.decision_threshold);
+  RetrainOutcome outcome;
+  outcome.card = NewCard(request, dataset, search, test_scores, store.UnusedVersion(now), IsoTime(now));
+  outcome.decision = {.time = IsoTime(now),
+                      .label = request.label,
+                      .dataset_version = dataset.version_tag,
+                      .model_version = outcome.card.model_version,
+                      .accepted = accepted,
+                      .new_scores = test_scores,
+                      .deployed_scores = deployed_scores,
+                      .deployed_version = deployed_version,
+                      .decision_threshold = request.decision_threshold,
+                      .reason = DecisionReason(test_scores, deployed_scores, request.decision_threshold, accepted)};
+  if (accepted) Deploy(store, search.model, outcome.card);
+  try {
+    store.AppendDecision(outcome.decision);
+  } catch (const WorkerError& error) {
+    if (!accepted) throw;
+    throw WorkerError(outcome.card.model_version + " is deployed, but the decision could not be recorded: " + error.what());
+  }
+  return outcome;
+}
+
+}  // namespace orch

@@ -1,0 +1,208 @@
+// The whole loop on one machine, end to end: a simulated application in a real database (SQLite
+// file or PostgreSQL server), the real binary as the pass, and the real binary again as the
+// command: workers (prepare into a local hub directory, retrain into a models directory).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/app_database.h"
+#include "support/postgres_server.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+#include "workers/demo_database.h"
+
+namespace orch {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+using testing::AppDatabase;
+using testing::ProcessResult;
+using testing::Subprocess;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+int CountLines(const fs::path& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) lines += !line.empty();
+  return lines;
+}
+
+Json ReadJson(const fs::path& path) {
+  std::ifstream in(path);
+  return Json::parse(in, nullptr, /*allow_exceptions=*/false);
+}
+
+class LocalLoop : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
+    database = GetParam() == "postgres" ? AppDatabase::Postgres() : AppDatabase::Sqlite(dir.File("app.db"));
+    application = std::make_unique<DemoDatabase>(database->database_url(), DemoDataOptions::WithSeed(7));
+    added = application->AddBatch(1200);
+    fs::create_directories(Hub());
+    const std::string self = ORCH_BINARY;
+    env = {{"PATH", "/usr/bin:/bin"},
+           {"DATABASE_URL", database->url()},
+           {"LABELS", "department,urgency"},
+           {"THRESHOLD_DEPARTMENT", "100"},
+           {"THRESHOLD_URGENCY", "100"},
+           {"POLL_INTERVAL", "0.05"},
+           {"POLL_TIMEOUT", "60"},
+           {"WORKER_LOG_DIR", Hub().parent_path() / "logs"},
+           {"PREPARE_DATASET_REPO", "command:" + self + " prepare --hub " + Hub().string()}};
+    for (const std::string label : {"department", "urgency"}) {
+      const std::string upper = label == "department" ? "DEPARTMENT" : "URGENCY";
+      env["RETRAIN_" + upper + "_REPO"] = "command:" + self + " retrain --json --label " + label + " --dataset " +
+                                          (Hub() / label).string() + " --models " + Models().string();
+      env["HF_HUB_METADATA_" + upper] = "file://" + (Hub() / label / "dataset_metadata.json").string();
+    }
+  }
+
+  fs::path Hub() const { return dir.path() / "hub"; }
+  fs::path Models() const { return dir.path() / "models"; }
+
+  ProcessResult Orchestrator(std::vector<std::string> args) {
+    args.insert(args.begin(), ORCH_BINARY);
+    ProcessResult result = Subprocess::Run(args, env, dir.path().string(), 120s);
+    EXPECT_FALSE(result.timed_out);
+    return result;
+  }
+
+  Json RunPass() {
+    ProcessResult result = Orchestrator({"run", "--wait"});
+    Json summary = Json::parse(result.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(summary.is_discarded()) << result.out << "\nstderr:\n" << result.err;
+    last_exit = result.exit_code;
+    last_err = result.err;
+    return summary;
+  }
+
+  static const Json& Label(const Json& summary, const std::string& name) {
+    for (const Json& label : summary["labels"])
+      if (label["label"] == name) return label;
+    throw std::runtime_error("no label " + name + " in " + summary.dump());
+  }
+
+  TempDir dir;
+  std::unique_ptr<AppDatabase> database;
+  std::unique_ptr<DemoDatabase> application;
+  DemoCounts added;
+  std::map<std::string, std::string> env;
+  int last_exit = -1;
+  std::string last_err;
+};
+
+TEST_P(LocalLoop, PreparesPublishesRetrainsDeploysAndPredictsThenDoesNothingTwice) {
+  const Json first = RunPass();
+  ASSERT_EQ(last_exit, 0) << last_err;
+  for (const std::string label : {"department", "urgency"}) {
+    SCOPED_TRACE(label);
+    const Json& report = Label(first, label);
+    EXPECT_EQ(report["misclassified"], label == "department" ? added.department : added.urgency);
+    EXPECT_EQ(report["outcome"], "retrain_triggered") << report.dump();
+
+    // The published version: metadata written last, naming splits that are all there.
+    const Json metadata = ReadJson(Hub() / label / "dataset_metadata.json");
+    ASSERT_TRUE(metadata.is_object());
+    EXPECT_EQ(metadata["version_tag"], report["dataset_version"]);
+    EXPECT_EQ(metadata["num_samples"], report["dataset_len"]);
+    const fs::path version = Hub() / label / metadata["version_tag"].get<std::string>();
+    int total = 0;
+    for (const std::string split : {"train", "eval", "test"}) {
+      EXPECT_EQ(CountLines(version / (split + ".jsonl")), metadata["splits"][split]) << split;
+      total += metadata["splits"][split].get<int>();
+    }
+    EXPECT_EQ(total, metadata["num_samples"]);
+    const Json labels = ReadJson(version / "labels.json");
+    if (label == "department") {
+      EXPECT_EQ(labels["Municipal Governance & Community Services"], 0);
+      EXPECT_EQ(labels["Security & Law Enforcement"], 3);
+    } else {
+      EXPECT_EQ(labels["NORMAL"], 0);
+      EXPECT_EQ(labels["HIGHLY URGENT"], 2);
+    }
+
+    // The retrain worker's decision, in the summary and on disk.
+    const Json& decision = report["retrain"]["decision"];
+    EXPECT_EQ(report["retrain"]["result"], "finished");
+    EXPECT_EQ(decision["decision"], "accepted") << decision.dump();
+    EXPECT_EQ(decision["dataset_version"], metadata["version_tag"]);
+    EXPECT_TRUE(fs::exists(Models() / label / "current" / "model.bin"));
+    EXPECT_EQ(CountLines(Models() / label / "decisions.jsonl"), 1);
+  }
+
+  ProcessResult predicted = Orchestrator({"predict", "--json", "--label", "department", "--models", Models().string(),
+                                          "Armed robbers attacked a shop in ward 4 last night, police did not come"});
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  const Json answer = Json::parse(predicted.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(answer.is_object()) << predicted.out;
+  EXPECT_TRUE(ReadJson(Hub() / "department" / "labels.json").contains(answer["label"].get<std::string>()));
+  EXPECT_GT(answer["probability"].get<double>(), 0.0);
+
+  const Json second = RunPass();
+  EXPECT_EQ(last_exit, 0) << last_err;
+  for (const std::string label : {"department", "urgency"}) {
+    EXPECT_EQ(Label(second, label)["outcome"], "up_to_date");
+    EXPECT_EQ(CountLines(Models() / label / "decisions.jsonl"), 1) << "nothing retrained twice";
+  }
+}
+
+// A later dataset whose labels are scrambled trains a worse model: it is rejected and the
+// deployed model stays; the decision is recorded either way.
+TEST_P(LocalLoop, AWorseModelIsNotDeployed) {
+  ASSERT_EQ(Label(RunPass(), "department")["outcome"], "retrain_triggered");
+  const fs::path current = fs::canonical(Models() / "department" / "current");
+
+  const Json metadata = ReadJson(Hub() / "department" / "dataset_metadata.json");
+  const fs::path good = Hub() / "department" / metadata["version_tag"].get<std::string>();
+  const fs::path bad = Hub() / "department" / "v20990101_000000";
+  fs::copy(good, bad);
+  {
+    std::ifstream in(good / "train.jsonl");
+    std::ofstream out(bad / "train.jsonl", std::ios::trunc);
+    int n = 0;
+    for (std::string line; std::getline(in, line); ++n) {
+      Json row = Json::parse(line);
+      row["label"] = n % 4;  // labels that no longer follow the text
+      out << row.dump() << '\n';
+    }
+  }
+  ProcessResult retrain = Orchestrator({"retrain", "--json", "--label", "department", "--dataset",
+                                        (Hub() / "department").string(), "--models", Models().string(), "--version",
+                                        "v20990101_000000"});
+  ASSERT_EQ(retrain.exit_code, 0) << retrain.err;
+  const Json decision = Json::parse(retrain.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_EQ(decision["decision"], "rejected") << retrain.out;
+  EXPECT_EQ(fs::canonical(Models() / "department" / "current"), current);
+  EXPECT_EQ(CountLines(Models() / "department" / "decisions.jsonl"), 2);
+}
+
+TEST_P(LocalLoop, AFailingPrepareCommandFailsThePassAtOnceWithItsLastLogLines) {
+  env["PREPARE_DATASET_REPO"] = "command:sh -c 'echo connecting; echo cannot reach the database >&2; exit 4'";
+  const Json summary = RunPass();
+  EXPECT_EQ(last_exit, 1);
+  const std::string error = Label(summary, "department")["error"];
+  EXPECT_NE(error.find("exited with status 4"), std::string::npos) << error;
+  EXPECT_NE(error.find("cannot reach the database"), std::string::npos) << error;
+  EXPECT_LT(Label(summary, "department")["waited_seconds"].get<double>(), 30) << "not POLL_TIMEOUT";
+}
+
+TEST_P(LocalLoop, ARetrainCommandThatExitsNonZeroFailsThePassWithItsLastLogLines) {
+  env["RETRAIN_URGENCY_REPO"] = "command:sh -c 'echo the eval split is empty >&2; exit 3'";
+  const Json summary = RunPass();
+  EXPECT_EQ(last_exit, 1);
+  EXPECT_EQ(Label(summary, "department")["outcome"], "retrain_triggered");
+  const Json& urgency = Label(summary, "urgency");
+  EXPECT_EQ(urgency["outcome"], "failed");
+  EXPECT_NE(urgency["error"].get<std::string>().find("the eval split is empty"), std::string::npos) << urgency.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, LocalLoop, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+
+}  // namespace
+}  // namespace orch

@@ -1,0 +1,201 @@
+// `orchestrator retrain` and `orchestrator predict` as a user runs them: the real binary on a local
+// dataset hub and models directory. Retrain deploys, predict answers with class names, a second
+// retrain that does not clear DECISION_THRESHOLD is rejected, and a malformed hub leaves the deployed
+// model, `current` and decisions.jsonl as they were.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace orch {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::ProcessResult;
+using testing::ReadFile;
+using testing::Subprocess;
+using testing::TempDir;
+using testing::WriteFile;
+using Env = std::map<std::string, std::string>;
+
+constexpr const char* kLabels =
+    R"({"Infrastructure, Utilities & Natural Resources": 0, "Education, Health & Social Welfare": 1, "Security & Law Enforcement": 2})";
+
+// Three departments with words of their own (English and Nepali) among words every department uses.
+std::string SplitJsonl(size_t count, uint32_t seed) {
+  const std::vector<std::vector<std::string>> own = {{"road", "pothole", "bridge", "सडक", "पुल"},
+                                                     {"school", "teacher", "hospital", "विद्यालय", "अस्पताल"},
+                                                     {"police", "theft", "fight", "प्रहरी", "चोरी"}};
+  const std::vector<std::string> shared = {"please", "ward", "our", "हाम्रो", "समस्या", "help", "since", "days"};
+  std::mt19937 random(seed);
+  std::string jsonl;
+  for (size_t i = 0; i < count; ++i) {
+    std::string text;
+    for (int word = 0; word < 6; ++word) {
+      const std::vector<std::string>& pool = word % 2 == 0 ? own[i % 3] : shared;
+      text += (text.empty() ? "" : " ") + pool[random() % pool.size()];
+    }
+    jsonl += nlohmann::json({{"grievance", text}, {"label", i % 3}}).dump() + "\n";
+  }
+  return jsonl;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  return lines;
+}
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+class RetrainCliTest : public ::testing::Test {
+ protected:
+  fs::path dataset_dir() const { return work_.path() / "hub" / "department"; }
+  fs::path models_dir() const { return work_.path() / "models"; }
+  fs::path label_models() const { return models_dir() / "department"; }
+
+  // Publishes a version the way the prepare worker does: files first, the metadata last.
+  void Publish(const std::string& version) {
+    fs::path dir = dataset_dir() / version;
+    fs::create_directories(dir);
+    WriteFile((dir / "labels.json").string(), kLabels);
+    WriteFile((dir / "train.jsonl").string(), SplitJsonl(240, 1));
+    WriteFile((dir / "eval.jsonl").string(), SplitJsonl(30, 2));
+    WriteFile((dir / "test.jsonl").string(), SplitJsonl(30, 3));
+    WriteFile((dataset_dir() / "dataset_metadata.json").string(),
+              R"({"dataset_name": "department", "version_tag": ")" + version +
+                  R"(", "label_column": "label", "num_samples": 300, "splits": {"train": 240, "eval": 30, "test": 30}})");
+  }
+
+  ProcessResult Run(std::vector<std::string> args, Env env = {}, std::optional<std::string> stdin_text = std::nullopt) {
+    args.insert(args.begin(), ORCH_BINARY);
+    ProcessResult result = Subprocess::Run(args, env, work_.path().string(), 120s, std::move(stdin_text));
+    EXPECT_FALSE(result.timed_out);
+    return result;
+  }
+
+  ProcessResult Retrain(Env env = {}, bool json = true) {
+    std::vector<std::string> args = {"retrain", "--label", "department", "--dataset", dataset_dir().string(),
+                                     "--models", models_dir().string()};
+    if (json) args.push_back("--json");
+    return Run(args, std::move(env));
+  }
+
+  std::string Current() const { return fs::read_symlink(label_models() / "current").string(); }
+  std::string Decisions() const { return ReadFile((label_models() / "decisions.jsonl").string()); }
+
+  TempDir work_{"orch-retrain-cli"};
+};
+
+TEST_F(RetrainCliTest, RetrainDeploysAndPredictAnswers) {
+  Publish("v20261126_101502");
+  ProcessResult retrain = Retrain();
+  ASSERT_EQ(retrain.exit_code, 0) << retrain.err;
+  std::vector<std::string> out = Lines(retrain.out);
+  ASSERT_EQ(out.size(), 1u) << retrain.out;  // --json: the decision line alone
+  nlohmann::json decision = nlohmann::json::parse(out[0]);
+  EXPECT_EQ(decision["decision"], "accepted");
+  EXPECT_EQ(decision["label"], "department");
+  EXPECT_EQ(decision["dataset_version"], "v20261126_101502");
+  EXPECT_TRUE(decision["deployed"].is_null());
+  EXPECT_EQ(decision["decision_threshold"], 0.001);
+  EXPECT_GE(decision["new"]["macro_f1"].get<double>(), 0.9);
+  EXPECT_EQ(Current(), decision["model_version"].get<std::string>());
+  EXPECT_EQ(Decisions(), out[0] + "\n");
+  EXPECT_TRUE(Contains(retrain.err, "search round 1")) << retrain.err;  // progress goes to stderr
+
+  ProcessResult named = Run({"predict", "--label", "department", "--models", models_dir().string(),
+                             "The ROAD near our ward has a pothole!", "<b>विद्यालय</b> शिक्षक https://example.org/x"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(Lines(named.out), (std::vector<std::string>{"Infrastructure, Utilities & Natural Resources",
+                                                        "Education, Health & Social Welfare"}));
+
+  ProcessResult piped = Run({"predict", "--label", "department", "--models", models_dir().string(), "--json"}, {},
+                            "police theft\r\nbridge\n\n");
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  std::vector<std::string> answers = Lines(piped.out);
+  ASSERT_EQ(answers.size(), 3u) << piped.out;  // one answer per line, the empty one included
+  nlohmann::json police = nlohmann::json::parse(answers[0]);
+  EXPECT_EQ(police["label"], "Security & Law Enforcement");
+  EXPECT_EQ(police["id"], 2);
+  EXPECT_GT(police["probability"].get<double>(), 0.5);
+  EXPECT_LE(police["probability"].get<double>(), 1.0);
+  EXPECT_EQ(nlohmann::json::parse(answers[1])["id"], 0);
+}
+
+TEST_F(RetrainCliTest, AModelThatDoesNotClearTheThresholdIsRejected) {
+  Publish("v1");
+  ProcessResult first = Retrain();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::string deployed = Current();
+  Publish("v2");
+  ProcessResult second = Retrain({{"DECISION_THRESHOLD", "0.99"}}, /*json=*/false);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(Contains(second.out, "department: rejected the model trained on v2")) << second.out;
+  EXPECT_TRUE(Contains(second.out, "kept " + deployed + " deployed")) << second.out;
+  EXPECT_EQ(Current(), deployed);
+  std::vector<std::string> decisions = Lines(Decisions());
+  ASSERT_EQ(decisions.size(), 2u);
+  nlohmann::json rejected = nlohmann::json::parse(decisions[1]);
+  EXPECT_EQ(rejected["decision"], "rejected");
+  EXPECT_EQ(rejected["decision_threshold"], 0.99);
+  EXPECT_EQ(rejected["deployed_version"], deployed);
+  EXPECT_TRUE(rejected["deployed"]["macro_f1"].is_number());
+}
+
+TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
+  Publish("v1");
+  ASSERT_EQ(Retrain().exit_code, 0);
+  std::string deployed = Current();
+  std::string decisions = Decisions();
+
+  Publish("v2");
+  fs::path train = dataset_dir() / "v2" / "train.jsonl";
+  std::string rows = ReadFile(train.string());
+  WriteFile(train.string(), rows.substr(0, rows.size() - 15));  // the last line cut short
+  ProcessResult truncated = Retrain();
+  EXPECT_EQ(truncated.exit_code, 1);
+  EXPECT_EQ(truncated.out, "");
+  EXPECT_TRUE(Contains(truncated.err, train.string() + " line 240: the line is cut short")) << truncated.err;
+
+  WriteFile((dataset_dir() / "dataset_metadata.json").string(), R"({"dataset_name": "department", "version_tag": "v3"})");
+  ProcessResult missing = Retrain();
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(Contains(missing.err, "names the version v3, but")) << missing.err;
+
+  EXPECT_EQ(Current(), deployed);
+  EXPECT_EQ(Decisions(), decisions);
+  ProcessResult predict = Run({"predict", "--label", "department", "--models", models_dir().string(), "pothole"});
+  EXPECT_EQ(predict.exit_code, 0) << predict.err;
+}
+
+TEST_F(RetrainCliTest, PredictWithoutAModelSaysToRetrainFirst) {
+  ProcessResult result = Run({"predict", "--label", "department", "--models", models_dir().string(), "road"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.out, "");
+  EXPECT_TRUE(Contains(result.err, "run `orchestrator retrain --label department")) << result.err;
+}
+
+TEST_F(RetrainCliTest, BadUsageExitsTwo) {
+  Publish("v1");
+  EXPECT_EQ(Run({"retrain", "--label", "Department!", "--dataset", dataset_dir().string(), "--models",
+                 models_dir().string()}).exit_code, 2);
+  EXPECT_EQ(Run({"retrain", "--label", "department", "--dataset", dataset_dir().string(), "--models",
+                 models_dir().string(), "--version", "../v1"}).exit_code, 2);
+  EXPECT_EQ(Retrain({{"DECISION_THRESHOLD", "lots"}}).exit_code, 2);
+  EXPECT_FALSE(fs::exists(label_models()));
+}
+
+}  // namespace
+}  // namespace orch
