@@ -115,7 +115,10 @@ int Main(int argc, char** argv) {
     if (random() % 4 == 0) InjectRandomFault(hub, random, tally);
     // A retrain job finishes at some point and its Space pauses itself, as the real ones do.
     if (random() % 2 == 0) hub.SetSpaceStage("owner/retrain_dept", "PAUSED");
+    const std::string before = hub.VersionTag("owner/department");
     OnePass(hub, env, dir.path().string(), /*allow_kill=*/true, random, tally);
+    // The prepare worker pauses its Space once it has published, as the real one does.
+    if (hub.VersionTag("owner/department") != before) hub.SetSpaceStage("owner/prepare", "PAUSED");
   }
   // Calm passes until every cycle has ended: what was published must now be retrained.
   env["POLL_TIMEOUT"] = "5";

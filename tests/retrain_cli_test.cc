@@ -154,6 +154,23 @@ TEST_F(RetrainCliTest, AModelThatDoesNotClearTheThresholdIsRejected) {
   EXPECT_TRUE(rejected["deployed"]["macro_f1"].is_number());
 }
 
+TEST_F(RetrainCliTest, AVersionAlreadyDecidedIsAnsweredNotTrainedAgain) {
+  Publish("v1");
+  ProcessResult first = Retrain();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string deployed = Current();
+  ProcessResult repeat = Retrain();  // a resumed pass sends the same request again
+  ASSERT_EQ(repeat.exit_code, 0) << repeat.err;
+  EXPECT_TRUE(Contains(repeat.err, "already decided")) << repeat.err;
+  EXPECT_EQ(nlohmann::json::parse(repeat.out), nlohmann::json::parse(first.out));
+  EXPECT_EQ(Lines(Decisions()).size(), 1u);
+  EXPECT_EQ(Current(), deployed);
+  ProcessResult forced = Run({"retrain", "--force", "--json", "--label", "department", "--dataset",
+                              dataset_dir().string(), "--models", models_dir().string()});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(Lines(Decisions()).size(), 2u);
+}
+
 TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
   Publish("v1");
   ASSERT_EQ(Retrain().exit_code, 0);

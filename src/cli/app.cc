@@ -124,6 +124,8 @@ int RunApp(int argc, char** argv) {
   retrain_command->add_option("--models", retrain.models_dir, "The models directory")->required();
   retrain_command->add_option("--version", retrain.version, "The dataset version to train on (default: the latest)");
   retrain_command->add_flag("--json", retrain.json, "Print the decision as JSON");
+  retrain_command->add_flag("--force", retrain.force,
+                            "Train even when decisions.jsonl already has a decision for this dataset version");
 
   PredictOptions predict;
   CLI::App* predict_command = app.add_subcommand("predict", "Classify texts with a label's deployed model");

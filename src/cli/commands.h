@@ -55,6 +55,7 @@ struct RetrainOptions {
   std::string dataset_dir;             // <hub>/<label>
   std::string models_dir;              // models go to <models>/<label>/...
   std::optional<std::string> version;  // the dataset version; default: the latest published
+  bool force = false;                  // train even when this version was already decided
   bool json = false;
 };
 

@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "cli/sources.h"
 #include "util/error.h"
+#include "workers/jsonl_dataset.h"
+#include "workers/model_store.h"
 #include "workers/retrain.h"
 
 namespace orch {
@@ -53,6 +55,18 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
     std::cerr << "orchestrator retrain " << options.label << " [" << Fixed(seconds).substr(0, Fixed(seconds).size() - 2)
               << " s]: " << message << std::endl;
   };
+  // Exactly once on the worker's side too: a request repeated by a resumed pass (or by hand) for a
+  // version already decided answers with that decision, unless --force.
+  const std::string version = options.version.value_or(LatestDatasetVersion(options.dataset_dir, options.label));
+  if (!options.force) {
+    if (std::optional<std::string> earlier = ModelStore(options.models_dir, options.label).DecisionFor(version)) {
+      std::cerr << "orchestrator retrain " << options.label << ": dataset " << version
+                << " was already decided; not training it again (--force trains anyway)" << std::endl;
+      std::cout << (options.json ? *earlier : "already decided: " + *earlier) << std::endl;
+      return kExitOk;
+    }
+  }
+  request.version = version;
   RetrainOutcome outcome = Retrain(request);
   if (options.json) {
     std::cout << RetrainDecisionJson(outcome.decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)

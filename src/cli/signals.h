@@ -2,6 +2,7 @@
 //
 // The signals are blocked in every thread and received by a thread of this watcher's own, so no
 // code runs in a signal handler: the pass sees the request at its next step and stops cleanly.
+// SIGUSR2 is kept for the watcher's own use (its destructor wakes it with one).
 #pragma once
 
 #include <signal.h>

@@ -11,12 +11,30 @@
 namespace orch {
 namespace {
 
-constexpr size_t kIdsPerStatement = 1000;  // ids spliced into one IN list (integers only)
+constexpr size_t kIdsPerStatement = 500;  // placeholders in the message lookup's IN list
 
-// Reading the file through a memory map instead of a read(2) per page: the worker reads whole
-// tables, and copying each page out of the kernel's page cache cost over a tenth of its time. The
-// mapping is read-only, as the connection is.
-constexpr const char* kMemoryMapSql = "PRAGMA mmap_size = 1073741824";
+// SELECT id, message FROM complaints WHERE id IN (?, ?, ...) ORDER BY id, with kIdsPerStatement places.
+std::string MessagesByIdsSql() {
+  std::string sql = "SELECT id, message FROM complaints WHERE id IN (?";
+  for (size_t i = 1; i < kIdsPerStatement; ++i) sql += ",?";
+  return sql + ") ORDER BY id";
+}
+
+// Resets a kept statement and clears its parameters however the code using it leaves, so it never
+// holds the file's read lock past its use.
+class StatementReset {
+ public:
+  explicit StatementReset(sqlite3_stmt* statement) : statement_(statement) {}
+  ~StatementReset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  StatementReset(const StatementReset&) = delete;
+  StatementReset& operator=(const StatementReset&) = delete;
+
+ private:
+  sqlite3_stmt* statement_;
+};
 
 bool StartsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
@@ -39,7 +57,6 @@ SqliteTrainingRows::SqliteTrainingRows(const std::string& path)
     : path_(path),
       // One thread uses the connection: SQLite's own mutexes would only cost time.
       db_(OpenSqliteFile(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, "opening the database")) {
-  Execute(kMemoryMapSql, "mapping the database into memory");
   // Opening is lazy: reading the schema now turns "not a database" into an error at once.
   SqliteStatement check = Prepare("SELECT count(*) FROM sqlite_master", "reading the schema");
   Step(check.get(), "reading the schema");
@@ -103,6 +120,8 @@ std::vector<PoolEntry> SqliteTrainingRows::ReadCorrectPool(const LabelColumns& c
 
 std::vector<std::string> SqliteTrainingRows::ReadMessages(std::span<const int64_t> ids) {
   constexpr std::string_view what = "reading complaint messages";
+  if (!messages_by_ids_) messages_by_ids_ = Prepare(MessagesByIdsSql(), what);
+  sqlite3_stmt* statement = messages_by_ids_.get();
   // In id order, a batch of ids per statement: SQLite walks the table's B-tree from left to right
   // once per batch, instead of one statement and one descent per id in the sample's random order.
   std::vector<size_t> by_id(ids.size());
@@ -111,15 +130,13 @@ std::vector<std::string> SqliteTrainingRows::ReadMessages(std::span<const int64_
   std::vector<std::string> messages(ids.size());
   for (size_t start = 0; start < by_id.size(); start += kIdsPerStatement) {
     const size_t end = std::min(by_id.size(), start + kIdsPerStatement);
-    std::string sql = "SELECT id, message FROM complaints WHERE id IN (";
-    for (size_t k = start; k < end; ++k) sql += (k > start ? "," : "") + std::to_string(ids[by_id[k]]);
-    sql += ") ORDER BY id";
-    SqliteStatement statement = Prepare(sql, what);
+    StatementReset reset(statement);  // unused places stay NULL, which matches no id
+    for (size_t k = start; k < end; ++k) sqlite3_bind_int64(statement, static_cast<int>(k - start + 1), ids[by_id[k]]);
     size_t k = start;
-    while (Step(statement.get(), what)) {
-      const int64_t id = sqlite3_column_int64(statement.get(), 0);
+    while (Step(statement, what)) {
+      const int64_t id = sqlite3_column_int64(statement, 0);
       while (k < end && ids[by_id[k]] < id) ++k;  // gone: stays ""
-      for (; k < end && ids[by_id[k]] == id; ++k) messages[by_id[k]] = TextAt(statement.get(), 1);
+      for (; k < end && ids[by_id[k]] == id; ++k) messages[by_id[k]] = TextAt(statement, 1);
     }
   }
   return messages;

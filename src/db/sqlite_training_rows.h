@@ -33,6 +33,7 @@ class SqliteTrainingRows final : public TrainingRows {
 
   std::string path_;
   SqliteHandle db_;
+  SqliteStatement messages_by_ids_;  // prepared on first use, kept for every later batch
 };
 
 }  // namespace orch

@@ -122,6 +122,21 @@ TEST_P(TrainingRowsTest, ReadsMessagesInTheOrderAskedWithMissingOnesEmpty) {
   EXPECT_TRUE(rows->ReadMessages({}).empty());
 }
 
+TEST_P(TrainingRowsTest, ReadsMessagesOfManyIdsInAnyOrder) {
+  db_->CreateSchema();
+  db_->AddCorrectComplaints(1500);  // messages "complaint <id>"
+  std::vector<int64_t> ids;
+  std::vector<std::string> expected;
+  for (int64_t id = 1700; id >= 1; id -= 1) {  // descending, past the last complaint, some twice
+    for (int times = id % 7 == 0 ? 2 : 1; times > 0; --times) {
+      ids.push_back(id);
+      expected.push_back(id <= 1500 ? "complaint " + std::to_string(id) : "");
+    }
+  }
+  std::unique_ptr<TrainingRows> rows = Open();
+  EXPECT_EQ(rows->ReadMessages(ids), expected);
+}
+
 TEST_P(TrainingRowsTest, ManyRowsComeBackCompleteAndInOrder) {
   db_->CreateSchema();
   db_->AddMisclassified(45000, "urgency");  // more than one batch of a cursor

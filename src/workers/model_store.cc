@@ -309,6 +309,16 @@ void ModelStore::AppendDecision(const RetrainDecision& decision) {
   if (fsync(fd.get()) != 0) throw WorkerError("cannot flush " + path.string() + ": " + SystemProblem(errno));
 }
 
+std::optional<std::string> ModelStore::DecisionFor(std::string_view dataset_version) const {
+  std::ifstream in(directory_ / kDecisionsFile);
+  std::optional<std::string> found;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json decision = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (decision.is_object() && decision.value("dataset_version", "") == dataset_version) found = line;
+  }
+  return found;
+}
+
 void ModelStore::CreateDirectory() const {
   std::error_code error;
   fs::create_directories(directory_, error);

@@ -106,6 +106,9 @@ class ModelStore {
   void MakeCurrent(std::string_view model_version);
   // Appends one line to decisions.jsonl.
   void AppendDecision(const RetrainDecision& decision);
+  // The last decision line recorded for `dataset_version` (its JSON text), if any: a repeated
+  // request for a version already decided is answered from it instead of training again.
+  std::optional<std::string> DecisionFor(std::string_view dataset_version) const;
 
  private:
   void CreateDirectory() const;

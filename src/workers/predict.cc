@@ -1,5 +1,7 @@
 #include "workers/predict.h"
 
+#include <cmath>
+
 #include "config/label_name.h"
 #include "util/error.h"
 #include "workers/model_store.h"
@@ -33,7 +35,8 @@ LabelPrediction DeployedClassifier::Predict(std::string_view text) const {
 }
 
 nlohmann::ordered_json LabelPredictionJson(const LabelPrediction& prediction) {
-  return {{"label", prediction.name}, {"id", prediction.id}, {"probability", prediction.probability}};
+  // fastText computes in single precision: six decimals say all there is.
+  return {{"label", prediction.name}, {"id", prediction.id}, {"probability", std::round(prediction.probability * 1e6) / 1e6}};
 }
 
 }  // namespace orch

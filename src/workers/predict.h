@@ -41,7 +41,7 @@ class DeployedClassifier {
   ClassNamesById classes_;
 };
 
-// {"label": name, "id": id, "probability": p}
+// {"label": name, "id": id, "probability": p} (p rounded to six decimals)
 nlohmann::ordered_json LabelPredictionJson(const LabelPrediction& prediction);
 
 }  // namespace orch

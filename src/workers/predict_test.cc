@@ -68,8 +68,8 @@ TEST_F(PredictTest, WithoutADeployedModelSaysToRetrainFirst) {
 }
 
 TEST_F(PredictTest, JsonHasLabelIdAndProbability) {
-  nlohmann::ordered_json json = LabelPredictionJson({.name = "URGENT", .id = 1, .probability = 0.75});
-  EXPECT_EQ(json.dump(), R"({"label":"URGENT","id":1,"probability":0.75})");
+  nlohmann::ordered_json json = LabelPredictionJson({.name = "URGENT", .id = 1, .probability = 0.819979190826416});
+  EXPECT_EQ(json.dump(), R"({"label":"URGENT","id":1,"probability":0.819979})");
 }
 
 }  // namespace

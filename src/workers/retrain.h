@@ -5,7 +5,7 @@
 //   1. reads and checks the dataset version (jsonl_dataset.h); nothing else happens when it is bad;
 //   2. takes the label's lock and scores the deployed model, if any, on the version's test split;
 //   3. chooses fastText's epochs, learning rate and word n-grams on the eval split by successive
-//      halving: every combination of the search space is trained on a few thousand train rows, the
+//      halving: every combination of the search space is trained on 2,000 train rows, the
 //      best third goes on to three times as many rows, and so on until one is left (or the rows run
 //      out), which is then trained on the whole train split. The cost stays a small multiple of one
 //      full training, whatever the size of the search space;
@@ -39,10 +39,11 @@ struct SearchSpace {
   std::vector<int> epochs = {5, 10, 20};
   int dimension = 50;
   int buckets = 200000;  // at most; twice the train split's word count when that is fewer
-  int threads = 2;  // a round trains this many settings side by side (one thread each); the final training uses all
+  // A round trains this many settings side by side, one thread each; the final training uses them all.
+  int threads = 2;
   int seed = 0;
-  size_t first_round_rows = 2000;      // train rows each combination gets in the first round
-  size_t screening_eval_rows = 5000;   // eval rows that score a round on part of the train split
+  size_t first_round_rows = 2000;     // train rows each combination gets in the first round
+  size_t screening_eval_rows = 5000;  // eval rows that score a round on part of the train split
 };
 
 // Reports progress in a sentence; may be empty.

@@ -149,17 +149,26 @@ bool IsPlainThreeByteAt(std::string_view text, size_t at) {
   return second >= 0xA0 && second <= 0xBF && IsContinuation(static_cast<unsigned char>(text[at + 2]));
 }
 
+// Whether the byte at `at` certainly starts text to keep (the common cases, checked cheaply).
+bool PlainTextAt(std::string_view text, size_t at) {
+  return at < text.size() && (KindOf(text[at]) == ByteKind::kText || IsPlainThreeByteAt(text, at));
+}
+
 // Where the run of text starting at `at` ends: the bytes up to the next whitespace, URL, tag or
-// invalid byte, which are copied as they are in one go.
+// invalid byte, which are copied as they are in one go. A single space between two pieces of text
+// is kept as it is, so a run spans whole phrases.
 size_t TextRunEnd(std::string_view text, size_t at) {
   size_t end = at;
   while (end < text.size()) {
     switch (KindOf(text[end])) {
       case ByteKind::kText:
         ++end;
+        while (end < text.size() && KindOf(text[end]) == ByteKind::kText) ++end;
         break;
       case ByteKind::kSpace:
-        return end;
+        if (text[end] != ' ' || end == at || !PlainTextAt(text, end + 1)) return end;
+        ++end;
+        break;
       case ByteKind::kTagOpen:
         if (TagLength(text, end) > 0) return end;
         ++end;
@@ -170,7 +179,8 @@ size_t TextRunEnd(std::string_view text, size_t at) {
         break;
       case ByteKind::kMultiByte: {
         if (IsPlainThreeByteAt(text, end)) {
-          end += 3;
+          do end += 3;
+          while (IsPlainThreeByteAt(text, end));
           break;
         }
         const CodePoint code_point = DecodeAt(text, end);

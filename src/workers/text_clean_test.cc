@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <random>
 #include <string>
 
@@ -35,6 +36,72 @@ bool IndependentlyValidUtf8(const std::string& text) {
     i += length;
   }
   return true;
+}
+
+// The cleaning rules of text_clean.h applied one character at a time, the plain way: what the
+// cleaner's fast paths (runs of text, phrases with single spaces) must agree with.
+std::string ReferenceClean(const std::string& text) {
+  const auto lower_at = [&](size_t i) { return static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))); };
+  const auto starts = [&](size_t i, std::string_view prefix) {
+    if (text.size() - i < prefix.size()) return false;
+    for (size_t k = 0; k < prefix.size(); ++k)
+      if (lower_at(i + k) != prefix[k]) return false;
+    return true;
+  };
+  // Length and whitespace-ness of the character at i; length 0 for a byte that is not UTF-8.
+  const auto character = [&](size_t i) -> std::pair<size_t, bool> {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) return {1, byte <= 0x20 || byte == 0x7f};
+    size_t length = 0;
+    while (length < 4 && i + length < text.size()) {
+      ++length;
+      if (IndependentlyValidUtf8(text.substr(i, length))) {
+        const std::string c = text.substr(i, length);
+        for (const char* space : {"\u0085", "\u00A0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004",
+                                  "\u2005", "\u2006", "\u2007", "\u2008", "\u2009", "\u200A", "\u2028", "\u2029",
+                                  "\u202F", "\u205F", "\u3000"})
+          if (c == space) return {length, true};
+        return {length, false};
+      }
+    }
+    return {0, false};
+  };
+  std::string out;
+  bool gap = false;
+  const auto emit = [&](std::string_view piece) {
+    if (gap && !out.empty()) out += ' ';
+    gap = false;
+    out += piece;
+  };
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '<' && i + 1 < text.size() &&
+        (std::isalpha(static_cast<unsigned char>(text[i + 1])) || std::string_view("/!?").find(text[i + 1]) != std::string_view::npos)) {
+      size_t end = i + 2;
+      while (end < text.size() && text[end] != '>' && text[end] != '<' && text[end] != '\n') ++end;
+      if (end < text.size() && text[end] == '>') {
+        gap = true;
+        i = end + 1;
+        continue;
+      }
+    }
+    if (starts(i, "http://") || starts(i, "https://") || starts(i, "www.")) {
+      while (i < text.size() && text[i] != '<' && !(character(i).first > 0 && character(i).second)) ++i;
+      gap = true;
+      continue;
+    }
+    const auto [length, space] = character(i);
+    if (length == 0) {
+      emit("\uFFFD");
+      ++i;
+    } else if (space) {
+      gap = true;
+      i += length;
+    } else {
+      emit(std::string_view(text).substr(i, length));
+      i += length;
+    }
+  }
+  return out;
 }
 
 TEST(TextClean, KeepsPlainTextAsItIs) {
@@ -98,6 +165,19 @@ TEST(TextClean, ReplacesInvalidUtf8ByteByByte) {
   EXPECT_EQ(CleanText("\xF4\x90\x80\x80"), "\uFFFD\uFFFD\uFFFD\uFFFD");  // above U+10FFFF
   EXPECT_EQ(CleanText("end\xE0\xA4"), "end\uFFFD\uFFFD");      // truncated at the end
   EXPECT_EQ(CleanText("\xF0\x9F\x98\x80"), "\U0001F600");      // a valid 4-byte sequence stays
+}
+
+TEST(TextClean, AgreesWithTheRulesAppliedOneCharacterAtATime) {
+  std::mt19937_64 random(7);
+  const std::string pieces[] = {"a", "b ", " ", "  ", "\n", "\t", "<p>", "</p>", "<", ">", "<x\n>", "http://u.v/w",
+                                "HTTPS://A", "www.", "ww", "h", "w", "पानी", "\u0915\u094D\u200D", "\u00A0", "\u3000",
+                                "\u2028", "\xE0\xA4", "\xFF", "\xC2", "\u0085", "\U0001F600", "x y", " z "};
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const int count = static_cast<int>(random() % 10);
+    for (int k = 0; k < count; ++k) text += pieces[random() % std::size(pieces)];
+    ASSERT_EQ(CleanText(text), ReferenceClean(text)) << ::testing::PrintToString(text);
+  }
 }
 
 TEST(TextClean, IsValidUtf8FollowsTheUnicodeRules) {
