@@ -38,6 +38,21 @@ void PrintSummary(const RetrainOutcome& outcome, const std::filesystem::path& mo
     std::cout << "  kept " << *decision.deployed_version << " deployed; the new model was not kept\n";
 }
 
+// The decision already recorded for the dataset version this run would train, if any. Anything
+// wrong with the request is left for Retrain() to report in its own words.
+std::optional<std::string> EarlierDecision(const RetrainOptions& options) {
+  std::optional<std::string> earlier;
+  try {
+    const std::string version = options.version.value_or(LatestDatasetVersion(options.dataset_dir, options.label));
+    earlier = ModelStore(options.models_dir, options.label).DecisionFor(version);
+    if (earlier)
+      std::cerr << "orchestrator retrain " << options.label << ": dataset " << version
+                << " was already decided; not training it again (--force trains anyway)" << std::endl;
+  } catch (const Error&) {
+  }
+  return earlier;
+}
+
 }  // namespace
 
 int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
@@ -57,16 +72,12 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
   };
   // Exactly once on the worker's side too: a request repeated by a resumed pass (or by hand) for a
   // version already decided answers with that decision, unless --force.
-  const std::string version = options.version.value_or(LatestDatasetVersion(options.dataset_dir, options.label));
   if (!options.force) {
-    if (std::optional<std::string> earlier = ModelStore(options.models_dir, options.label).DecisionFor(version)) {
-      std::cerr << "orchestrator retrain " << options.label << ": dataset " << version
-                << " was already decided; not training it again (--force trains anyway)" << std::endl;
+    if (std::optional<std::string> earlier = EarlierDecision(options)) {
       std::cout << (options.json ? *earlier : "already decided: " + *earlier) << std::endl;
       return kExitOk;
     }
   }
-  request.version = version;
   RetrainOutcome outcome = Retrain(request);
   if (options.json) {
     std::cout << RetrainDecisionJson(outcome.decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)

@@ -3,6 +3,7 @@
 #include <bit>
 
 #include "util/error.h"
+#include "util/fnv.h"
 
 namespace orch {
 namespace {
@@ -46,14 +47,7 @@ std::string DescribeHolder(const SqlRow& row) {
 
 }  // namespace
 
-int64_t AdvisoryLockKey(std::string_view text) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return std::bit_cast<int64_t>(hash);
-}
+int64_t AdvisoryLockKey(std::string_view text) { return std::bit_cast<int64_t>(Fnv1a64(text)); }
 
 int64_t RunLockKey(std::string_view name) { return AdvisoryLockKey("orchestrator:" + std::string(name)); }
 

@@ -262,8 +262,30 @@ void Pass::ResumePreparing(size_t index) {
                       {"age_seconds", static_cast<long long>(age)}});
 }
 
+// Whether one of the labels' new datasets is out already: then the recorded restart happened,
+// whatever stage the worker shows now (it may have published and paused itself).
+bool Pass::AnyDatasetPublished(const std::vector<size_t>& labels) {
+  std::vector<std::string> urls;
+  for (size_t i : labels) urls.push_back(config_.labels[i].metadata_url);
+  std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
+  for (size_t k = 0; k < labels.size(); ++k) {
+    const LabelState& state = states_[labels[k]];
+    if (reads[k].status == MetadataRead::Status::kOk &&
+        IsNewDataset(*reads[k].metadata, state.baseline_version, state.required_len.value_or(0)))
+      return true;
+  }
+  return false;
+}
+
 void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
   std::string target = config_.prepare_target;
+  if (AnyDatasetPublished(unconfirmed)) {
+    services_.log.Info("", "confirmed the prepare restart an earlier pass recorded: its dataset is published",
+                       {{"target", target}});
+    for (size_t i : unconfirmed) states_[i].prepare_confirmed = true;
+    Save(unconfirmed);
+    return;
+  }
   WorkerState worker = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
   if (worker.health == WorkerState::Health::kUnknown) {
     // Could not ask: sending it again might kill a run in progress. Wait, and ask next pass.

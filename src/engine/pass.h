@@ -73,6 +73,7 @@ class Pass {
   bool StopRequested();
   bool StillHoldLock(const std::vector<size_t>& labels);
 
+  bool AnyDatasetPublished(const std::vector<size_t>& labels);
   StartRequest PrepareRequest(const std::vector<size_t>& labels) const;
   StartRequest RetrainRequest(size_t index) const;
 

@@ -434,6 +434,18 @@ TEST_F(StatefulPassTest, AnUnconfirmedPrepareRestartThatDidNotHappenIsSentOnce) 
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
 }
 
+TEST_F(StatefulPassTest, AnUnconfirmedPrepareRestartWhoseDatasetIsOutIsNotSentAgain) {
+  EarlierPassPrepared(10, /*confirmed=*/false);
+  // The worker ran, published and paused itself before this pass: its stage alone would say
+  // the restart never happened.
+  trigger.states["owner/prepare"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  hub.Publish(Url("department"), "v2", 150, At(0));
+  PassReport report = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 0) << "a second run would publish a version nobody retrains";
+  EXPECT_EQ(Of(report, "department").dataset_version, "v2");
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
+}
+
 TEST_F(StatefulPassTest, AnUnconfirmedRetrainIsConfirmedByARunningWorker) {
   EarlierPassRetraining("v2");
   trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage BUILDING"};
