@@ -74,7 +74,8 @@ void OnePass(FakeHub& hub, const std::map<std::string, std::string>& env, const 
   if (retrains > 0) tally.retrains[version] += retrains;
   if (std::getenv("ORCH_SOAK_DEBUG"))
     std::fprintf(stderr, "=== version %s retrains %d (total %d) killed=%d\n%s\n", version.c_str(), retrains,
-                 tally.retrains[version], result.term_signal, result.err.c_str());
+                 tally.retrains.contains(version) ? tally.retrains.at(version) : 0, result.term_signal,
+                 result.err.c_str());
 }
 
 }  // namespace
@@ -127,7 +128,7 @@ int Main(int argc, char** argv) {
   int duplicates = 0, untrained = 0;
   for (const auto& [version, count] : tally.retrains) duplicates += count > 1 ? count - 1 : 0;
   for (const std::string& version : tally.published)
-    if (version != "v0" && !tally.retrains.contains(version)) {
+    if (version != "v0" && (!tally.retrains.contains(version) || tally.retrains.at(version) == 0)) {
       ++untrained;
       if (std::getenv("ORCH_SOAK_DEBUG")) std::fprintf(stderr, "UNTRAINED %s\n", version.c_str());
     }

@@ -83,8 +83,9 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "worker is scripted to publish after a random number of polls; one pass in four meets an injected"
   echo "fault (503 bursts, 429, 500, a dropped connection) on the metadata, a restart or a runtime call;"
   echo "three in ten are killed with SIGKILL at a random moment; the retrain Space pauses itself at random"
-  echo "times, as a finished job does. Five calm passes end the run. A duplicate is a second restart the Hub"
-  echo "carried out (answered 200) for a version already retrained."
+  echo "times, as a finished job does, and the prepare Space once it has published. One new correction"
+  echo "arrives before every pass, so every pass has new data to prepare. Five calm passes end the run."
+  echo "A duplicate is a second restart the Hub carried out (answered 200) for a version already retrained."
   echo
   build/bench_soak --passes 1000 || echo "(bench_soak exits 1 when it counts a duplicate or an untrained version)"
 } >"$tmp"
