@@ -202,6 +202,22 @@ TEST(FakeHubSpaces, StagesAfterRestartWalkWithEachRuntimeRead) {
   }
 }
 
+TEST(FakeHubSpaces, ARetrainSpaceRecordsTheVersionEachRestartStartedOn) {
+  FakeHub hub;
+  hub.AddSpace(kSpace, "PAUSED");
+  hub.TrainsOn(kSpace, kDataset);
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 200);
+  hub.PublishMetadata(kDataset, FakeHub::Metadata("v2", 10));
+  hub.InjectFault("/restart", Fault::Status(503));
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 503);
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 200);
+  std::vector<FakeHub::RecordedCall> calls = hub.Calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].trained_version, "") << "nothing published yet";
+  EXPECT_EQ(calls[1].trained_version, "") << "a refused restart started nothing";
+  EXPECT_EQ(calls[2].trained_version, "v2");
+}
+
 TEST(FakeHubMetadata, UnknownDatasetIsAnEntryNotFound) {
   FakeHub hub;
   HttpAnswer answer = Get(hub.MetadataUrl(kDataset));

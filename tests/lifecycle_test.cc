@@ -130,6 +130,24 @@ TEST_P(Lifecycle, KilledJustAfterTheRetrainPostIsNotRetrainedAgain) {
   EXPECT_EQ(Department().last_retrained_version, "d2");
 }
 
+TEST_P(Lifecycle, ARetrainRestartRefusedByTheHubIsSentByTheNextPassEvenWhileTheSpaceIsBusy) {
+  env["HTTP_RETRIES"] = "1";
+  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
+  hub.SetSpaceStage("owner/retrain_dept", "RUNNING");  // still training an earlier version
+  hub.InjectFault("/api/spaces/owner/retrain_dept/restart", FakeHub::Fault::Status(503, 2));
+  ProcessResult first = RunToEnd();
+  EXPECT_EQ(first.exit_code, 1) << first.err;
+  EXPECT_NE(first.err.find("the next pass sends it again"), std::string::npos) << first.err;
+  EXPECT_EQ(Succeeded("/api/spaces/owner/retrain_dept/restart"), 0);
+
+  ProcessResult second = RunToEnd();
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(Succeeded("/api/spaces/owner/retrain_dept/restart"), 1) << "the busy Space's stage confirmed nothing";
+  EXPECT_EQ(hub.Count("GET", "/api/spaces/owner/retrain_dept/runtime"), 0) << "nothing to ask: it was never sent";
+  EXPECT_EQ(Department().last_retrained_version, "d2");
+  EXPECT_EQ(Prepares(), 1);
+}
+
 TEST_P(Lifecycle, EightPassesAtOnceOneActsTheOthersExit75) {
   hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterDelay("owner/department", 30, 1500ms, "d2")});
   std::vector<std::unique_ptr<Subprocess>> passes;

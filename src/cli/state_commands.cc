@@ -70,6 +70,12 @@ std::string Readiness(const LabelStatus& label) {
   return label.decision.prepare ? ", ready to prepare" : "";
 }
 
+const char* RetrainProgress(const LabelState& state) {
+  if (state.retrain_confirmed) return "";
+  if (!state.retrain_requested_at) return " not sent yet (the last attempt failed; the next pass sends it)";
+  return " not confirmed yet";
+}
+
 void PrintStatusText(const std::vector<LabelStatus>& status) {
   for (const LabelStatus& label : status) {
     std::cout << label.config->name << "\n  " << ProgressBar(label.decision.dataset_len, label.config->threshold) << "  "
@@ -81,8 +87,7 @@ void PrintStatusText(const std::vector<LabelStatus>& status) {
                 << label.state.required_len.value_or(0) << " samples after "
                 << label.state.baseline_version.value_or("no dataset");
     if (label.state.phase == Phase::kRetraining)
-      std::cout << ", retrain of " << label.state.dataset_version.value_or("?")
-                << (label.state.retrain_confirmed ? "" : " not confirmed yet");
+      std::cout << ", retrain of " << label.state.dataset_version.value_or("?") << RetrainProgress(label.state);
     std::cout << "\n  last retrained: "
               << (label.state.last_retrained_version
                       ? *label.state.last_retrained_version + " at " + IsoTime(*label.state.last_retrained_at)
@@ -106,6 +111,8 @@ Json StatusJson(const std::vector<LabelStatus>& status) {
                       {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},
                       {"prepare_requested_at", OrNull(label.state.prepare_requested_at)},
                       {"dataset_version", OrNull(label.state.dataset_version)},
+                      {"retrain_requested_at", OrNull(label.state.retrain_requested_at)},
+                      {"retrain_confirmed", label.state.retrain_confirmed},
                       {"last_retrained_version", OrNull(label.state.last_retrained_version)},
                       {"last_retrained_at", OrNull(label.state.last_retrained_at)}});
   return {{"labels", labels}};

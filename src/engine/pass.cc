@@ -215,16 +215,13 @@ void Pass::ResumeUnfinishedCycles() {
 // after the waits ended is retrained now, never skipped; otherwise the cycle is abandoned and
 // the label decides afresh.
 void Pass::CloseStaleCycles(const std::vector<size_t>& stale) {
-  std::vector<std::string> urls;
-  for (size_t i : stale) urls.push_back(config_.labels[i].metadata_url);
-  std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
+  std::vector<MetadataRead> reads = ReadMetadataOf(stale);
   std::vector<size_t> ready, abandoned;
   for (size_t k = 0; k < stale.size(); ++k) {
     size_t i = stale[k];
     LabelState& state = states_[i];
     const MetadataRead& read = reads[k];
-    if (read.status == MetadataRead::Status::kOk &&
-        IsNewDataset(*read.metadata, state.baseline_version, state.required_len.value_or(0))) {
+    if (IsCycleDataset(i, read)) {
       report_.labels[i].prepare = true;
       report_.labels[i].resumed = true;
       report_.labels[i].baseline_version = state.baseline_version;
@@ -265,15 +262,9 @@ void Pass::ResumePreparing(size_t index) {
 // Whether one of the labels' new datasets is out already: then the recorded restart happened,
 // whatever stage the worker shows now (it may have published and paused itself).
 bool Pass::AnyDatasetPublished(const std::vector<size_t>& labels) {
-  std::vector<std::string> urls;
-  for (size_t i : labels) urls.push_back(config_.labels[i].metadata_url);
-  std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
-  for (size_t k = 0; k < labels.size(); ++k) {
-    const LabelState& state = states_[labels[k]];
-    if (reads[k].status == MetadataRead::Status::kOk &&
-        IsNewDataset(*reads[k].metadata, state.baseline_version, state.required_len.value_or(0)))
-      return true;
-  }
+  std::vector<MetadataRead> reads = ReadMetadataOf(labels);
+  for (size_t k = 0; k < labels.size(); ++k)
+    if (IsCycleDataset(labels[k], reads[k])) return true;
   return false;
 }
 
@@ -300,6 +291,11 @@ void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
     StartRequest request = PrepareRequest(unconfirmed);
     StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
     restarted = result.ok;
+    if (!result.ok && !MayHaveStarted(result)) {
+      // Certainly not sent: no cycle is under way, and the next pass decides afresh.
+      for (size_t i : unconfirmed) states_[i].phase = Phase::kIdle;
+      Save(unconfirmed);
+    }
     if (!result.ok)
       for (size_t i : unconfirmed) Finish(i, Outcome::kFailed, "restarting the prepare worker " + target + " failed: " + result.detail);
   }
@@ -309,16 +305,25 @@ void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
 }
 
 void Pass::ResumeRetrains(const std::vector<size_t>& unconfirmed) {
-  std::vector<std::string> targets;
-  for (size_t i : unconfirmed) targets.push_back(config_.labels[i].retrain_target);
-  std::vector<WorkerState> workers = services_.trigger.Inspect(targets);
-  std::vector<size_t> resend, confirmed;
-  for (size_t k = 0; k < unconfirmed.size(); ++k) {
-    size_t i = unconfirmed[k];
-    LabelState& state = states_[i];
+  std::vector<size_t> asked, resend, confirmed;
+  for (size_t i : unconfirmed) {
     report_.labels[i].resumed = true;
     report_.labels[i].prepare = true;
-    report_.labels[i].dataset_version = state.dataset_version;
+    report_.labels[i].dataset_version = states_[i].dataset_version;
+    if (states_[i].retrain_requested_at) {
+      asked.push_back(i);
+    } else {
+      services_.log.Info(report_.labels[i].label, "sending the retrain restart an earlier pass could not send",
+                         {{"dataset_version", *states_[i].dataset_version}});
+      resend.push_back(i);
+    }
+  }
+  std::vector<std::string> targets;
+  for (size_t i : asked) targets.push_back(config_.labels[i].retrain_target);
+  std::vector<WorkerState> workers = asked.empty() ? std::vector<WorkerState>{} : services_.trigger.Inspect(targets);
+  for (size_t k = 0; k < asked.size(); ++k) {
+    size_t i = asked[k];
+    LabelState& state = states_[i];
     if (workers[k].health == WorkerState::Health::kUnknown && state.last_retrained_version != state.dataset_version) {
       // Could not ask: a second restart might retrain the version twice. Ask again next pass.
       Finish(i, Outcome::kFailed, "could not tell whether the retrain restart for " + *state.dataset_version +
@@ -356,9 +361,7 @@ std::vector<size_t> Pass::NewlyPreparing() const {
 }
 
 void Pass::ReadBaselines(const std::vector<size_t>& labels) {
-  std::vector<std::string> urls;
-  for (size_t i : labels) urls.push_back(config_.labels[i].metadata_url);
-  std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
+  std::vector<MetadataRead> reads = ReadMetadataOf(labels);
   for (size_t k = 0; k < labels.size(); ++k) {
     size_t i = labels[k];
     const MetadataRead& read = reads[k];
@@ -407,10 +410,16 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
   if (!StillHoldLock(labels)) return;
   const StartRequest request = PrepareRequest(labels);
   StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
-  if (!result.ok && services_.cancellation != nullptr && services_.cancellation->cancelled()) {
-    // Stopped while asking: the restart may have reached the Hub. Left unconfirmed, the next
-    // pass asks the Space instead of restarting it again.
-    for (size_t i : labels) Finish(i, Outcome::kCancelled, "the pass was stopped during the prepare restart");
+  if (!result.ok && MayHaveStarted(result)) {
+    // The restart may have reached the worker. Left unconfirmed, the next pass looks for its
+    // dataset and asks the worker instead of restarting it again.
+    const bool stopped = services_.cancellation != nullptr && services_.cancellation->cancelled();
+    for (size_t i : labels)
+      Finish(i, stopped ? Outcome::kCancelled : Outcome::kFailed,
+             stopped ? "the pass was stopped during the prepare restart"
+                     : "restarting the prepare worker " + request.target + " failed: " + result.detail +
+                           "; it may have reached the worker, so the next pass looks for its dataset before sending "
+                           "it again");
     return;
   }
   if (!result.ok) {
@@ -477,9 +486,7 @@ bool Pass::StopRequested() {
 
 void Pass::PollOnce() {
   std::vector<size_t> waiting = Waiting();
-  std::vector<std::string> urls;
-  for (size_t i : waiting) urls.push_back(config_.labels[i].metadata_url);
-  std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
+  std::vector<MetadataRead> reads = ReadMetadataOf(waiting);
   std::vector<size_t> ready;
   for (size_t k = 0; k < waiting.size(); ++k) {
     size_t i = waiting[k];
@@ -532,13 +539,22 @@ void Pass::StartRetrains(const std::vector<size_t>& ready) {
   Save(starting);  // recorded before the restarts: a pass killed now confirms or repeats each, once
   if (starting.empty() || !StillHoldLock(starting)) return;
   std::vector<StartResult> results = services_.trigger.Start(requests);
-  std::vector<size_t> confirmed;
+  std::vector<size_t> confirmed, unsent;
   for (size_t k = 0; k < starting.size(); ++k) {
     size_t i = starting[k];
     LabelState& state = states_[i];
     if (!results[k].ok) {
-      // Left unconfirmed: the next pass asks the worker and sends the restart again if needed.
-      Finish(i, Outcome::kFailed, "restarting the retrain worker " + requests[k].target + " failed: " + results[k].detail);
+      const bool maybe_started = MayHaveStarted(results[k]);
+      if (!maybe_started) {
+        // Certainly not sent: the next pass sends it without asking the worker, whose stage may
+        // come from an earlier version's run and would wrongly confirm this one.
+        state.retrain_requested_at.reset();
+        unsent.push_back(i);
+      }
+      Finish(i, Outcome::kFailed,
+             "restarting the retrain worker " + requests[k].target + " failed: " + results[k].detail +
+                 (maybe_started ? "; it may have reached the worker, so the next pass asks the worker before sending it again"
+                                : "; the next pass sends it again"));
       continue;
     }
     state.retrain_confirmed = true;
@@ -551,8 +567,15 @@ void Pass::StartRetrains(const std::vector<size_t>& ready) {
                         {"dataset_version", *state.dataset_version},
                         {"detail", results[k].detail}});
   }
-  Save(confirmed);
+  std::vector<size_t> settled = confirmed;
+  settled.insert(settled.end(), unsent.begin(), unsent.end());
+  Save(settled);
   for (size_t i : confirmed) Finish(i, Outcome::kRetrainTriggered);
+}
+
+// Whether a failed restart may still have reached the worker: then only asking it can tell.
+bool Pass::MayHaveStarted(const StartResult& result) const {
+  return result.maybe_started || (services_.cancellation != nullptr && services_.cancellation->cancelled());
 }
 
 void Pass::WatchPrepareWorker() {
@@ -692,6 +715,21 @@ StartRequest Pass::RetrainRequest(size_t index) const {
   request.dataset_version = state.dataset_version.value_or("");
   request.idempotency_key = IdempotencyKey(request.label, request.dataset_version);
   return request;
+}
+
+// ---- the labels' datasets ------------------------------------------------------------------
+
+std::vector<MetadataRead> Pass::ReadMetadataOf(const std::vector<size_t>& labels) {
+  std::vector<std::string> urls;
+  for (size_t i : labels) urls.push_back(config_.labels[i].metadata_url);
+  return services_.hub.ReadMetadata(urls);
+}
+
+// Whether `read` shows the new dataset the label's recorded cycle asked for.
+bool Pass::IsCycleDataset(size_t index, const MetadataRead& read) const {
+  const LabelState& state = states_[index];
+  return read.status == MetadataRead::Status::kOk &&
+         IsNewDataset(*read.metadata, state.baseline_version, state.required_len.value_or(0));
 }
 
 // ---- bookkeeping ----------------------------------------------------------------------------

@@ -73,7 +73,10 @@ class Pass {
   bool StopRequested();
   bool StillHoldLock(const std::vector<size_t>& labels);
 
+  std::vector<MetadataRead> ReadMetadataOf(const std::vector<size_t>& labels);
+  bool IsCycleDataset(size_t index, const MetadataRead& read) const;
   bool AnyDatasetPublished(const std::vector<size_t>& labels);
+  bool MayHaveStarted(const StartResult& result) const;
   StartRequest PrepareRequest(const std::vector<size_t>& labels) const;
   StartRequest RetrainRequest(size_t index) const;
 

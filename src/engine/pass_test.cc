@@ -485,6 +485,81 @@ TEST_F(StatefulPassTest, AnUnconfirmedPrepareRestartIsNotSentAgainWhenTheWorkerC
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1) << "the wait went on";
 }
 
+TEST_F(StatefulPassTest, ARetrainRestartCertainlyNotSentIsSentByTheNextPassWithoutAskingTheWorker) {
+  PublishAfterPrepare("department", "v2", 150, 30);
+  trigger.results["owner/retrain_department"] = {false, "HTTP 503 after 3 attempts", /*maybe_started=*/false};
+  PassReport first = Run();
+  EXPECT_EQ(Of(first, "department").outcome, Outcome::kFailed);
+  EXPECT_NE(Of(first, "department").error->find("the next pass sends it again"), std::string::npos);
+  const LabelState& recorded = state.labels.at("department");
+  EXPECT_EQ(recorded.phase, Phase::kRetraining);
+  EXPECT_EQ(recorded.dataset_version, "v2");
+  EXPECT_EQ(recorded.retrain_requested_at, std::nullopt) << "recorded as not sent";
+
+  // The Space is still busy with an earlier version's run: its stage says nothing about v2.
+  trigger.results.clear();
+  trigger.on_start = nullptr;
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage RUNNING"};
+  PassReport second = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
+  EXPECT_EQ(Of(second, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
+  EXPECT_EQ(log.Count("department", "sending the retrain restart an earlier pass could not send"), 1);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+}
+
+TEST_F(StatefulPassTest, ARetrainRestartThatMayHaveArrivedIsConfirmedByAskingTheWorker) {
+  PublishAfterPrepare("department", "v2", 150, 30);
+  trigger.results["owner/retrain_department"] = {false, "connection reset after the request was sent",
+                                                 /*maybe_started=*/true};
+  PassReport first = Run();
+  EXPECT_NE(Of(first, "department").error->find("asks the worker before sending it again"), std::string::npos);
+  EXPECT_NE(state.labels.at("department").retrain_requested_at, std::nullopt);
+
+  trigger.results.clear();
+  trigger.on_start = nullptr;
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage BUILDING"};
+  PassReport second = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1) << "the restart that arrived is not repeated";
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
+}
+
+TEST_F(StatefulPassTest, APrepareRestartThatMayHaveArrivedIsNotSentAgainOnceItsDatasetIsOut) {
+  trigger.results["owner/prepare"] = {false, "connection reset after the request was sent", /*maybe_started=*/true};
+  PassReport first = Run();
+  EXPECT_EQ(Of(first, "department").outcome, Outcome::kFailed);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kPreparing);
+  EXPECT_FALSE(state.labels.at("department").prepare_confirmed);
+
+  trigger.results.clear();
+  trigger.states["owner/prepare"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  hub.Publish(Url("department"), "v2", 150, At(0));  // the restart did arrive, and the worker ran
+  PassReport second = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+  EXPECT_EQ(Of(second, "department").outcome, Outcome::kRetrainTriggered);
+}
+
+TEST_F(StatefulPassTest, APrepareRestartCertainlyNotSentEndsTheCycle) {
+  trigger.results["owner/prepare"] = {false, "Space owner/prepare answered HTTP 503", /*maybe_started=*/false};
+  Run();
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kIdle);
+  trigger.results.clear();
+  PublishAfterPrepare("department", "v2", 150, 30);
+  PassReport second = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2) << "decided afresh and sent";
+  EXPECT_EQ(Of(second, "department").outcome, Outcome::kRetrainTriggered);
+}
+
+TEST_F(StatefulPassTest, AResentPrepareRestartCertainlyNotSentEndsTheCycle) {
+  EarlierPassPrepared(10, /*confirmed=*/false);
+  trigger.states["owner/prepare"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  trigger.results["owner/prepare"] = {false, "Space owner/prepare answered HTTP 503", /*maybe_started=*/false};
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kIdle);
+  EXPECT_EQ(clock.Seconds(), 0) << "nothing to wait for";
+}
+
 TEST_F(StatefulPassTest, AVersionAlreadyRetrainedIsNeverRetrainedAgain) {
   EarlierPassRetraining("v2");
   state.labels["department"].last_retrained_version = "v2";

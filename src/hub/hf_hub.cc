@@ -73,6 +73,7 @@ std::vector<SpaceAnswer> HfHub::SpaceCalls(const std::string& method, const std:
   std::vector<SpaceAnswer> answers(space_ids.size());
   for (size_t i = 0; i < space_ids.size(); ++i) {
     answers[i].status = responses[i].status;
+    answers[i].may_have_arrived = responses[i].may_have_arrived;
     if (responses[i].status != 200) {
       answers[i].error = DescribeHttpFailure(responses[i], "Space " + space_ids[i]);
       continue;

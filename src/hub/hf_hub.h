@@ -20,6 +20,7 @@ struct SpaceAnswer {
   int status = 0;     // HTTP status; 0 when no answer came
   std::string stage;  // runtime stage when status is 200, e.g. "BUILDING"
   std::string error;  // why it failed, naming the Space (no secret)
+  bool may_have_arrived = false;  // see HttpResponse::may_have_arrived
 };
 
 class HfHub : public Hub {

@@ -84,6 +84,22 @@ TEST_F(HfHubTest, RestartsSpacesAndReadsTheirStage) {
   EXPECT_EQ(states[1].health, WorkerState::Health::kFailed);
 }
 
+TEST_F(HfHubTest, ARestartSaysWhetherItMayHaveReachedTheSpace) {
+  fake.AddSpace("owner/retrain", "RUNNING");
+  HfSpaceTrigger trigger(hub);
+  StartRequest request;
+  request.target = "hf-space:owner/retrain";
+  fake.InjectFault("/restart", FakeHub::Fault::Status(503, 3));
+  StartResult refused = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  EXPECT_FALSE(refused.ok);
+  EXPECT_FALSE(refused.maybe_started) << "every attempt was answered 503: nothing was restarted";
+
+  fake.InjectFault("/restart", FakeHub::Fault::Of(FakeHub::Fault::Kind::kCloseConnection, 10));
+  StartResult unknown = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  EXPECT_FALSE(unknown.ok);
+  EXPECT_TRUE(unknown.maybe_started) << unknown.detail;
+}
+
 TEST_F(HfHubTest, WhoAmISaysWhetherTheTokenIsAccepted) {
   EXPECT_TRUE(hub.WhoAmI().ok);
   fake.SetToken("another");

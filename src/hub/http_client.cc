@@ -179,6 +179,13 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
 
 namespace {
 
+// Whether any byte of the request left for the server (a refused connection sends none).
+bool RequestWasSent(CURL* easy) {
+  long request_bytes = 0;
+  curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+  return request_bytes > 0;
+}
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<HttpClient::Transfer*>(user);
   size_t bytes = size * count;
@@ -276,6 +283,7 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
     }
     std::string reason = transfer.error_buffer[0] ? transfer.error_buffer
                                                   : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    if (RequestWasSent(transfer.easy.get())) response.may_have_arrived = true;
     if (ScheduleRetry(transfer, reason, std::chrono::milliseconds(0))) return;
     response.error = reason;
     transfer.easy.reset();
@@ -288,6 +296,7 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
     transfer.easy.reset();
     return;
   }
+  if (status == 502 || status == 504) response.may_have_arrived = true;  // the gateway lost the upstream's answer
   if (IsRetryableStatus(static_cast<int>(status))) {
     auto floor = ParseRetryAfter(transfer.retry_after, static_cast<long long>(time(nullptr)))
                      .value_or(std::chrono::milliseconds(0));
@@ -302,7 +311,10 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
 
 void HttpClient::Abandon(std::vector<Transfer>& transfers) {
   for (Transfer& transfer : transfers) {
-    if (transfer.easy) curl_multi_remove_handle(multi_->get(), transfer.easy.get());
+    if (transfer.easy) {
+      if (RequestWasSent(transfer.easy.get())) transfer.response->may_have_arrived = true;
+      curl_multi_remove_handle(multi_->get(), transfer.easy.get());
+    }
     bool answered = transfer.response->status != 0 || !transfer.response->error.empty();
     if (!answered) transfer.response->error = "cancelled";
     transfer.easy.reset();

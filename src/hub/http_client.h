@@ -37,6 +37,10 @@ struct HttpResponse {
   std::string error;        // why no usable answer came: network error, refused redirect, body too large
   bool body_too_large = false;
   int attempts = 0;         // requests sent, retries included
+  // Whether an attempt may have reached the server without an answer saying what it did: the
+  // connection broke after the request was sent, a gateway answered 502 or 504, or the exchange
+  // was cancelled in flight. A POST that failed with this false certainly did nothing.
+  bool may_have_arrived = false;
   std::string final_url;    // after redirects
 };
 

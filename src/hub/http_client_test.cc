@@ -158,6 +158,43 @@ TEST_F(HttpClientTest, SlowBodyPastTheRequestTimeoutIsANetworkError) {
   HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
   EXPECT_EQ(response.status, 0);
   EXPECT_NE(response.error.find("timed out"), std::string::npos) << response.error;
+  EXPECT_TRUE(response.may_have_arrived) << "the server had the request and answered too slowly";
+}
+
+// A POST that failed may still have been acted on; the caller needs to know whether it must ask.
+TEST_F(HttpClientTest, ARefusedConnectionCertainlyDeliveredNothing) {
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Post(FakeHub::RefusedEndpoint() + "/api/spaces/owner/prepare/restart"));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_FALSE(response.may_have_arrived);
+}
+
+TEST_F(HttpClientTest, AnErrorAnswerMeansTheRequestWasNotActedOn) {
+  hub.AddSpace("owner/prepare", "PAUSED");
+  hub.InjectFault("/restart", Fault::Status(503, 100));
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  EXPECT_EQ(response.status, 503);
+  EXPECT_FALSE(response.may_have_arrived);
+}
+
+TEST_F(HttpClientTest, AConnectionClosedAfterTheRequestMayHaveDeliveredIt) {
+  hub.AddSpace("owner/prepare", "PAUSED");
+  hub.InjectFault("/restart", Fault::Of(Fault::Kind::kCloseConnection, 100));
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_TRUE(response.may_have_arrived);
+}
+
+TEST_F(HttpClientTest, AGatewayTimeoutMayHaveDeliveredIt) {
+  hub.AddSpace("owner/prepare", "PAUSED");
+  hub.InjectFault("/restart", Fault::Status(504, 1));
+  hub.InjectFault("/restart", Fault::Status(503, 100));
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  EXPECT_EQ(response.status, 503);
+  EXPECT_TRUE(response.may_have_arrived) << "the first attempt's upstream may have restarted the Space";
 }
 
 TEST_F(HttpClientTest, RefusesPlainHttpToARemoteHost) {

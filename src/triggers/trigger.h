@@ -30,8 +30,15 @@ struct StartRequest {
 std::string IdempotencyKey(std::string_view label, std::string_view version);
 
 struct StartResult {
+  StartResult() = default;
+  StartResult(bool ok_, std::string detail_, bool maybe_started_ = false)
+      : ok(ok_), detail(std::move(detail_)), maybe_started(maybe_started_) {}
+
   bool ok = false;
   std::string detail;  // the worker's answer ("stage BUILDING") or the reason it failed
+  // When not ok: whether the request may still have reached the worker (the connection broke
+  // after it was sent), so that only asking the worker can tell. False: certainly not started.
+  bool maybe_started = false;
 };
 
 struct WorkerState {

@@ -55,10 +55,11 @@ std::vector<StartResult> WebhookTrigger::Start(std::span<const StartRequest> req
     if (response.status >= 200 && response.status < 300) {
       results.push_back({true, "HTTP " + std::to_string(response.status) + " from " + post.url});
     } else if (response.status == 0) {
-      results.push_back({false, post.url + ": " + response.error});
+      results.push_back({false, post.url + ": " + response.error, response.may_have_arrived});
     } else {
-      results.push_back({false, post.url + " answered HTTP " + std::to_string(response.status) + ": " +
-                                    Excerpt(response.body)});
+      results.push_back({false,
+                         post.url + " answered HTTP " + std::to_string(response.status) + ": " + Excerpt(response.body),
+                         response.may_have_arrived});
     }
   }
   return results;

@@ -73,6 +73,21 @@ TEST(WebhookTrigger, ARefusalFailsTheStartWithTheStatus) {
   EXPECT_EQ(result.detail.find("hook-secret"), std::string::npos);
 }
 
+TEST(WebhookTrigger, SaysWhetherAFailedRequestMayHaveReachedTheReceiver) {
+  WebhookReceiver receiver;
+  receiver.SetStatus(503);
+  WebhookTrigger trigger(FastHttp(), "", {}, nullptr);
+  StartRequest request = Request(receiver.url(), "v2");
+  EXPECT_FALSE(trigger.Start(std::span<const StartRequest>(&request, 1)).front().maybe_started);
+  receiver.SetStatus(504);
+  EXPECT_TRUE(trigger.Start(std::span<const StartRequest>(&request, 1)).front().maybe_started)
+      << "a gateway timeout says nothing about the receiver behind it";
+  receiver.Refuse();
+  StartResult refused = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  EXPECT_FALSE(refused.ok);
+  EXPECT_FALSE(refused.maybe_started) << refused.detail;
+}
+
 TEST(WebhookTrigger, AnAcceptedStatusOtherThan200IsAStart) {
   WebhookReceiver receiver;
   receiver.SetStatus(204);

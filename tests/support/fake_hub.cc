@@ -280,6 +280,11 @@ void FakeHub::SetStageAfterRestart(const std::string& space, std::vector<std::st
   state.reads_since_restart = state.stages_after_restart.size();
 }
 
+void FakeHub::TrainsOn(const std::string& space, const std::string& dataset_repo) {
+  std::lock_guard lock(mutex_);
+  spaces_[space].trains_on = dataset_repo;
+}
+
 void FakeHub::PublishMetadata(const std::string& dataset_repo, const nlohmann::json& metadata) {
   SetRawMetadata(dataset_repo, metadata.dump(2));
 }
@@ -291,6 +296,10 @@ void FakeHub::SetRawMetadata(const std::string& dataset_repo, std::string body) 
 
 std::string FakeHub::VersionTag(const std::string& dataset_repo) const {
   std::lock_guard lock(mutex_);
+  return VersionTagLocked(dataset_repo);
+}
+
+std::string FakeHub::VersionTagLocked(const std::string& dataset_repo) const {
   auto found = datasets_.find(dataset_repo);
   if (found == datasets_.end() || !found->second.published) return "";
   auto document = nlohmann::json::parse(found->second.body, nullptr, /*allow_exceptions=*/false);
@@ -385,7 +394,8 @@ void FakeHub::Handle(const httplib::Request& request, httplib::Response& respons
                     request.get_header_value("If-None-Match"),
                     request.body,
                     steady_clock::now(),
-                    0};
+                    0,
+                    ""};
   std::optional<Fault> fault = TakeFault(request.path);
   std::optional<std::string> redirect = RedirectFor(request.path);
   bool answered = true;
@@ -399,6 +409,7 @@ void FakeHub::Handle(const httplib::Request& request, httplib::Response& respons
   }
   // httplib turns a status left at -1 into 200 once the handler returns.
   if (answered) call.status = response.status == -1 ? 200 : response.status;
+  if (call.status == 200) call.trained_version = TrainedVersion(request);
   calls_.push_back(std::move(call));
   NotifyChanged();
 }
@@ -437,6 +448,13 @@ void FakeHub::ServeRestart(const std::string& space, httplib::Response& response
   state.reads_since_restart = 0;
   ArmPublications(space, steady_clock::now());
   response.set_content(RuntimeJson(state.stage).dump(), kJson);
+}
+
+std::string FakeHub::TrainedVersion(const httplib::Request& request) const {
+  auto space_action = SpaceActionOf(request.path);
+  if (!space_action || space_action->second != "restart" || request.method != "POST") return "";
+  auto found = spaces_.find(space_action->first);
+  return found == spaces_.end() || found->second.trains_on.empty() ? "" : VersionTagLocked(found->second.trains_on);
 }
 
 void FakeHub::ServePause(const std::string& space, httplib::Response& response) {

@@ -94,6 +94,8 @@ class FakeHub {
     std::string method, path, query, host, authorization, if_none_match, body;
     std::chrono::steady_clock::time_point at;
     int status = 0;  // 0: the connection was closed without an answer
+    // For a restart of a Space that TrainsOn a dataset, answered 200: the version it started on.
+    std::string trained_version;
   };
 
   static constexpr size_t kOversizedBytes = 2 << 20;
@@ -121,6 +123,9 @@ class FakeHub {
   // After every restart, the restart answer and the following runtime reads walk through `stages`
   // (the restart answer and first read show stages[0], each further read the next; the last stays).
   void SetStageAfterRestart(const std::string& space, std::vector<std::string> stages);
+  // Makes `space` a retrain worker of `dataset_repo`: each restart starts a run on the version then
+  // published, recorded in the restart's RecordedCall::trained_version.
+  void TrainsOn(const std::string& space, const std::string& dataset_repo);
 
   // Datasets, by "owner/name". The ETag is derived from the content, so it changes with it.
   void PublishMetadata(const std::string& dataset_repo, const nlohmann::json& metadata);
@@ -159,6 +164,7 @@ class FakeHub {
     std::vector<std::string> stages_after_restart;
     size_t reads_since_restart = 0;
     std::vector<Publication> script;
+    std::string trains_on;  // dataset repo, see TrainsOn
   };
   struct DatasetState {
     std::string body;
@@ -198,6 +204,8 @@ class FakeHub {
   void PublishDueByTime(TimePoint now);
   void Publish(const Publication& publication);
   void SetBody(const std::string& dataset, std::string body);
+  std::string VersionTagLocked(const std::string& dataset_repo) const;
+  std::string TrainedVersion(const httplib::Request& request) const;
   void RunPublicationTimer();
   void NotifyChanged();
 
