@@ -139,6 +139,15 @@ TEST_P(Lifecycle, ARetrainRestartRefusedByTheHubIsSentByTheNextPassEvenWhileTheS
   EXPECT_EQ(first.exit_code, 1) << first.err;
   EXPECT_NE(first.err.find("the next pass sends it again"), std::string::npos) << first.err;
   EXPECT_EQ(Succeeded("/api/spaces/owner/retrain_dept/restart"), 0);
+  ProcessResult status = Subprocess::Run({ORCH_BINARY, "status"}, env, dir.path().string(), 30s);
+  EXPECT_NE(status.out.find("retrain of d2 not sent yet"), std::string::npos) << status.out;
+  ProcessResult json = Subprocess::Run({ORCH_BINARY, "status", "--json"}, env, dir.path().string(), 30s);
+  const nlohmann::json document = nlohmann::json::parse(json.out);
+  nlohmann::json department;
+  for (const nlohmann::json& label : document["labels"])
+    if (label["label"] == "department") department = label;
+  EXPECT_EQ(department["phase"], "retraining") << json.out << json.err;
+  EXPECT_TRUE(department["retrain_requested_at"].is_null()) << json.out;
 
   ProcessResult second = RunToEnd();
   EXPECT_EQ(second.exit_code, 0) << second.err;
