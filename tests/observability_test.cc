@@ -71,6 +71,7 @@ TEST_F(Observability, AFailingAlertEndpointNeverFailsThePass) {
   EXPECT_EQ(Run().exit_code, 0) << "nothing to alert about, and the pass is fine";
   env["POLL_TIMEOUT"] = "0.3";
   database->AddMisclassified(20, "department");  // a new cycle that times out and alerts
+  hub.SetSpaceStage("owner/retrain_dept", "PAUSED");  // d2's retrain is over
   ProcessResult result = Run();
   EXPECT_EQ(result.exit_code, 1) << "the timeout, not the webhook, decides";
   EXPECT_GE(receiver.Count(), 1);

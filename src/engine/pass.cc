@@ -50,6 +50,7 @@ PassReport Pass::Run() {
       ReportDryRun();
     } else {
       ResumeUnfinishedCycles();
+      DeferWhileRetraining(NewlyPreparing());
       ReadBaselines(NewlyPreparing());
       StartPrepare(NewlyPreparing());
       WaitForDatasets();
@@ -358,6 +359,30 @@ std::vector<size_t> Pass::NewlyPreparing() const {
     labels.push_back(i);
   }
   return labels;
+}
+
+// A label whose retrain worker is still running the retrain this orchestrator started waits for
+// it: restarting the worker for the next version would kill that run, and if this pass died
+// around that restart, the run's stage would later pass for the new version's restart.
+void Pass::DeferWhileRetraining(const std::vector<size_t>& labels) {
+  const WallTime now = services_.clock.WallNow();
+  std::vector<size_t> recent;
+  for (size_t i : labels) {
+    const std::optional<WallTime>& last = states_[i].last_retrained_at;
+    if (last && std::chrono::duration<double>(now - *last).count() < StaleAfter(config_)) recent.push_back(i);
+  }
+  if (recent.empty()) return;
+  std::vector<std::string> targets;
+  for (size_t i : recent) targets.push_back(config_.labels[i].retrain_target);
+  std::vector<WorkerState> workers = services_.trigger.Inspect(targets);
+  for (size_t k = 0; k < recent.size(); ++k) {
+    if (workers[k].health != WorkerState::Health::kActive) continue;
+    const LabelState& state = states_[recent[k]];
+    Finish(recent[k], Outcome::kDeferred,
+           "the retrain worker " + targets[k] + " is still running the retrain of " +
+               state.last_retrained_version.value_or("the last dataset") + " (" + workers[k].detail +
+               "); the next dataset is prepared once it is done");
+  }
 }
 
 void Pass::ReadBaselines(const std::vector<size_t>& labels) {

@@ -60,6 +60,7 @@ class Pass {
   void ResumeRetrains(const std::vector<size_t>& unconfirmed);
 
   // A new cycle.
+  void DeferWhileRetraining(const std::vector<size_t>& labels);
   void ReadBaselines(const std::vector<size_t>& labels);
   void StartPrepare(const std::vector<size_t>& labels);
   void WaitForDatasets();

@@ -16,7 +16,8 @@ enum class Outcome {
   kRetrainTriggered,  // a new dataset appeared and the retrain worker was started
   kTimeout,           // no new dataset within POLL_TIMEOUT (the cycle stays resumable)
   kFailed,            // something went wrong; see error
-  kDeferred,          // enough data, but a prepare cycle is still in flight: prepared in a later pass
+  kDeferred,          // enough data, but a prepare cycle is still in flight, or the retrain worker is still
+                      // running the last retrain: prepared in a later pass
   kCancelled,         // the pass was stopped (SIGTERM/SIGINT) while waiting; the next pass resumes
   kUpToDate,          // enough data, but no more than the dataset already retrained: nothing new to learn
 };

@@ -574,6 +574,7 @@ TEST_F(StatefulPassTest, TheNextPassDoesNotRetrainTheSameVersion) {
   trigger.on_start = nullptr;  // the worker publishes nothing new this time
   config.poll_timeout = 300;
   database.misclassified["department"] += 1;  // enough new data for a new cycle
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};  // v2's run is over
   PassReport second = Run();
   EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1);
@@ -748,8 +749,47 @@ TEST_F(PassTest, ARetrainedDatasetIsNotPreparedAgainUntilMoreDataArrives) {
   database.misclassified = {{"department", 101}};
   publications.clear();
   PublishAfterPrepare("department", "v3", 151, 30);
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};  // v2's run is over
   EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
+}
+
+TEST_F(PassTest, ANewCycleWaitsForTheRetrainWorkerStillRunningTheLastOne) {
+  config.labels = {Label("department", 100)};
+  database.misclassified = {{"department", 100}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 30);
+  ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  database.misclassified = {{"department", 120}};
+  publications.clear();
+  PublishAfterPrepare("department", "v3", 180, 30);
+
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage RUNNING"};
+  PassReport busy = Run();
+  EXPECT_EQ(Of(busy, "department").outcome, Outcome::kDeferred);
+  EXPECT_NE(Of(busy, "department").error->find("still running the retrain of v2"), std::string::npos);
+  EXPECT_EQ(busy.exit_code(), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1) << "v2's run is not interrupted";
+
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v3");
+}
+
+TEST_F(PassTest, ARetrainWorkerActiveLongAfterItsRestartDoesNotHoldBackTheNextCycle) {
+  config.labels = {Label("department", 100)};
+  database.misclassified = {{"department", 100}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 30);
+  ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  database.misclassified = {{"department", 120}};
+  publications.clear();
+  PublishAfterPrepare("department", "v3", 180, 30);
+  clock.SleepUntil(clock.Now() + SecondsToDuration(StaleAfter(config) + 1));  // a worker that serves an app after training stays RUNNING
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage RUNNING"};
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
 }
 
 }  // namespace
