@@ -1,19 +1,19 @@
 #include "workers/dataset_publisher.h"
 
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <system_error>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "util/durable_file.h"
 #include "util/error.h"
 
 namespace orch {
@@ -29,39 +29,18 @@ constexpr const char* kLockFile = ".prepare.lock";
 constexpr size_t kWriteChunk = 1 << 20;  // bytes buffered before a write(2)
 constexpr int kMaxSameSecondVersions = 1000;
 
-std::string ErrnoText(int error) { return std::system_category().message(error); }
-
-[[noreturn]] void FailOn(const std::string& doing, const fs::path& path, int error) {
-  throw WorkerError("cannot " + doing + " " + path.string() + ": " + ErrnoText(error));
+// Creates HUB/<label> unless it exists.
+void CreateLabelDirectory(const fs::path& label_dir) {
+  if (::mkdir(label_dir.c_str(), 0755) != 0 && errno != EEXIST)
+    ThrowFileError("create the label directory", label_dir, errno);
 }
 
-// An owned file descriptor.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-  ~FileDescriptor() { Close(); }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  // Closes now; returns close(2)'s errno (0 when it succeeded).
-  int Close() {
-    if (fd_ < 0) return 0;
-    const int status = ::close(fd_);
-    fd_ = -1;
-    return status == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
-
-// A new file, written through a buffer and made durable by Commit (flush, fsync, close). Until
-// then it is incomplete: whoever created it removes it when a step fails.
+// A new split file, written through a buffer (one write(2) per kWriteChunk bytes, not per line) and
+// made durable by Commit (flush, fsync, close). Until then it is incomplete: whoever created it
+// removes it when a step fails.
 class SyncedFile {
  public:
-  explicit SyncedFile(fs::path path)
-      : path_(std::move(path)), fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) {
-    if (fd_.get() < 0) FailOn("create", path_, errno);
+  explicit SyncedFile(fs::path path) : path_(std::move(path)), fd_(CreateNewFile(path_)) {
     buffer_.reserve(kWriteChunk + 4096);
   }
 
@@ -70,26 +49,15 @@ class SyncedFile {
   void Written() {
     if (buffer_.size() >= kWriteChunk) Flush();
   }
-  void Write(std::string_view bytes) {
-    buffer_.append(bytes);
-    Written();
-  }
 
   void Commit() {
     Flush();
-    if (::fsync(fd_.get()) != 0) FailOn("sync", path_, errno);
-    if (const int error = fd_.Close(); error != 0) FailOn("close", path_, error);
+    SyncAndClose(fd_, path_);
   }
 
  private:
   void Flush() {
-    size_t done = 0;
-    while (done < buffer_.size()) {
-      const ssize_t wrote = ::write(fd_.get(), buffer_.data() + done, buffer_.size() - done);
-      if (wrote < 0 && errno == EINTR) continue;
-      if (wrote < 0) FailOn("write", path_, errno);
-      done += static_cast<size_t>(wrote);
-    }
+    WriteAll(fd_.get(), buffer_, path_);
     buffer_.clear();
   }
 
@@ -97,13 +65,6 @@ class SyncedFile {
   FileDescriptor fd_;
   std::string buffer_;
 };
-
-// Makes the entries of `directory` (creations, renames) durable.
-void SyncDirectory(const fs::path& directory) {
-  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) FailOn("open directory", directory, errno);
-  if (::fsync(fd.get()) != 0) FailOn("sync directory", directory, errno);
-}
 
 // Removes a path (file or directory tree) when the step that made it does not finish.
 class RemoveUnlessKept {
@@ -123,34 +84,6 @@ class RemoveUnlessKept {
   fs::path path_;
 };
 
-// Replaces `target` with `content` atomically: a temporary file in the same directory, fsynced,
-// renamed over it, and the directory fsynced. Readers see the old file or the new one, never a part.
-// `replaced` runs right after the rename, before anything else can fail.
-template <typename Replaced>
-void ReplaceFileAtomically(const fs::path& target, std::string_view content, Replaced replaced) {
-  const fs::path temporary =
-      target.parent_path() / ("." + target.filename().string() + "." + std::to_string(::getpid()) + ".tmp");
-  std::error_code error;
-  if (fs::is_regular_file(temporary, error)) fs::remove(temporary, error);  // left by a killed process
-  RemoveUnlessKept cleanup(temporary);
-  SyncedFile file(temporary);
-  file.Write(content);
-  file.Commit();
-  if (::rename(temporary.c_str(), target.c_str()) != 0) FailOn("replace", target, errno);
-  cleanup.Keep();
-  replaced();
-  SyncDirectory(target.parent_path());
-}
-
-// Renames `from` to `to` unless `to` exists (atomically where the file system can tell).
-void RenameNoReplace(const fs::path& from, const fs::path& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
-  if (errno != EINVAL && errno != ENOSYS) FailOn("publish the version directory", to, errno);
-  std::error_code error;
-  if (fs::exists(to, error)) FailOn("publish the version directory", to, EEXIST);
-  if (::rename(from.c_str(), to.c_str()) != 0) FailOn("publish the version directory", to, errno);
-}
-
 struct ReservedVersion {
   std::string tag;
   fs::path staging;  // HUB/<label>/incomplete-<tag>, created
@@ -166,7 +99,7 @@ ReservedVersion ReserveVersion(const fs::path& label_dir, std::chrono::system_cl
     const fs::path staging = label_dir / (kIncompletePrefix + tag);
     if (::mkdir(staging.c_str(), 0755) != 0) {
       if (errno == EEXIST) continue;
-      FailOn("create the version directory", staging, errno);
+      ThrowFileError("create the version directory", staging, errno);
     }
     std::error_code error;
     if (!fs::exists(label_dir / tag, error)) return {tag, staging};
@@ -300,6 +233,18 @@ std::tm UtcFields(std::chrono::system_clock::time_point time) {
   return fields;
 }
 
+LockFile LockLabelDirectory(const fs::path& hub_dir, const std::string& label) {
+  RequireHubDirectory(hub_dir);
+  const fs::path label_dir = hub_dir / label;
+  CreateLabelDirectory(label_dir);
+  const fs::path lock = label_dir / kLockFile;
+  std::optional<LockFile> held = LockFile::TryAcquire(lock);
+  if (!held)
+    throw WorkerError("another orchestrator prepare is publishing " + label + " right now (it holds " +
+                      lock.string() + "); run again when it has finished");
+  return std::move(*held);
+}
+
 }  // namespace
 
 std::string VersionTag(std::chrono::system_clock::time_point time) {
@@ -330,33 +275,17 @@ void RequireHubDirectory(const fs::path& hub_dir) {
     throw WorkerError("hub directory " + hub_dir.string() + " is not a directory; fix --hub");
 }
 
-LabelDirectoryLock::LabelDirectoryLock(const fs::path& hub_dir, const std::string& label) {
-  RequireHubDirectory(hub_dir);
-  const fs::path label_dir = hub_dir / label;
-  if (::mkdir(label_dir.c_str(), 0755) != 0 && errno != EEXIST) FailOn("create the label directory", label_dir, errno);
-  const fs::path lock = label_dir / kLockFile;
-  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) FailOn("open the lock file", lock, errno);
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    ::close(fd_);
-    if (error == EWOULDBLOCK)
-      throw WorkerError("another orchestrator prepare is publishing " + label + " right now (it holds " +
-                        lock.string() + "); run again when it has finished");
-    FailOn("lock", lock, error);
-  }
-}
-
-LabelDirectoryLock::~LabelDirectoryLock() { ::close(fd_); }  // closing releases the lock
+LabelDirectoryLock::LabelDirectoryLock(const fs::path& hub_dir, const std::string& label)
+    : lock_(LockLabelDirectory(hub_dir, label)) {}
 
 PublishedVersion PublishDataset(const fs::path& hub_dir, const Dataset& dataset,
                                 std::chrono::system_clock::time_point now) {
   RequireHubDirectory(hub_dir);
   const fs::path label_dir = hub_dir / dataset.label;
-  if (::mkdir(label_dir.c_str(), 0755) != 0 && errno != EEXIST) FailOn("create the label directory", label_dir, errno);
+  CreateLabelDirectory(label_dir);
   const std::string label_map = dataset.label_map.ToJson();
   // The stable map first: ids it gains are never taken back, so a failure later does no harm.
-  ReplaceFileAtomically(label_dir / kLabelMapFile, label_map, [] {});
+  ReplaceFileAtomically(label_dir / kLabelMapFile, label_map);
 
   ReservedVersion reserved = ReserveVersion(label_dir, now);
   RemoveUnlessKept cleanup(reserved.staging);
@@ -370,16 +299,14 @@ PublishedVersion PublishDataset(const fs::path& hub_dir, const Dataset& dataset,
   WriteSplit(reserved.staging / "train.jsonl", dataset, dataset.splits.train);
   WriteSplit(reserved.staging / "eval.jsonl", dataset, dataset.splits.eval);
   WriteSplit(reserved.staging / "test.jsonl", dataset, dataset.splits.test);
-  for (const auto& [name, content] : {std::pair<const char*, std::string>{kLabelMapFile, label_map},
-                                      {"README.md", DatasetCard(dataset, version)}}) {
-    SyncedFile file(reserved.staging / name);
-    file.Write(content);
-    file.Commit();
-  }
-  SyncDirectory(reserved.staging);
-  RenameNoReplace(reserved.staging, version.path);
+  WriteNewFile(reserved.staging / kLabelMapFile, label_map);
+  WriteNewFile(reserved.staging / "README.md", DatasetCard(dataset, version));
+  SyncPath(reserved.staging);
+  // ReserveVersion found the name free: a version there now was made by a publisher without the lock.
+  if (!RenameWithoutReplacing(reserved.staging, version.path))
+    ThrowFileError("publish the version directory", version.path, EEXIST);
   cleanup.MovedTo(version.path);
-  SyncDirectory(label_dir);
+  SyncPath(label_dir);
 
   // Once dataset_metadata.json names the version, the version stays, whatever fails after.
   ReplaceFileAtomically(label_dir / kMetadataFile, MetadataJson(dataset, version), [&] { cleanup.Keep(); });

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "util/durable_file.h"
 #include "workers/label_map.h"
 #include "workers/stratified_split.h"
 
@@ -73,12 +74,9 @@ void RequireHubDirectory(const std::filesystem::path& hub_dir);
 class LabelDirectoryLock {
  public:
   LabelDirectoryLock(const std::filesystem::path& hub_dir, const std::string& label);
-  ~LabelDirectoryLock();
-  LabelDirectoryLock(const LabelDirectoryLock&) = delete;
-  LabelDirectoryLock& operator=(const LabelDirectoryLock&) = delete;
 
  private:
-  int fd_ = -1;
+  LockFile lock_;
 };
 
 // Writes and publishes `dataset` as a new version under hub_dir/<label>/, created at `now`.

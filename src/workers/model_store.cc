@@ -1,13 +1,10 @@
 #include "workers/model_store.h"
 
 #include <fcntl.h>
-#include <stdio.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -26,47 +23,6 @@ constexpr const char* kCardFile = "model.json";
 constexpr const char* kCurrentLink = "current";
 constexpr const char* kDecisionsFile = "decisions.jsonl";
 constexpr const char* kLockFile = ".retrain.lock";
-
-std::string SystemProblem(int error) { return std::strerror(error); }
-
-// An open file descriptor, closed when the object goes.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  int Release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
-// Flushes a file or directory to disk, so a rename that publishes it cannot outlive its content.
-void SyncPath(const fs::path& path) {
-  FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0 || fsync(fd.get()) != 0)
-    throw WorkerError("cannot flush " + path.string() + " to disk: " + SystemProblem(errno));
-}
-
-void WriteAll(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t written = write(fd, data.data(), data.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) throw WorkerError("cannot write " + path.string() + ": " + SystemProblem(errno));
-    data.remove_prefix(static_cast<size_t>(written));
-  }
-}
-
-void WriteNewFile(const fs::path& path, std::string_view content) {
-  FileDescriptor fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) throw WorkerError("cannot create " + path.string() + ": " + SystemProblem(errno));
-  WriteAll(fd.get(), content, path);
-  if (fsync(fd.get()) != 0) throw WorkerError("cannot flush " + path.string() + ": " + SystemProblem(errno));
-}
 
 // A staging directory removed with its content unless it was published.
 class StagingDirectory {
@@ -90,20 +46,6 @@ class StagingDirectory {
   fs::path path_;
   bool published_ = false;
 };
-
-// Renames `from` to `to` unless `to` exists; false when it does.
-bool RenameWithoutReplacing(const fs::path& from, const fs::path& to) {
-  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
-  if (errno == EEXIST) return false;
-  if (errno != EINVAL && errno != ENOSYS)
-    throw WorkerError("cannot rename " + from.string() + " to " + to.string() + ": " + SystemProblem(errno));
-  // A file system without RENAME_NOREPLACE: the lock keeps other retrains of the label away anyway.
-  std::error_code error;
-  if (fs::exists(to, error)) return false;
-  fs::rename(from, to, error);
-  if (error) throw WorkerError("cannot rename " + from.string() + " to " + to.string() + ": " + error.message());
-  return true;
-}
 
 Json ScoresJson(const ClassificationScores& scores) {
   return {{"macro_f1", scores.macro_f1}, {"accuracy", scores.accuracy}};
@@ -206,24 +148,14 @@ std::string ModelVersionAt(std::chrono::system_clock::time_point time) {
 ModelStore::ModelStore(fs::path models_dir, std::string label)
     : directory_(std::move(models_dir) / label), label_(std::move(label)) {}
 
-ModelStore::RetrainLock::RetrainLock(RetrainLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-ModelStore::RetrainLock::~RetrainLock() {
-  if (fd_ >= 0) close(fd_);  // closing releases the flock
-}
-
 ModelStore::RetrainLock ModelStore::LockForRetrain() {
   CreateDirectory();
-  fs::path path = directory_ / kLockFile;
-  FileDescriptor fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (fd.get() < 0) throw WorkerError("cannot open the lock file " + path.string() + ": " + SystemProblem(errno));
-  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK)
-      throw WorkerError("another retrain of " + label_ + " is running (it holds " + path.string() +
-                        "); run this one again when it has finished");
-    throw WorkerError("cannot lock " + path.string() + ": " + SystemProblem(errno));
-  }
-  return RetrainLock(fd.Release());
+  const fs::path path = directory_ / kLockFile;
+  std::optional<LockFile> held = LockFile::TryAcquire(path);
+  if (!held)
+    throw WorkerError("another retrain of " + label_ + " is running (it holds " + path.string() +
+                      "); run this one again when it has finished");
+  return RetrainLock(std::move(*held));
 }
 
 fs::path ModelStore::VersionDirectory(std::string_view model_version) const { return directory_ / model_version; }
@@ -289,24 +221,18 @@ void ModelStore::MakeCurrent(std::string_view model_version) {
   fs::remove(temporary, error);
   fs::create_directory_symlink(fs::path(model_version), temporary, error);
   if (error) throw WorkerError("cannot create the symlink " + temporary.string() + ": " + error.message());
-  if (std::rename(temporary.c_str(), link.c_str()) != 0) {
-    int problem = errno;
-    fs::remove(temporary, error);
-    throw WorkerError("cannot move " + link.string() + " to " + std::string(model_version) + ": " +
-                      SystemProblem(problem));
-  }
-  SyncPath(directory_);
+  RenameOver(temporary, link);
 }
 
 void ModelStore::AppendDecision(const RetrainDecision& decision) {
   CreateDirectory();
   fs::path path = directory_ / kDecisionsFile;
   FileDescriptor fd(open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
-  if (fd.get() < 0) throw WorkerError("cannot open " + path.string() + ": " + SystemProblem(errno));
+  if (!fd.is_open()) ThrowFileError("open", path, errno);
   // One write per line: appends from several processes never interleave within a line.
   std::string line = RetrainDecisionJson(decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   WriteAll(fd.get(), line, path);
-  if (fsync(fd.get()) != 0) throw WorkerError("cannot flush " + path.string() + ": " + SystemProblem(errno));
+  SyncAndClose(fd, path);
 }
 
 std::optional<std::string> ModelStore::DecisionFor(std::string_view dataset_version) const {

@@ -18,9 +18,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "util/durable_file.h"
 #include "workers/classification_metrics.h"
 #include "workers/fasttext_classifier.h"
 #include "workers/jsonl_dataset.h"
@@ -74,14 +76,13 @@ class ModelStore {
   // Held while a retrain decides and deploys; released when destroyed.
   class RetrainLock {
    public:
-    RetrainLock(RetrainLock&& other) noexcept;
+    RetrainLock(RetrainLock&&) noexcept = default;
     RetrainLock& operator=(RetrainLock&&) = delete;
-    ~RetrainLock();
 
    private:
     friend class ModelStore;
-    explicit RetrainLock(int fd) : fd_(fd) {}
-    int fd_;
+    explicit RetrainLock(LockFile lock) : lock_(std::move(lock)) {}
+    LockFile lock_;
   };
   // Takes the label's lock. Throws WorkerError when another retrain of the label holds it.
   RetrainLock LockForRetrain();
