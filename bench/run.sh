@@ -85,9 +85,14 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "three in ten are killed with SIGKILL at a random moment; the retrain Space pauses itself at random"
   echo "times, as a finished job does, and the prepare Space once it has published. One new correction"
   echo "arrives before every pass, so every pass has new data to prepare. Five calm passes end the run."
-  echo "A duplicate is a second restart the Hub carried out (answered 200) for a version already retrained."
-  echo
-  build/bench_soak --passes 1000 || echo "(bench_soak exits 1 when it counts a duplicate or an untrained version)"
+  echo "The fake retrain Space records, for each restart it carried out (answered 200), the version"
+  echo "then published: a duplicate is a second restart for one version; an untrained version is one"
+  echo "published with no restart at all. Five seeds, each a run of its own:"
+  for seed in 20261126 1 2 3 4; do
+    echo
+    build/bench_soak --passes 1000 --seed "$seed" ||
+      echo "(bench_soak exits 1 when it counts a duplicate or an untrained version)"
+  done
 } >"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
