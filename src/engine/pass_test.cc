@@ -754,16 +754,22 @@ TEST_F(PassTest, ARetrainedDatasetIsNotPreparedAgainUntilMoreDataArrives) {
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
 }
 
-TEST_F(PassTest, ANewCycleWaitsForTheRetrainWorkerStillRunningTheLastOne) {
-  config.labels = {Label("department", 100)};
-  database.misclassified = {{"department", 100}};
-  database.pool = {{"department", 1000}};
-  PublishAfterPrepare("department", "v2", 150, 30);
-  ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
-  database.misclassified = {{"department", 120}};
-  publications.clear();
-  PublishAfterPrepare("department", "v3", 180, 30);
+// v2 was retrained by a first pass; enough new data for v3 has arrived since.
+class NextCyclePassTest : public PassTest {
+ protected:
+  void SetUp() override {
+    config.labels = {Label("department", 100)};
+    database.misclassified = {{"department", 100}};
+    database.pool = {{"department", 1000}};
+    PublishAfterPrepare("department", "v2", 150, 30);
+    ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+    database.misclassified = {{"department", 120}};
+    publications.clear();
+    PublishAfterPrepare("department", "v3", 180, 30);
+  }
+};
 
+TEST_F(NextCyclePassTest, WaitsForTheRetrainWorkerStillRunningTheLastOne) {
   trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage RUNNING"};
   PassReport busy = Run();
   EXPECT_EQ(Of(busy, "department").outcome, Outcome::kDeferred);
@@ -777,16 +783,9 @@ TEST_F(PassTest, ANewCycleWaitsForTheRetrainWorkerStillRunningTheLastOne) {
   EXPECT_EQ(state.labels.at("department").last_retrained_version, "v3");
 }
 
-TEST_F(PassTest, ARetrainWorkerActiveLongAfterItsRestartDoesNotHoldBackTheNextCycle) {
-  config.labels = {Label("department", 100)};
-  database.misclassified = {{"department", 100}};
-  database.pool = {{"department", 1000}};
-  PublishAfterPrepare("department", "v2", 150, 30);
-  ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
-  database.misclassified = {{"department", 120}};
-  publications.clear();
-  PublishAfterPrepare("department", "v3", 180, 30);
-  clock.SleepUntil(clock.Now() + SecondsToDuration(StaleAfter(config) + 1));  // a worker that serves an app after training stays RUNNING
+TEST_F(NextCyclePassTest, IsNotHeldBackByARetrainWorkerActiveLongAfterItsRestart) {
+  // A Space that serves an app once it has trained stays RUNNING.
+  clock.SleepUntil(clock.Now() + SecondsToDuration(StaleAfter(config) + 1));
   trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage RUNNING"};
   EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
   EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
