@@ -3,20 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "config/target.h"
 #include "engine/decision.h"
 #include "util/error.h"
 
 namespace orch {
 namespace {
-
-bool IsLocalCommand(const std::string& target) {
-  return !target.empty() && ParseTarget(target).kind == Target::Kind::kCommand;
-}
-
-bool IsWebhook(const std::string& target) {
-  return !target.empty() && ParseTarget(target).kind == Target::Kind::kWebhook;
-}
 
 bool UnconfirmedRetrain(const LabelState& state) {
   return state.phase == Phase::kRetraining && !state.retrain_confirmed && state.dataset_version.has_value();
@@ -613,7 +604,7 @@ void Pass::WatchPrepareWorker() {
     for (size_t i : waiting) Finish(i, Outcome::kFailed, "the prepare worker " + target + " failed: " + state.detail);
   } else if (state.health == WorkerState::Health::kActive) {
     prepare_seen_active_ = true;
-  } else if (state.health == WorkerState::Health::kFinished && IsLocalCommand(target)) {
+  } else if (state.health == WorkerState::Health::kFinished && state.evidence == WorkerState::Evidence::kProcess) {
     // A local worker's exit is certain: one more look at the metadata, then the wait is over.
     prepare_finished_ = true;
   } else if (state.health == WorkerState::Health::kFinished && prepare_seen_active_ && !prepare_finish_noted_) {
@@ -679,9 +670,9 @@ bool Pass::RetrainEnded(size_t index, const WorkerState& worker, std::vector<boo
       Finish(index, Outcome::kFailed, "the retrain worker " + target + " failed: " + worker.detail);
       return true;
     case WorkerState::Health::kFinished:
-      // A Space may still show its old stage right after the restart: finished counts once it ran.
-      if (!seen_active && !IsLocalCommand(target) && !IsWebhook(target)) return false;
-      label.retrain_result = IsWebhook(target) ? "not waitable" : "finished";
+      // A stage may still be the one from before the restart: finished counts once it ran.
+      if (!seen_active && worker.evidence == WorkerState::Evidence::kStage) return false;
+      label.retrain_result = worker.evidence == WorkerState::Evidence::kNone ? "not waitable" : "finished";
       label.retrain_detail = worker.detail;
       if (!worker.decision.empty()) label.retrain_decision = worker.decision;
       services_.log.Info(label.label, "retrain worker finished",

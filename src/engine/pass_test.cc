@@ -647,6 +647,10 @@ class LocalWorkersPassTest : public PassTest {
     database.misclassified = {{"department", 100}};
     database.pool = {{"department", 1000}};
   }
+  // What the trigger of a command worker reports: the process itself, whose exit is certain.
+  static WorkerState Process(WorkerState::Health health, std::string detail, std::string decision = "") {
+    return {health, std::move(detail), std::move(decision), WorkerState::Evidence::kProcess};
+  }
   PassReport RunWaiting() {
     Pass pass(config, {database, hub, trigger, clock, log, state});
     pass.set_wait_for_retrains(true);
@@ -655,7 +659,7 @@ class LocalWorkersPassTest : public PassTest {
 };
 
 TEST_F(LocalWorkersPassTest, APrepareCommandThatEndsWithoutPublishingFailsTheLabelAtOnce) {
-  trigger.states[config.prepare_target] = {WorkerState::Health::kFinished, "pid 12 exited with status 0"};
+  trigger.states[config.prepare_target] = Process(WorkerState::Health::kFinished, "pid 12 exited with status 0");
   PassReport report = Run();
   const LabelReport& department = Of(report, "department");
   EXPECT_EQ(department.outcome, Outcome::kFailed);
@@ -665,7 +669,8 @@ TEST_F(LocalWorkersPassTest, APrepareCommandThatEndsWithoutPublishingFailsTheLab
 }
 
 TEST_F(LocalWorkersPassTest, APrepareCommandThatFailsEndsTheWaitWithItsLog) {
-  trigger.states[config.prepare_target] = {WorkerState::Health::kFailed, "pid 12 exited with status 2; last lines: no such table"};
+  trigger.states[config.prepare_target] =
+      Process(WorkerState::Health::kFailed, "pid 12 exited with status 2; last lines: no such table");
   PassReport report = Run();
   EXPECT_EQ(Of(report, "department").outcome, Outcome::kFailed);
   EXPECT_NE(Of(report, "department").error->find("no such table"), std::string::npos);
@@ -678,8 +683,8 @@ TEST_F(LocalWorkersPassTest, WaitingForTheRetrainPutsTheWorkersDecisionInTheRepo
   trigger.on_start = [this, retrain, previous = trigger.on_start](const StartRequest& request) {
     if (previous) previous(request);
     if (request.target == retrain)
-      trigger.states[retrain] = {WorkerState::Health::kFinished, "pid 13 exited with status 0",
-                                 R"({"decision":"accepted","new":{"macro_f1":0.91}})"};
+      trigger.states[retrain] = Process(WorkerState::Health::kFinished, "pid 13 exited with status 0",
+                                        R"({"decision":"accepted","new":{"macro_f1":0.91}})");
   };
   PassReport report = RunWaiting();
   const LabelReport& department = Of(report, "department");
@@ -695,7 +700,7 @@ TEST_F(LocalWorkersPassTest, WaitingForTheRetrainPutsTheWorkersDecisionInTheRepo
 TEST_F(LocalWorkersPassTest, ARetrainWorkerThatFailsFailsThePass) {
   PublishAfterPrepare("department", "v2", 150, 30);  // 100 + floor(100 * 0.5)
   const std::string retrain = config.labels[0].retrain_target;
-  trigger.states[retrain] = {WorkerState::Health::kFailed, "pid 13 exited with status 1; last lines: empty split"};
+  trigger.states[retrain] = Process(WorkerState::Health::kFailed, "pid 13 exited with status 1; last lines: empty split");
   PassReport report = RunWaiting();
   const LabelReport& department = Of(report, "department");
   EXPECT_EQ(department.outcome, Outcome::kFailed);
@@ -703,6 +708,19 @@ TEST_F(LocalWorkersPassTest, ARetrainWorkerThatFailsFailsThePass) {
   EXPECT_NE(department.error->find("empty split"), std::string::npos);
   EXPECT_EQ(report.exit_code(), 1);
   EXPECT_EQ(state.labels["department"].last_retrained_version, "v2") << "the request was made: never resent";
+}
+
+TEST_F(LocalWorkersPassTest, AWebhookRetrainIsNotWaitedFor) {
+  config.labels[0].retrain_target = "webhook:https://airflow.example/hook";
+  PublishAfterPrepare("department", "v2", 150, 30);  // 100 + floor(100 * 0.5)
+  trigger.states[config.labels[0].retrain_target] = {WorkerState::Health::kFinished, "cannot be asked", "",
+                                                     WorkerState::Evidence::kNone};
+  PassReport report = RunWaiting();
+  EXPECT_EQ(Of(report, "department").retrain_result, "not waitable");
+  EXPECT_EQ(report.exit_code(), 0);
+  const FakeTrigger::Started* started = trigger.Find(config.labels[0].retrain_target);
+  ASSERT_NE(started, nullptr);
+  EXPECT_EQ(clock.Seconds(), started->at_seconds) << "no time spent waiting for a receiver that cannot be asked";
 }
 
 TEST_F(LocalWorkersPassTest, ASpaceCountsAsFinishedOnlyOnceItWasSeenRunning) {

@@ -96,6 +96,7 @@ std::vector<WorkerState> CommandTrigger::Inspect(std::span<const std::string> ta
   for (const std::string& target : targets) {
     auto own = runs_.find(target);
     states.push_back(own != runs_.end() ? InspectOwn(*own->second) : InspectRecorded(target));
+    states.back().evidence = WorkerState::Evidence::kProcess;
   }
   return states;
 }

@@ -52,6 +52,7 @@ TEST(CommandTrigger, StartsTheWorkerWithTheRequestInItsEnvironmentAndLogsItsOutp
   ASSERT_TRUE(result.ok) << result.detail;
   WorkerState state = InspectUntilDone(trigger, request.target);
   EXPECT_EQ(state.health, WorkerState::Health::kFinished) << state.detail;
+  EXPECT_EQ(state.evidence, WorkerState::Evidence::kProcess) << "an exit seen, not a stage";
   EXPECT_EQ(state.decision, R"({"decision":"accepted"})");
   const std::string log = state.detail.substr(state.detail.find("log ") + 4);
   EXPECT_EQ(testing::ReadFile(log), "label=department len=40 base=v1 version=v2 key=" + request.idempotency_key +

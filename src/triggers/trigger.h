@@ -48,13 +48,20 @@ struct WorkerState {
     kFailed,    // build/runtime/config error, or the worker does not exist
     kUnknown,   // could not be asked (network); try again later
   };
+  // How the health is known, which says how far to trust kFinished.
+  enum class Evidence {
+    kStage,    // a runtime stage: right after a start it may still show the run before
+    kProcess,  // the process itself: its exit is certain
+    kNone,     // the worker cannot be observed (kFinished means "nothing to wait for")
+  };
   WorkerState() = default;
-  WorkerState(Health health_, std::string detail_, std::string decision_ = "")
-      : health(health_), detail(std::move(detail_)), decision(std::move(decision_)) {}
+  WorkerState(Health health_, std::string detail_, std::string decision_ = "", Evidence evidence_ = Evidence::kStage)
+      : health(health_), detail(std::move(detail_)), decision(std::move(decision_)), evidence(evidence_) {}
 
   Health health = Health::kUnknown;
   std::string detail;    // e.g. "stage RUNTIME_ERROR"
   std::string decision;  // a finished worker's decision record (JSON), when it reports one
+  Evidence evidence = Evidence::kStage;
 };
 
 class Trigger {

@@ -69,7 +69,8 @@ std::vector<WorkerState> WebhookTrigger::Inspect(std::span<const std::string> ta
   return std::vector<WorkerState>(
       targets.size(), WorkerState(WorkerState::Health::kFinished,
                                   "a webhook receiver cannot be asked about its run; a repeated request carries the "
-                                  "same Idempotency-Key"));
+                                  "same Idempotency-Key",
+                                  "", WorkerState::Evidence::kNone));
 }
 
 }  // namespace orch
