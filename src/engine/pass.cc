@@ -132,8 +132,13 @@ std::vector<std::optional<int64_t>> Pass::CountPools(const std::vector<int64_t>&
 // ---- dry run --------------------------------------------------------------------------------
 
 void Pass::ReportDryRun() {
+  std::vector<size_t> fresh;
+  for (size_t i = 0; i < report_.labels.size(); ++i)
+    if (report_.labels[i].prepare && states_[i].phase == Phase::kIdle) fresh.push_back(i);
+  DeferWhileRetraining(fresh);  // only asks the retrain workers: a dry run tells what a pass would do
   std::vector<size_t> pending;
   for (size_t i = 0; i < report_.labels.size(); ++i) {
+    if (report_.labels[i].outcome != Outcome::kPending) continue;
     if (report_.labels[i].prepare || states_[i].phase != Phase::kIdle) {
       pending.push_back(i);
     } else {

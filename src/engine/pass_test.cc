@@ -801,6 +801,16 @@ TEST_F(NextCyclePassTest, WaitsForTheRetrainWorkerStillRunningTheLastOne) {
   EXPECT_EQ(state.labels.at("department").last_retrained_version, "v3");
 }
 
+TEST_F(NextCyclePassTest, ADryRunSaysItWouldWaitForTheRetrainWorker) {
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage RUNNING"};
+  config.dry_run = true;
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kDeferred);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1) << "only the first pass's";
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kDryRun);
+}
+
 TEST_F(NextCyclePassTest, IsNotHeldBackByARetrainWorkerActiveLongAfterItsRestart) {
   // A Space that serves an app once it has trained stays RUNNING.
   clock.SleepUntil(clock.Now() + SecondsToDuration(StaleAfter(config) + 1));
