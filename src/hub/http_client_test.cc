@@ -169,30 +169,28 @@ TEST_F(HttpClientTest, ARefusedConnectionCertainlyDeliveredNothing) {
   EXPECT_FALSE(response.may_have_arrived);
 }
 
-TEST_F(HttpClientTest, AnErrorAnswerMeansTheRequestWasNotActedOn) {
+// A Space restart that meets `faults`, in order, on each attempt.
+HttpResponse RestartMeeting(FakeHub& hub, const std::vector<Fault>& faults) {
   hub.AddSpace("owner/prepare", "PAUSED");
-  hub.InjectFault("/restart", Fault::Status(503, 100));
-  HttpClient http = Client();
-  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  for (const Fault& fault : faults) hub.InjectFault("/restart", fault);
+  HttpClient http(FastSettings(), "hf_test_token", hub.endpoint());
+  return http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+}
+
+TEST_F(HttpClientTest, AnErrorAnswerMeansTheRequestWasNotActedOn) {
+  HttpResponse response = RestartMeeting(hub, {Fault::Status(503, 100)});
   EXPECT_EQ(response.status, 503);
   EXPECT_FALSE(response.may_have_arrived);
 }
 
 TEST_F(HttpClientTest, AConnectionClosedAfterTheRequestMayHaveDeliveredIt) {
-  hub.AddSpace("owner/prepare", "PAUSED");
-  hub.InjectFault("/restart", Fault::Of(Fault::Kind::kCloseConnection, 100));
-  HttpClient http = Client();
-  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  HttpResponse response = RestartMeeting(hub, {Fault::Of(Fault::Kind::kCloseConnection, 100)});
   EXPECT_EQ(response.status, 0);
   EXPECT_TRUE(response.may_have_arrived);
 }
 
 TEST_F(HttpClientTest, AGatewayTimeoutMayHaveDeliveredIt) {
-  hub.AddSpace("owner/prepare", "PAUSED");
-  hub.InjectFault("/restart", Fault::Status(504, 1));
-  hub.InjectFault("/restart", Fault::Status(503, 100));
-  HttpClient http = Client();
-  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  HttpResponse response = RestartMeeting(hub, {Fault::Status(504, 1), Fault::Status(503, 100)});
   EXPECT_EQ(response.status, 503);
   EXPECT_TRUE(response.may_have_arrived) << "the first attempt's upstream may have restarted the Space";
 }
