@@ -444,8 +444,8 @@ struct CheckLine {
 // Parses `check` text output; every line must be "<status> <name> <detail>".
 std::vector<CheckLine> ParseCheckText(const std::string& out) {
   static const std::regex kLine(
-      R"(^(ok|warn|fail) +(configuration|database|count query|pool query|index|token|prepare space|)"
-      R"(retrain space \([a-z0-9_]+\)|metadata \([a-z0-9_]+\)) +(.*)$)");
+      R"(^(ok|warn|fail) +(configuration|database|count query|pool query|index|token|prepare (?:space|worker)|)"
+      R"(retrain (?:space|worker) \([a-z0-9_]+\)|metadata \([a-z0-9_]+\)) +(.*)$)");
   std::vector<CheckLine> lines;
   for (const std::string& line : Lines(out)) {
     std::smatch match;
@@ -531,6 +531,33 @@ TEST_F(CliCheck, UnknownSpaceFailsNamingIt) {
       << lines["retrain space (urgency)"].detail;
   EXPECT_EQ(lines["retrain space (department)"].status, "ok");
   EXPECT_EQ(lines["token"].status, "ok");
+}
+
+TEST_F(CliCheck, LocalWorkersAreCheckedWithoutStartingThemAndNeedNoToken) {
+  env.erase("HF_TOKEN");
+  env["PREPARE_DATASET_REPO"] = "command:sh -c 'echo started > started.txt'";
+  env["RETRAIN_DEPT_REPO"] = "command:no-such-worker-program --label department";
+  env["RETRAIN_URGENCY_REPO"] = "webhook:http://127.0.0.1:9/hooks/secret-path";
+  std::filesystem::create_directories(dir.File("hub/department"));
+  testing::WriteFile(dir.File("hub/department/dataset_metadata.json"), FakeHub::Metadata("d7", 9).dump());
+  env["HF_HUB_METADATA_DEPT"] = "file://" + dir.File("hub/department/dataset_metadata.json");
+  env["HF_HUB_METADATA_URGENCY"] = "file://" + dir.File("hub/urgency/dataset_metadata.json");
+  last = Run({"check"});
+  EXPECT_EQ(last.exit_code, 1) << last.out << last.err;
+  std::map<std::string, CheckLine> lines;
+  for (const CheckLine& line : ParseCheckText(last.out)) lines[line.name] = line;
+  EXPECT_EQ(lines["token"].status, "ok") << lines["token"].detail;
+  EXPECT_TRUE(Contains(lines["token"].detail, "not needed")) << lines["token"].detail;
+  EXPECT_EQ(lines["prepare worker"].status, "ok") << lines["prepare worker"].detail;
+  EXPECT_TRUE(Contains(lines["prepare worker"].detail, "/sh found (not started)")) << lines["prepare worker"].detail;
+  EXPECT_EQ(lines["retrain worker (department)"].status, "fail");
+  EXPECT_TRUE(Contains(lines["retrain worker (department)"].detail, "no-such-worker-program not found"));
+  EXPECT_EQ(lines["retrain worker (urgency)"].status, "ok");
+  EXPECT_FALSE(Contains(lines["retrain worker (urgency)"].detail, "secret-path")) << "only the origin is shown";
+  EXPECT_EQ(lines["metadata (department)"].detail, "version d7, 9 samples");
+  EXPECT_EQ(lines["metadata (urgency)"].status, "warn");
+  EXPECT_FALSE(std::filesystem::exists(dir.File("started.txt"))) << "nothing was started";
+  EXPECT_EQ(hub.Calls().size(), 0u) << "nothing on the Hub, so nothing asked of it";
 }
 
 TEST_F(CliCheck, MissingMetadataIsAWarning) {

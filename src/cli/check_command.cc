@@ -7,7 +7,9 @@
 #include "config/url_policy.h"
 #include "db/open_database.h"
 #include "hub/hf_hub.h"
-#include "triggers/hf_space_trigger.h"
+#include "config/target.h"
+#include "hub/local_metadata.h"
+#include "triggers/child_process.h"
 #include "util/error.h"
 #include "util/redact.h"
 
@@ -108,38 +110,62 @@ void CheckDatabase(const Config& config, Checks& checks) {
   }
 }
 
-void CheckHub(const Config& config, Checks& checks) {
-  HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint));
-  HfHub hub(http, config.hf_endpoint);
-  if (config.hf_token.empty()) {
+void CheckToken(const Config& config, HfHub& hub, Checks& checks) {
+  if (!UsesHuggingFace(config)) {
+    checks.Add("token", CheckStatus::kOk, "not needed: no worker is a Space and no metadata is on " + config.hf_endpoint);
+  } else if (config.hf_token.empty()) {
     checks.Add("token", CheckStatus::kFail, "HF_TOKEN is not set; set it in the environment or .env");
   } else {
     HfHub::Identity identity = hub.WhoAmI();
     checks.Add("token", identity.ok ? CheckStatus::kOk : CheckStatus::kFail,
                identity.ok ? "accepted by " + config.hf_endpoint + " (account " + identity.name + ")" : identity.error);
   }
-  std::vector<std::string> names, targets;
+}
+
+// Each worker is checked without starting it: a Space by its runtime, a command by its program,
+// a webhook not at all (any request to it would start a run).
+void CheckWorkers(const Config& config, HfHub& hub, Checks& checks) {
+  struct Worker {
+    std::string role, of;  // "prepare", "" or "retrain", " (department)"
+    Target target;
+  };
+  std::vector<Worker> workers;
   if (config.prepare_target.empty()) {
     checks.Add("prepare space", CheckStatus::kFail, "PREPARE_DATASET_REPO is not set");
   } else {
-    names.push_back("prepare space");
-    targets.push_back(config.prepare_target);
+    workers.push_back({"prepare", "", ParseTarget(config.prepare_target)});
   }
   for (const LabelConfig& label : config.labels) {
     if (label.retrain_target.empty()) {
       checks.Add("retrain space (" + label.name + ")", CheckStatus::kFail, "no retrain Space configured for " + label.name);
-      continue;
+    } else {
+      workers.push_back({"retrain", " (" + label.name + ")", ParseTarget(label.retrain_target)});
     }
-    names.push_back("retrain space (" + label.name + ")");
-    targets.push_back(label.retrain_target);
   }
-  std::vector<std::string> ids;
-  for (const std::string& target : targets) ids.push_back(SpaceIdOf(target));
-  std::vector<SpaceAnswer> answers = hub.SpaceRuntimes(ids);
-  for (size_t i = 0; i < answers.size(); ++i)
-    checks.Add(names[i], answers[i].status == 200 ? CheckStatus::kOk : CheckStatus::kFail,
-               answers[i].status == 200 ? ids[i] + " exists, stage " + answers[i].stage : answers[i].error);
+  std::vector<std::string> space_ids;
+  for (const Worker& worker : workers)
+    if (worker.target.kind == Target::Kind::kHfSpace) space_ids.push_back(worker.target.space_id);
+  std::vector<SpaceAnswer> answers = space_ids.empty() ? std::vector<SpaceAnswer>{} : hub.SpaceRuntimes(space_ids);
+  size_t next_answer = 0;
+  for (const Worker& worker : workers) {
+    const Target& target = worker.target;
+    const std::string name = worker.role + (target.kind == Target::Kind::kHfSpace ? " space" : " worker") + worker.of;
+    if (target.kind == Target::Kind::kHfSpace) {
+      const SpaceAnswer& answer = answers[next_answer++];
+      checks.Add(name, answer.status == 200 ? CheckStatus::kOk : CheckStatus::kFail,
+                 answer.status == 200 ? target.space_id + " exists, stage " + answer.stage : answer.error);
+    } else if (target.kind == Target::Kind::kCommand) {
+      const std::optional<std::string> program = FindProgram(target.argv.front());
+      checks.Add(name, program ? CheckStatus::kOk : CheckStatus::kFail,
+                 program ? "command " + *program + " found (not started)"
+                         : "command " + target.argv.front() + " not found: no such executable file, nor on PATH");
+    } else {
+      checks.Add(name, CheckStatus::kOk, "webhook at " + UrlOrigin(target.url) + " (not called: a request would start a run)");
+    }
+  }
+}
 
+void CheckMetadata(const Config& config, HfHub& hub, Checks& checks) {
   std::vector<std::string> urls;
   std::vector<std::string> url_names;
   for (const LabelConfig& label : config.labels) {
@@ -150,7 +176,8 @@ void CheckHub(const Config& config, Checks& checks) {
     urls.push_back(label.metadata_url);
     url_names.push_back("metadata (" + label.name + ")");
   }
-  std::vector<MetadataRead> reads = hub.ReadMetadata(urls);
+  MetadataSources sources(hub);  // file:// paths too
+  std::vector<MetadataRead> reads = sources.ReadMetadata(urls);
   for (size_t i = 0; i < reads.size(); ++i) {
     const MetadataRead& read = reads[i];
     if (read.status == MetadataRead::Status::kOk) {
@@ -162,6 +189,14 @@ void CheckHub(const Config& config, Checks& checks) {
       checks.Add(url_names[i], CheckStatus::kFail, read.detail);
     }
   }
+}
+
+void CheckHub(const Config& config, Checks& checks) {
+  HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint));
+  HfHub hub(http, config.hf_endpoint);
+  CheckToken(config, hub, checks);
+  CheckWorkers(config, hub, checks);
+  CheckMetadata(config, hub, checks);
 }
 
 }  // namespace

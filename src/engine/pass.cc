@@ -54,7 +54,7 @@ PassReport Pass::Run() {
       if (report_.labels[i].outcome == Outcome::kPending)
         Finish(i, Outcome::kFailed, std::string("database: ") + error.what());
   }
-  if (services_.cancellation != nullptr && services_.cancellation->cancelled())
+  if (Cancelled())
     report_.cancelled_by = services_.cancellation->signal_number();
   report_.finished_at = services_.clock.WallNow();
   return report_;
@@ -145,14 +145,10 @@ void Pass::ReportDryRun() {
       Finish(i, report_.labels[i].up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
     }
   }
-  std::vector<std::string> urls;
-  std::vector<size_t> with_url;
-  for (size_t i : pending) {
-    if (config_.labels[i].metadata_url.empty()) continue;
-    urls.push_back(config_.labels[i].metadata_url);
-    with_url.push_back(i);
-  }
-  std::vector<MetadataRead> reads = services_.hub.ReadMetadata(urls);
+  std::vector<size_t> with_url;  // a dry run may lack a label's metadata URL
+  for (size_t i : pending)
+    if (!config_.labels[i].metadata_url.empty()) with_url.push_back(i);
+  std::vector<MetadataRead> reads = ReadMetadataOf(with_url);
   for (size_t k = 0; k < reads.size(); ++k)
     if (reads[k].status == MetadataRead::Status::kOk) report_.labels[with_url[k]].baseline_version = reads[k].metadata->version_tag;
   bool fresh_cycle = std::any_of(pending.begin(), pending.end(), [this](size_t i) {
@@ -315,9 +311,7 @@ void Pass::ResumeRetrains(const std::vector<size_t>& unconfirmed) {
       resend.push_back(i);
     }
   }
-  std::vector<std::string> targets;
-  for (size_t i : asked) targets.push_back(config_.labels[i].retrain_target);
-  std::vector<WorkerState> workers = asked.empty() ? std::vector<WorkerState>{} : services_.trigger.Inspect(targets);
+  std::vector<WorkerState> workers = InspectRetrainWorkers(asked);
   for (size_t k = 0; k < asked.size(); ++k) {
     size_t i = asked[k];
     LabelState& state = states_[i];
@@ -365,17 +359,15 @@ void Pass::DeferWhileRetraining(const std::vector<size_t>& labels) {
   std::vector<size_t> recent;
   for (size_t i : labels) {
     const std::optional<WallTime>& last = states_[i].last_retrained_at;
+    if (config_.labels[i].retrain_target.empty()) continue;  // a dry run may lack it
     if (last && std::chrono::duration<double>(now - *last).count() < StaleAfter(config_)) recent.push_back(i);
   }
-  if (recent.empty()) return;
-  std::vector<std::string> targets;
-  for (size_t i : recent) targets.push_back(config_.labels[i].retrain_target);
-  std::vector<WorkerState> workers = services_.trigger.Inspect(targets);
+  std::vector<WorkerState> workers = InspectRetrainWorkers(recent);
   for (size_t k = 0; k < recent.size(); ++k) {
     if (workers[k].health != WorkerState::Health::kActive) continue;
     const LabelState& state = states_[recent[k]];
     Finish(recent[k], Outcome::kDeferred,
-           "the retrain worker " + targets[k] + " is still running the retrain of " +
+           "the retrain worker " + config_.labels[recent[k]].retrain_target + " is still running the retrain of " +
                state.last_retrained_version.value_or("the last dataset") + " (" + workers[k].detail +
                "); the next dataset is prepared once it is done");
   }
@@ -434,7 +426,7 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
   if (!result.ok && MayHaveStarted(result)) {
     // The restart may have reached the worker. Left unconfirmed, the next pass looks for its
     // dataset and asks the worker instead of restarting it again.
-    const bool stopped = services_.cancellation != nullptr && services_.cancellation->cancelled();
+    const bool stopped = Cancelled();
     for (size_t i : labels)
       Finish(i, stopped ? Outcome::kCancelled : Outcome::kFailed,
              stopped ? "the pass was stopped during the prepare restart"
@@ -492,7 +484,7 @@ bool Pass::StillHoldLock(const std::vector<size_t>& labels) {
 
 bool Pass::StopRequested() {
   std::string reason;
-  if (services_.cancellation != nullptr && services_.cancellation->cancelled()) {
+  if (Cancelled()) {
     reason = "the pass was stopped by signal " + std::to_string(services_.cancellation->signal_number()) +
              "; the next pass resumes the wait";
   } else if (services_.lock != nullptr && !services_.lock->Renew()) {
@@ -595,9 +587,9 @@ void Pass::StartRetrains(const std::vector<size_t>& ready) {
 }
 
 // Whether a failed restart may still have reached the worker: then only asking it can tell.
-bool Pass::MayHaveStarted(const StartResult& result) const {
-  return result.maybe_started || (services_.cancellation != nullptr && services_.cancellation->cancelled());
-}
+bool Pass::MayHaveStarted(const StartResult& result) const { return result.maybe_started || Cancelled(); }
+
+bool Pass::Cancelled() const { return services_.cancellation != nullptr && services_.cancellation->cancelled(); }
 
 void Pass::WatchPrepareWorker() {
   std::string target = config_.prepare_target;
@@ -637,15 +629,13 @@ void Pass::WaitForRetrains() {
   std::vector<bool> seen_active(report_.labels.size(), false);
   const Clock::TimePoint deadline = services_.clock.Now() + SecondsToDuration(config_.poll_timeout);
   while (!running.empty()) {
-    std::vector<std::string> targets;
-    for (size_t i : running) targets.push_back(config_.labels[i].retrain_target);
-    std::vector<WorkerState> workers = services_.trigger.Inspect(targets);
+    std::vector<WorkerState> workers = InspectRetrainWorkers(running);
     std::vector<size_t> still;
     for (size_t k = 0; k < running.size(); ++k)
       if (!RetrainEnded(running[k], workers[k], seen_active[running[k]])) still.push_back(running[k]);
     running = std::move(still);
     if (running.empty()) return;
-    const bool stopped = services_.cancellation != nullptr && services_.cancellation->cancelled();
+    const bool stopped = Cancelled();
     if (stopped || services_.clock.Now() >= deadline) {
       for (size_t i : running) {
         report_.labels[i].retrain_result = stopped ? "cancelled" : "timeout";
@@ -738,7 +728,7 @@ StartRequest Pass::RetrainRequest(size_t index) const {
   return request;
 }
 
-// ---- the labels' datasets ------------------------------------------------------------------
+// ---- the labels' datasets and workers -------------------------------------------------------
 
 std::vector<MetadataRead> Pass::ReadMetadataOf(const std::vector<size_t>& labels) {
   std::vector<std::string> urls;
@@ -751,6 +741,14 @@ bool Pass::IsCycleDataset(size_t index, const MetadataRead& read) const {
   const LabelState& state = states_[index];
   return read.status == MetadataRead::Status::kOk &&
          IsNewDataset(*read.metadata, state.baseline_version, state.required_len.value_or(0));
+}
+
+// Asks each label's retrain worker how it is doing (no call for no label).
+std::vector<WorkerState> Pass::InspectRetrainWorkers(const std::vector<size_t>& labels) {
+  if (labels.empty()) return {};
+  std::vector<std::string> targets;
+  for (size_t i : labels) targets.push_back(config_.labels[i].retrain_target);
+  return services_.trigger.Inspect(targets);
 }
 
 // ---- bookkeeping ----------------------------------------------------------------------------

@@ -76,8 +76,10 @@ class Pass {
 
   std::vector<MetadataRead> ReadMetadataOf(const std::vector<size_t>& labels);
   bool IsCycleDataset(size_t index, const MetadataRead& read) const;
+  std::vector<WorkerState> InspectRetrainWorkers(const std::vector<size_t>& labels);
   bool AnyDatasetPublished(const std::vector<size_t>& labels);
   bool MayHaveStarted(const StartResult& result) const;
+  bool Cancelled() const;  // a SIGTERM or SIGINT arrived
   StartRequest PrepareRequest(const std::vector<size_t>& labels) const;
   StartRequest RetrainRequest(size_t index) const;
 

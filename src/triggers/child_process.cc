@@ -3,14 +3,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 extern char** environ;
 
@@ -102,6 +105,24 @@ int ChildProcess::Wait() {
     else if (done < 0 && errno != EINTR) exit_status_ = 128;  // not our child any more: nothing to wait for
   }
   return *exit_status_;
+}
+
+std::optional<std::string> FindProgram(const std::string& name) {
+  auto executable = [](const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) return executable(name) ? std::optional(name) : std::nullopt;
+  const char* path = std::getenv("PATH");
+  std::string_view directories = path != nullptr ? path : "/usr/bin:/bin";
+  while (!directories.empty()) {
+    const size_t colon = directories.find(':');
+    std::string directory(directories.substr(0, colon));
+    directories.remove_prefix(colon == std::string_view::npos ? directories.size() : colon + 1);
+    const std::string candidate = (directory.empty() ? "." : directory) + "/" + name;
+    if (executable(candidate)) return candidate;
+  }
+  return std::nullopt;
 }
 
 std::string DescribeExit(int status) {
