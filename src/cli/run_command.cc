@@ -61,18 +61,14 @@ std::string HostAndPid() {
 
 // Who started this pass, from what GitHub Actions sets (or "cli").
 RunRecord NewRunRecord(const Config& config, const std::map<std::string, std::string>& environment, WallTime now) {
-  auto value = [&environment](const char* name) {
-    auto found = environment.find(name);
-    return found == environment.end() ? std::string() : found->second;
-  };
   RunRecord run;
   run.started_at = now;
   run.status = "running";
   run.dry_run = config.dry_run;
-  std::string event = value("GITHUB_EVENT_NAME");
+  std::string event = EnvironmentValue(environment, "GITHUB_EVENT_NAME");
   run.started_by = event.empty() ? "cli" : event == "workflow_dispatch" ? "manual" : event;
-  run.github_run_id = value("GITHUB_RUN_ID");
-  run.commit = value("GITHUB_SHA");
+  run.github_run_id = EnvironmentValue(environment, "GITHUB_RUN_ID");
+  run.commit = EnvironmentValue(environment, "GITHUB_SHA");
   return run;
 }
 

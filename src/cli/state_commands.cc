@@ -61,9 +61,7 @@ std::vector<LabelStatus> ReadStatus(const Config& config) {
   return status;
 }
 
-bool UpToDate(const LabelStatus& label) {
-  return label.decision.prepare && AlreadyRetrained(label.state, label.decision.dataset_len);
-}
+bool UpToDate(const LabelStatus& label) { return UpToDate(label.decision, label.state); }
 
 std::string Readiness(const LabelStatus& label) {
   if (UpToDate(label)) return ", up to date: no more rows than the dataset already retrained";

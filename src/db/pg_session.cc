@@ -100,7 +100,6 @@ std::string PgSession::ServerVersion() const {
          std::to_string(number % 100);
 }
 
-bool PgSession::connected() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
 
 std::string PgSession::Clean(std::string libpq_text) const {
   return OneLine(Redact(std::move(libpq_text), secrets_));

@@ -49,8 +49,6 @@ class PgSession {
   void Execute(const std::string& sql, std::string_view what);
   // Whether `table` exists where the search_path finds it.
   bool TableExists(std::string_view table);
-  // Whether the connection is still usable (false once the server went away).
-  bool connected() const;
   // "PostgreSQL 15.18".
   std::string ServerVersion() const;
 

@@ -41,11 +41,6 @@ void PostgresDatabase::FailQuery(std::string_view what, const pg_result* result)
   throw DatabaseError(message);
 }
 
-void PostgresDatabase::Execute(const std::string& sql, std::string_view what) {
-  PgResult result(PQexec(session_->raw(), sql.c_str()));
-  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) FailQuery(what, result.get());
-}
-
 PgResult PostgresDatabase::Query(const std::string& sql, std::string_view what) {
   // The extended protocol runs exactly one statement: "SELECT 1; DELETE ..." is refused whole.
   PgResult result(PQexecParams(session_->raw(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));

@@ -32,7 +32,6 @@ class PostgresDatabase final : public Database {
   std::string ServerVersion() override;
 
  private:
-  void Execute(const std::string& sql, std::string_view what);
   // Runs one statement that must return rows; `what` names it in errors.
   PgResult Query(const std::string& sql, std::string_view what);
   // Runs `sql`, which returns one row of `columns` counts.

@@ -37,4 +37,9 @@ bool IsNewDataset(const DatasetMetadata& metadata, const std::optional<std::stri
 // dataset was asked for: preparing again would build and retrain the same data once more.
 bool AlreadyRetrained(const LabelState& state, int64_t dataset_len);
 
+// The label has enough data, but no more than its dataset already retrained: nothing new to learn.
+inline bool UpToDate(const Decision& decision, const LabelState& state) {
+  return decision.prepare && AlreadyRetrained(state, decision.dataset_len);
+}
+
 }  // namespace orch

@@ -73,7 +73,7 @@ void Pass::CountAndDecide() {
     label.dataset_len = decision.dataset_len;
     label.upper_bound = decision.upper_bound;
     label.prepare = decision.prepare;
-    if (decision.prepare && AlreadyRetrained(states_[i], decision.dataset_len)) {
+    if (UpToDate(decision, states_[i])) {
       label.prepare = false;
       label.up_to_date = true;
     }

@@ -8,6 +8,8 @@
 #include <system_error>
 
 #include "config/target.h"
+#include "util/durable_file.h"
+#include "util/error.h"
 
 namespace orch {
 namespace {
@@ -33,13 +35,11 @@ std::string FileSafe(std::string text) {
 void WriteRecord(const std::string& path, pid_t pid, const std::string& log_path) {
   const std::optional<unsigned long long> start = ProcessStartTime(pid);
   const nlohmann::json record = {{"pid", pid}, {"start_time", start.value_or(0)}, {"log", log_path}};
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << record.dump() << '\n';
+  try {
+    ReplaceFileAtomically(path, record.dump() + "\n");
+  } catch (const WorkerError&) {
+    // Best effort: the worker runs already. Without the record a later pass sees it as not running.
   }
-  std::error_code ignored;
-  std::filesystem::rename(temporary, path, ignored);
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 #include "triggers/hf_space_trigger.h"
 
+#include "config/target.h"
+
 namespace orch {
 
-std::string SpaceIdOf(const std::string& target) {
-  constexpr std::string_view kScheme = "hf-space:";
-  return target.starts_with(kScheme) ? target.substr(kScheme.size()) : target;
-}
+std::string SpaceIdOf(const std::string& target) { return ParseTarget(target).space_id; }
 
 WorkerState::Health HealthOfStage(const std::string& stage) {
   if (stage == "BUILD_ERROR" || stage == "RUNTIME_ERROR" || stage == "CONFIG_ERROR" || stage == "NO_APP_FILE" ||
