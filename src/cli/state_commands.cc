@@ -9,6 +9,7 @@
 #include "cli/sources.h"
 #include "db/open_database.h"
 #include "db/state_store.h"
+#include "engine/counts.h"
 #include "engine/decision.h"
 #include "report/stream_log.h"
 #include "util/error.h"
@@ -42,21 +43,16 @@ struct LabelStatus {
 std::vector<LabelStatus> ReadStatus(const Config& config) {
   std::unique_ptr<Database> database = OpenDatabase(config.database);
   std::unique_ptr<StateStore> store = OpenStateStore(config.database);
-  std::vector<LabelColumns> columns;
   std::vector<std::string> names;
-  for (const LabelConfig& label : config.labels) {
-    columns.push_back(label.columns);
-    names.push_back(label.name);
-  }
-  std::vector<int64_t> misclassified = database->CountMisclassified(columns);
-  std::vector<int64_t> pools = database->CountCorrectPool(columns);
+  for (const LabelConfig& label : config.labels) names.push_back(label.name);
+  const std::vector<int64_t> misclassified = CountMisclassified(config, *database);
+  const std::vector<std::optional<int64_t>> pools = CountPools(config, *database, misclassified);
   std::vector<LabelState> states = store->LoadLabels(names);
   std::vector<LabelStatus> status;
   for (size_t i = 0; i < config.labels.size(); ++i) {
     const LabelConfig& label = config.labels[i];
-    int64_t count = label.misclassified_sql.empty() ? misclassified[i] : database->CountWithQuery(label.misclassified_sql);
-    int64_t pool = label.pool_sql.empty() ? pools[i] : database->CountWithQuery(label.pool_sql);
-    status.push_back({&label, count, Decide(count, pool, config.correct_ratio, label.threshold), states[i]});
+    status.push_back({&label, misclassified[i], Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold),
+                      states[i]});
   }
   return status;
 }
@@ -77,8 +73,9 @@ const char* RetrainProgress(const LabelState& state) {
 void PrintStatusText(const std::vector<LabelStatus>& status) {
   for (const LabelStatus& label : status) {
     std::cout << label.config->name << "\n  " << ProgressBar(label.decision.dataset_len, label.config->threshold) << "  "
-              << label.decision.dataset_len << " / " << label.config->threshold << " rows ("
-              << label.misclassified << " misclassified + " << label.decision.sampled_correct << " correct)"
+              << (label.decision.upper_bound ? "at most " : "") << label.decision.dataset_len << " / "
+              << label.config->threshold << " rows (" << label.misclassified << " misclassified + "
+              << label.decision.sampled_correct << " correct)"
               << Readiness(label) << "\n  phase " << PhaseName(label.state.phase);
     if (label.state.phase == Phase::kPreparing)
       std::cout << " since " << IsoTime(label.state.prepare_requested_at.value_or(WallTime{})) << ", waiting for "
@@ -100,6 +97,7 @@ Json StatusJson(const std::vector<LabelStatus>& status) {
     labels.push_back({{"label", label.config->name},
                       {"misclassified", label.misclassified},
                       {"sampled_correct", label.decision.sampled_correct},
+                      {"upper_bound", label.decision.upper_bound},
                       {"dataset_len", label.decision.dataset_len},
                       {"threshold", label.config->threshold},
                       {"ready", label.decision.prepare && !UpToDate(label)},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/counts.h"
 #include "engine/decision.h"
 #include "util/error.h"
 
@@ -63,8 +64,8 @@ PassReport Pass::Run() {
 // ---- counting -------------------------------------------------------------------------------
 
 void Pass::CountAndDecide() {
-  std::vector<int64_t> misclassified = CountMisclassified();
-  std::vector<std::optional<int64_t>> pools = CountPools(misclassified);
+  std::vector<int64_t> misclassified = CountMisclassified(config_, services_.database);
+  std::vector<std::optional<int64_t>> pools = CountPools(config_, services_.database, misclassified);
   for (size_t i = 0; i < config_.labels.size(); ++i) {
     LabelReport& label = report_.labels[i];
     Decision decision = Decide(misclassified[i], pools[i], config_.correct_ratio, label.threshold);
@@ -86,47 +87,6 @@ void Pass::CountAndDecide() {
                         {"decision", label.prepare ? "prepare" : label.up_to_date ? "skip (no new data)" : "skip"},
                         {"phase", PhaseName(states_[i].phase)}});
   }
-}
-
-std::vector<int64_t> Pass::CountMisclassified() {
-  std::vector<int64_t> counts(config_.labels.size(), 0);
-  std::vector<LabelColumns> scanned;
-  std::vector<size_t> scanned_index;
-  for (size_t i = 0; i < config_.labels.size(); ++i) {
-    const LabelConfig& label = config_.labels[i];
-    if (!label.misclassified_sql.empty()) {
-      counts[i] = services_.database.CountWithQuery(label.misclassified_sql);
-    } else {
-      scanned.push_back(label.columns);
-      scanned_index.push_back(i);
-    }
-  }
-  if (!scanned.empty()) {
-    std::vector<int64_t> scan = services_.database.CountMisclassified(scanned);
-    for (size_t k = 0; k < scan.size(); ++k) counts[scanned_index[k]] = scan[k];
-  }
-  return counts;
-}
-
-std::vector<std::optional<int64_t>> Pass::CountPools(const std::vector<int64_t>& misclassified) {
-  std::vector<std::optional<int64_t>> pools(config_.labels.size());
-  std::vector<LabelColumns> joined;
-  std::vector<size_t> joined_index;
-  for (size_t i = 0; i < config_.labels.size(); ++i) {
-    const LabelConfig& label = config_.labels[i];
-    if (!NeedsPoolCount(misclassified[i], config_.correct_ratio, label.threshold)) continue;
-    if (!label.pool_sql.empty()) {
-      pools[i] = services_.database.CountWithQuery(label.pool_sql);
-    } else {
-      joined.push_back(label.columns);
-      joined_index.push_back(i);
-    }
-  }
-  if (!joined.empty()) {
-    std::vector<int64_t> counts = services_.database.CountCorrectPool(joined);
-    for (size_t k = 0; k < counts.size(); ++k) pools[joined_index[k]] = counts[k];
-  }
-  return pools;
 }
 
 // ---- dry run --------------------------------------------------------------------------------

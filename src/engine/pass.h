@@ -48,8 +48,6 @@ class Pass {
  private:
   // Counting and deciding.
   void CountAndDecide();
-  std::vector<int64_t> CountMisclassified();
-  std::vector<std::optional<int64_t>> CountPools(const std::vector<int64_t>& misclassified);
   void ReportDryRun();
 
   // Taking over what an earlier pass left unfinished.

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <optional>
 
+#include "engine/counts.h"
 #include "engine/decision.h"
 #include "util/error.h"
 #include "workers/stratified_split.h"
@@ -164,48 +165,6 @@ std::vector<CleanRow> ReadRows(TrainingRows& rows, const LabelColumns& columns, 
   return kept;
 }
 
-// Each label's misclassified count, as a pass counts it: its configured query, or one scan for all
-// the labels without one.
-std::vector<int64_t> CountMisclassifiedAsAPass(const Config& config, Database& database) {
-  std::vector<int64_t> counts(config.labels.size(), 0);
-  std::vector<LabelColumns> scanned;
-  std::vector<size_t> scanned_index;
-  for (size_t i = 0; i < config.labels.size(); ++i) {
-    const LabelConfig& label = config.labels[i];
-    if (!label.misclassified_sql.empty()) {
-      counts[i] = database.CountWithQuery(label.misclassified_sql);
-    } else {
-      scanned.push_back(label.columns);
-      scanned_index.push_back(i);
-    }
-  }
-  const std::vector<int64_t> scan = scanned.empty() ? std::vector<int64_t>{} : database.CountMisclassified(scanned);
-  for (size_t k = 0; k < scan.size(); ++k) counts[scanned_index[k]] = scan[k];
-  return counts;
-}
-
-// Each label's pool, as a pass counts it: only where the largest possible dataset reaches the
-// threshold, by its configured query or one anti-join for the others.
-std::vector<std::optional<int64_t>> CountPoolsAsAPass(const Config& config, Database& database,
-                                                      const std::vector<int64_t>& misclassified) {
-  std::vector<std::optional<int64_t>> pools(config.labels.size());
-  std::vector<LabelColumns> joined;
-  std::vector<size_t> joined_index;
-  for (size_t i = 0; i < config.labels.size(); ++i) {
-    const LabelConfig& label = config.labels[i];
-    if (!NeedsPoolCount(misclassified[i], config.correct_ratio, label.threshold)) continue;
-    if (!label.pool_sql.empty()) {
-      pools[i] = database.CountWithQuery(label.pool_sql);
-    } else {
-      joined.push_back(label.columns);
-      joined_index.push_back(i);
-    }
-  }
-  const std::vector<int64_t> counts = joined.empty() ? std::vector<int64_t>{} : database.CountCorrectPool(joined);
-  for (size_t k = 0; k < counts.size(); ++k) pools[joined_index[k]] = counts[k];
-  return pools;
-}
-
 }  // namespace
 
 Dataset BuildDataset(TrainingRows& rows, const LabelColumns& columns, LabelMap label_map,
@@ -239,8 +198,8 @@ PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, cons
 
 std::vector<std::string> LabelsDueForPrepare(const Config& config, Database& database) {
   // As a pass decides (Pass::CountAndDecide), so `prepare` and `run` never disagree.
-  const std::vector<int64_t> misclassified = CountMisclassifiedAsAPass(config, database);
-  const std::vector<std::optional<int64_t>> pools = CountPoolsAsAPass(config, database, misclassified);
+  const std::vector<int64_t> misclassified = CountMisclassified(config, database);
+  const std::vector<std::optional<int64_t>> pools = CountPools(config, database, misclassified);
   std::vector<std::string> due;
   for (size_t i = 0; i < config.labels.size(); ++i)
     if (Decide(misclassified[i], pools[i], config.correct_ratio, config.labels[i].threshold).prepare)
