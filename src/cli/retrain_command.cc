@@ -38,21 +38,6 @@ void PrintSummary(const RetrainOutcome& outcome, const std::filesystem::path& mo
     std::cout << "  kept " << *decision.deployed_version << " deployed; the new model was not kept\n";
 }
 
-// The decision already recorded for the dataset version this run would train, if any. Anything
-// wrong with the request is left for Retrain() to report in its own words.
-std::optional<std::string> EarlierDecision(const RetrainOptions& options) {
-  std::optional<std::string> earlier;
-  try {
-    const std::string version = options.version.value_or(LatestDatasetVersion(options.dataset_dir, options.label));
-    earlier = ModelStore(options.models_dir, options.label).DecisionFor(version);
-    if (earlier)
-      std::cerr << "orchestrator retrain " << options.label << ": dataset " << version
-                << " was already decided; not training it again (--force trains anyway)" << std::endl;
-  } catch (const Error&) {
-  }
-  return earlier;
-}
-
 }  // namespace
 
 int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
@@ -67,19 +52,18 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
   auto start = std::chrono::steady_clock::now();
   request.progress = [&options, start](std::string_view message) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cerr << "orchestrator retrain " << options.label << " [" << Fixed(seconds).substr(0, Fixed(seconds).size() - 2)
-              << " s]: " << message << std::endl;
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.2f", seconds);
+    std::cerr << "orchestrator retrain " << options.label << " [" << elapsed << " s]: " << message << std::endl;
   };
   // Exactly once on the worker's side too: a request repeated by a resumed pass (or by hand) for a
   // version already decided answers with that decision, unless --force.
-  if (!options.force) {
-    if (std::optional<std::string> earlier = EarlierDecision(options)) {
-      std::cout << (options.json ? *earlier : "already decided: " + *earlier) << std::endl;
-      return kExitOk;
-    }
-  }
+  request.answer_decided = !options.force;
   RetrainOutcome outcome = Retrain(request);
-  if (options.json) {
+  if (outcome.earlier_decision) {
+    std::cout << (options.json ? *outcome.earlier_decision : "already decided: " + *outcome.earlier_decision)
+              << std::endl;
+  } else if (options.json) {
     std::cout << RetrainDecisionJson(outcome.decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << std::endl;
   } else {

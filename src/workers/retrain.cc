@@ -279,6 +279,15 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
 
   ModelStore store(request.models_dir, request.label);
   ModelStore::RetrainLock lock = store.LockForRetrain();
+  if (request.answer_decided) {
+    // Checked under the lock: a request repeated for one version, however timed, trains it once.
+    if (std::optional<std::string> earlier = store.DecisionFor(dataset.version_tag)) {
+      Report(request.progress, "dataset " + dataset.version_tag + " was already decided; not training it again");
+      RetrainOutcome outcome;
+      outcome.earlier_decision = std::move(earlier);
+      return outcome;
+    }
+  }
   std::optional<std::string> deployed_version = store.CurrentVersion();
   std::optional<ClassificationScores> deployed_scores;
   if (deployed_version) {

@@ -70,11 +70,15 @@ struct RetrainRequest {
   std::filesystem::path models_dir;   // MODELS (the label's models go to MODELS/<label>)
   std::optional<std::string> version;  // the dataset version; the latest published when not given
   double decision_threshold = 0.001;
+  // Answer a version decisions.jsonl has decided already with that decision, without training.
+  bool answer_decided = false;
   SearchSpace search;
   ProgressReport progress;
 };
 
 struct RetrainOutcome {
+  // Set when the version was decided already and nothing was trained: that decisions.jsonl line.
+  std::optional<std::string> earlier_decision;
   RetrainDecision decision;  // as appended to decisions.jsonl
   ModelCard card;            // the new model's card (stored only when accepted)
 };

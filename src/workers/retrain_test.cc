@@ -147,6 +147,19 @@ TEST_F(RetrainTest, ABetterModelReplacesTheDeployedOne) {
   EXPECT_EQ(Decisions().size(), 2u);
 }
 
+TEST_F(RetrainTest, AVersionAlreadyDecidedIsAnsweredWithoutTraining) {
+  Publish("v1");
+  const RetrainOutcome first = Retrain(Request());
+  ASSERT_TRUE(first.decision.accepted);
+  RetrainRequest repeat = Request();
+  repeat.answer_decided = true;
+  const RetrainOutcome again = Retrain(repeat);
+  ASSERT_TRUE(again.earlier_decision);
+  EXPECT_NE(again.earlier_decision->find("\"dataset_version\":\"v1\""), std::string::npos) << *again.earlier_decision;
+  EXPECT_EQ(Decisions().size(), 1u) << "nothing trained, nothing appended";
+  EXPECT_EQ(Current(), first.decision.model_version);
+}
+
 TEST_F(RetrainTest, TheThresholdIsAGainToBeat) {
   Publish("v1");
   ASSERT_TRUE(Retrain(Request()).decision.accepted);
