@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "config/database_url.h"
+#include "config/label_name.h"
 #include "triggers/child_process.h"
 #include "util/error.h"
 #include "workers/demo_database.h"
@@ -71,8 +72,7 @@ Settings DemoSettings(const DemoPaths& paths, const std::string& self) {
       {"ORCHESTRATOR_NAME", "demo"},
   };
   for (const std::string label : kLabels) {
-    std::string upper = label;
-    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const std::string upper = LabelEnvSpellings(label).front();
     settings["THRESHOLD_" + upper] = kThreshold;
     settings["RETRAIN_" + upper + "_REPO"] = "command:" + Quoted(self) + " retrain --label " + label + " --dataset " +
                                             Quoted((paths.hub / label).string()) + " --models " +

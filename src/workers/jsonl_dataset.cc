@@ -93,25 +93,32 @@ std::string LineProblemAdvice() {
   return std::string("the file is damaged: ") + kRepublish + ", or pass --version with an earlier version";
 }
 
-SplitRow ParseRow(std::string_view line, bool last_line_unterminated, const ClassNamesById& classes,
-                      const std::string& where, const std::string& labels_file) {
+// A line of a split file, named in errors only (building the text for every line would cost).
+struct LineAt {
+  const fs::path& file;
+  size_t number;
+  std::string Where() const { return file.string() + " line " + std::to_string(number); }
+};
+
+SplitRow ParseRow(std::string_view line, bool last_line_unterminated, const ClassNamesById& classes, const LineAt& at,
+                  const std::string& labels_file) {
   Json row;
   try {
     row = Json::parse(line);
   } catch (const Json::exception& error) {
     if (last_line_unterminated)
-      throw WorkerError(where + ": the line is cut short (the file ends inside it, with no final newline): "
+      throw WorkerError(at.Where() + ": the line is cut short (the file ends inside it, with no final newline): "
                         "the file was not completely written; " + kRepublish);
-    throw WorkerError(where + ": not valid JSON (" + ParseProblem(error) + "); " + LineProblemAdvice());
+    throw WorkerError(at.Where() + ": not valid JSON (" + ParseProblem(error) + "); " + LineProblemAdvice());
   }
-  if (!row.is_object()) throw WorkerError(where + ": not a JSON object; " + LineProblemAdvice());
+  if (!row.is_object()) throw WorkerError(at.Where() + ": not a JSON object; " + LineProblemAdvice());
   if (!row.contains("grievance") || !row["grievance"].is_string())
-    throw WorkerError(where + ": no \"grievance\" string; " + LineProblemAdvice());
+    throw WorkerError(at.Where() + ": no \"grievance\" string; " + LineProblemAdvice());
   if (!row.contains("label") || !row["label"].is_number_integer())
-    throw WorkerError(where + ": no integer \"label\" (a class id); " + LineProblemAdvice());
+    throw WorkerError(at.Where() + ": no integer \"label\" (a class id); " + LineProblemAdvice());
   int64_t id = row["label"].get<int64_t>();
   if (id < 0 || id > INT_MAX || !classes.contains(static_cast<int>(id)))
-    throw WorkerError(where + ": class id " + std::to_string(id) + " is not in " + labels_file +
+    throw WorkerError(at.Where() + ": class id " + std::to_string(id) + " is not in " + labels_file +
                       ": the splits and the label map disagree; " + kRepublish);
   return {.text = row["grievance"].get<std::string>(), .label = static_cast<int>(id)};
 }
@@ -167,10 +174,10 @@ std::vector<SplitRow> ReadLabelledJsonl(const fs::path& file, const ClassNamesBy
     std::string_view line(text.data() + start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     ++line_number;
-    std::string where = file.string() + " line " + std::to_string(line_number);
+    const LineAt at{file, line_number};
     if (line.find_first_not_of(" \t") == std::string_view::npos)
-      throw WorkerError(where + ": the line is empty, and every line must be one JSON object; " + LineProblemAdvice());
-    rows.push_back(ParseRow(line, unterminated, classes, where, labels_file));
+      throw WorkerError(at.Where() + ": the line is empty, and every line must be one JSON object; " + LineProblemAdvice());
+    rows.push_back(ParseRow(line, unterminated, classes, at, labels_file));
     start = end + 1;
   }
   return rows;

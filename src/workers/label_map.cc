@@ -10,15 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "workers/application_schema.h"
 
 namespace orch {
 namespace {
-
-// The ids the original workers trained with (reference/schema.sql).
-constexpr std::string_view kDepartmentClasses[] = {
-    "Municipal Governance & Community Services", "Education, Health & Social Welfare",
-    "Infrastructure, Utilities & Natural Resources", "Security & Law Enforcement"};
-constexpr std::string_view kUrgencyClasses[] = {"NORMAL", "URGENT", "HIGHLY URGENT"};
 
 [[noreturn]] void Refuse(const std::string& where, const std::string& problem) {
   throw WorkerError("label map " + where + " " + problem +
@@ -43,8 +38,9 @@ int64_t IdOf(const nlohmann::json& value, const std::string& name, const std::st
 LabelMap LabelMap::Initial(std::string_view label) {
   LabelMap map;
   std::span<const std::string_view> classes;
-  if (label == "department") classes = kDepartmentClasses;
-  if (label == "urgency") classes = kUrgencyClasses;
+  // The ids the original workers trained with: the schema's values in order.
+  if (label == "department") classes = kSchemaDepartments;
+  if (label == "urgency") classes = kSchemaUrgencies;
   for (size_t id = 0; id < classes.size(); ++id) map.Add(std::string(classes[id]), static_cast<int64_t>(id));
   return map;
 }
