@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "db/count_sql.h"
 #include "db/postgres_text.h"
 #include "util/error.h"
 #include "util/redact.h"
@@ -12,6 +13,7 @@ namespace orch {
 namespace {
 
 constexpr std::string_view kUndefinedTable = "42P01";
+constexpr std::string_view kUndefinedColumn = "42703";
 constexpr std::string_view kMissingTablesHint =
     "the orchestrator_* tables are created by the orchestrator's schema migrations: have they run on this database?";
 
@@ -105,11 +107,16 @@ std::string PgSession::Clean(std::string libpq_text) const {
   return OneLine(Redact(std::move(libpq_text), secrets_));
 }
 
-void PgSession::Fail(std::string_view what, const pg_result* result) const {
+void PgSession::Fail(std::string_view what, const pg_result* result, Tables tables) const {
   std::string message = ErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
   if (message.empty()) message = PQerrorMessage(conn_.get());
   message = std::string(what) + " failed on " + redacted_url_ + ": " + Clean(std::move(message));
-  if (ErrorField(result, PG_DIAG_SQLSTATE) == kUndefinedTable) message += " (" + std::string(kMissingTablesHint) + ")";
+  const std::string state = ErrorField(result, PG_DIAG_SQLSTATE);
+  if (tables == Tables::kOrchestrator && state == kUndefinedTable) {
+    message += " (" + std::string(kMissingTablesHint) + ")";
+  } else if (tables == Tables::kApplication && (state == kUndefinedTable || state == kUndefinedColumn)) {
+    message += " (" + std::string(kSchemaHint) + ")";
+  }
   throw DatabaseError(message);
 }
 

@@ -55,12 +55,16 @@ class PgSession {
   // For adapters that read results their own way. The connection stays owned by this object.
   pg_conn* raw() const { return conn_.get(); }
   const std::string& redacted_url() const { return redacted_url_; }
-  // libpq's text on one line, without any form of the password.
-  std::string Clean(std::string libpq_text) const;
+
+  // Whose tables a query reads, for the hint a missing table (or an application's column) gets.
+  enum class Tables { kOrchestrator, kApplication };
+  // Throws DatabaseError naming `what`, the redacted URL and the server's reason.
+  [[noreturn]] void Fail(std::string_view what, const pg_result* result, Tables tables = Tables::kOrchestrator) const;
 
  private:
   PgResult Run(const std::string& sql, const SqlRow& params, std::string_view what);
-  [[noreturn]] void Fail(std::string_view what, const pg_result* result) const;
+  // libpq's text on one line, without any form of the password.
+  std::string Clean(std::string libpq_text) const;
 
   std::string redacted_url_;
   std::vector<std::string> secrets_;  // the password in every form libpq may echo it

@@ -13,8 +13,6 @@ namespace orch {
 namespace {
 
 // SQLSTATEs of a query naming a table or column the database does not have.
-constexpr std::string_view kUndefinedTable = "42P01";
-constexpr std::string_view kUndefinedColumn = "42703";
 
 // Whether some valid, non-partial index on misclassified_complaints (as the search_path resolves
 // it) has complaint_id as its first column; first column says whether the table exists at all.
@@ -32,15 +30,6 @@ PostgresDatabase::PostgresDatabase(const DatabaseUrl& url)
 
 PostgresDatabase::PostgresDatabase(std::shared_ptr<PgSession> session) : session_(std::move(session)) {}
 
-void PostgresDatabase::FailQuery(std::string_view what, const pg_result* result) const {
-  std::string message = ErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-  if (message.empty()) message = PQerrorMessage(session_->raw());
-  message = std::string(what) + " failed on " + session_->redacted_url() + ": " + session_->Clean(std::move(message));
-  const std::string state = ErrorField(result, PG_DIAG_SQLSTATE);
-  if (state == kUndefinedTable || state == kUndefinedColumn) message += " (" + std::string(kSchemaHint) + ")";
-  throw DatabaseError(message);
-}
-
 PgResult PostgresDatabase::Query(const std::string& sql, std::string_view what) {
   // The extended protocol runs exactly one statement: "SELECT 1; DELETE ..." is refused whole.
   PgResult result(PQexecParams(session_->raw(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
@@ -48,7 +37,7 @@ PgResult PostgresDatabase::Query(const std::string& sql, std::string_view what) 
   if (status == PGRES_COMMAND_OK)
     throw DatabaseError(std::string(what) + " returned no rows; it must be a SELECT returning one integer");
   if (status == PGRES_EMPTY_QUERY) throw DatabaseError(std::string(what) + " is empty");
-  if (status != PGRES_TUPLES_OK) FailQuery(what, result.get());
+  if (status != PGRES_TUPLES_OK) session_->Fail(what, result.get(), PgSession::Tables::kApplication);
   return result;
 }
 

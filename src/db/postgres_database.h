@@ -36,7 +36,6 @@ class PostgresDatabase final : public Database {
   PgResult Query(const std::string& sql, std::string_view what);
   // Runs `sql`, which returns one row of `columns` counts.
   std::vector<int64_t> CountRow(const std::string& sql, size_t columns, std::string_view what);
-  [[noreturn]] void FailQuery(std::string_view what, const pg_result* result) const;
 
   std::shared_ptr<PgSession> session_;
 };

@@ -18,8 +18,6 @@ constexpr int kBatchRows = 20000;     // rows per FETCH: a few MB of text at mos
 constexpr size_t kIdsPerQuery = 10000;  // ids per message lookup
 
 // SQLSTATEs of a statement naming a table or column the database does not have.
-constexpr std::string_view kUndefinedTable = "42P01";
-constexpr std::string_view kUndefinedColumn = "42703";
 
 std::string_view ValueAt(const PGresult* result, int row, int column) {
   return std::string_view(PQgetvalue(result, row, column), static_cast<size_t>(PQgetlength(result, row, column)));
@@ -49,21 +47,13 @@ std::string IdArray(std::span<const int64_t> ids) {
 PostgresTrainingRows::PostgresTrainingRows(const DatabaseUrl& url)
     : session_(url, kApplicationName, PgAccess::kReadOnly) {}
 
-void PostgresTrainingRows::Fail(std::string_view what, const pg_result* result) const {
-  std::string message = ErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-  if (message.empty()) message = PQerrorMessage(session_.raw());
-  message = std::string(what) + " failed on " + session_.redacted_url() + ": " + session_.Clean(std::move(message));
-  const std::string state = ErrorField(result, PG_DIAG_SQLSTATE);
-  if (state == kUndefinedTable || state == kUndefinedColumn) message += " (" + std::string(kSchemaHint) + ")";
-  throw DatabaseError(message);
-}
-
 PgResult PostgresTrainingRows::Run(const std::string& sql, const SqlRow& params, std::string_view what, int expected) {
   std::vector<const char*> values;
   for (const std::optional<std::string>& param : params) values.push_back(param ? param->c_str() : nullptr);
   PgResult result(PQexecParams(session_.raw(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
                                nullptr, nullptr, 0));
-  if (static_cast<int>(PQresultStatus(result.get())) != expected) Fail(what, result.get());
+  if (static_cast<int>(PQresultStatus(result.get())) != expected)
+    session_.Fail(what, result.get(), PgSession::Tables::kApplication);
   return result;
 }
 

@@ -31,7 +31,6 @@ class PostgresTrainingRows final : public TrainingRows {
   void ReadInBatches(const std::string& sql, std::string_view what, OnBatch on_batch);
   // Runs one statement with text parameters; throws unless its status is `expected`.
   PgResult Run(const std::string& sql, const SqlRow& params, std::string_view what, int expected);
-  [[noreturn]] void Fail(std::string_view what, const pg_result* result) const;
 
   PgSession session_;
   std::optional<PgTransaction> snapshot_;

@@ -287,26 +287,20 @@ class PostgresWriter final : public DemoDatabase::Writer {
     return ids;
   }
 
-  [[noreturn]] void Fail(std::string_view what, const std::string& libpq_message) const {
-    throw DatabaseError(std::string(what) + " failed on " + session_.redacted_url() + ": " +
-                        session_.Clean(libpq_message));
-  }
-
   // Sends `data` through `copy_sql`; the server checks every row as an INSERT would.
   void Copy(std::string_view copy_sql, const std::string& data, std::string_view what) {
     if (data.empty()) return;
+    constexpr PgSession::Tables kTables = PgSession::Tables::kApplication;
     pg_conn* conn = session_.raw();
     const PgResult started(PQexec(conn, std::string(copy_sql).c_str()));
-    if (PQresultStatus(started.get()) != PGRES_COPY_IN) Fail(what, PQresultErrorMessage(started.get()));
+    if (PQresultStatus(started.get()) != PGRES_COPY_IN) session_.Fail(what, started.get(), kTables);
     if (PQputCopyData(conn, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn, nullptr) != 1)
-      Fail(what, PQerrorMessage(conn));
+      session_.Fail(what, nullptr, kTables);
     const PgResult finished(PQgetResult(conn));
-    const bool copied = PQresultStatus(finished.get()) == PGRES_COMMAND_OK;
-    const std::string message = copied ? "" : PQresultErrorMessage(finished.get());
     // libpq ends every command's results with a null one; the next command needs it consumed.
     for (PgResult rest(PQgetResult(conn)); rest; rest.reset(PQgetResult(conn))) {
     }
-    if (!copied) Fail(what, message);
+    if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) session_.Fail(what, finished.get(), kTables);
   }
 
   PgSession session_;
