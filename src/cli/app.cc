@@ -3,32 +3,67 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "cli/commands.h"
+#include "cli/completion.h"
 #include "util/error.h"
 #include "util/redact.h"
 
 namespace orch {
 namespace {
 
+constexpr const char* kVersion = "orchestrator " ORCH_VERSION;
+
 constexpr const char* kExitCodes =
     "Exit status:\n"
-    "  0  every label below its threshold, a dry run, or every needed retrain triggered\n"
-    "  1  a label timed out or failed, or the database or the Hub could not be used\n"
-    "  75 another pass holds the run lock (nothing was done; see --wait-lock)\n"
-    "  130, 143  stopped by SIGINT or SIGTERM (the summary is written; the next pass resumes)\n"
-    "  2  bad command line or configuration (nothing was done)\n";
+    "  0    every label ended well: below_threshold, up_to_date, deferred, retrain_triggered, or a dry run\n"
+    "  1    a label timed out or failed, or the database or the Hub could not be used\n"
+    "  2    bad command line or configuration (nothing was done)\n"
+    "  75   another pass holds the run lock (nothing was done; see --wait-lock)\n"
+    "  130, 143  stopped by SIGINT or SIGTERM (the summary is written; the next pass resumes)\n";
 
 constexpr const char* kRunDescription =
     "Run one pass: count the reviewed misclassifications per label, restart the prepare-dataset\n"
     "worker if any label has enough data, wait until each such label's new dataset is published,\n"
     "and restart that label's retrain worker. Prints a JSON summary on stdout, logs on stderr.";
 
-// `retrain` has a --version of its own (the dataset version), so it goes without the version flag.
-void AddCommonOptions(CLI::App& app, CommonOptions& common, bool version_flag = true) {
-  app.add_option("--env-file", common.env_file, "Read variables from this file instead of ./.env (never overrides the environment)");
-  app.add_option("--config", common.config_file, "TOML file with settings and per-label tables (environment wins over it)");
-  if (version_flag) app.set_version_flag("--version", "orchestrator " ORCH_VERSION);
+// Everything the command line can set; each subcommand's options write into their own part.
+struct Invocation {
+  CommonOptions common;
+  RunOptions run;
+  bool json = false;
+  int limit = 20;
+  PrepareOptions prepare;
+  RetrainOptions retrain;
+  PredictOptions predict;
+  DemoOptions demo;
+  std::string shell;
+};
+
+void AddEnvFile(CLI::App& app, Invocation& in) {
+  app.add_option("--env-file", in.common.env_file,
+                 "Read variables from this file instead of ./.env (never overrides the environment)");
+}
+
+void AddConfig(CLI::App& app, Invocation& in) {
+  app.add_option("--config", in.common.config_file,
+                 "TOML file with settings and per-label tables (environment wins over it)");
+}
+
+void AddVersion(CLI::App& app) { app.set_version_flag("--version", kVersion); }
+
+// --env-file, --config and --version: what most subcommands take.
+void AddCommon(CLI::App& app, Invocation& in) {
+  AddEnvFile(app, in);
+  AddConfig(app, in);
+  AddVersion(app);
+}
+
+void AddJson(CLI::App& app, bool& json, const char* what = "Print JSON instead of text") {
+  app.add_flag("--json", json, what);
 }
 
 // The options that set a setting; `config` takes them too, to show what such a run would see.
@@ -38,14 +73,164 @@ void AddSettingOptions(CLI::App& app, RunOptions& run) {
       ->check(CLI::IsMember({"text", "json"}));
 }
 
-void AddRunOptions(CLI::App& app, RunOptions& run) {
-  AddSettingOptions(app, run);
-  app.add_option("--summary", run.summary_path, "Also write the JSON summary to this file");
-  app.add_option("--wait-lock", run.wait_lock, "Wait up to SECONDS for another pass to finish instead of exiting with 75")
+void AddRunOptions(CLI::App& app, Invocation& in) {
+  AddCommon(app, in);
+  AddSettingOptions(app, in.run);
+  app.add_option("--summary", in.run.summary_path, "Also write the JSON summary to this file");
+  app.add_option("--wait-lock", in.run.wait_lock, "Wait up to SECONDS for another pass to finish instead of exiting with 75")
       ->check(CLI::PositiveNumber);
-  app.add_flag("--wait", run.wait,
+  app.add_flag("--wait", in.run.wait,
                "Also wait (up to POLL_TIMEOUT) for each retrain this pass triggers to finish, and put the worker's "
                "decision in the summary");
+}
+
+// One subcommand: its name, what --help says of it, its options, and what runs it. The table below
+// is the whole command line; RunApp only walks it.
+struct Subcommand {
+  std::string_view name;
+  std::string_view summary;
+  std::string_view footer;  // details, examples and exit codes for its --help
+  void (*add_options)(CLI::App& command, Invocation& in);
+  int (*run)(Invocation& in);
+};
+
+const Subcommand kSubcommands[] = {
+    {"run", "Run one pass (the same as giving no subcommand)",
+     "Examples:\n"
+     "  orchestrator run --dry-run            say what a pass would do, restart nothing\n"
+     "  orchestrator run --summary out.json   one pass; the summary also goes to out.json\n"
+     "  orchestrator run --wait --wait-lock 600\n\n",
+     AddRunOptions, [](Invocation& in) { return RunCommand(in.common, in.run); }},
+    {"config", "Print every effective setting as (origin) key = value, secrets masked",
+     "Origins, weakest first: default, file (--config), .env, environment, command line.\n\n"
+     "Examples:\n"
+     "  orchestrator config\n"
+     "  orchestrator config --env-file prod.env --json | jq '.settings[] | select(.origin != \"default\")'\n\n"
+     "Exit status: 0, or 2 when the configuration is invalid.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       AddSettingOptions(app, in.run);
+       AddJson(app, in.json);
+     },
+     [](Invocation& in) { return ConfigCommand(in.common, in.run, in.json); }},
+    {"check", "Preflight: database and count query, token, workers and metadata URLs; one line per check",
+     "Nothing is restarted: a Space is asked for its runtime, a command is looked up on PATH, a webhook\n"
+     "is not called.\n\n"
+     "Examples:\n"
+     "  orchestrator check\n"
+     "  orchestrator check --json\n\n"
+     "Exit status: 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad configuration.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       AddJson(app, in.json);
+     },
+     [](Invocation& in) { return CheckCommand(in.common, in.json); }},
+    {"migrate", "Create or update the orchestrator's own tables (orchestrator_*); a non-dry run does it by itself",
+     "Only tables named orchestrator_* are created or changed.\n\n"
+     "Example:\n"
+     "  orchestrator migrate --env-file prod.env\n\n"
+     "Exit status: 0, 1 on a database error, 2 on bad configuration.",
+     AddCommon, [](Invocation& in) { return MigrateCommand(in.common); }},
+    {"status", "Each label: its data against its threshold, its phase, its last dataset and retrained versions",
+     "Examples:\n"
+     "  orchestrator status\n"
+     "  orchestrator status --json | jq '.labels[] | {label, phase}'\n\n"
+     "Exit status: 0, 1 when the database cannot be read, 2 on bad configuration.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       AddJson(app, in.json);
+     },
+     [](Invocation& in) { return StatusCommand(in.common, in.json); }},
+    {"history", "The past passes, newest first, with their outcome",
+     "Examples:\n"
+     "  orchestrator history --limit 5\n"
+     "  orchestrator history --json\n\n"
+     "Exit status: 0, 1 when the database cannot be read, 2 on bad configuration.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       app.add_option("--limit", in.limit, "How many passes to show (default 20)")->check(CLI::PositiveNumber);
+       AddJson(app, in.json);
+     },
+     [](Invocation& in) { return HistoryCommand(in.common, in.limit, in.json); }},
+    {"prepare", "Reference prepare worker: publish a new dataset version per label into a local hub directory",
+     "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
+     "cleans the text, splits 80/10/10 stratified by label, and publishes <hub>/<label>/<version_tag>/ with\n"
+     "dataset_metadata.json written last.\n\n"
+     "Examples:\n"
+     "  orchestrator prepare --hub ./hub\n"
+     "  orchestrator prepare --hub ./hub --label urgency --json\n\n"
+     "Exit status: 0, 1 on a database or disk error, 2 on bad configuration.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       app.add_option("--hub", in.prepare.hub_dir, "The local dataset hub directory")->required();
+       app.add_option("--label", in.prepare.labels, "A label to prepare (repeatable; default: every label at its threshold)");
+       AddJson(app, in.prepare.json);
+     },
+     [](Invocation& in) { return PrepareCommand(in.common, in.prepare); }},
+    {"retrain", "Reference retrain worker: train a fastText classifier, deploy it when it beats the deployed one",
+     "Deploys to <models>/<label>/<model_version>/ and moves <models>/<label>/current only when the new macro-F1\n"
+     "exceeds the deployed one by more than DECISION_THRESHOLD; appends the decision to decisions.jsonl.\n"
+     "Here --version names a dataset version, not the program's.\n\n"
+     "Examples:\n"
+     "  orchestrator retrain --label urgency --dataset ./hub/urgency --models ./models\n"
+     "  orchestrator retrain --label urgency --dataset ./hub/urgency --models ./models --version v3 --force\n\n"
+     "Exit status: 0 when the model was accepted or rejected, 1 on a data or disk error, 2 on bad usage.",
+     [](CLI::App& app, Invocation& in) {
+       AddEnvFile(app, in);
+       AddConfig(app, in);
+       app.add_option("--label", in.retrain.label, "The label to retrain")->required();
+       app.add_option("--dataset", in.retrain.dataset_dir, "The label's dataset directory (<hub>/<label>)")->required();
+       app.add_option("--models", in.retrain.models_dir, "The models directory")->required();
+       app.add_option("--version", in.retrain.version, "The dataset version to train on (default: the latest)");
+       AddJson(app, in.retrain.json, "Print the decision as JSON");
+       app.add_flag("--force", in.retrain.force,
+                    "Train even when decisions.jsonl already has a decision for this dataset version");
+     },
+     [](Invocation& in) { return RetrainCommand(in.common, in.retrain); }},
+    {"predict", "Classify texts with a label's deployed model",
+     "Texts from the arguments, or one per line on stdin.\n\n"
+     "Examples:\n"
+     "  orchestrator predict --label urgency --models ./models \"water pipe burst near the school\"\n"
+     "  orchestrator predict --label department --models ./models --json < texts.txt\n\n"
+     "Exit status: 0, 1 when no model is deployed.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       app.add_option("--label", in.predict.label, "The label to predict")->required();
+       app.add_option("--models", in.predict.models_dir, "The models directory")->required();
+       app.add_option("texts", in.predict.texts, "Texts to classify (default: one per line on stdin)");
+       AddJson(app, in.predict.json, "One JSON object per line: label, id, probability");
+     },
+     [](Invocation& in) { return PredictCommand(in.common, in.predict); }},
+    {"demo", "Run the whole continuous-learning loop on this machine: SQLite, a local hub, local workers",
+     "Creates (or reuses) DIR with a simulated grievance application (demo.db), a local dataset hub, models and\n"
+     "logs, then runs passes with command: workers until both labels are prepared, retrained and evaluated, and\n"
+     "one more pass to show that nothing happens twice. DIR/demo.env holds the settings it used, so\n"
+     "`orchestrator run --env-file DIR/demo.env` runs a pass of your own. It takes no --env-file or --config.\n\n"
+     "Examples:\n"
+     "  orchestrator demo --fresh\n"
+     "  orchestrator demo --dir /tmp/try && orchestrator status --env-file /tmp/try/demo.env\n\n"
+     "Exit status: 0, or 1 when a step failed.",
+     [](CLI::App& app, Invocation& in) {
+       app.add_option("--dir", in.demo.dir, "Where the demo keeps its files (default ./orchestrator-demo)");
+       app.add_flag("--fresh", in.demo.fresh, "Delete what DIR holds and start over");
+       AddVersion(app);
+     },
+     [](Invocation& in) { return DemoCommand(in.demo); }},
+    {"completion", "Print a shell completion script for bash or zsh",
+     "Examples:\n"
+     "  source <(orchestrator completion bash)                 in ~/.bashrc\n"
+     "  orchestrator completion zsh > \"${fpath[1]}/_orchestrator\"\n\n"
+     "The Debian package installs both. Exit status: 0, 2 for another shell.",
+     [](CLI::App& app, Invocation& in) {
+       app.add_option("shell", in.shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+     },
+     nullptr},  // run by RunApp, which has the whole command line to describe
+};
+
+const Subcommand& Find(std::string_view name) {
+  for (const Subcommand& subcommand : kSubcommands)
+    if (subcommand.name == name) return subcommand;
+  return kSubcommands[0];  // no subcommand: run
 }
 
 }  // namespace
@@ -54,99 +239,17 @@ int RunApp(int argc, char** argv) {
   CLI::App app("orchestrator: retrain text classifiers when enough reviewed corrections have piled up.\n\n" +
                    std::string(kRunDescription),
                "orchestrator");
-  app.footer(std::string(kExitCodes) + "\nSettings come from the environment, .env and --config; "
-                                        "`orchestrator config` lists them all with their origin.");
+  app.footer(std::string(kExitCodes) +
+             "\nSettings come from the environment, .env and --config; `orchestrator config` lists them all with "
+             "their origin.\nEach subcommand has its own --help; the manual is `man orchestrator`.");
   app.require_subcommand(0, 1);
-  CommonOptions common;
-  RunOptions run;
-  bool json = false;
-  AddCommonOptions(app, common);
-  AddRunOptions(app, run);
-
-  CLI::App* run_command = app.add_subcommand("run", "Run one pass (the same as giving no subcommand)");
-  run_command->footer(kExitCodes);
-  AddCommonOptions(*run_command, common);
-  AddRunOptions(*run_command, run);
-
-  CLI::App* config_command = app.add_subcommand("config", "Print every effective setting as (origin) key = value, secrets masked");
-  config_command->footer("Origins, weakest first: default, file (--config), .env, environment, command line.\n"
-                         "Exit status: 0, or 2 when the configuration is invalid.");
-  AddCommonOptions(*config_command, common);
-  AddSettingOptions(*config_command, run);
-  config_command->add_flag("--json", json, "Print JSON instead of text");
-
-  CLI::App* check_command = app.add_subcommand(
-      "check", "Preflight: database and count query, token, Spaces and metadata URLs; one line per check");
-  check_command->footer("Exit status: 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad configuration.");
-  AddCommonOptions(*check_command, common);
-  check_command->add_flag("--json", json, "Print JSON instead of text");
-
-  CLI::App* migrate_command = app.add_subcommand(
-      "migrate", "Create or update the orchestrator's own tables (orchestrator_*); a non-dry run does it by itself");
-  migrate_command->footer("Only tables named orchestrator_* are created or changed. Exit status: 0, 1 on a database error.");
-  AddCommonOptions(*migrate_command, common);
-
-  CLI::App* status_command = app.add_subcommand(
-      "status", "Each label: its data against its threshold, its phase, its last dataset and retrained versions");
-  status_command->footer("Exit status: 0, 1 when the database cannot be read, 2 on bad configuration.");
-  AddCommonOptions(*status_command, common);
-  status_command->add_flag("--json", json, "Print JSON instead of text");
-
-  int limit = 20;
-  CLI::App* history_command = app.add_subcommand("history", "The past passes, newest first, with their outcome");
-  history_command->footer("Exit status: 0, 1 when the database cannot be read, 2 on bad configuration.");
-  AddCommonOptions(*history_command, common);
-  history_command->add_option("--limit", limit, "How many passes to show (default 20)")->check(CLI::PositiveNumber);
-  history_command->add_flag("--json", json, "Print JSON instead of text");
-
-  PrepareOptions prepare;
-  CLI::App* prepare_command = app.add_subcommand(
-      "prepare", "Reference prepare worker: publish a new dataset version per label into a local hub directory");
-  prepare_command->footer(
-      "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
-      "cleans the text, splits 80/10/10 stratified by label, and publishes <hub>/<label>/<version_tag>/ with\n"
-      "dataset_metadata.json written last. Exit status: 0, 1 on a database or disk error, 2 on bad configuration.");
-  AddCommonOptions(*prepare_command, common);
-  prepare_command->add_option("--hub", prepare.hub_dir, "The local dataset hub directory")->required();
-  prepare_command->add_option("--label", prepare.labels, "A label to prepare (repeatable; default: every label at its threshold)");
-  prepare_command->add_flag("--json", prepare.json, "Print JSON instead of text");
-
-  RetrainOptions retrain;
-  CLI::App* retrain_command = app.add_subcommand(
-      "retrain", "Reference retrain worker: train a fastText classifier, deploy it when it beats the deployed one");
-  retrain_command->footer(
-      "Deploys to <models>/<label>/<model_version>/ and moves <models>/<label>/current only when the new macro-F1\n"
-      "exceeds the deployed one by more than DECISION_THRESHOLD; appends the decision to decisions.jsonl.\n"
-      "Exit status: 0 when the model was accepted or rejected, 1 on a data or disk error, 2 on bad usage.");
-  AddCommonOptions(*retrain_command, common, /*version_flag=*/false);
-  retrain_command->add_option("--label", retrain.label, "The label to retrain")->required();
-  retrain_command->add_option("--dataset", retrain.dataset_dir, "The label's dataset directory (<hub>/<label>)")->required();
-  retrain_command->add_option("--models", retrain.models_dir, "The models directory")->required();
-  retrain_command->add_option("--version", retrain.version, "The dataset version to train on (default: the latest)");
-  retrain_command->add_flag("--json", retrain.json, "Print the decision as JSON");
-  retrain_command->add_flag("--force", retrain.force,
-                            "Train even when decisions.jsonl already has a decision for this dataset version");
-
-  PredictOptions predict;
-  CLI::App* predict_command = app.add_subcommand("predict", "Classify texts with a label's deployed model");
-  predict_command->footer("Texts from the arguments, or one per line on stdin. Exit status: 0, 1 when no model is deployed.");
-  AddCommonOptions(*predict_command, common);
-  predict_command->add_option("--label", predict.label, "The label to predict")->required();
-  predict_command->add_option("--models", predict.models_dir, "The models directory")->required();
-  predict_command->add_option("texts", predict.texts, "Texts to classify (default: one per line on stdin)");
-  predict_command->add_flag("--json", predict.json, "One JSON object per line: label, id, probability");
-
-  DemoOptions demo;
-  CLI::App* demo_command = app.add_subcommand(
-      "demo", "Run the whole continuous-learning loop on this machine: SQLite, a local hub, local workers");
-  demo_command->footer(
-      "Creates (or reuses) DIR with a simulated grievance application (demo.db), a local dataset hub, models and\n"
-      "logs, then runs passes with command: workers until both labels are prepared, retrained and evaluated, and\n"
-      "one more pass to show that nothing happens twice. DIR/demo.env holds the settings it used, so\n"
-      "`orchestrator run --env-file DIR/demo.env` runs a pass of your own. Exit status: 0, or 1 when a step failed.");
-  demo_command->add_option("--dir", demo.dir, "Where the demo keeps its files (default ./orchestrator-demo)");
-  demo_command->add_flag("--fresh", demo.fresh, "Delete what DIR holds and start over");
-  demo_command->set_version_flag("--version", "orchestrator " ORCH_VERSION);
+  Invocation in;
+  AddRunOptions(app, in);  // no subcommand means run
+  for (const Subcommand& subcommand : kSubcommands) {
+    CLI::App* command = app.add_subcommand(std::string(subcommand.name), std::string(subcommand.summary));
+    command->footer(std::string(subcommand.footer) + (subcommand.name == "run" ? kExitCodes : ""));
+    subcommand.add_options(*command, in);
+  }
 
   try {
     app.parse(argc, argv);
@@ -156,17 +259,14 @@ int RunApp(int argc, char** argv) {
     return kExitUsage;
   }
 
+  const std::vector<CLI::App*> parsed = app.get_subcommands();
+  const Subcommand& chosen = Find(parsed.empty() ? "run" : parsed.front()->get_name());
   try {
-    if (config_command->parsed()) return ConfigCommand(common, run, json);
-    if (check_command->parsed()) return CheckCommand(common, json);
-    if (migrate_command->parsed()) return MigrateCommand(common);
-    if (status_command->parsed()) return StatusCommand(common, json);
-    if (history_command->parsed()) return HistoryCommand(common, limit, json);
-    if (prepare_command->parsed()) return PrepareCommand(common, prepare);
-    if (retrain_command->parsed()) return RetrainCommand(common, retrain);
-    if (predict_command->parsed()) return PredictCommand(common, predict);
-    if (demo_command->parsed()) return DemoCommand(demo);
-    return RunCommand(common, run);
+    if (chosen.name == "completion") {
+      std::cout << CompletionScript(app, in.shell);
+      return kExitOk;
+    }
+    return chosen.run(in);
   } catch (const Error& error) {
     std::cerr << "orchestrator: " << error.what() << '\n';
     return error.exit_code();

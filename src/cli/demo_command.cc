@@ -19,9 +19,9 @@
 #include "cli/commands.h"
 #include "config/database_url.h"
 #include "config/label_name.h"
-#include "triggers/child_process.h"
+#include "util/child_process.h"
 #include "util/error.h"
-#include "workers/demo_database.h"
+#include "demo/demo_database.h"
 
 namespace orch {
 namespace {

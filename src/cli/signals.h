@@ -10,7 +10,7 @@
 #include <atomic>
 #include <thread>
 
-#include "engine/cancellation.h"
+#include "util/cancellation.h"
 
 namespace orch {
 

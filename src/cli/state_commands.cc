@@ -11,7 +11,7 @@
 #include "db/state_store.h"
 #include "engine/counts.h"
 #include "engine/decision.h"
-#include "report/stream_log.h"
+#include "util/time.h"
 #include "util/error.h"
 
 namespace orch {
@@ -31,7 +31,7 @@ std::string ProgressBar(int64_t value, int64_t threshold, int width = 20) {
 }
 
 Json OrNull(const std::optional<std::string>& value) { return value ? Json(*value) : Json(nullptr); }
-Json OrNull(const std::optional<WallTime>& value) { return value ? Json(IsoTime(*value)) : Json(nullptr); }
+Json OrNull(const std::optional<WallTime>& value) { return value ? Json(FormatTimestamp(*value)) : Json(nullptr); }
 
 struct LabelStatus {
   const LabelConfig* config;
@@ -78,14 +78,14 @@ void PrintStatusText(const std::vector<LabelStatus>& status) {
               << label.decision.sampled_correct << " correct)"
               << Readiness(label) << "\n  phase " << PhaseName(label.state.phase);
     if (label.state.phase == Phase::kPreparing)
-      std::cout << " since " << IsoTime(label.state.prepare_requested_at.value_or(WallTime{})) << ", waiting for "
+      std::cout << " since " << FormatTimestamp(label.state.prepare_requested_at.value_or(WallTime{})) << ", waiting for "
                 << label.state.required_len.value_or(0) << " samples after "
                 << label.state.baseline_version.value_or("no dataset");
     if (label.state.phase == Phase::kRetraining)
       std::cout << ", retrain of " << label.state.dataset_version.value_or("?") << RetrainProgress(label.state);
     std::cout << "\n  last retrained: "
               << (label.state.last_retrained_version
-                      ? *label.state.last_retrained_version + " at " + IsoTime(*label.state.last_retrained_at)
+                      ? *label.state.last_retrained_version + " at " + FormatTimestamp(*label.state.last_retrained_at)
                       : std::string("never"))
               << "\n";
   }
@@ -146,7 +146,7 @@ int HistoryCommand(const CommonOptions& common, int limit, bool json) {
     Json out = Json::array();
     for (const RunRecord& run : runs) {
       Json summary = Json::parse(run.summary_json, nullptr, false);
-      out.push_back({{"id", run.id}, {"started_at", IsoTime(run.started_at)}, {"finished_at", OrNull(run.finished_at)},
+      out.push_back({{"id", run.id}, {"started_at", FormatTimestamp(run.started_at)}, {"finished_at", OrNull(run.finished_at)},
                      {"status", run.status}, {"dry_run", run.dry_run}, {"started_by", run.started_by},
                      {"github_run_id", run.github_run_id}, {"commit", run.commit},
                      {"summary", summary.is_discarded() ? Json(nullptr) : summary}});
@@ -156,7 +156,7 @@ int HistoryCommand(const CommonOptions& common, int limit, bool json) {
   }
   if (runs.empty()) std::cout << "no pass recorded yet\n";
   for (const RunRecord& run : runs) {
-    std::cout << std::setw(6) << run.id << "  " << IsoTime(run.started_at) << "  " << std::left << std::setw(10)
+    std::cout << std::setw(6) << run.id << "  " << FormatTimestamp(run.started_at) << "  " << std::left << std::setw(10)
               << run.status << std::right << std::setw(8) << run.started_by;
     Json summary = Json::parse(run.summary_json, nullptr, false);
     if (summary.is_object() && summary.contains("labels"))

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "config/database_url.h"
-#include "db/database.h"
+#include "config/label_columns.h"
 
 namespace orch {
 

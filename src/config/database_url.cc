@@ -7,6 +7,7 @@
 
 #include "config/label_name.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -20,13 +21,6 @@ constexpr std::string_view kAcceptedForms =
 
 [[noreturn]] void Refuse(const std::string& why) {
   throw ConfigError("database URL: " + why + "; " + std::string(kAcceptedForms));
-}
-
-std::string ToLower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return lower;
 }
 
 // RFC 3986 scheme characters; anything else means "://" was not the scheme separator, and the

@@ -6,14 +6,13 @@
 
 #include "config/label_name.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace orch {
 namespace {
 
 constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
 constexpr std::string_view kExportPrefix = "export";
-
-bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 char DoubleQuoteEscape(char c) {
   switch (c) {
@@ -54,7 +53,7 @@ class EnvFileParser {
   }
 
   void SkipBlanks() {
-    while (!AtEnd() && IsBlank(Peek())) ++pos_;
+    while (!AtEnd() && IsLineSpace(Peek())) ++pos_;
   }
 
   void SkipRestOfLine() {
@@ -94,7 +93,7 @@ class EnvFileParser {
   void SkipExportPrefix() {
     std::string_view rest = text_.substr(pos_);
     if (rest.substr(0, kExportPrefix.size()) != kExportPrefix || rest.size() <= kExportPrefix.size() ||
-        !IsBlank(rest[kExportPrefix.size()]))
+        !IsLineSpace(rest[kExportPrefix.size()]))
       return;
     pos_ += kExportPrefix.size();
     SkipBlanks();
@@ -102,7 +101,7 @@ class EnvFileParser {
 
   std::string ParseKey() {
     size_t start = pos_;
-    while (!AtEnd() && !IsBlank(Peek()) && Peek() != '=' && Peek() != '#' && Peek() != '\n' && Peek() != '\r')
+    while (!AtEnd() && !IsLineSpace(Peek()) && Peek() != '=' && Peek() != '#' && Peek() != '\n' && Peek() != '\r')
       ++pos_;
     if (pos_ == start) Fail(line_, "expected KEY=VALUE, found no name before '='");
     return std::string(text_.substr(start, pos_ - start));
@@ -149,9 +148,9 @@ class EnvFileParser {
   // Up to the end of the line; " #..." starts a comment; surrounding blanks are dropped.
   std::string ParseUnquoted() {
     size_t start = pos_;
-    while (!AtLineEnd() && !(Peek() == '#' && pos_ > start && IsBlank(text_[pos_ - 1]))) ++pos_;
+    while (!AtLineEnd() && !(Peek() == '#' && pos_ > start && IsLineSpace(text_[pos_ - 1]))) ++pos_;
     std::string_view value = text_.substr(start, pos_ - start);
-    while (!value.empty() && (IsBlank(value.back()) || value.back() == '\r')) value.remove_suffix(1);
+    while (!value.empty() && (IsLineSpace(value.back()) || value.back() == '\r')) value.remove_suffix(1);
     SkipRestOfLine();
     return std::string(value);
   }

@@ -10,6 +10,7 @@
 #include "config/target.h"
 #include "config/url_policy.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -179,20 +180,6 @@ std::string ReplaceAll(std::string_view text, std::string_view from, std::string
   return result.append(text.substr(start));
 }
 
-std::string_view Trim(std::string_view text) {
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-std::string ToLower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return lower;
-}
-
 // "NAME="value" (where)": the start of every message about a value. Secrets are not quoted.
 std::string Subject(const SettingSpec& spec, const RawSetting& raw) {
   bool secret = spec.type == Type::kSecret || spec.type == Type::kDatabaseUrl || spec.type == Type::kSecretUrl;
@@ -215,13 +202,6 @@ std::string ExampleFor(const SettingSpec& spec, const RawSetting& raw) {
   Reject(spec, raw, "expected " + expected + ExampleFor(spec, raw));
 }
 
-std::optional<int64_t> ParseWholeNumber(std::string_view text) {
-  int64_t number = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return number;
-}
-
 std::optional<double> ParseDecimal(std::string_view text) {
   double number = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
@@ -238,8 +218,8 @@ std::string IntegerExpectation(const SettingSpec& spec) {
   return "a whole number" + unit + " from " + std::to_string(spec.min) + " to " + std::to_string(spec.max);
 }
 
-SettingValue ParseInteger(const SettingSpec& spec, const RawSetting& raw) {
-  std::optional<int64_t> number = ParseWholeNumber(Trim(raw.text));
+SettingValue ParseIntegerSetting(const SettingSpec& spec, const RawSetting& raw) {
+  std::optional<int64_t> number = ParseInteger(Trim(raw.text));
   int64_t min = spec.type == Type::kPositiveInteger ? std::max<int64_t>(spec.min, 1) : spec.min;
   if (!number || *number < min || *number > spec.max) RejectExpected(spec, raw, IntegerExpectation(spec));
   return *number;
@@ -417,7 +397,7 @@ SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw) {
     case Type::kBool: return ParseBool(spec, raw);
     case Type::kTrueFlag: return Trim(raw.text) == "true";
     case Type::kInteger:
-    case Type::kPositiveInteger: return ParseInteger(spec, raw);
+    case Type::kPositiveInteger: return ParseIntegerSetting(spec, raw);
     case Type::kSeconds: return ParseSeconds(spec, raw);
     case Type::kRatio: return ParseRatio(spec, raw);
     case Type::kUrl:

@@ -4,6 +4,7 @@
 
 #include "config/url_policy.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -19,8 +20,6 @@ bool IsRepoPart(std::string_view part) {
            c == '.';
   });
 }
-
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 Target SpaceTarget(std::string_view id) {
   const size_t slash = id.find('/');
@@ -50,7 +49,7 @@ std::vector<std::string> SplitCommandLine(std::string_view line) {
   bool in_word = false;
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
-    if (IsBlank(c)) {
+    if (IsSpace(c)) {
       if (in_word) words.push_back(std::move(word));
       word.clear();
       in_word = false;

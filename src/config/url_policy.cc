@@ -1,5 +1,7 @@
 #include "config/url_policy.h"
 
+#include "util/strings.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -26,13 +28,6 @@ struct UrlParts {
   std::optional<std::string> port; // only when given and not the scheme's default
   bool has_credentials = false;
 };
-
-std::string ToLower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return lower;
-}
 
 std::optional<std::string> GetPart(CURLU* handle, CURLUPart part, unsigned flags = 0) {
   char* raw = nullptr;

@@ -11,10 +11,9 @@
 #include <string_view>
 
 #include "db/database.h"
+#include "db/sql_dialect.h"
 
 namespace orch {
-
-enum class SqlDialect { kPostgres, kSqlite };
 
 // Appended to errors about a missing table or column: the usual causes, and where to fix them.
 inline constexpr std::string_view kSchemaHint =

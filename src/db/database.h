@@ -11,18 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "config/label_columns.h"
+
 namespace orch {
-
-// Where one label's values live in the application's tables.
-struct LabelColumns {
-  std::string label;      // the label's name, e.g. "department"
-  std::string predicted;  // misclassified_complaints column the model predicted, e.g. model_predicted_department
-  std::string correct;    // misclassified_complaints column the reviewer set, e.g. correct_department
-  std::string pool;       // complaints column holding the label, e.g. department
-
-  // The columns of the original schema for `label`.
-  static LabelColumns Defaults(const std::string& label);
-};
 
 class Database {
  public:
@@ -46,8 +37,5 @@ class Database {
   // "PostgreSQL 15.18" / "SQLite 3.40.1": for logs and `check`.
   virtual std::string ServerVersion() = 0;
 };
-
-// True for names safe to splice into SQL as identifiers: [a-z_][a-z0-9_]{0,62}.
-bool IsValidIdentifier(std::string_view name);
 
 }  // namespace orch

@@ -3,19 +3,49 @@
 #include "db/postgres_database.h"
 #include "db/postgres_run_lock.h"
 #include "db/postgres_state_store.h"
+#include "db/postgres_training_rows.h"
 #include "db/sqlite_database.h"
+#include "db/sqlite_run_lock.h"
+#include "db/sqlite_state_store.h"
+#include "db/sqlite_training_rows.h"
 
 namespace orch {
+namespace {
+
+bool IsPostgres(const DatabaseUrl& url) { return url.kind == DatabaseUrl::Kind::kPostgres; }
+
+}  // namespace
 
 std::unique_ptr<Database> OpenDatabase(const DatabaseUrl& url) {
-  if (url.kind == DatabaseUrl::Kind::kPostgres) return std::make_unique<PostgresDatabase>(url);
+  if (IsPostgres(url)) return std::make_unique<PostgresDatabase>(url);
   return std::make_unique<SqliteDatabase>(url.target);
+}
+
+std::unique_ptr<StateStore> OpenStateStore(const DatabaseUrl& url) {
+  if (IsPostgres(url)) return std::make_unique<PostgresStateStore>(url);
+  return std::make_unique<SqliteStateStore>(url.target);
+}
+
+std::unique_ptr<RunLock> OpenRunLock(const DatabaseUrl& url, const std::string& name, const std::string& holder,
+                                     std::chrono::seconds lease) {
+  if (IsPostgres(url)) return std::make_unique<PostgresRunLock>(url, name, holder);
+  return std::make_unique<SqliteRunLock>(url.target, name, holder, lease);
+}
+
+std::unique_ptr<TrainingRows> OpenTrainingRows(const DatabaseUrl& url) {
+  if (IsPostgres(url)) return std::make_unique<PostgresTrainingRows>(url);
+  return std::make_unique<SqliteTrainingRows>(url.target);
+}
+
+std::unique_ptr<ApplicationWriter> OpenApplicationWriter(const DatabaseUrl& url) {
+  if (IsPostgres(url)) return NewPostgresApplicationWriter(url);
+  return NewSqliteApplicationWriter(url.target);
 }
 
 PassDatabases OpenPassDatabases(const DatabaseUrl& url, bool with_lock, const std::string& name,
                                 const std::string& holder, std::chrono::seconds lease) {
   PassDatabases opened;
-  if (url.kind == DatabaseUrl::Kind::kPostgres) {
+  if (IsPostgres(url)) {
     // Read-write by default for the state's single-statement saves; the counts' configured
     // queries still run read-only (see PostgresDatabase).
     auto session = std::make_shared<PgSession>(url, LockSessionName(holder), PgAccess::kReadWrite);

@@ -1,4 +1,6 @@
-// Opening the application's database named by DATABASE_URL, on whichever engine it names.
+// Opening the database named by DATABASE_URL: the one place that chooses between PostgreSQL and
+// SQLite. Everything above db/ sees only the interfaces (Database, StateStore, RunLock,
+// TrainingRows, ApplicationWriter), never libpq or sqlite3.
 #pragma once
 
 #include <chrono>
@@ -6,14 +8,31 @@
 #include <string>
 
 #include "config/database_url.h"
+#include "db/application_writer.h"
 #include "db/database.h"
 #include "db/state_store.h"
+#include "db/training_rows.h"
 
 namespace orch {
 
 // Connects to PostgreSQL or opens the SQLite file, read-only. Throws DatabaseError when the
 // database cannot be used; the message names it by its redacted URL or path.
 std::unique_ptr<Database> OpenDatabase(const DatabaseUrl& url);
+
+// A read-write connection for the orchestrator's tables.
+std::unique_ptr<StateStore> OpenStateStore(const DatabaseUrl& url);
+
+// `name` keys the lock (ORCHESTRATOR_NAME); `holder` describes this process ("host:pid");
+// `lease` is how long a SQLite lease lasts without renewal.
+std::unique_ptr<RunLock> OpenRunLock(const DatabaseUrl& url, const std::string& name, const std::string& holder,
+                                     std::chrono::seconds lease);
+
+// The prepare worker's reader: a read-only PostgreSQL session, or the SQLite file read-only.
+std::unique_ptr<TrainingRows> OpenTrainingRows(const DatabaseUrl& url);
+
+// The demo's and the tests' writer of the application's tables (SQLite: the file is created when
+// missing, not its directory).
+std::unique_ptr<ApplicationWriter> OpenApplicationWriter(const DatabaseUrl& url);
 
 // Everything a pass needs from its database: the counts, the state, and the run lock.
 struct PassDatabases {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "config/database_url.h"
-#include "db/migrations.h"
+#include "db/sql_dialect.h"
 
 struct pg_conn;
 struct pg_result;

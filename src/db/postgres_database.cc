@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "db/count_sql.h"
+#include "db/state_codec.h"
 #include "util/error.h"
 #include "util/redact.h"
 

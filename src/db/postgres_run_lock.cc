@@ -2,6 +2,7 @@
 
 #include <bit>
 
+#include "db/state_codec.h"
 #include "util/error.h"
 #include "util/fnv.h"
 

@@ -13,6 +13,7 @@
 
 #include "config/database_url.h"
 #include "db/migrations.h"
+#include "db/state_codec.h"
 #include "db/pg_session.h"
 #include "db/state_store.h"
 

@@ -7,6 +7,7 @@
 
 #include "db/count_sql.h"
 #include "db/postgres_text.h"
+#include "db/state_codec.h"
 #include "util/error.h"
 
 namespace orch {

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "db/open_database.h"
 #include "db/postgres_run_lock.h"
 #include "db/sqlite_run_lock.h"
 #include "support/app_database.h"
@@ -160,7 +161,7 @@ TEST_F(RunLockSqlite, TheLeaseRowSaysWhoAndUntilWhen) {
   app_->Exec("INSERT INTO orchestrator_lock (name, holder, expires_at) VALUES ('main', 'host-a:101', '2099-01-01 00:00:00')");
   std::unique_ptr<SqliteRunLock> lock = Lock("host-a:101", 90s);
   ASSERT_TRUE(lock->TryAcquire());
-  SqliteSession session(app_->database_url().target);
+  SqliteSession session(app_->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator);
   const std::vector<SqlRow> rows =
       session.Query("SELECT name, holder, acquired_at, expires_at FROM orchestrator_lock", {}, "");
   ASSERT_EQ(rows.size(), 1u);

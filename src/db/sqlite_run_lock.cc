@@ -1,6 +1,7 @@
 #include "db/sqlite_run_lock.h"
 
 #include "config/label_name.h"
+#include "db/state_codec.h"
 #include "util/error.h"
 
 namespace orch {
@@ -15,7 +16,7 @@ constexpr const char* kWriteLeaseSql =
 
 SqliteRunLock::SqliteRunLock(const std::string& path, const std::string& name, const std::string& holder,
                              std::chrono::seconds lease, WallClock now)
-    : session_(path), name_(name), holder_(holder), lease_(lease), now_(std::move(now)) {}
+    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator), name_(name), holder_(holder), lease_(lease), now_(std::move(now)) {}
 
 SqliteRunLock::~SqliteRunLock() {
   try {

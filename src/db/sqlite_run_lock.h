@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "db/sqlite_state_store.h"
+#include "db/sqlite_session.h"
 #include "db/state_store.h"
 
 namespace orch {

@@ -5,20 +5,11 @@
 #include <filesystem>
 
 #include "config/label_name.h"
+#include "db/state_codec.h"
 #include "util/error.h"
 
 namespace orch {
 namespace {
-
-constexpr std::string_view kMissingTablesHint =
-    "the orchestrator_* tables are created by the orchestrator's schema migrations: have they run on this database?";
-
-std::optional<std::string> ColumnText(sqlite3_stmt* statement, int column) {
-  if (sqlite3_column_type(statement, column) == SQLITE_NULL) return std::nullopt;
-  const unsigned char* text = sqlite3_column_text(statement, column);
-  return std::string(text == nullptr ? "" : reinterpret_cast<const char*>(text),
-                     static_cast<size_t>(sqlite3_column_bytes(statement, column)));
-}
 
 std::string Describe(const Migration& migration) {
   return "migration " + std::to_string(migration.version) + " (" + std::string(migration.description) + ")";
@@ -26,85 +17,8 @@ std::string Describe(const Migration& migration) {
 
 }  // namespace
 
-SqliteSession::SqliteSession(const std::string& path)
-    : path_(path),
-      db_(OpenSqliteFile(path, SQLITE_OPEN_READWRITE, "opening the database for the orchestrator's state")) {
-  // Opening is lazy: reading the schema now turns "not a database" into an error at startup.
-  Query("SELECT count(*) FROM sqlite_master", {}, "reading the schema");
-}
-
-void SqliteSession::Fail(std::string_view what) const {
-  const std::string detail = sqlite3_errmsg(db_.get());
-  std::string message = std::string(what) + " failed on SQLite database " + path_ + ": " + detail;
-  if (detail.starts_with("no such table")) message += " (" + std::string(kMissingTablesHint) + ")";
-  throw DatabaseError(message);
-}
-
-SqliteStatement SqliteSession::Prepare(const std::string& sql, const SqlRow& params, std::string_view what) {
-  sqlite3_stmt* raw = nullptr;
-  const int status = sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1), &raw, nullptr);
-  SqliteStatement statement(raw);
-  if (status != SQLITE_OK) Fail(what);
-  for (size_t i = 0; i < params.size(); ++i) {
-    const int index = static_cast<int>(i) + 1;
-    const int bound = params[i] ? sqlite3_bind_text(statement.get(), index, params[i]->data(),
-                                                    static_cast<int>(params[i]->size()), SQLITE_TRANSIENT)
-                                : sqlite3_bind_null(statement.get(), index);
-    if (bound != SQLITE_OK) Fail(what);
-  }
-  return statement;
-}
-
-std::vector<SqlRow> SqliteSession::Query(const std::string& sql, const SqlRow& params, std::string_view what) {
-  const SqliteStatement statement = Prepare(sql, params, what);
-  const int columns = sqlite3_column_count(statement.get());
-  std::vector<SqlRow> rows;
-  for (int status = sqlite3_step(statement.get()); status != SQLITE_DONE; status = sqlite3_step(statement.get())) {
-    if (status != SQLITE_ROW) Fail(what);
-    SqlRow& row = rows.emplace_back();
-    for (int c = 0; c < columns; ++c) row.push_back(ColumnText(statement.get(), c));
-  }
-  return rows;
-}
-
-int64_t SqliteSession::Command(const std::string& sql, const SqlRow& params, std::string_view what) {
-  Query(sql, params, what);
-  return sqlite3_changes64(db_.get());
-}
-
-void SqliteSession::Execute(const std::string& sql, std::string_view what) {
-  if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) Fail(what);
-}
-
-bool SqliteSession::TableExists(std::string_view table) {
-  const std::string what = "looking for table " + std::string(table);
-  return SingleInteger(Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                             {std::string(table)}, what),
-                       what) > 0;
-}
-
-int64_t SqliteSession::LastInsertId() const { return sqlite3_last_insert_rowid(db_.get()); }
-
-SqliteTransaction::SqliteTransaction(SqliteSession& session, std::string_view what)
-    : session_(session), what_(what) {
-  session_.Execute("BEGIN IMMEDIATE", what_);
-}
-
-SqliteTransaction::~SqliteTransaction() {
-  if (!open_) return;
-  try {
-    session_.Execute("ROLLBACK", what_);
-  } catch (const DatabaseError&) {
-    // SQLite already rolled back (a failed statement can end the transaction by itself).
-  }
-}
-
-void SqliteTransaction::Commit() {
-  open_ = false;
-  session_.Execute("COMMIT", what_);
-}
-
-SqliteStateStore::SqliteStateStore(const std::string& path) : session_(path) {}
+SqliteStateStore::SqliteStateStore(const std::string& path)
+    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator) {}
 
 std::vector<int> SqliteStateStore::Migrate() {
   std::vector<int> applied;

@@ -36,8 +36,6 @@ class StatementReset {
   sqlite3_stmt* statement_;
 };
 
-bool StartsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
-
 // Column `column` of the current row as bytes ("" for NULL); numbers come back in decimal.
 std::string TextAt(sqlite3_stmt* statement, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
@@ -54,53 +52,20 @@ std::string_view TextViewAt(sqlite3_stmt* statement, int column) {
 }  // namespace
 
 SqliteTrainingRows::SqliteTrainingRows(const std::string& path)
-    : path_(path),
-      // One thread uses the connection: SQLite's own mutexes would only cost time.
-      db_(OpenSqliteFile(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, "opening the database")) {
-  // Opening is lazy: reading the schema now turns "not a database" into an error at once.
-  SqliteStatement check = Prepare("SELECT count(*) FROM sqlite_master", "reading the schema");
-  Step(check.get(), "reading the schema");
-}
+    : session_(path, SqliteAccess::kReadOnly, SqliteTables::kApplication) {}
 
-void SqliteTrainingRows::Fail(std::string_view what) const {
-  const std::string detail = sqlite3_errmsg(db_.get());
-  std::string message = std::string(what) + " failed on SQLite database " + path_ + ": " + detail;
-  if (StartsWith(detail, "no such table") || StartsWith(detail, "no such column"))
-    message += " (" + std::string(kSchemaHint) + ")";
-  throw DatabaseError(message);
-}
-
-SqliteStatement SqliteTrainingRows::Prepare(const std::string& sql, std::string_view what) {
-  sqlite3_stmt* raw = nullptr;
-  const int status = sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1), &raw, nullptr);
-  SqliteStatement statement(raw);
-  if (status != SQLITE_OK) Fail(what);
-  return statement;
-}
-
-bool SqliteTrainingRows::Step(sqlite3_stmt* statement, std::string_view what) {
-  const int status = sqlite3_step(statement);
-  if (status == SQLITE_ROW) return true;
-  if (status == SQLITE_DONE) return false;
-  Fail(what);
-}
-
-void SqliteTrainingRows::Execute(const char* sql, std::string_view what) {
-  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) Fail(what);
-}
-
-void SqliteTrainingRows::BeginSnapshot() { Execute("BEGIN", "starting a read transaction"); }
+void SqliteTrainingRows::BeginSnapshot() { session_.Execute("BEGIN", "starting a read transaction"); }
 
 void SqliteTrainingRows::EndSnapshot() noexcept {
   // A read transaction has nothing to commit; ending it only releases the snapshot.
-  sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_exec(session_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 std::vector<LabeledText> SqliteTrainingRows::ReadMisclassified(const LabelColumns& columns, ClassNames& classes) {
   const std::string what = "reading the misclassified rows of " + columns.label;
-  SqliteStatement statement = Prepare(MisclassifiedRowsSql(SqlDialect::kSqlite, columns), what);
+  SqliteStatement statement = session_.Prepare(MisclassifiedRowsSql(SqlDialect::kSqlite, columns), {}, what);
   std::vector<LabeledText> rows;
-  while (Step(statement.get(), what)) {
+  while (session_.Step(statement.get(), what)) {
     LabeledText& row = rows.emplace_back();
     row.id = sqlite3_column_int64(statement.get(), 0);
     row.label = classes.IndexOf(TextViewAt(statement.get(), 1));
@@ -111,16 +76,16 @@ std::vector<LabeledText> SqliteTrainingRows::ReadMisclassified(const LabelColumn
 
 std::vector<PoolEntry> SqliteTrainingRows::ReadCorrectPool(const LabelColumns& columns, ClassNames& classes) {
   const std::string what = "reading the correct complaints of " + columns.label;
-  SqliteStatement statement = Prepare(CorrectPoolRowsSql(columns), what);
+  SqliteStatement statement = session_.Prepare(CorrectPoolRowsSql(columns), {}, what);
   std::vector<PoolEntry> pool;
-  while (Step(statement.get(), what))
+  while (session_.Step(statement.get(), what))
     pool.push_back({sqlite3_column_int64(statement.get(), 0), classes.IndexOf(TextViewAt(statement.get(), 1))});
   return pool;
 }
 
 std::vector<std::string> SqliteTrainingRows::ReadMessages(std::span<const int64_t> ids) {
   constexpr std::string_view what = "reading complaint messages";
-  if (!messages_by_ids_) messages_by_ids_ = Prepare(MessagesByIdsSql(), what);
+  if (!messages_by_ids_) messages_by_ids_ = session_.Prepare(MessagesByIdsSql(), {}, what);
   sqlite3_stmt* statement = messages_by_ids_.get();
   // In id order, a batch of ids per statement: SQLite walks the table's B-tree from left to right
   // once per batch, instead of one statement and one descent per id in the sample's random order.
@@ -133,7 +98,7 @@ std::vector<std::string> SqliteTrainingRows::ReadMessages(std::span<const int64_
     StatementReset reset(statement);  // unused places stay NULL, which matches no id
     for (size_t k = start; k < end; ++k) sqlite3_bind_int64(statement, static_cast<int>(k - start + 1), ids[by_id[k]]);
     size_t k = start;
-    while (Step(statement, what)) {
+    while (session_.Step(statement, what)) {
       const int64_t id = sqlite3_column_int64(statement, 0);
       while (k < end && ids[by_id[k]] < id) ++k;  // gone: stays ""
       for (; k < end && ids[by_id[k]] == id; ++k) messages[by_id[k]] = TextAt(statement, 1);

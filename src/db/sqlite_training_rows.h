@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "db/sqlite_database.h"
+#include "db/sqlite_session.h"
 #include "db/training_rows.h"
 
 namespace orch {
@@ -25,14 +25,7 @@ class SqliteTrainingRows final : public TrainingRows {
   std::vector<std::string> ReadMessages(std::span<const int64_t> ids) override;
 
  private:
-  SqliteStatement Prepare(const std::string& sql, std::string_view what);
-  // Steps to the next row: true for a row, false when done; throws on errors.
-  bool Step(sqlite3_stmt* statement, std::string_view what);
-  void Execute(const char* sql, std::string_view what);
-  [[noreturn]] void Fail(std::string_view what) const;
-
-  std::string path_;
-  SqliteHandle db_;
+  SqliteSession session_;
   SqliteStatement messages_by_ids_;  // prepared on first use, kept for every later batch
 };
 

@@ -15,10 +15,9 @@
 #include <vector>
 
 #include "config/database_url.h"
+#include "util/time.h"
 
 namespace orch {
-
-using WallTime = std::chrono::system_clock::time_point;
 
 enum class Phase { kIdle, kPreparing, kRetraining };
 const char* PhaseName(Phase phase);                        // "idle", "preparing", "retraining"
@@ -105,13 +104,5 @@ class RunLock {
   // Releases the lock; also done by the destructor.
   virtual void Release() = 0;
 };
-
-// Opens a read-write connection for the orchestrator's tables.
-std::unique_ptr<StateStore> OpenStateStore(const DatabaseUrl& url);
-
-// `name` keys the lock (ORCHESTRATOR_NAME); `holder` describes this process ("host:pid");
-// `lease` is how long a SQLite lease lasts without renewal.
-std::unique_ptr<RunLock> OpenRunLock(const DatabaseUrl& url, const std::string& name, const std::string& holder,
-                                     std::chrono::seconds lease);
 
 }  // namespace orch

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "db/migrations.h"
+#include "db/open_database.h"
+#include "db/state_codec.h"
 #include "db/postgres_state_store.h"
 #include "db/sqlite_state_store.h"
 #include "support/app_database.h"
@@ -114,7 +116,7 @@ class EngineTest : public ::testing::TestWithParam<Engine> {
           "WHERE n.nspname = current_schema() ORDER BY 1",
           {}, "listing relations");
     } else {
-      SqliteSession session(app_->database_url().target);
+      SqliteSession session(app_->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator);
       rows = session.Query("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY 1",
                            {}, "listing objects");
     }
@@ -390,7 +392,7 @@ class StateStoreSqlite : public ::testing::Test {
 
 TEST_F(StateStoreSqlite, TimesAreIsoTextInUtcWithMilliseconds) {
   store_->SaveLabel(EveryFieldSet("department"));
-  SqliteSession session(app_->database_url().target);
+  SqliteSession session(app_->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator);
   const std::vector<SqlRow> rows = session.Query(
       "SELECT prepare_requested_at, typeof(required_len), prepare_confirmed FROM orchestrator_label_state", {}, "");
   ASSERT_EQ(rows.size(), 1u);
@@ -431,7 +433,7 @@ TEST_F(StateStoreSqlite, AnUnreadableRequiredTimeCanOnlyBeDeleted) {
 
 TEST_F(StateStoreSqlite, TheJournalModeIsLeftAlone) {
   store_->SaveLabel(EveryFieldSet("department"));
-  SqliteSession session(app_->database_url().target);
+  SqliteSession session(app_->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator);
   EXPECT_EQ(session.Query("PRAGMA journal_mode", {}, "")[0][0], "delete");
 }
 

@@ -1,8 +1,5 @@
 #include "db/training_rows.h"
 
-#include "db/postgres_training_rows.h"
-#include "db/sqlite_training_rows.h"
-
 namespace orch {
 namespace {
 
@@ -43,11 +40,6 @@ std::string CorrectPoolRowsSql(const LabelColumns& columns) {
   return "SELECT c.id, " + pool + " FROM complaints c WHERE " + pool +
          " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM misclassified_complaints m WHERE m.complaint_id = c.id)"
          " ORDER BY c.id";
-}
-
-std::unique_ptr<TrainingRows> OpenTrainingRows(const DatabaseUrl& url) {
-  if (url.kind == DatabaseUrl::Kind::kPostgres) return std::make_unique<PostgresTrainingRows>(url);
-  return std::make_unique<SqliteTrainingRows>(url.target);
 }
 
 }  // namespace orch

@@ -89,8 +89,5 @@ std::string MisclassifiedRowsSql(SqlDialect dialect, const LabelColumns& columns
 // The pool: (complaint id, label value), ordered by id. The same on both engines.
 std::string CorrectPoolRowsSql(const LabelColumns& columns);
 
-// Connects to PostgreSQL (a read-only session) or opens the SQLite file read-only. Throws
-// DatabaseError naming the database by its redacted URL or path when it cannot be used.
-std::unique_ptr<TrainingRows> OpenTrainingRows(const DatabaseUrl& url);
 
 }  // namespace orch

@@ -14,11 +14,11 @@
 #include "config/config.h"
 #include "db/database.h"
 #include "db/state_store.h"
-#include "engine/cancellation.h"
-#include "engine/clock.h"
+#include "util/cancellation.h"
+#include "util/clock.h"
 #include "engine/pass_report.h"
 #include "hub/hub.h"
-#include "report/log.h"
+#include "util/log.h"
 #include "triggers/trigger.h"
 
 namespace orch {

@@ -8,6 +8,7 @@
 
 #include "config/url_policy.h"
 #include "hub/retry.h"
+#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -32,20 +33,6 @@ using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
 using CurlString = std::unique_ptr<char, CurlStringDeleter>;
 
 long Milliseconds(double seconds) { return static_cast<long>(seconds * 1000); }
-
-std::string Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == '\r' || text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  return std::string(text);
-}
-
-bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
-      return false;
-  return true;
-}
 
 // Resolves `location` (absolute or relative) against `base`. Empty on failure.
 std::string ResolveUrl(const std::string& base, const std::string& location) {

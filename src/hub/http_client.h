@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "engine/cancellation.h"
+#include "util/cancellation.h"
 
 namespace orch {
 

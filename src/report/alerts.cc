@@ -8,7 +8,7 @@
 
 #include "engine/pass_report.h"
 #include "hub/http_client.h"
-#include "report/log.h"
+#include "util/log.h"
 #include "util/redact.h"
 
 namespace orch {

@@ -12,7 +12,7 @@
 
 #include "engine/pass_report.h"
 #include "hub/http_client.h"
-#include "report/log.h"
+#include "util/log.h"
 
 namespace orch {
 namespace {

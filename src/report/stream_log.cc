@@ -1,24 +1,9 @@
 #include "report/stream_log.h"
 
-#include <ctime>
-#include <iomanip>
-#include <sstream>
-
 #include "util/redact.h"
+#include "util/time.h"
 
 namespace orch {
-
-std::string IsoTime(std::chrono::system_clock::time_point time) {
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() % 1000;
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::ostringstream out;
-  out << text << '.' << std::setw(3) << std::setfill('0') << millis << 'Z';
-  return out.str();
-}
 
 std::string FieldText(const nlohmann::json& value) {
   constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
@@ -62,7 +47,7 @@ StreamLog::~StreamLog() {
 }
 
 std::string StreamLog::TextLine(Level level, std::string_view label, std::string_view message, const Fields& fields) {
-  std::string line = IsoTime(clock_.WallNow()) + " " + LevelName(level);
+  std::string line = FormatTimestamp(clock_.WallNow()) + " " + LevelName(level);
   if (!label.empty()) line += " [" + std::string(label) + "]";
   line += " " + std::string(message);
   for (const Field& field : fields) line += " " + field.key + "=" + FieldText(field.value);
@@ -70,7 +55,7 @@ std::string StreamLog::TextLine(Level level, std::string_view label, std::string
 }
 
 std::string StreamLog::JsonLine(Level level, std::string_view label, std::string_view message, const Fields& fields) {
-  nlohmann::json line = {{"time", IsoTime(clock_.WallNow())}, {"level", LevelName(level)}};
+  nlohmann::json line = {{"time", FormatTimestamp(clock_.WallNow())}, {"level", LevelName(level)}};
   if (!label.empty()) line["label"] = label;
   line["event"] = message;
   for (const Field& field : fields) line[field.key] = field.value;

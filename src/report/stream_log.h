@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/clock.h"
-#include "report/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 namespace orch {
 
@@ -45,8 +45,5 @@ std::string FieldText(const nlohmann::json& value);
 
 // Escapes a message for a GitHub Actions workflow command (%, CR, LF).
 std::string EscapeWorkflowData(std::string_view text);
-
-// ISO 8601 UTC with milliseconds, e.g. 2026-11-26T06:31:17.123Z.
-std::string IsoTime(std::chrono::system_clock::time_point time);
 
 }  // namespace orch

@@ -1,6 +1,6 @@
 #include "report/summary.h"
 
-#include "report/stream_log.h"
+#include "util/time.h"
 
 namespace orch {
 namespace {
@@ -58,8 +58,8 @@ Json SummaryJson(const PassReport& report) {
   for (const LabelReport& label : report.labels) labels.push_back(LabelJson(label));
   return {{"status", report.status()},
           {"dry_run", report.dry_run},
-          {"started_at", IsoTime(report.started_at)},
-          {"finished_at", IsoTime(report.finished_at)},
+          {"started_at", FormatTimestamp(report.started_at)},
+          {"finished_at", FormatTimestamp(report.finished_at)},
           {"prepare_triggered", report.prepare_triggered},
           {"error", OrNull(report.error)},
           {"labels", labels}};

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/clock.h"
-#include "triggers/child_process.h"
+#include "util/clock.h"
+#include "util/child_process.h"
 #include "triggers/trigger.h"
 
 namespace orch {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
-#include "workers/application_schema.h"
+#include "db/application_schema.h"
 
 namespace orch {
 namespace {

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "db/open_database.h"
 #include "db/sqlite_database.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "config/label_name.h"
-#include "report/stream_log.h"
+#include "util/time.h"
 #include "util/error.h"
 #include "workers/stratified_split.h"
 
@@ -303,8 +303,8 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
   auto now = std::chrono::system_clock::now();
   bool accepted = ShouldDeploy(test_scores, deployed_scores, request.decision_threshold);
   RetrainOutcome outcome;
-  outcome.card = NewCard(request, dataset, search, test_scores, store.UnusedVersion(now), IsoTime(now));
-  outcome.decision = {.time = IsoTime(now),
+  outcome.card = NewCard(request, dataset, search, test_scores, store.UnusedVersion(now), FormatTimestamp(now));
+  outcome.decision = {.time = FormatTimestamp(now),
                       .label = request.label,
                       .dataset_version = dataset.version_tag,
                       .model_version = outcome.card.model_version,

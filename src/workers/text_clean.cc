@@ -1,5 +1,7 @@
 #include "workers/text_clean.h"
 
+#include "util/strings.h"
+
 #include <array>
 #include <cstdint>
 
@@ -87,23 +89,13 @@ bool SpaceAt(std::string_view text, size_t at) {
   }
 }
 
-bool StartsWithIgnoringCase(std::string_view text, size_t at, std::string_view lower_prefix) {
-  if (text.size() - at < lower_prefix.size()) return false;
-  for (size_t i = 0; i < lower_prefix.size(); ++i) {
-    char c = text[at + i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower_prefix[i]) return false;
-  }
-  return true;
-}
-
 // The length of the URL starting at `at`, 0 when none does.
 size_t UrlLength(std::string_view text, size_t at) {
   // Most 'h's and 'w's start words, not URLs: one look at the next letter settles it.
   const char next = at + 1 < text.size() ? static_cast<char>(text[at + 1] | 0x20) : '\0';
   if (next != 't' && next != 'w') return 0;
-  if (!StartsWithIgnoringCase(text, at, "http://") && !StartsWithIgnoringCase(text, at, "https://") &&
-      !StartsWithIgnoringCase(text, at, "www."))
+  if (!StartsWithIgnoringCase(text.substr(at), "http://") && !StartsWithIgnoringCase(text.substr(at), "https://") &&
+      !StartsWithIgnoringCase(text.substr(at), "www."))
     return 0;
   size_t end = at;
   while (end < text.size() && text[end] != '<' && !SpaceAt(text, end)) ++end;

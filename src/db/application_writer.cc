@@ -1,53 +1,32 @@
-#include "workers/demo_database.h"
+#include "db/application_writer.h"
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <array>
-#include <chrono>
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "db/application_schema.h"
 #include "db/count_sql.h"
-#include "db/database.h"
-#include "db/migrations.h"
 #include "db/pg_session.h"
-#include "db/sqlite_database.h"
+#include "db/sqlite_session.h"
 #include "util/error.h"
-#include "workers/application_schema.h"
 
 namespace orch {
 
-// One engine's way of writing and reading the application's tables.
-class DemoDatabase::Writer {
- public:
-  // One complaint to insert, with the reviewers' row if there is one.
-  struct Row {
-    int64_t id = 0;
-    int64_t citizen_id = 0;
-    int64_t ward_id = 0;
-    std::string_view status;
-    std::string message;
-    std::string department;  // the label currently assigned
-    std::string urgency;
-    std::optional<MisclassificationReview> review;
-  };
-  using RowMaker = std::function<Row(int64_t id)>;
-
-  virtual ~Writer() = default;
-  virtual SqlDialect dialect() const = 0;
-  // In one transaction: reserves `count` new complaint ids and inserts make_row(id) for each.
-  // `now` is every row's creation time, and reviewed rows' reviewed_at.
-  virtual void InsertBatch(int64_t count, const std::string& now, const RowMaker& make_row) = 0;
-  // Runs `sql`, which returns one row of `columns` integers.
-  virtual std::vector<int64_t> QueryCounts(const std::string& sql, int columns) = 0;
-};
+bool MisclassificationReview::CountsFor(std::string_view label) const {
+  if (label != "department" && label != "urgency") return false;
+  const bool department = label == "department";
+  const std::optional<std::string>& predicted = department ? predicted_department : predicted_urgency;
+  const std::optional<std::string>& correct = department ? correct_department : correct_urgency;
+  return reviewed && correct.has_value() && predicted != correct;
+}
 
 namespace {
+
+
 
 // ---------------------------------------------------------------------------------------------
 // SQLite: prepared statements stepped inside one IMMEDIATE transaction. On both engines every time
@@ -61,29 +40,23 @@ constexpr std::string_view kInsertReview =
     "correct_department, correct_urgency, reported_by_admin_id, reviewed, reviewed_at, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
-class SqliteWriter final : public DemoDatabase::Writer {
+class SqliteWriter final : public ApplicationWriter {
  public:
-  explicit SqliteWriter(const std::string& path) : path_(path) {
-    sqlite3* raw = nullptr;
-    const int status = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-    db_.reset(raw);  // a handle comes back even when opening failed, and must be closed
-    if (status != SQLITE_OK)
-      throw DatabaseError("cannot open or create SQLite database " + path + ": " +
-                          (db_ ? sqlite3_errmsg(db_.get()) : "out of memory"));
-    sqlite3_busy_timeout(db_.get(), 5000);  // an orchestrator pass may be reading the file
+  explicit SqliteWriter(const std::string& path)
+      : session_(path, SqliteAccess::kCreate, SqliteTables::kApplication) {
     // A batch is one transaction: with SQLite's small default page cache, a big one would spill
     // pages to the file mid-transaction, syncing the journal each time. The cache only grows as used.
-    Execute("PRAGMA cache_size = -262144", "sizing the page cache");  // 256 MiB at most
-    Execute(ApplicationSchemaSql(SqlDialect::kSqlite), "creating the application's tables");
+    session_.Execute("PRAGMA cache_size = -262144", "sizing the page cache");  // 256 MiB at most
+    session_.Execute(ApplicationSchemaSql(SqlDialect::kSqlite), "creating the application's tables");
   }
 
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
 
   void InsertBatch(int64_t count, const std::string& now, const RowMaker& make_row) override {
-    Transaction transaction(*this);
+    SqliteTransaction transaction(session_, "inserting a batch of complaints");
     const int64_t first_id = QueryCounts("SELECT coalesce(max(id), 0) + 1 FROM complaints", 1)[0];
-    SqliteStatement complaint = Prepare(std::string(kInsertComplaint));
-    SqliteStatement review = Prepare(std::string(kInsertReview));
+    SqliteStatement complaint = session_.Prepare(std::string(kInsertComplaint), {}, "preparing the complaints' insert");
+    SqliteStatement review = session_.Prepare(std::string(kInsertReview), {}, "preparing the reviews' insert");
     for (int64_t id = first_id; id < first_id + count; ++id) {
       const Row row = make_row(id);
       InsertComplaint(complaint.get(), row, now);
@@ -93,51 +66,15 @@ class SqliteWriter final : public DemoDatabase::Writer {
   }
 
   std::vector<int64_t> QueryCounts(const std::string& sql, int columns) override {
-    SqliteStatement statement = Prepare(sql);
-    if (sqlite3_step(statement.get()) != SQLITE_ROW) Fail("reading the application's counts");
+    constexpr std::string_view what = "reading the application's counts";
+    SqliteStatement statement = session_.Prepare(sql, {}, what);
+    if (!session_.Step(statement.get(), what)) throw DatabaseError(std::string(what) + " returned no row");
     std::vector<int64_t> counts;
     for (int i = 0; i < columns; ++i) counts.push_back(sqlite3_column_int64(statement.get(), i));
     return counts;
   }
 
  private:
-  // BEGIN IMMEDIATE now, ROLLBACK when left without Commit().
-  class Transaction {
-   public:
-    explicit Transaction(SqliteWriter& writer) : writer_(writer) {
-      writer_.Execute("BEGIN IMMEDIATE", "starting the demo batch");
-    }
-    ~Transaction() {
-      if (open_) sqlite3_exec(writer_.db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    void Commit() {
-      writer_.Execute("COMMIT", "committing the demo batch");
-      open_ = false;
-    }
-
-   private:
-    SqliteWriter& writer_;
-    bool open_ = true;
-  };
-
-  [[noreturn]] void Fail(std::string_view what) const {
-    throw DatabaseError(std::string(what) + " failed on SQLite database " + path_ + ": " + sqlite3_errmsg(db_.get()));
-  }
-
-  void Execute(const std::string& sql, std::string_view what) {
-    if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) Fail(what);
-  }
-
-  SqliteStatement Prepare(const std::string& sql) {
-    sqlite3_stmt* raw = nullptr;
-    const int status = sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr);
-    SqliteStatement statement(raw);
-    if (status != SQLITE_OK) Fail("preparing " + sql);
-    return statement;
-  }
-
   // The text stays owned by the caller until the statement has been stepped.
   static void BindText(sqlite3_stmt* statement, int index, const std::optional<std::string_view>& text) {
     if (!text) {
@@ -148,7 +85,7 @@ class SqliteWriter final : public DemoDatabase::Writer {
   }
 
   void StepAndReset(sqlite3_stmt* statement, std::string_view what) {
-    if (sqlite3_step(statement) != SQLITE_DONE) Fail(what);
+    session_.Step(statement, what);
     sqlite3_reset(statement);
   }
 
@@ -178,8 +115,7 @@ class SqliteWriter final : public DemoDatabase::Writer {
     StepAndReset(statement, "inserting a misclassified_complaints row");
   }
 
-  std::string path_;
-  SqliteHandle db_;
+  SqliteSession session_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -212,7 +148,7 @@ void AppendField(std::string& line, const std::optional<std::string_view>& value
   line += last ? '\n' : '\t';
 }
 
-void AppendComplaint(std::string& data, const DemoDatabase::Writer::Row& row, const std::string& now) {
+void AppendComplaint(std::string& data, const ApplicationWriter::Row& row, const std::string& now) {
   AppendField(data, std::to_string(row.id));
   AppendField(data, std::to_string(row.citizen_id));
   AppendField(data, std::to_string(row.ward_id));
@@ -238,19 +174,19 @@ void AppendReview(std::string& data, int64_t complaint_id, const Misclassificati
   AppendField(data, now, /*last=*/true);
 }
 
-class PostgresWriter final : public DemoDatabase::Writer {
+class PostgresWriter final : public ApplicationWriter {
  public:
   explicit PostgresWriter(const DatabaseUrl& url) : session_(url, "orchestrator-demo", PgAccess::kReadWrite) {
     // IF NOT EXISTS reports an existing table as a NOTICE, which libpq would print on stderr; the
     // texts are UTF-8 (Devanagari) whatever the client's locale says.
-    session_.Execute("SET client_min_messages = warning; SET client_encoding = 'UTF8'", "configuring the demo session");
+    session_.Execute("SET client_min_messages = warning; SET client_encoding = 'UTF8'", "configuring the session");
     session_.Execute(ApplicationSchemaSql(SqlDialect::kPostgres), "creating the application's tables");
   }
 
   SqlDialect dialect() const override { return SqlDialect::kPostgres; }
 
   void InsertBatch(int64_t count, const std::string& now, const RowMaker& make_row) override {
-    PgTransaction transaction(session_, "inserting the demo complaints");
+    PgTransaction transaction(session_, "inserting complaints");
     const std::vector<int64_t> ids = ReserveIds(count);
     for (size_t start = 0; start < ids.size(); start += kRowsPerCopy) {
       const size_t end = std::min(ids.size(), start + static_cast<size_t>(kRowsPerCopy));
@@ -260,8 +196,8 @@ class PostgresWriter final : public DemoDatabase::Writer {
         AppendComplaint(complaints, row, now);
         if (row.review) AppendReview(reviews, row.id, *row.review, now);
       }
-      Copy(kCopyComplaints, complaints, "inserting the demo complaints");
-      Copy(kCopyReviews, reviews, "inserting the demo misclassified_complaints rows");
+      Copy(kCopyComplaints, complaints, "inserting complaints");
+      Copy(kCopyReviews, reviews, "inserting misclassified_complaints rows");
     }
     transaction.Commit();
   }
@@ -306,79 +242,14 @@ class PostgresWriter final : public DemoDatabase::Writer {
   PgSession session_;
 };
 
-// ---------------------------------------------------------------------------------------------
-
-std::unique_ptr<DemoDatabase::Writer> OpenWriter(const DatabaseUrl& url) {
-  if (url.kind == DatabaseUrl::Kind::kPostgres) return std::make_unique<PostgresWriter>(url);
-  return std::make_unique<SqliteWriter>(url.target);
-}
-
-// Who filed it, where, and how far it got: spread over a few values, the same for the same id.
-DemoDatabase::Writer::Row RowFor(int64_t id, const Grievance& grievance, const Prediction& prediction,
-                                 std::optional<MisclassificationReview> review) {
-  DemoDatabase::Writer::Row row;
-  row.id = id;
-  row.citizen_id = 1000 + (id * 7919) % 5000;
-  row.ward_id = 1 + (id * 31) % 32;
-  row.status = kSchemaStatuses[static_cast<size_t>(id * 13 % static_cast<int64_t>(kSchemaStatuses.size()))];
-  row.message = grievance.message;
-  // The model's labels, replaced by the corrections a review has settled.
-  const bool reviewed = review && review->reviewed;
-  row.department = reviewed ? review->correct_department.value_or(prediction.department) : prediction.department;
-  row.urgency = reviewed ? review->correct_urgency.value_or(prediction.urgency) : prediction.urgency;
-  row.review = std::move(review);
-  return row;
-}
-
-void Tally(DemoCounts& counts, const std::optional<MisclassificationReview>& review) {
-  ++counts.complaints;
-  if (!review) return;
-  ++counts.misclassified_rows;
-  counts.department += review->CountsFor("department") ? 1 : 0;
-  counts.urgency += review->CountsFor("urgency") ? 1 : 0;
-}
-
 }  // namespace
 
-DemoDataOptions DemoDataOptions::WithSeed(uint64_t seed) {
-  DemoDataOptions options;
-  options.grievances.seed = seed;
-  options.model.seed = seed;
-  options.reviews.seed = seed;
-  return options;
+std::unique_ptr<ApplicationWriter> NewSqliteApplicationWriter(const std::string& path) {
+  return std::make_unique<SqliteWriter>(path);
 }
 
-DemoDatabase::DemoDatabase(const DatabaseUrl& url, DemoDataOptions options)
-    : options_(options), writer_(OpenWriter(url)) {}
-
-DemoDatabase::~DemoDatabase() = default;
-
-DemoCounts DemoDatabase::AddBatch(int64_t count) { return AddBatch(count, options_); }
-
-DemoCounts DemoDatabase::AddBatch(int64_t count, const DemoDataOptions& options) {
-  if (count < 0) throw ConfigError("the demo cannot add a negative number of complaints: " + std::to_string(count));
-  const GrievanceGenerator generator(options.grievances);
-  const WeakModel model(options.model);
-  const ReviewSimulation reviewers(options.reviews);
-  const std::string now = FormatTimestamp(std::chrono::system_clock::now());
-  DemoCounts inserted;
-  writer_->InsertBatch(count, now, [&](int64_t id) {
-    const Grievance grievance = generator.At(static_cast<uint64_t>(id));
-    const Prediction prediction = model.Predict(grievance);
-    std::optional<MisclassificationReview> review = reviewers.Review(grievance, prediction);
-    Tally(inserted, review);
-    return RowFor(id, grievance, prediction, std::move(review));
-  });
-  return inserted;
-}
-
-DemoCounts DemoDatabase::Counts() {
-  const std::array<LabelColumns, 2> labels = {LabelColumns::Defaults("department"), LabelColumns::Defaults("urgency")};
-  const std::string sql =
-      "SELECT (SELECT count(*) FROM complaints), (SELECT count(*) FROM misclassified_complaints), m.* FROM (" +
-      MisclassifiedCountSql(writer_->dialect(), labels) + ") AS m";
-  const std::vector<int64_t> counts = writer_->QueryCounts(sql, 4);
-  return {counts[0], counts[1], counts[2], counts[3]};
+std::unique_ptr<ApplicationWriter> NewPostgresApplicationWriter(const DatabaseUrl& url) {
+  return std::make_unique<PostgresWriter>(url);
 }
 
 }  // namespace orch

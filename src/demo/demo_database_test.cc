@@ -1,4 +1,4 @@
-#include "workers/demo_database.h"
+#include "demo/demo_database.h"
 
 #include <gtest/gtest.h>
 
@@ -196,7 +196,7 @@ TEST_F(DemoDatabasePostgres, AFailedBatchLeavesNothingBehind) {
   app->Exec("ALTER TABLE misclassified_complaints ADD COLUMN required INTEGER NOT NULL");
   DemoDatabase demo(app->database_url());
   const std::string message = DatabaseErrorOf([&] { demo.AddBatch(200); });
-  EXPECT_TRUE(Contains(message, "inserting the demo misclassified_complaints rows failed on " + app->url())) << message;
+  EXPECT_TRUE(Contains(message, "inserting misclassified_complaints rows failed on " + app->url())) << message;
   EXPECT_TRUE(Contains(message, "required")) << message;
   ExpectSameCounts(demo.Counts(), {});
   app->Exec("ALTER TABLE misclassified_complaints DROP COLUMN required");

@@ -1,10 +1,10 @@
-#include "workers/synthetic_grievances.h"
+#include "demo/synthetic_grievances.h"
 
 #include <array>
 #include <span>
 #include <vector>
 
-#include "workers/application_schema.h"
+#include "db/application_schema.h"
 
 namespace orch {
 namespace {
@@ -517,14 +517,6 @@ Prediction WeakModel::Predict(const Grievance& grievance) const {
   const size_t wrong_urgency = Neighbour(draws, urgency);
   return {std::string(kSchemaDepartments[department_wrong ? wrong_department : department]),
           std::string(kSchemaUrgencies[urgency_wrong ? wrong_urgency : urgency])};
-}
-
-bool MisclassificationReview::CountsFor(std::string_view label) const {
-  if (label != "department" && label != "urgency") return false;
-  const bool department = label == "department";
-  const std::optional<std::string>& predicted = department ? predicted_department : predicted_urgency;
-  const std::optional<std::string>& correct = department ? correct_department : correct_urgency;
-  return reviewed && correct.has_value() && predicted != correct;
 }
 
 ReviewSimulation::ReviewSimulation(ReviewOptions options) : options_(options) {}

@@ -1,4 +1,4 @@
-#include "db/database.h"
+#include "config/label_columns.h"
 
 namespace orch {
 

@@ -1,4 +1,4 @@
-#include "triggers/child_process.h"
+#include "util/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>

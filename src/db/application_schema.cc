@@ -1,4 +1,4 @@
-#include "workers/application_schema.h"
+#include "db/application_schema.h"
 
 #include <span>
 

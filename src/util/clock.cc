@@ -1,8 +1,8 @@
-#include "engine/clock.h"
+#include "util/clock.h"
 
 #include <thread>
 
-#include "engine/cancellation.h"
+#include "util/cancellation.h"
 
 namespace orch {
 

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "db/application_writer.h"
+
 namespace orch {
 
 enum class GrievanceLanguage { kEnglish, kNepali };
@@ -87,20 +89,6 @@ struct ReviewOptions {
   double uncorrected_share = 0.05;
   // Of the complaints the model got right: a reviewer filed a row and confirmed the prediction.
   double false_alarm_share = 0.01;
-};
-
-// One misclassified_complaints row (nullopt is NULL).
-struct MisclassificationReview {
-  std::optional<std::string> predicted_department;
-  std::optional<std::string> predicted_urgency;
-  std::optional<std::string> correct_department;
-  std::optional<std::string> correct_urgency;
-  int reported_by_admin_id = 0;
-  bool reviewed = false;  // reviewed_at is set exactly when this is
-
-  // Whether the orchestrator counts this row for `label` ("department" or "urgency"): reviewed,
-  // corrected, and the correction differs from the prediction.
-  bool CountsFor(std::string_view label) const;
 };
 
 class ReviewSimulation {

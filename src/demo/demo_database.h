@@ -14,15 +14,15 @@
 // whose complaint ids continue after the existing ones; complaint id i carries the generator's
 // grievance i, so a seed always produces the same data for the same ids.
 //
-// A batch is one transaction: prepared statements on SQLite, COPY on PostgreSQL (a read-write
-// PgSession). 100,000 complaints take about a second on SQLite, two on PostgreSQL.
+// The rows are written through db/application_writer.h, one transaction per batch.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 
 #include "config/database_url.h"
-#include "workers/synthetic_grievances.h"
+#include "db/application_writer.h"
+#include "demo/synthetic_grievances.h"
 
 namespace orch {
 
@@ -64,12 +64,9 @@ class DemoDatabase {
   // What the tables hold now, counted the way the orchestrator counts (for display).
   DemoCounts Counts();
 
-  // The engine-specific writer (SQLite or PostgreSQL); defined in the .cc.
-  class Writer;
-
  private:
   DemoDataOptions options_;
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<ApplicationWriter> writer_;
 };
 
 }  // namespace orch

@@ -1,4 +1,4 @@
-#include "workers/synthetic_grievances.h"
+#include "demo/synthetic_grievances.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <tuple>
 #include <vector>
 
-#include "workers/application_schema.h"
+#include "db/application_schema.h"
 
 namespace orch {
 namespace {

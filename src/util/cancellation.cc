@@ -1,4 +1,4 @@
-#include "engine/cancellation.h"
+#include "util/cancellation.h"
 
 namespace orch {
 
