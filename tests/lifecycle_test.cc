@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/state_store.h"
+#include "db/open_database.h"
 #include "support/app_database.h"
 #include "support/fake_hub.h"
 #include "support/orchestrator_env.h"

@@ -11,7 +11,7 @@
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
-#include "workers/demo_database.h"
+#include "demo/demo_database.h"
 
 namespace orch {
 namespace {

@@ -11,7 +11,7 @@
 #include "db/count_sql.h"
 #include "db/database.h"
 #include "support/postgres_server.h"
-#include "workers/application_schema.h"
+#include "db/application_schema.h"
 
 namespace orch::testing {
 namespace {

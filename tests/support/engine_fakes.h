@@ -11,9 +11,9 @@
 
 #include "db/database.h"
 #include "db/state_store.h"
-#include "engine/clock.h"
+#include "util/clock.h"
 #include "hub/hub.h"
-#include "report/log.h"
+#include "util/log.h"
 #include "triggers/trigger.h"
 #include "util/error.h"
 
