@@ -21,6 +21,7 @@
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
+#include "util/spawn.h"
 
 namespace orch {
 namespace {
@@ -41,6 +42,12 @@ constexpr const char* kUsageHint = "Run 'orchestrator --help' for usage.\n";
 ProcessResult RunBinary(std::vector<std::string> args, const Env& env, const std::string& cwd) {
   args.insert(args.begin(), ORCH_BINARY);
   ProcessResult result = Subprocess::Run(args, env, cwd, 60s);
+  EXPECT_FALSE(result.timed_out);
+  return result;
+}
+
+ProcessResult RunProgram(const std::vector<std::string>& argv, const Env& env) {
+  ProcessResult result = Subprocess::Run(argv, env, "", 60s);
   EXPECT_FALSE(result.timed_out);
   return result;
 }
@@ -97,9 +104,10 @@ TEST_P(CliHelp, VersionIsOneLine) {
 }
 
 const std::vector<std::string> kRunExitCodes = {
-    "Exit status:", "0  every label below its threshold, a dry run, or every needed retrain triggered",
-    "1  a label timed out or failed, or the database or the Hub could not be used",
-    "2  bad command line or configuration (nothing was done)"};
+    "Exit status:",
+    "0    every label ended well: below_threshold, up_to_date, deferred, retrain_triggered, or a dry run",
+    "1    a label timed out or failed, or the database or the Hub could not be used",
+    "2    bad command line or configuration (nothing was done)", "75   another pass holds the run lock"};
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, CliHelp,
@@ -111,6 +119,70 @@ INSTANTIATE_TEST_SUITE_P(
         HelpCase{"check", "Usage: orchestrator check [OPTIONS]",
                  {"Exit status: 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad configuration."}}),
     [](const auto& info) { return info.param.subcommand.empty() ? std::string("root") : info.param.subcommand; });
+
+// Every subcommand explains itself with an example and its exit status, as `orchestrator --help` lists it.
+TEST(CliHelp, EverySubcommandHasExamplesAndExitStatus) {
+  TempDir dir;
+  const ProcessResult root = RunBinary({"--help"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
+  ASSERT_EQ(root.exit_code, 0) << root.err;
+  for (const std::string subcommand :
+       {"run", "config", "check", "migrate", "status", "history", "prepare", "retrain", "predict", "demo", "completion"}) {
+    EXPECT_TRUE(Contains(root.out, "\n  " + subcommand + " ")) << subcommand << " missing from\n" << root.out;
+    const ProcessResult help = RunBinary({subcommand, "--help"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
+    EXPECT_EQ(help.exit_code, 0) << subcommand << ": " << help.err;
+    EXPECT_TRUE(Contains(help.out, "Example")) << subcommand << "\n" << help.out;
+    EXPECT_TRUE(Contains(help.out, "Exit status")) << subcommand << "\n" << help.out;
+  }
+}
+
+// ---- Shell completion ----------------------------------------------------------------------
+
+// Runs bash's completion function on `line` (the word being completed last) and returns its words.
+std::string BashCompletions(const std::string& script_path, const std::string& line) {
+  const std::string command = "source " + script_path + "; read -ra COMP_WORDS <<< \"" + line +
+                              "\"; [[ \"" + line + "\" == *' ' ]] && COMP_WORDS+=(''); "
+                              "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _orchestrator; echo \"${COMPREPLY[*]}\"";
+  const ProcessResult result = RunProgram({"/bin/bash", "--norc", "-c", command}, {{"PATH", "/usr/bin:/bin"}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return result.out;
+}
+
+TEST(CliCompletion, BashCompletesSubcommandsOptionsAndChoices) {
+  TempDir dir;
+  const ProcessResult script = RunBinary({"completion", "bash"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
+  ASSERT_EQ(script.exit_code, 0) << script.err;
+  const std::string path = (dir.path() / "orchestrator.bash").string();
+  WriteFile(path, script.out);
+  EXPECT_EQ(BashCompletions(path, "orchestrator sta"), "status\n");
+  EXPECT_EQ(BashCompletions(path, "orchestrator history --li"), "--limit\n");
+  EXPECT_EQ(BashCompletions(path, "orchestrator run --log-format "), "text json\n");
+  EXPECT_EQ(BashCompletions(path, "orchestrator completion "), "--help bash zsh\n");
+  // Options of one subcommand are not offered for another.
+  EXPECT_EQ(BashCompletions(path, "orchestrator status --wai"), "\n");
+}
+
+TEST(CliCompletion, ZshScriptDescribesEverySubcommand) {
+  TempDir dir;
+  const ProcessResult script = RunBinary({"completion", "zsh"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
+  ASSERT_EQ(script.exit_code, 0) << script.err;
+  EXPECT_TRUE(script.out.starts_with("#compdef orchestrator\n")) << script.out;
+  for (const std::string subcommand : {"run:", "status:", "retrain:", "completion:"})
+    EXPECT_TRUE(Contains(script.out, "'" + subcommand)) << subcommand;
+  EXPECT_TRUE(Contains(script.out, "'--log-format[Log lines on stderr as text (default) or json]:value:(text json)'"));
+  const std::string path = (dir.path() / "_orchestrator").string();
+  WriteFile(path, script.out);
+  if (FindProgram("zsh")) {  // zsh parses it without running it
+    const ProcessResult parsed = RunProgram({*FindProgram("zsh"), "-n", path}, {{"PATH", "/usr/bin:/bin"}});
+    EXPECT_EQ(parsed.exit_code, 0) << parsed.err;
+  }
+}
+
+TEST(CliCompletion, AnotherShellIsAUsageError) {
+  TempDir dir;
+  const ProcessResult result = RunBinary({"completion", "fish"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(Contains(result.err, "fish")) << result.err;
+}
 
 // ---- Usage errors ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@
 #include "hub/hf_hub.h"
 #include "config/target.h"
 #include "hub/local_metadata.h"
-#include "util/child_process.h"
+#include "util/spawn.h"
 #include "util/error.h"
 #include "util/redact.h"
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,40 +13,18 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <system_error>
 
-extern char** environ;
+#include "util/durable_file.h"
+#include "util/spawn.h"
 
 namespace orch {
 namespace {
 
-// posix_spawn's attribute and file-action objects, destroyed on every path.
-struct SpawnAttributes {
-  posix_spawnattr_t attributes;
-  posix_spawn_file_actions_t actions;
-  SpawnAttributes() {
-    posix_spawnattr_init(&attributes);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnAttributes() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-  }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-};
-
-std::vector<char*> PointersTo(std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  for (std::string& text : strings) pointers.push_back(text.data());
-  pointers.push_back(nullptr);
-  return pointers;
-}
-
 std::vector<std::string> EnvironmentWith(const std::vector<std::string>& extra) {
   std::vector<std::string> environment;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    const std::string_view name = text.substr(0, text.find('='));
+  for (const std::string& text : CurrentEnvironment()) {
+    const std::string_view name = std::string_view(text).substr(0, text.find('='));
     bool replaced = false;
     for (const std::string& added : extra) replaced = replaced || added.substr(0, added.find('=')) == name;
     if (!replaced) environment.emplace_back(text);
@@ -61,27 +38,25 @@ std::vector<std::string> EnvironmentWith(const std::vector<std::string>& extra) 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                            const std::string& log_path) {
   if (argv.empty()) throw std::runtime_error("no program to start");
-  SpawnAttributes spawn;
-  // The pass blocks SIGINT and SIGTERM to read them synchronously; the worker must get them back.
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int signal : {SIGINT, SIGTERM, SIGPIPE, SIGHUP}) sigaddset(&defaults, signal);
-  posix_spawnattr_setsigmask(&spawn.attributes, &none);
-  posix_spawnattr_setsigdefault(&spawn.attributes, &defaults);
-  posix_spawnattr_setflags(&spawn.attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-  posix_spawn_file_actions_addopen(&spawn.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&spawn.actions, STDOUT_FILENO, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&spawn.actions, STDOUT_FILENO, STDERR_FILENO);
-
-  std::vector<std::string> arguments = argv;
-  std::vector<std::string> environment = EnvironmentWith(extra_env);
-  std::vector<char*> arg_pointers = PointersTo(arguments);
-  std::vector<char*> env_pointers = PointersTo(environment);
-  const int error = posix_spawnp(&pid_, arguments[0].c_str(), &spawn.actions, &spawn.attributes,
-                                 arg_pointers.data(), env_pointers.data());
-  if (error != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error));
+  const std::optional<std::string> program = FindProgram(argv[0]);
+  if (!program) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(ENOENT));
+  const FileDescriptor input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  const FileDescriptor log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!input.is_open() || !log.is_open())
+    throw std::runtime_error("cannot start " + argv[0] + ": cannot open " + (input.is_open() ? log_path : "/dev/null") +
+                             ": " + std::strerror(errno));
+  try {
+    pid_ = Spawn({.program = *program,
+                  .argv = argv,
+                  .environment = EnvironmentWith(extra_env),
+                  .stdin_fd = input.get(),
+                  .stdout_fd = log.get(),
+                  .stderr_fd = log.get(),
+                  .working_directory = {},
+                  .group = ProcessGroup::kNewSession});
+  } catch (const std::system_error& error) {
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error.code().value()));
+  }
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
@@ -105,24 +80,6 @@ int ChildProcess::Wait() {
     else if (done < 0 && errno != EINTR) exit_status_ = 128;  // not our child any more: nothing to wait for
   }
   return *exit_status_;
-}
-
-std::optional<std::string> FindProgram(const std::string& name) {
-  auto executable = [](const std::string& path) {
-    struct stat info {};
-    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
-  };
-  if (name.find('/') != std::string::npos) return executable(name) ? std::optional(name) : std::nullopt;
-  const char* path = std::getenv("PATH");
-  std::string_view directories = path != nullptr ? path : "/usr/bin:/bin";
-  while (!directories.empty()) {
-    const size_t colon = directories.find(':');
-    std::string directory(directories.substr(0, colon));
-    directories.remove_prefix(colon == std::string_view::npos ? directories.size() : colon + 1);
-    const std::string candidate = (directory.empty() ? "." : directory) + "/" + name;
-    if (executable(candidate)) return candidate;
-  }
-  return std::nullopt;
 }
 
 std::string DescribeExit(int status) {

@@ -37,10 +37,6 @@ class ChildProcess {
   std::optional<int> exit_status_;
 };
 
-// Where the program a command names lives, as ChildProcess would find it: a name with a '/' as
-// it is, any other name on PATH. Nothing when no executable file is found.
-std::optional<std::string> FindProgram(const std::string& name);
-
 // "exited with status 3" / "killed by signal 9" for a status from Poll().
 std::string DescribeExit(int status);
 

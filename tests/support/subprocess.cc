@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +16,8 @@
 #include <ctime>
 #include <system_error>
 
+#include "util/spawn.h"
+
 namespace orch::testing {
 namespace {
 
@@ -27,64 +27,18 @@ using std::chrono::steady_clock;
 constexpr size_t kReadChunk = 64 * 1024;
 // Without pidfd_open the exit of the child is noticed by polling at this interval.
 constexpr int kExitCheckMillis = 10;
-constexpr char kDefaultSearchPath[] = "/usr/bin:/bin";  // what execvp uses when PATH is unset
 
 [[noreturn]] void ThrowErrno(int error, const std::string& what) {
   throw std::system_error(error, std::generic_category(), what);
 }
 
-// The posix_spawn attribute objects, destroyed with their scope.
-class SpawnActions {
- public:
-  SpawnActions() { posix_spawn_file_actions_init(&actions_); }
-  ~SpawnActions() { posix_spawn_file_actions_destroy(&actions_); }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
-  posix_spawn_file_actions_t* get() { return &actions_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-};
-
-class SpawnAttributes {
- public:
-  SpawnAttributes() { posix_spawnattr_init(&attributes_); }
-  ~SpawnAttributes() { posix_spawnattr_destroy(&attributes_); }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-  posix_spawnattr_t* get() { return &attributes_; }
-
- private:
-  posix_spawnattr_t attributes_;
-};
-
-bool IsExecutableFile(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
-}
-
 // The child's environment replaces ours, so its PATH (not ours) decides where a bare name is found.
 std::string ResolveExecutable(const std::string& name, const std::map<std::string, std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
-  auto path = env.find("PATH");
-  std::string search = path == env.end() ? kDefaultSearchPath : path->second;
-  size_t start = 0;
-  while (start <= search.size()) {
-    size_t end = search.find(':', start);
-    if (end == std::string::npos) end = search.size();
-    std::string directory = search.substr(start, end - start);
-    std::string candidate = (directory.empty() ? "." : directory) + "/" + name;
-    if (IsExecutableFile(candidate)) return candidate;
-    start = end + 1;
-  }
-  ThrowErrno(ENOENT, "cannot find " + name + " in PATH " + search);
-}
-
-std::vector<char*> NullTerminated(std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  for (std::string& text : strings) pointers.push_back(text.data());
-  pointers.push_back(nullptr);
-  return pointers;
+  const auto path = env.find("PATH");
+  const std::optional<std::string_view> search =
+      path == env.end() ? std::nullopt : std::optional<std::string_view>(path->second);
+  if (std::optional<std::string> found = FindProgram(name, search)) return *found;
+  ThrowErrno(ENOENT, "cannot find " + name + " in PATH " + std::string(search.value_or("/usr/bin:/bin")));
 }
 
 void SetNonBlocking(int fd) {
@@ -164,31 +118,22 @@ void Subprocess::Start(const std::vector<std::string>& argv, const std::map<std:
   SetNonBlocking(stdout_.get());
   SetNonBlocking(stderr_.get());
 
-  SpawnActions actions;
-  // dup2 onto 0/1/2 clears close-on-exec there; every other descriptor of ours stays closed in the child.
-  posix_spawn_file_actions_adddup2(actions.get(), child_in.get(), STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(actions.get(), child_out.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(actions.get(), child_err.get(), STDERR_FILENO);
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(actions.get(), cwd.c_str());
-
-  // The test binary may ignore or block signals (HTTP servers ignore SIGPIPE); the child must not inherit that.
-  SpawnAttributes attributes;
-  sigset_t no_signals, all_signals;
-  sigemptyset(&no_signals);
-  sigfillset(&all_signals);
-  posix_spawnattr_setsigmask(attributes.get(), &no_signals);
-  posix_spawnattr_setsigdefault(attributes.get(), &all_signals);
-  posix_spawnattr_setpgroup(attributes.get(), 0);
-  posix_spawnattr_setflags(attributes.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-
-  std::vector<std::string> arguments = argv;
+  // The test binary may ignore or block signals (HTTP servers ignore SIGPIPE); Spawn gives the child
+  // the defaults back. Its own process group lets a test signal it and its children together.
   std::vector<std::string> environment;
   for (const auto& [name, value] : env) environment.push_back(name + "=" + value);
-  std::vector<char*> argument_pointers = NullTerminated(arguments);
-  std::vector<char*> environment_pointers = NullTerminated(environment);
-  int error = posix_spawn(&pid_, program.c_str(), actions.get(), attributes.get(), argument_pointers.data(),
-                          environment_pointers.data());
-  if (error != 0) ThrowErrno(error, "cannot start " + program);
+  try {
+    pid_ = Spawn({.program = program,
+                  .argv = argv,
+                  .environment = std::move(environment),
+                  .stdin_fd = child_in.get(),
+                  .stdout_fd = child_out.get(),
+                  .stderr_fd = child_err.get(),
+                  .working_directory = cwd,
+                  .group = ProcessGroup::kNewGroup});
+  } catch (const std::system_error& error) {
+    ThrowErrno(error.code().value(), "cannot start " + program);
+  }
 
   pidfd_ = Fd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
 }
