@@ -1,22 +1,41 @@
 # Entry points. Everything builds with CMake; this file only names the common tasks.
 BUILD ?= build
+BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+# More CMake options for $(BUILD), e.g. CMAKE_FLAGS=-DORCH_TESTS=OFF for the program and its package only.
+CMAKE_FLAGS ?=
 
-.PHONY: all deps build test sanitize bench clean demo fuzz
+.PHONY: all deps configure build test sanitize bench clean demo fuzz package install
 
 all: build
 
+# scripts/install-deps.sh runs when its stamp is missing or older than the script, so a second `make`
+# does not run it; `make deps` runs it always. NO_DEPS=1 leaves it out altogether, for a machine whose
+# packages are installed some other way.
+DEPS_STAMP = $(BUILD)/.deps-installed
+ifeq ($(NO_DEPS),)
+DEPS = $(DEPS_STAMP)
+endif
+
 deps:
 	@scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $(DEPS_STAMP)
 
-build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+$(DEPS_STAMP): scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@mkdir -p $(@D) && touch $@
+
+configure: $(DEPS)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-sanitize: deps
+sanitize: $(DEPS)
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DORCH_SANITIZE=ON >/dev/null
 	@cmake --build build-sanitize -j $(JOBS)
 	@cd build-sanitize && ctest --output-on-failure -j $(JOBS)
@@ -29,7 +48,7 @@ bench: build
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = fuzz_database_url fuzz_env_file fuzz_url_policy fuzz_config fuzz_metadata fuzz_label_name
 
-fuzz: deps
+fuzz: $(DEPS)
 	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
 	  -DORCH_FUZZ=ON -DORCH_TESTS=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
@@ -47,8 +66,19 @@ fuzz: deps
 	echo "fuzz: every target ran $(FUZZ_SECONDS) s without a finding"
 
 # The whole loop on this machine, from a fresh start each time: see README, "Quick start".
-demo: build
+# Builds the program only: neither the tests nor the man page.
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target orchestrator
 	@$(BUILD)/orchestrator demo --fresh --dir orchestrator-demo
+
+# The Debian package, $(BUILD)/orchestrator_<version>_<arch>.deb: install it with
+# `sudo apt-get install ./$(BUILD)/orchestrator_*.deb`, which brings the libraries it needs.
+package: build
+	@cd $(BUILD) && cpack -G DEB
+
+# The program, its man page, completions and documentation under $(PREFIX) (DESTDIR is honoured).
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) build-sanitize

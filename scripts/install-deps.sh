@@ -19,6 +19,10 @@ packages=(
   postgresql                # a real PostgreSQL server for the tests (started on loopback)
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers of `make fuzz` (not needed by make test)
   prometheus-pushgateway    # a real Pushgateway for the metrics push tests (started on loopback)
+  lowdown                   # builds the man page from the manual (docs/manual.md)
+  dpkg-dev file             # make package: dpkg-shlibdeps writes the package's Depends, file finds its binaries
+  groff-base                # the package test renders the installed man page
+  zsh                       # the completion test parses the zsh completion script (zsh -n)
 )
 
 missing=()

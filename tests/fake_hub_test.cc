@@ -1,4 +1,5 @@
-// The fake Hub answers as hub-api.md describes, over real HTTP, seen through libcurl.
+// The fake Hub answers as the Hub's API does for the calls of src/hub/hf_hub.h, over real HTTP,
+// seen through libcurl.
 #include "support/fake_hub.h"
 
 #include <curl/curl.h>

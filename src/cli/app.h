@@ -1,4 +1,6 @@
-// The command line: subcommands run (the default), config and check.
+// The command line: one table of subcommands (run, the default; config, check, migrate, status,
+// history, prepare, retrain, predict, demo, completion), each with its summary, help, options and
+// the function that runs it, walked to build the parser, --help and the completion scripts.
 #pragma once
 
 namespace orch {

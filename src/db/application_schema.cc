@@ -5,7 +5,7 @@
 namespace orch {
 namespace {
 
-// reference/schema.sql with the engine-specific parts, and the CHECKs' value lists, as placeholders.
+// The grievance system's DDL with the engine-specific parts, and the CHECKs' value lists, as placeholders.
 constexpr std::string_view kTablesTemplate = R"sql(
 CREATE TABLE {if_absent}complaints (
     id              {serial},
@@ -44,7 +44,7 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
     text.replace(at, from.size(), to);
 }
 
-// "column IN ('a', 'b')" as schema.sql writes it. SQLite evaluates a CHECK's IN list by building
+// "column IN ('a', 'b')" as the application's DDL writes it. SQLite evaluates a CHECK's IN list by building
 // a temporary b-tree for every row it inserts, which makes bulk inserts several times slower, so
 // there the same condition is spelled "column = 'a' OR column = 'b'" (NULL passes either way).
 // The values hold no quote.

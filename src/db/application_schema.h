@@ -1,6 +1,6 @@
 // The application's own tables (complaints, misclassified_complaints), as DDL for each engine.
 //
-// These are the grievance system's tables of reference/schema.sql, which the orchestrator only
+// These are the grievance system's tables (its SQLAlchemy models), which the orchestrator only
 // reads. The DDL is here for whoever plays the application: the demo's simulated application and
 // the tests' application database create their tables from it, so both engines get the same columns
 // and CHECK constraints. On SQLite the id is the rowid (INTEGER PRIMARY KEY), booleans are stored as

@@ -1,5 +1,5 @@
-// The Hugging Face Hub's HTTP API, as hub-api.md describes it: dataset metadata files,
-// Space runtime and restart, and whoami.
+// The Hugging Face Hub's HTTP API as the pass uses it: dataset metadata files (resolved at a
+// revision), a Space's runtime and restart (/api/spaces/OWNER/NAME/runtime, /restart), and whoami.
 //
 // Metadata reads are conditional: the ETag of each URL's last answer is sent back as
 // If-None-Match, so polling an unchanged file costs a 304 and no body.

@@ -1,4 +1,5 @@
-// Writing files so that they survive a crash, for the workers' published datasets and models.
+// Writing files so that they survive a crash: the workers' published datasets and models, and the
+// records of the command workers a pass starts.
 //
 // A published file must never be seen half written: new files are written whole, fsynced and only
 // then made visible by a rename, and the directory holding the rename is fsynced too. These are the

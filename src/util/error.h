@@ -10,7 +10,7 @@
 
 namespace orch {
 
-// Documented exit statuses (README, "Exit codes").
+// Documented exit statuses (docs/manual.md, "OUTPUT AND EXIT CODES").
 enum ExitCode : int {
   kExitOk = 0,        // every label below threshold, dry run, or retrain triggered
   kExitFailed = 1,    // a label timed out or failed, or the database or Hub could not be used

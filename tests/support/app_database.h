@@ -1,7 +1,7 @@
 // The application's database for the tests, on SQLite or on the shared PostgreSQL server.
 //
 // It creates the tables of the grievance system from the application's own DDL
-// (workers/application_schema.h: reference/schema.sql for each engine) and fills them through the
+// (db/application_schema.h: the application's DDL for each engine) and fills them through the
 // engines' own libraries: test code may write what the orchestrator only reads. The bulk helpers
 // insert with one statement, so a test can add 100k rows in well under a second.
 #pragma once

@@ -1,4 +1,4 @@
-// A local stand-in for the Hugging Face Hub HTTP API (docs: /work/shared/reference/hub-api.md).
+// A local stand-in for the Hugging Face Hub HTTP API, for the endpoints src/hub/hf_hub.h calls.
 //
 // FakeHub answers the calls the orchestrator makes (Space restart/pause/runtime, whoami, a dataset's
 // dataset_metadata.json) the way the Hub does, over real HTTP on a loopback address, and lets tests
