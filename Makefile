@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 # More CMake options for $(BUILD), e.g. CMAKE_FLAGS=-DORCH_TESTS=OFF for the program and its package only.
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test sanitize bench clean demo fuzz package install
+.PHONY: all deps configure build test sanitize bench clean demo fuzz package install format
 
 all: build
 
@@ -82,3 +82,7 @@ install: build
 
 clean:
 	rm -rf $(BUILD) build-sanitize
+
+# Formats every C++ file as .clang-format says; `make test` checks that nothing is left to format.
+format:
+	@find src tests bench fuzz -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -10,14 +10,13 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "db/count_sql.h"
 #include "bench_util.h"
+#include "db/count_sql.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
@@ -66,8 +65,10 @@ struct Scenario {
 
 long long ReadTableReads(AppDatabase& database, const std::string& table) {
   database.Exec("SELECT pg_stat_clear_snapshot()");
-  return database.QueryInt("SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables "
-                           "WHERE relname = '" + table + "'");
+  return database.QueryInt(
+      "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables "
+      "WHERE relname = '" +
+      table + "'");
 }
 
 // Sequential and index scans of a table so far. A backend reports its statistics as it exits, a little
@@ -95,8 +96,9 @@ void CollectScans(const nlohmann::json& plan, std::map<std::string, std::vector<
 std::string PlannedScans(const std::string& url, const std::vector<std::string>& queries, const std::string& table) {
   std::map<std::string, std::vector<std::string>> scans;
   for (const std::string& sql : queries) {
-    ProcessResult result = Subprocess::Run({PsqlPath(), "-X", "-A", "-t", "-d", url, "-c", "EXPLAIN (FORMAT JSON) " + sql},
-                                           {{"PATH", "/usr/bin:/bin"}}, "", 60s);
+    ProcessResult result =
+        Subprocess::Run({PsqlPath(), "-X", "-A", "-t", "-d", url, "-c", "EXPLAIN (FORMAT JSON) " + sql},
+                        {{"PATH", "/usr/bin:/bin"}}, "", 60s);
     CollectScans(nlohmann::json::parse(result.out)[0]["Plan"], scans);
   }
   std::string text;
@@ -109,10 +111,12 @@ std::string PlannedScans(const std::string& url, const std::vector<std::string>&
 int Main(int argc, char** argv) {
   int rows = 1'000'000;
   int runs = 15;
+  std::string binary = ORCH_BINARY;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--rows") rows = std::stoi(argv[i + 1]);
     if (flag == "--runs") runs = std::stoi(argv[i + 1]);
+    if (flag == "--binary") binary = argv[i + 1];  // another build of the program, to compare two
   }
   std::cerr << "building " << rows << " misclassified and " << 2 * rows << " complaints...\n";
   auto database = AppDatabase::Postgres();
@@ -121,11 +125,15 @@ int Main(int argc, char** argv) {
   database->AddCorrectComplaints(rows);
   database->Exec("VACUUM ANALYZE");
 
-  std::map<std::string, std::string> base = {
-      {"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", database->url()}, {"HF_TOKEN", "hf_unused"},
-      {"HF_ENDPOINT", "http://127.0.0.1:9"}, {"PREPARE_DATASET_REPO", "o/p"}, {"RETRAIN_DEPT_REPO", "o/d"},
-      {"RETRAIN_URGENCY_REPO", "o/u"}, {"HF_HUB_METADATA_DEPT", "http://127.0.0.1:9/d"},
-      {"HF_HUB_METADATA_URGENCY", "http://127.0.0.1:9/u"}};
+  std::map<std::string, std::string> base = {{"PATH", "/usr/bin:/bin"},
+                                             {"DATABASE_URL", database->url()},
+                                             {"HF_TOKEN", "hf_unused"},
+                                             {"HF_ENDPOINT", "http://127.0.0.1:9"},
+                                             {"PREPARE_DATASET_REPO", "o/p"},
+                                             {"RETRAIN_DEPT_REPO", "o/d"},
+                                             {"RETRAIN_URGENCY_REPO", "o/u"},
+                                             {"HF_HUB_METADATA_DEPT", "http://127.0.0.1:9/d"},
+                                             {"HF_HUB_METADATA_URGENCY", "http://127.0.0.1:9/u"}};
   std::vector<LabelColumns> labels = {LabelColumns::Defaults("department"), LabelColumns::Defaults("urgency")};
   std::string misclassified_sql = MisclassifiedCountSql(SqlDialect::kPostgres, labels);
   std::string pool_sql = CorrectPoolCountSql(std::span<const LabelColumns>(labels.data(), 1));
@@ -135,7 +143,8 @@ int Main(int argc, char** argv) {
   far.env["THRESHOLD_URGENCY"] = std::to_string(10 * rows);
   // With CORRECT_RATIO=2 department could reach 3N rows, but only N correct rows exist: 2N < 2.5N.
   Scenario near = {"department near its threshold (pool counted)", base, {misclassified_sql, pool_sql}};
-  near.env.insert_or_assign("CORRECT_RATIO", std::string("2"));  // (assigning a literal trips a GCC 12 false -Wrestrict)
+  near.env.insert_or_assign("CORRECT_RATIO",
+                            std::string("2"));  // (assigning a literal trips a GCC 12 false -Wrestrict)
   near.env["THRESHOLD_DEPARTMENT"] = std::to_string(rows * 5 / 2);
   near.env["THRESHOLD_URGENCY"] = std::to_string(10 * rows);
 
@@ -150,9 +159,9 @@ int Main(int argc, char** argv) {
     }
     std::vector<double> orchestrator_times, psql_times;
     long peak_kb = 0;
-    Timed({ORCH_BINARY, "run"}, scenario.env);  // warm the cache once
-    for (int run = 0; run < runs; ++run) {      // interleaved, so load on the machine hits both alike
-      Sample pass = Timed({ORCH_BINARY, "run"}, scenario.env);
+    Timed({binary, "run"}, scenario.env);   // warm the cache once
+    for (int run = 0; run < runs; ++run) {  // interleaved, so load on the machine hits both alike
+      Sample pass = Timed({binary, "run"}, scenario.env);
       orchestrator_times.push_back(pass.seconds);
       peak_kb = std::max(peak_kb, pass.max_rss_kb);
       psql_times.push_back(Timed(psql, base).seconds);
@@ -160,7 +169,7 @@ int Main(int argc, char** argv) {
     // Whether the pass touched each table at all: any sequential or index scan counts.
     long long misclassified_before = TableReads(*database, "misclassified_complaints");
     long long complaints_before = TableReads(*database, "complaints");
-    Timed({ORCH_BINARY, "run"}, scenario.env);
+    Timed({binary, "run"}, scenario.env);
     bool misclassified_read = TableReads(*database, "misclassified_complaints") > misclassified_before;
     bool complaints_read = TableReads(*database, "complaints") > complaints_before;
 
@@ -171,7 +180,9 @@ int Main(int argc, char** argv) {
     std::snprintf(line, sizeof line, "| %s | %.1f ms | %.1f ms | %.2f× | %.1f MiB | %s | %s | %s |\n",
                   scenario.name.c_str(), orchestrator * 1000, alone * 1000, orchestrator / alone, peak_kb / 1024.0,
                   misclassified_plan.c_str(), complaints_plan.c_str(),
-                  complaints_read ? "both tables" : misclassified_read ? "misclassified_complaints only" : "none");
+                  complaints_read      ? "both tables"
+                  : misclassified_read ? "misclassified_complaints only"
+                                       : "none");
     std::cout << line << std::flush;
   }
   return 0;

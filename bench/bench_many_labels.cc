@@ -74,10 +74,14 @@ Result RunOnce(int labels, double interval, double spread, std::mt19937& random)
   hub.OnRestart("owner/prepare", publications);
   testing::WriteFile(dir.File("labels.toml"), toml);
 
-  std::map<std::string, std::string> env = {
-      {"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", database->url()}, {"HF_ENDPOINT", hub.endpoint()},
-      {"HF_TOKEN", "hf_test_token"}, {"PREPARE_DATASET_REPO", "owner/prepare"},
-      {"POLL_INTERVAL", std::to_string(interval)}, {"POLL_TIMEOUT", "120"}, {"HTTP_RETRY_BASE", "0.05"}};
+  std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
+                                            {"DATABASE_URL", database->url()},
+                                            {"HF_ENDPOINT", hub.endpoint()},
+                                            {"HF_TOKEN", "hf_test_token"},
+                                            {"PREPARE_DATASET_REPO", "owner/prepare"},
+                                            {"POLL_INTERVAL", std::to_string(interval)},
+                                            {"POLL_TIMEOUT", "120"},
+                                            {"HTTP_RETRY_BASE", "0.05"}};
   auto start = std::chrono::steady_clock::now();
   std::vector<std::string> argv = {ORCH_BINARY, "run", "--config", dir.File("labels.toml")};
   if (const char* wrapper = std::getenv("ORCH_BENCH_WRAPPER")) argv.insert(argv.begin(), wrapper);  // e.g. heaptrack
@@ -93,7 +97,8 @@ Result RunOnce(int labels, double interval, double spread, std::mt19937& random)
   int metadata_requests = 0, not_modified = 0;
   for (const auto& call : hub.Calls()) {
     if (call.path == "/api/spaces/owner/prepare/restart") prepared = call.at;
-    if (call.method == "POST" && call.path.find("/retrain_") != std::string::npos) last_retrain = std::max(last_retrain, call.at);
+    if (call.method == "POST" && call.path.find("/retrain_") != std::string::npos)
+      last_retrain = std::max(last_retrain, call.at);
     if (call.path.find("dataset_metadata.json") != std::string::npos) {
       ++metadata_requests;
       not_modified += call.status == 304;
@@ -104,8 +109,9 @@ Result RunOnce(int labels, double interval, double spread, std::mt19937& random)
     std::cerr << "expected " << labels << " retrain restarts, saw " << retrains << "\n";
     std::exit(1);
   }
-  return {labels, slowest_ms / 1000.0, Seconds(last_retrain - prepared).count(), pass, ReportedPeakKib(result.err),
-          metadata_requests, not_modified};
+  return {labels,      slowest_ms / 1000.0,         Seconds(last_retrain - prepared).count(),
+          pass,        ReportedPeakKib(result.err), metadata_requests,
+          not_modified};
 }
 
 }  // namespace
@@ -123,8 +129,9 @@ int Main(int argc, char** argv) {
   }
   if (label_counts.empty()) label_counts = {2, 100, 1000};
   std::mt19937 random(20261126);
-  std::printf("| labels | slowest dataset appears | last retrain restarted | bound (slowest + interval) | whole pass |"
-              " peak RSS | metadata GETs (304s) |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| labels | slowest dataset appears | last retrain restarted | bound (slowest + interval) | whole pass |"
+      " peak RSS | metadata GETs (304s) |\n|---:|---:|---:|---:|---:|---:|---:|\n");
   for (int labels : label_counts) {
     std::vector<Result> results;
     for (int run = 0; run < runs; ++run) results.push_back(RunOnce(labels, interval, spread, random));
@@ -139,8 +146,10 @@ int Main(int argc, char** argv) {
                 peak / 1024.0, median.metadata_requests, median.not_modified);
     std::fflush(stdout);
   }
-  std::printf("\nPoll interval %.2f s; publications spread uniformly over 0–%.1f s after the prepare restart; "
-              "median of %d runs (by lateness), peak RSS the largest of them.\n", interval, spread, runs);
+  std::printf(
+      "\nPoll interval %.2f s; publications spread uniformly over 0–%.1f s after the prepare restart; "
+      "median of %d runs (by lateness), peak RSS the largest of them.\n",
+      interval, spread, runs);
   return 0;
 }
 

@@ -18,10 +18,9 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/app_database.h"
 #include "support/subprocess.h"
@@ -40,8 +39,10 @@ constexpr const char* kTaskset = "/usr/bin/taskset";
 
 // Complaints numbered g = first..last, their messages cycling through four realistic shapes.
 std::string InsertComplaintsSql(long first, long last) {
-  const std::string range = "WITH RECURSIVE s(g) AS (SELECT " + std::to_string(first) + " UNION ALL SELECT g + 1 FROM s"
-                            " WHERE g < " + std::to_string(last) + ") ";
+  const std::string range = "WITH RECURSIVE s(g) AS (SELECT " + std::to_string(first) +
+                            " UNION ALL SELECT g + 1 FROM s"
+                            " WHERE g < " +
+                            std::to_string(last) + ") ";
   return "INSERT INTO complaints (id, citizen_id, department, urgency, message) " + range +
          "SELECT g, g, CASE g % 4 WHEN 0 THEN 'Municipal Governance & Community Services' "
          "WHEN 1 THEN 'Education, Health & Social Welfare' WHEN 2 THEN 'Infrastructure, Utilities & Natural Resources' "
@@ -63,11 +64,13 @@ void BuildDatabase(AppDatabase& database, long rows) {
   database.Exec("BEGIN");
   database.Exec(InsertComplaintsSql(1, 3 * rows));
   // The first N complaints were misrouted: predicted one department, corrected to another.
-  database.Exec("INSERT INTO misclassified_complaints (complaint_id, model_predicted_department, correct_department, "
-                "reviewed) SELECT id, 'Security & Law Enforcement', department, 1 FROM complaints WHERE id <= " +
-                std::to_string(rows) + " AND department <> 'Security & Law Enforcement' UNION ALL "
-                "SELECT id, 'Municipal Governance & Community Services', department, 1 FROM complaints WHERE id <= " +
-                std::to_string(rows) + " AND department = 'Security & Law Enforcement'");
+  database.Exec(
+      "INSERT INTO misclassified_complaints (complaint_id, model_predicted_department, correct_department, "
+      "reviewed) SELECT id, 'Security & Law Enforcement', department, 1 FROM complaints WHERE id <= " +
+      std::to_string(rows) +
+      " AND department <> 'Security & Law Enforcement' UNION ALL "
+      "SELECT id, 'Municipal Governance & Community Services', department, 1 FROM complaints WHERE id <= " +
+      std::to_string(rows) + " AND department = 'Security & Law Enforcement'");
   database.Exec("COMMIT");
   database.Exec("ANALYZE");
 }
@@ -90,10 +93,12 @@ double Median(std::vector<double> values) {
 int Main(int argc, char** argv) {
   long rows = 1'000'000;
   int runs = 5;
+  std::string binary = ORCH_BINARY;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--rows") rows = std::stol(argv[i + 1]);
     if (flag == "--runs") runs = std::stoi(argv[i + 1]);
+    if (flag == "--binary") binary = argv[i + 1];  // another build of the program, to compare two
   }
   TempDir dir("orch-bench-prepare");
   std::cerr << "building " << rows << " misclassified and " << 2 * rows << " correct complaints...\n";
@@ -103,8 +108,7 @@ int Main(int argc, char** argv) {
   std::filesystem::create_directory(hub);
 
   const bool pinned = access(kTaskset, X_OK) == 0;
-  std::vector<std::string> argv_prepare = {ORCH_BINARY, "prepare", "--hub", hub.string(), "--label", "department",
-                                           "--json"};
+  std::vector<std::string> argv_prepare = {binary, "prepare", "--hub", hub.string(), "--label", "department", "--json"};
   if (pinned) argv_prepare.insert(argv_prepare.begin(), {kTaskset, "--cpu-list", "0"});
   const std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", database->url()}};
 
@@ -130,12 +134,14 @@ int Main(int argc, char** argv) {
   }
   const double wall = Median(seconds), cpu = Median(cpu_seconds);
   const double rows_published = static_cast<double>(published);
-  std::cout << "| database | rows published | wall time (median of " << runs << ") | rows/s by wall time |"
+  std::cout << "| database | rows published | wall time (median of " << runs
+            << ") | rows/s by wall time |"
                " CPU time (median) | rows/s by CPU time | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n";
   char line[512];
-  std::snprintf(line, sizeof line,
-                "| SQLite, %ld misclassified + %ld correct complaints | %ld | %.2f s | %.0f | %.2f s | %.0f | %.1f MiB |\n",
-                rows, 2 * rows, published, wall, rows_published / wall, cpu, rows_published / cpu, peak_kib / 1024.0);
+  std::snprintf(
+      line, sizeof line,
+      "| SQLite, %ld misclassified + %ld correct complaints | %ld | %.2f s | %.0f | %.2f s | %.0f | %.1f MiB |\n", rows,
+      2 * rows, published, wall, rows_published / wall, cpu, rows_published / cpu, peak_kib / 1024.0);
   std::cout << line << (pinned ? "" : "(taskset not found: the process was not pinned to one CPU)\n") << std::flush;
   return 0;
 }

@@ -23,12 +23,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -59,42 +58,47 @@ struct Department {
 
 const std::vector<Department>& Departments() {
   static const std::vector<Department> departments = {
-      {"Infrastructure, Utilities & Natural Resources", 0.35,
-       {"road", "pothole", "bridge", "water", "supply", "pipe", "drain", "sewage", "electricity", "power", "outage",
-        "streetlight", "transformer", "pole", "landslide", "irrigation", "canal", "river", "construction", "gravel",
-        "culvert", "tap", "flood", "wire"},
-       {"सडक", "पुल", "पानी", "बिजुली", "धारा", "ढल", "खानेपानी", "बत्ती", "पहिरो", "सिँचाइ", "नहर", "खोला",
-        "निर्माण", "कालोपत्रे", "ट्रान्सफर्मर", "पोल", "बाढी", "तार", "खाल्डो"}},
-      {"Education, Health & Social Welfare", 0.30,
-       {"school", "teacher", "student", "hospital", "doctor", "nurse", "medicine", "clinic", "health", "vaccine",
-        "scholarship", "exam", "classroom", "textbook", "allowance", "elderly", "disability", "pregnant",
-        "ambulance", "fever", "patient"},
-       {"विद्यालय", "शिक्षक", "विद्यार्थी", "अस्पताल", "डाक्टर", "नर्स", "औषधि", "स्वास्थ्य", "चौकी", "खोप",
-        "छात्रवृत्ति", "परीक्षा", "कक्षा", "पाठ्यपुस्तक", "भत्ता", "वृद्ध", "अपाङ्गता", "गर्भवती", "बिरामी", "ज्वरो"}},
-      {"Security & Law Enforcement", 0.20,
+      {"Infrastructure, Utilities & Natural Resources",
+       0.35,
+       {"road",        "pothole", "bridge",       "water",       "supply",      "pipe", "drain",     "sewage",
+        "electricity", "power",   "outage",       "streetlight", "transformer", "pole", "landslide", "irrigation",
+        "canal",       "river",   "construction", "gravel",      "culvert",     "tap",  "flood",     "wire"},
+       {"सडक", "पुल", "पानी", "बिजुली", "धारा", "ढल", "खानेपानी", "बत्ती", "पहिरो", "सिँचाइ", "नहर", "खोला", "निर्माण",
+        "कालोपत्रे", "ट्रान्सफर्मर", "पोल", "बाढी", "तार", "खाल्डो"}},
+      {"Education, Health & Social Welfare",
+       0.30,
+       {"school",    "teacher", "student",    "hospital",    "doctor",    "nurse",     "medicine",
+        "clinic",    "health",  "vaccine",    "scholarship", "exam",      "classroom", "textbook",
+        "allowance", "elderly", "disability", "pregnant",    "ambulance", "fever",     "patient"},
+       {"विद्यालय",  "शिक्षक",  "विद्यार्थी", "अस्पताल",   "डाक्टर", "नर्स", "औषधि",    "स्वास्थ्य", "चौकी",   "खोप",
+        "छात्रवृत्ति", "परीक्षा", "कक्षा",     "पाठ्यपुस्तक", "भत्ता",  "वृद्ध", "अपाङ्गता", "गर्भवती", "बिरामी", "ज्वरो"}},
+      {"Security & Law Enforcement",
+       0.20,
        {"police", "theft", "robbery", "fight", "violence", "harassment", "drunk", "gambling", "drugs", "threat",
         "assault", "stolen", "missing", "traffic", "accident", "night", "gang", "knife", "arrest"},
-       {"प्रहरी", "चोरी", "डकैती", "झगडा", "हिंसा", "दुर्व्यवहार", "रक्सी", "जुवा", "लागूऔषध", "धम्की", "कुटपिट",
-        "हराएको", "ट्राफिक", "दुर्घटना", "रात", "गिरोह", "चक्कु", "पक्राउ", "सुरक्षा"}},
-      {"Municipal Governance & Community Services", 0.15,
-       {"tax", "certificate", "registration", "office", "staff", "bribe", "delay", "citizenship", "recommendation",
-        "birth", "marriage", "death", "document", "chairperson", "meeting", "budget", "garbage", "waste", "market",
-        "permit", "license"},
-       {"कर", "प्रमाणपत्र", "दर्ता", "कार्यालय", "कर्मचारी", "घुस", "ढिलाइ", "नागरिकता", "सिफारिस", "जन्म", "विवाह",
-        "मृत्यु", "कागजात", "अध्यक्ष", "बैठक", "बजेट", "फोहोर", "बजार", "अनुमति"}},
+       {"प्रहरी", "चोरी", "डकैती", "झगडा", "हिंसा", "दुर्व्यवहार", "रक्सी", "जुवा", "लागूऔषध", "धम्की", "कुटपिट", "हराएको",
+        "ट्राफिक", "दुर्घटना", "रात", "गिरोह", "चक्कु", "पक्राउ", "सुरक्षा"}},
+      {"Municipal Governance & Community Services",
+       0.15,
+       {"tax",         "certificate",    "registration", "office",   "staff",  "bribe",    "delay",
+        "citizenship", "recommendation", "birth",        "marriage", "death",  "document", "chairperson",
+        "meeting",     "budget",         "garbage",      "waste",    "market", "permit",   "license"},
+       {"कर", "प्रमाणपत्र", "दर्ता", "कार्यालय", "कर्मचारी", "घुस", "ढिलाइ", "नागरिकता", "सिफारिस", "जन्म", "विवाह", "मृत्यु",
+        "कागजात", "अध्यक्ष", "बैठक", "बजेट", "फोहोर", "बजार", "अनुमति"}},
   };
   return departments;
 }
 
 const std::vector<std::string> kEnglishFiller = {
-    "the", "a", "is", "in", "of", "not", "please", "our", "my", "there", "since", "for", "and", "to", "has", "been",
-    "very", "no", "any", "help", "problem", "sir", "madam", "request", "kindly", "urgent", "days", "weeks", "months",
-    "near", "area", "village", "ward", "municipality", "local", "people", "we", "they", "still", "again", "nobody",
-    "action", "immediately", "issue", "complaint", "regarding"};
+    "the",     "a",       "is",          "in",           "of",        "not",      "please", "our",   "my",     "there",
+    "since",   "for",     "and",         "to",           "has",       "been",     "very",   "no",    "any",    "help",
+    "problem", "sir",     "madam",       "request",      "kindly",    "urgent",   "days",   "weeks", "months", "near",
+    "area",    "village", "ward",        "municipality", "local",     "people",   "we",     "they",  "still",  "again",
+    "nobody",  "action",  "immediately", "issue",        "complaint", "regarding"};
 const std::vector<std::string> kNepaliFiller = {
-    "हाम्रो", "मेरो", "यो", "त्यो", "छ", "छैन", "भयो", "गर्नुहोस्", "कृपया", "समस्या", "धेरै", "दिन", "हप्ता",
-    "महिना", "नजिक", "क्षेत्र", "गाउँ", "वडा", "नगरपालिका", "स्थानीय", "मानिस", "हामी", "उनीहरू", "अझै", "फेरि",
-    "कोही", "तुरुन्त", "बारे", "उजुरी", "सहयोग", "समाधान", "लागि", "र", "मा", "को", "ले", "पनि"};
+    "हाम्रो", "मेरो",  "यो",   "त्यो",   "छ",      "छैन",        "भयो",    "गर्नुहोस्", "कृपया", "समस्या", "धेरै", "दिन", "हप्ता",
+    "महिना", "नजिक", "क्षेत्र", "गाउँ",   "वडा",    "नगरपालिका", "स्थानीय", "मानिस",  "हामी", "उनीहरू", "अझै", "फेरि", "कोही",
+    "तुरुन्त",  "बारे",  "उजुरी", "सहयोग", "समाधान", "लागि",      "र",      "मा",     "को",   "ले",     "पनि"};
 
 struct Row {
   std::string text;
@@ -131,9 +135,12 @@ Row MakeRow(std::mt19937_64& random) {
     double draw = chance(random);
     double own = vague ? 0.08 : 0.25;
     const Department* source = nullptr;
-    if (draw < own) source = &departments[label];
-    else if (draw < own + 0.08) source = &departments[(label + 1) % departments.size()];
-    else if (draw < own + 0.12) source = &Pick(departments, random);
+    if (draw < own)
+      source = &departments[label];
+    else if (draw < own + 0.08)
+      source = &departments[(label + 1) % departments.size()];
+    else if (draw < own + 0.12)
+      source = &Pick(departments, random);
     std::string word = source ? Pick(nepali ? source->nepali : source->english, random)
                               : Pick(nepali ? kNepaliFiller : kEnglishFiller, random);
     if (chance(random) < 0.03) word += std::to_string(std::uniform_int_distribution<int>(1, 30)(random));
@@ -170,11 +177,12 @@ fs::path GenerateDataset(const fs::path& hub, size_t train_rows, uint64_t seed) 
   WriteSplit(dataset / version / "eval.jsonl", side_rows, random);
   WriteSplit(dataset / version / "test.jsonl", side_rows, random);
   std::ofstream(dataset / version / "README.md") << "# department (synthetic benchmark data)\n";
-  nlohmann::ordered_json metadata = {
-      {"dataset_name", "department"}, {"version_tag", version}, {"label_column", "label"},
-      {"num_samples", train_rows + 2 * side_rows},
-      {"splits", {{"train", train_rows}, {"eval", side_rows}, {"test", side_rows}}},
-      {"created_at", "2026-11-26T10:15:02.110260+00:00"}};
+  nlohmann::ordered_json metadata = {{"dataset_name", "department"},
+                                     {"version_tag", version},
+                                     {"label_column", "label"},
+                                     {"num_samples", train_rows + 2 * side_rows},
+                                     {"splits", {{"train", train_rows}, {"eval", side_rows}, {"test", side_rows}}},
+                                     {"created_at", "2026-11-26T10:15:02.110260+00:00"}};
   std::ofstream(dataset / "dataset_metadata.json") << metadata.dump(2) << '\n';
   return dataset;
 }
@@ -202,7 +210,8 @@ Timed Run(const std::vector<std::string>& argv, const std::string& cwd) {
   timed.cpu_seconds = ChildCpuSeconds() - cpu_before;
   if (timed.result.exit_code != 0) {
     std::cerr << "failed (" << timed.result.exit_code << "): " << argv[0] << " " << (argv.size() > 1 ? argv[1] : "")
-              << "\n" << timed.result.err.substr(0, 4000) << "\n";
+              << "\n"
+              << timed.result.err.substr(0, 4000) << "\n";
     std::exit(1);
   }
   return timed;
@@ -239,7 +248,8 @@ ToolResult RunFastTextTool(const TextDataset& dataset, const fs::path& work) {
     truth.push_back(row.label);
     predicted.push_back(line.rfind("__label__", 0) == 0 ? std::stoi(line.substr(9)) : -1);
   }
-  return {ScoreClassification(truth, predicted), train.seconds + predict.seconds, train.cpu_seconds + predict.cpu_seconds};
+  return {ScoreClassification(truth, predicted), train.seconds + predict.seconds,
+          train.cpu_seconds + predict.cpu_seconds};
 }
 
 struct RetrainRun {
@@ -249,15 +259,19 @@ struct RetrainRun {
 };
 
 RetrainRun RunRetrain(const std::string& label, const fs::path& dataset, const fs::path& models, const fs::path& work) {
-  Timed timed = Run({ORCH_BINARY, "retrain", "--label", label, "--dataset", dataset.string(), "--models",
-                     models.string(), "--json"},
-                    work.string());
+  Timed timed = Run(
+      {ORCH_BINARY, "retrain", "--label", label, "--dataset", dataset.string(), "--models", models.string(), "--json"},
+      work.string());
   nlohmann::json decision = nlohmann::json::parse(timed.result.out);
   std::string chosen;
   size_t at = timed.result.err.find(": chose ");
   if (at != std::string::npos) chosen = timed.result.err.substr(at + 8, timed.result.err.find(':', at + 8) - at - 8);
-  return {timed.seconds, timed.cpu_seconds, decision["new"]["macro_f1"].get<double>(),
-          decision["new"]["accuracy"].get<double>(), timed.result.max_rss_kb, decision["decision"].get<std::string>(),
+  return {timed.seconds,
+          timed.cpu_seconds,
+          decision["new"]["macro_f1"].get<double>(),
+          decision["new"]["accuracy"].get<double>(),
+          timed.result.max_rss_kb,
+          decision["decision"].get<std::string>(),
           chosen};
 }
 
@@ -314,30 +328,38 @@ int Main(int argc, char** argv) {
   double worst_f1 = std::min(first.macro_f1, *std::min_element(f1.begin(), f1.end()));
 
   std::printf("Dataset: %s, version %s: %zu train, %zu eval, %zu test rows, %zu classes.\n\n",
-              given_dataset ? dataset_dir.c_str() : "synthetic (bench_retrain's generator)", dataset.version_tag.c_str(),
-              dataset.train.size(), dataset.eval.size(), dataset.test.size(), dataset.classes.size());
-  std::printf("| | wall time (median) | CPU time (median) | peak RSS | test macro-F1 | test accuracy | settings |\n"
-              "|---|---:|---:|---:|---:|---:|---|\n");
-  std::printf("| `orchestrator retrain` (search, training, both scorings, deploy decision) | %.1f s | %.1f s | %.0f MiB |"
-              " %.4f (lowest of %zu: %.4f) | %.4f | %s |\n",
-              Median(seconds), Median(cpu), peak_kb / 1024.0, Median(f1), timed.size() + 1, worst_f1, first.accuracy,
-              first.chosen.c_str());
+              given_dataset ? dataset_dir.c_str() : "synthetic (bench_retrain's generator)",
+              dataset.version_tag.c_str(), dataset.train.size(), dataset.eval.size(), dataset.test.size(),
+              dataset.classes.size());
+  std::printf(
+      "| | wall time (median) | CPU time (median) | peak RSS | test macro-F1 | test accuracy | settings |\n"
+      "|---|---:|---:|---:|---:|---:|---|\n");
+  std::printf(
+      "| `orchestrator retrain` (search, training, both scorings, deploy decision) | %.1f s | %.1f s | %.0f MiB |"
+      " %.4f (lowest of %zu: %.4f) | %.4f | %s |\n",
+      Median(seconds), Median(cpu), peak_kb / 1024.0, Median(f1), timed.size() + 1, worst_f1, first.accuracy,
+      first.chosen.c_str());
   if (have_tool)
-    std::printf("| `fasttext supervised` + `fasttext predict` | %.1f s | %.1f s | | %.4f | %.4f |"
-                " epoch 25, lr 0.5, word n-grams 2, dim 100, 2M buckets |\n",
-                tool.seconds, tool.cpu_seconds, tool.scores.macro_f1, tool.scores.accuracy);
+    std::printf(
+        "| `fasttext supervised` + `fasttext predict` | %.1f s | %.1f s | | %.4f | %.4f |"
+        " epoch 25, lr 0.5, word n-grams 2, dim 100, 2M buckets |\n",
+        tool.seconds, tool.cpu_seconds, tool.scores.macro_f1, tool.scores.accuracy);
   std::printf("\nRetrain runs: the first deployed (%s), the next %d each scored the deployed model as well (%s).\n",
-              first.decision.c_str(), runs, [&] {
+              first.decision.c_str(), runs,
+              [&] {
                 std::string decisions;
                 for (const RetrainRun& run : timed) decisions += (decisions.empty() ? "" : ", ") + run.decision;
                 return decisions;
-              }().c_str());
+              }()
+                  .c_str());
 
   bool fast_enough = Median(seconds) < kBudgetSeconds;
   bool good_enough = !have_tool || worst_f1 >= tool.scores.macro_f1 - kAllowedF1Gap;
   std::printf("Budget %.0f s: %s. Macro-F1 at least the tool's minus %.2f: %s.\n", kBudgetSeconds,
               fast_enough ? "met" : "MISSED", kAllowedF1Gap,
-              !have_tool ? "not compared (no /usr/bin/fasttext)" : good_enough ? "met" : "MISSED");
+              !have_tool    ? "not compared (no /usr/bin/fasttext)"
+              : good_enough ? "met"
+                            : "MISSED");
   return fast_enough && good_enough ? 0 : 1;
 }
 

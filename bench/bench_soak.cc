@@ -32,7 +32,8 @@ constexpr const char* kPreparePath = "/api/spaces/owner/prepare/restart";
 // Restarts the Hub carried out: answered 200 (a faulted request restarted nothing).
 int Restarts(const FakeHub& hub, const std::string& path) {
   int count = 0;
-  for (const FakeHub::RecordedCall& call : hub.Calls()) count += call.method == "POST" && call.path == path && call.status == 200;
+  for (const FakeHub::RecordedCall& call : hub.Calls())
+    count += call.method == "POST" && call.path == path && call.status == 200;
   return count;
 }
 
@@ -114,8 +115,8 @@ int Main(int argc, char** argv) {
     // New corrections arrive before every pass (the same data is never prepared twice), and the
     // prepare worker publishes after a random number of polls, sometimes only in a later pass.
     database->AddMisclassified(1, "department");
-    hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 1000000,
-                                                                     static_cast<int>(random() % 40))});
+    hub.OnRestart("owner/prepare",
+                  {FakeHub::Publication::AfterPolls("owner/department", 1000000, static_cast<int>(random() % 40))});
     if (random() % 4 == 0) InjectRandomFault(hub, random, tally);
     // A retrain job finishes at some point and its Space pauses itself, as the real ones do.
     if (random() % 2 == 0) hub.SetSpaceStage("owner/retrain_dept", "PAUSED");
@@ -140,9 +141,10 @@ int Main(int argc, char** argv) {
       if (std::getenv("ORCH_SOAK_DEBUG")) std::fprintf(stderr, "UNTRAINED %s\n", version.c_str());
     }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("| passes | killed | Hub faults injected | prepare restarts | versions published | retrain restarts |"
-              " duplicate retrains | published but never retrained | time |\n"
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| passes | killed | Hub faults injected | prepare restarts | versions published | retrain restarts |"
+      " duplicate retrains | published but never retrained | time |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::printf("| %d | %d | %d | %d | %zu | %d | %d | %d | %.0f s |\n", passes + 5, tally.kills, tally.faults,
               Restarts(hub, kPreparePath), tally.published.size() - tally.published.count("v0"),
               Restarts(hub, kRetrainPath), duplicates, untrained, seconds);

@@ -23,6 +23,7 @@ packages=(
   dpkg-dev file             # make package: dpkg-shlibdeps writes the package's Depends, file finds its binaries
   groff-base                # the package test renders the installed man page
   zsh                       # the completion test parses the zsh completion script (zsh -n)
+  clang-format              # make format, and the test that the tree follows .clang-format
 )
 
 missing=()

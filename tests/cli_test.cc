@@ -3,11 +3,10 @@
 // a real database and the fake Hub, and the ways `run` reports what it could not do.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -93,7 +92,8 @@ TEST_P(CliHelp, HelpGoesToStdoutWithTheExitCodes) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.err, "");
   EXPECT_TRUE(Contains(result.out, GetParam().usage)) << result.out;
-  for (const std::string& text : GetParam().exit_status) EXPECT_TRUE(Contains(result.out, text)) << text << "\n" << result.out;
+  for (const std::string& text : GetParam().exit_status)
+    EXPECT_TRUE(Contains(result.out, text)) << text << "\n" << result.out;
 }
 
 TEST_P(CliHelp, VersionIsOneLine) {
@@ -114,10 +114,13 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         HelpCase{"", "Usage: orchestrator [OPTIONS] [SUBCOMMAND]", kRunExitCodes},
         HelpCase{"run", "Usage: orchestrator run [OPTIONS]", kRunExitCodes},
-        HelpCase{"config", "Usage: orchestrator config [OPTIONS]",
+        HelpCase{"config",
+                 "Usage: orchestrator config [OPTIONS]",
                  {"Exit status: 0, or 2 when the configuration is invalid."}},
-        HelpCase{"check", "Usage: orchestrator check [OPTIONS]",
-                 {"Exit status: 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad configuration."}}),
+        HelpCase{
+            "check",
+            "Usage: orchestrator check [OPTIONS]",
+            {"Exit status: 0 when every check passes (warnings allowed), 1 when one fails, 2 on bad configuration."}}),
     [](const auto& info) { return info.param.subcommand.empty() ? std::string("root") : info.param.subcommand; });
 
 // Every subcommand explains itself with an example and its exit status, as `orchestrator --help` lists it.
@@ -125,8 +128,8 @@ TEST(CliHelp, EverySubcommandHasExamplesAndExitStatus) {
   TempDir dir;
   const ProcessResult root = RunBinary({"--help"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
   ASSERT_EQ(root.exit_code, 0) << root.err;
-  for (const std::string subcommand :
-       {"run", "config", "check", "migrate", "status", "history", "prepare", "retrain", "predict", "demo", "completion"}) {
+  for (const std::string subcommand : {"run", "config", "check", "migrate", "status", "history", "prepare", "retrain",
+                                       "predict", "demo", "completion"}) {
     EXPECT_TRUE(Contains(root.out, "\n  " + subcommand + " ")) << subcommand << " missing from\n" << root.out;
     const ProcessResult help = RunBinary({subcommand, "--help"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
     EXPECT_EQ(help.exit_code, 0) << subcommand << ": " << help.err;
@@ -139,8 +142,8 @@ TEST(CliHelp, EverySubcommandHasExamplesAndExitStatus) {
 
 // Runs bash's completion function on `line` (the word being completed last) and returns its words.
 std::string BashCompletions(const std::string& script_path, const std::string& line) {
-  const std::string command = "source " + script_path + "; read -ra COMP_WORDS <<< \"" + line +
-                              "\"; [[ \"" + line + "\" == *' ' ]] && COMP_WORDS+=(''); "
+  const std::string command = "source " + script_path + "; read -ra COMP_WORDS <<< \"" + line + "\"; [[ \"" + line +
+                              "\" == *' ' ]] && COMP_WORDS+=(''); "
                               "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _orchestrator; echo \"${COMPREPLY[*]}\"";
   const ProcessResult result = RunProgram({"/bin/bash", "--norc", "-c", command}, {{"PATH", "/usr/bin:/bin"}});
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -212,8 +215,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"UnknownOption", {"--bogus"}, "The following argument was not expected: --bogus"},
         UsageCase{"UnknownSubcommand", {"frobnicate"}, "The following argument was not expected: frobnicate"},
         UsageCase{"UnknownCheckOption", {"check", "--bogus"}, "The following argument was not expected: --bogus"},
-        UsageCase{"SummaryIsNotAConfigOption", {"config", "--summary"},
-                  "The following argument was not expected: --summary"},
+        UsageCase{
+            "SummaryIsNotAConfigOption", {"config", "--summary"}, "The following argument was not expected: --summary"},
         UsageCase{"TwoSubcommands", {"config", "check"}, "The following argument was not expected: check"},
         UsageCase{"ExtraArgument", {"run", "extra"}, "The following argument was not expected: extra"},
         UsageCase{"UnknownLogFormat", {"--log-format", "xml"}, "--log-format: xml not in {text,json}"}),
@@ -254,8 +257,8 @@ std::vector<ShownSetting> ParseConfigJson(const std::string& out) {
   }
   for (const nlohmann::json& setting : document["settings"]) {
     EXPECT_TRUE(setting["env"].is_string()) << setting.dump();
-    settings.push_back({setting["origin"].get<std::string>(), setting["key"].get<std::string>(),
-                        setting["value"].get<std::string>()});
+    settings.push_back(
+        {setting["origin"].get<std::string>(), setting["key"].get<std::string>(), setting["value"].get<std::string>()});
   }
   return settings;
 }
@@ -322,9 +325,9 @@ TEST_F(CliConfig, JsonHoldsTheSameSettingsAsText) {
   ExpectNoSecret(json);
   std::vector<ShownSetting> from_text = ParseConfigText(text.out);
   EXPECT_EQ(ParseConfigJson(json.out), from_text);
-  EXPECT_NE(std::find(from_text.begin(), from_text.end(),
-                      ShownSetting{"file", "labels.topic.pool_column", "department"}),
-            from_text.end());
+  EXPECT_NE(
+      std::find(from_text.begin(), from_text.end(), ShownSetting{"file", "labels.topic.pool_column", "department"}),
+      from_text.end());
   EXPECT_NE(std::find(from_text.begin(), from_text.end(), ShownSetting{"command line", "dry_run", "true"}),
             from_text.end());
 }
@@ -430,10 +433,10 @@ const nlohmann::json& LabelOf(const nlohmann::json& summary, const std::string& 
 
 struct ConfigErrorCase {
   std::string name;
-  Env set;                            // variables changed in the valid environment
-  std::vector<std::string> unset;     // variables removed from it
-  std::string toml;                   // a --config file's content, "" for none
-  std::vector<std::string> message;   // parts of the one-line message, "{toml}" stands for the file's path
+  Env set;                           // variables changed in the valid environment
+  std::vector<std::string> unset;    // variables removed from it
+  std::string toml;                  // a --config file's content, "" for none
+  std::vector<std::string> message;  // parts of the one-line message, "{toml}" stands for the file's path
 };
 
 void PrintTo(const ConfigErrorCase& error, std::ostream* out) { *out << error.name; }
@@ -467,23 +470,39 @@ const std::string kWrongThreshold = "expected a positive whole number of rows, e
 INSTANTIATE_TEST_SUITE_P(
     Cli, CliConfigError,
     ::testing::Values(
-        ConfigErrorCase{"ThresholdAsPercentage", {{"THRESHOLD_DEPARTMENT", "40%"}}, {}, "",
+        ConfigErrorCase{"ThresholdAsPercentage",
+                        {{"THRESHOLD_DEPARTMENT", "40%"}},
+                        {},
+                        "",
                         {"THRESHOLD_DEPARTMENT=\"40%\" (environment): " + kWrongThreshold}},
-        ConfigErrorCase{"ThresholdZero", {{"THRESHOLD_DEPARTMENT", "0"}}, {}, "",
+        ConfigErrorCase{"ThresholdZero",
+                        {{"THRESHOLD_DEPARTMENT", "0"}},
+                        {},
+                        "",
                         {"THRESHOLD_DEPARTMENT=\"0\" (environment): " + kWrongThreshold}},
-        ConfigErrorCase{"ThresholdNotANumber", {{"THRESHOLD_DEPARTMENT", "abc"}}, {}, "",
+        ConfigErrorCase{"ThresholdNotANumber",
+                        {{"THRESHOLD_DEPARTMENT", "abc"}},
+                        {},
+                        "",
                         {"THRESHOLD_DEPARTMENT=\"abc\" (environment): " + kWrongThreshold}},
-        ConfigErrorCase{"NegativePollInterval", {{"POLL_INTERVAL", "-1"}}, {}, "",
+        ConfigErrorCase{"NegativePollInterval",
+                        {{"POLL_INTERVAL", "-1"}},
+                        {},
+                        "",
                         {"POLL_INTERVAL=\"-1\" (environment): expected a number of seconds greater than 0"}},
-        ConfigErrorCase{"DryRunMaybe", {{"DRY_RUN", "maybe"}}, {}, "",
-                        {"DRY_RUN=\"maybe\" (environment): expected true or false"}},
-        ConfigErrorCase{"MysqlDatabaseUrl", {{"DATABASE_URL", "mysql://orch:" + std::string(kPassword) + "@db/app"}},
-                        {}, "",
+        ConfigErrorCase{
+            "DryRunMaybe", {{"DRY_RUN", "maybe"}}, {}, "", {"DRY_RUN=\"maybe\" (environment): expected true or false"}},
+        ConfigErrorCase{"MysqlDatabaseUrl",
+                        {{"DATABASE_URL", "mysql://orch:" + std::string(kPassword) + "@db/app"}},
+                        {},
+                        "",
                         {"DATABASE_URL (environment): ", "the scheme \"mysql\" is not supported",
                          "postgresql://user:password@host:5432/dbname", "sqlite:///relative/path.db"}},
-        ConfigErrorCase{"HostileLabelName", {{"LABELS", "department;drop table complaints"}}, {}, "",
-                        {"LABELS=\"department;drop table complaints\" (environment): ",
-                         "[a-z][a-z0-9_]{0,62}"}},
+        ConfigErrorCase{"HostileLabelName",
+                        {{"LABELS", "department;drop table complaints"}},
+                        {},
+                        "",
+                        {"LABELS=\"department;drop table complaints\" (environment): ", "[a-z][a-z0-9_]{0,62}"}},
         ConfigErrorCase{"NoToken", {}, {"HF_TOKEN"}, "", {"missing: HF_TOKEN; set them in the environment or .env"}},
         ConfigErrorCase{"NothingForARun",
                         {},
@@ -493,17 +512,28 @@ INSTANTIATE_TEST_SUITE_P(
                         {"missing: HF_TOKEN, PREPARE_DATASET_REPO, RETRAIN_DEPARTMENT_REPO (or RETRAIN_DEPT_REPO), "
                          "HF_HUB_METADATA_DEPARTMENT (or HF_HUB_METADATA_DEPT), RETRAIN_URGENCY_REPO, "
                          "HF_HUB_METADATA_URGENCY; set them in the environment or .env"}},
-        ConfigErrorCase{"PlainHttpEndpoint", {{"HF_ENDPOINT", "http://example.com"}}, {}, "",
+        ConfigErrorCase{"PlainHttpEndpoint",
+                        {{"HF_ENDPOINT", "http://example.com"}},
+                        {},
+                        "",
                         {"HF_ENDPOINT=\"http://example.com\" (environment): plain http is allowed only for loopback "
                          "hosts; use https://"}},
-        ConfigErrorCase{"UnknownKeyInFile", {}, {}, "poll_intervall = 3\n",
+        ConfigErrorCase{"UnknownKeyInFile",
+                        {},
+                        {},
+                        "poll_intervall = 3\n",
                         {"unknown setting \"poll_intervall\" in {toml}:1", "known settings: ", "poll_interval"}},
-        ConfigErrorCase{"TokenInFile", {}, {}, "hf_token = \"" + std::string(kToken) + "\"\n",
+        ConfigErrorCase{"TokenInFile",
+                        {},
+                        {},
+                        "hf_token = \"" + std::string(kToken) + "\"\n",
                         {"hf_token in {toml}:1: secrets are never read from the file; set HF_TOKEN in the "
                          "environment or .env"}},
         // The environment's DATABASE_URL would be the effective one, and the file's is then not examined.
-        ConfigErrorCase{"PasswordInFile", {}, {"DATABASE_URL"}, "database_url = \"postgresql://orch:" + std::string(kPassword) +
-                                                        "@db/app\"\n",
+        ConfigErrorCase{"PasswordInFile",
+                        {},
+                        {"DATABASE_URL"},
+                        "database_url = \"postgresql://orch:" + std::string(kPassword) + "@db/app\"\n",
                         {"database_url (in {toml}:1): holds a password, and secrets are never read from the file"}}),
     [](const auto& info) { return info.param.name; });
 
@@ -530,9 +560,17 @@ std::vector<CheckLine> ParseCheckText(const std::string& out) {
   return lines;
 }
 
-const std::vector<std::string> kCheckNames = {"configuration", "database", "count query", "pool query", "index",
-                                              "token", "prepare space", "retrain space (department)",
-                                              "retrain space (urgency)", "metadata (department)", "metadata (urgency)"};
+const std::vector<std::string> kCheckNames = {"configuration",
+                                              "database",
+                                              "count query",
+                                              "pool query",
+                                              "index",
+                                              "token",
+                                              "prepare space",
+                                              "retrain space (department)",
+                                              "retrain space (urgency)",
+                                              "metadata (department)",
+                                              "metadata (urgency)"};
 
 class CliCheck : public CliFixture {
  protected:
@@ -579,8 +617,9 @@ TEST_F(CliCheck, MissingIndexIsAWarningWithTheStatementToRun) {
   UseDatabase(AppDatabase::Sqlite(dir.File("no_index.db")), /*with_index=*/false);
   auto lines = Check(0);
   EXPECT_EQ(lines["index"].status, "warn");
-  EXPECT_TRUE(Contains(lines["index"].detail, "CREATE INDEX misclassified_complaints_complaint_id_idx ON "
-                                              "misclassified_complaints (complaint_id);"))
+  EXPECT_TRUE(Contains(lines["index"].detail,
+                       "CREATE INDEX misclassified_complaints_complaint_id_idx ON "
+                       "misclassified_complaints (complaint_id);"))
       << lines["index"].detail;
   EXPECT_EQ(lines["count query"].status, "ok");
 }
@@ -803,18 +842,27 @@ TEST_F(CliRun, ThreeLabelsFromATomlFile) {
   hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/topic", 30, 1, "t2"),
                                   FakeHub::Publication::AfterPolls("owner/urgency", 12, 0, "u2")});
   WriteFile(dir.File("settings.toml"),
-            "hf_endpoint = \"" + hub.endpoint() + "\"\n"
-            "prepare_dataset_repo = \"owner/prepare\"\n"
-            "database_url = \"" + database->url() + "\"\n"
-            "poll_interval = 0.02\npoll_timeout = 20\nhttp_retry_base = 0.01\nhttp_retry_max = 0.05\n"
-            "[labels.department]\nthreshold = 50\nretrain = \"owner/retrain_dept\"\n"
-            "metadata_url = \"" + hub.MetadataUrl("owner/department") + "\"\n"
-            "[labels.urgency]\nthreshold = 12\nretrain = \"owner/retrain_urgency\"\n"
-            "metadata_url = \"" + hub.MetadataUrl("owner/urgency") + "\"\n"
-            "[labels.topic]\nthreshold = 25\nretrain = \"owner/retrain_topic\"\n"
-            "metadata_url = \"" + hub.MetadataUrl("owner/topic") + "\"\n"
-            "predicted_column = \"model_predicted_department\"\ncorrect_column = \"correct_department\"\n"
-            "pool_column = \"department\"\n");
+            "hf_endpoint = \"" + hub.endpoint() +
+                "\"\n"
+                "prepare_dataset_repo = \"owner/prepare\"\n"
+                "database_url = \"" +
+                database->url() +
+                "\"\n"
+                "poll_interval = 0.02\npoll_timeout = 20\nhttp_retry_base = 0.01\nhttp_retry_max = 0.05\n"
+                "[labels.department]\nthreshold = 50\nretrain = \"owner/retrain_dept\"\n"
+                "metadata_url = \"" +
+                hub.MetadataUrl("owner/department") +
+                "\"\n"
+                "[labels.urgency]\nthreshold = 12\nretrain = \"owner/retrain_urgency\"\n"
+                "metadata_url = \"" +
+                hub.MetadataUrl("owner/urgency") +
+                "\"\n"
+                "[labels.topic]\nthreshold = 25\nretrain = \"owner/retrain_topic\"\n"
+                "metadata_url = \"" +
+                hub.MetadataUrl("owner/topic") +
+                "\"\n"
+                "predicted_column = \"model_predicted_department\"\ncorrect_column = \"correct_department\"\n"
+                "pool_column = \"department\"\n");
   env = {{"PATH", "/usr/bin:/bin"}, {"HF_TOKEN", kToken}};  // everything else comes from the file
   ProcessResult result = Run({"run", "--config", dir.File("settings.toml")});
   EXPECT_EQ(result.exit_code, 0) << result.err;

@@ -52,8 +52,9 @@ class EndToEnd : public ::testing::TestWithParam<std::string> {
     RunResult run{Subprocess::Run(args, env, dir.path().string(), 60s), {}};
     EXPECT_FALSE(run.process.timed_out);
     run.summary = nlohmann::json::parse(run.process.out, nullptr, false);
-    EXPECT_FALSE(run.summary.is_discarded()) << "stdout is one JSON document:\n" << run.process.out
-                                             << "\nstderr:\n" << run.process.err;
+    EXPECT_FALSE(run.summary.is_discarded()) << "stdout is one JSON document:\n"
+                                             << run.process.out << "\nstderr:\n"
+                                             << run.process.err;
     EXPECT_EQ(run.process.out.find(kToken), std::string::npos);
     EXPECT_EQ(run.process.err.find(kToken), std::string::npos);
     return run;

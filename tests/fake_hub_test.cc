@@ -104,10 +104,8 @@ TEST(FakeHubAuth, EveryEndpointRefusesAMissingOrWrongToken) {
   hub.AddSpace(kSpace);
   hub.PublishMetadata(kDataset, FakeHub::Metadata("v1", 100));
   const std::vector<std::pair<std::string, std::string>> calls = {
-      {"GET", hub.endpoint() + "/api/whoami-v2"},
-      {"GET", SpaceUrl(hub, "runtime")},
-      {"POST", SpaceUrl(hub, "restart")},
-      {"POST", SpaceUrl(hub, "pause")},
+      {"GET", hub.endpoint() + "/api/whoami-v2"}, {"GET", SpaceUrl(hub, "runtime")},
+      {"POST", SpaceUrl(hub, "restart")},         {"POST", SpaceUrl(hub, "pause")},
       {"GET", hub.MetadataUrl(kDataset)},
   };
   for (const auto& [method, url] : calls) {
@@ -252,7 +250,8 @@ TEST(FakeHubMetadata, MetadataDocumentHasTheWorkersShape) {
   EXPECT_EQ(document["commit_message"], "Dataset update (urgency) - 20251030_115250");
   EXPECT_TRUE(document["created_at"].get<std::string>().ends_with("+00:00"));
   nlohmann::json odd = FakeHub::Metadata("v2", 15);
-  EXPECT_EQ(odd["splits"]["train"].get<int>() + odd["splits"]["eval"].get<int>() + odd["splits"]["test"].get<int>(), 15);
+  EXPECT_EQ(odd["splits"]["train"].get<int>() + odd["splits"]["eval"].get<int>() + odd["splits"]["test"].get<int>(),
+            15);
 }
 
 TEST(FakeHubMetadata, ServesTheFileWithAStrongEtagAndAnswers304WhenUnchanged) {

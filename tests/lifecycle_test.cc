@@ -5,11 +5,11 @@
 
 #include <atomic>
 #include <csignal>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
-#include "db/state_store.h"
 #include "db/open_database.h"
+#include "db/state_store.h"
 #include "support/app_database.h"
 #include "support/fake_hub.h"
 #include "support/orchestrator_env.h"
@@ -70,7 +70,8 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
   // Restarts the Hub carried out (answered 200); a faulted request restarted nothing.
   int Succeeded(const std::string& path) {
     int count = 0;
-    for (const FakeHub::RecordedCall& call : hub.Calls()) count += call.method == "POST" && call.path == path && call.status == 200;
+    for (const FakeHub::RecordedCall& call : hub.Calls())
+      count += call.method == "POST" && call.path == path && call.status == 200;
     return count;
   }
   int Prepares() { return hub.Count("POST", "/api/spaces/owner/prepare/restart"); }
@@ -81,7 +82,6 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<AppDatabase> database;
   std::map<std::string, std::string> env;
 };
-
 
 TEST_P(Lifecycle, KilledAfterThePrepareRestartResumesWithoutRepeatingIt) {
   hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 5, "d2")});
@@ -108,8 +108,9 @@ TEST_P(Lifecycle, KilledMidPollResumesTheWait) {
 TEST_P(Lifecycle, KilledJustAfterTheDatasetIsSeenRetrainsItOnce) {
   hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
   auto pass = Start();
-  KillWhen(*pass, [&] { return hub.VersionTag("owner/department") == "d2" &&
-                                                 hub.Count("GET", "owner/department/resolve") >= 3; });
+  KillWhen(*pass, [&] {
+    return hub.VersionTag("owner/department") == "d2" && hub.Count("GET", "owner/department/resolve") >= 3;
+  });
   ProcessResult next = RunToEnd();
   EXPECT_EQ(next.exit_code, 0) << next.err;
   EXPECT_EQ(Prepares(), 1);

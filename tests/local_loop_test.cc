@@ -7,11 +7,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "demo/demo_database.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
-#include "demo/demo_database.h"
 
 namespace orch {
 namespace {
@@ -171,9 +171,9 @@ TEST_P(LocalLoop, AWorseModelIsNotDeployed) {
       out << row.dump() << '\n';
     }
   }
-  ProcessResult retrain = Orchestrator({"retrain", "--json", "--label", "department", "--dataset",
-                                        (Hub() / "department").string(), "--models", Models().string(), "--version",
-                                        "v20990101_000000"});
+  ProcessResult retrain =
+      Orchestrator({"retrain", "--json", "--label", "department", "--dataset", (Hub() / "department").string(),
+                    "--models", Models().string(), "--version", "v20990101_000000"});
   ASSERT_EQ(retrain.exit_code, 0) << retrain.err;
   const Json decision = Json::parse(retrain.out, nullptr, /*allow_exceptions=*/false);
   EXPECT_EQ(decision["decision"], "rejected") << retrain.out;

@@ -70,7 +70,7 @@ TEST_F(Observability, AFailingAlertEndpointNeverFailsThePass) {
   env["ALERT_WEBHOOK_URL"] = receiver.url();
   EXPECT_EQ(Run().exit_code, 0) << "nothing to alert about, and the pass is fine";
   env["POLL_TIMEOUT"] = "0.3";
-  database->AddMisclassified(20, "department");  // a new cycle that times out and alerts
+  database->AddMisclassified(20, "department");       // a new cycle that times out and alerts
   hub.SetSpaceStage("owner/retrain_dept", "PAUSED");  // d2's retrain is over
   ProcessResult result = Run();
   EXPECT_EQ(result.exit_code, 1) << "the timeout, not the webhook, decides";
@@ -85,12 +85,16 @@ TEST_F(Observability, MetricsArePushedToARealPushgateway) {
   env["ORCHESTRATOR_NAME"] = "grievances";
   Run();
   std::string metrics = pushgateway.Metrics();
-  EXPECT_NE(metrics.find("orchestrator_misclassified{instance=\"grievances\",job=\"orchestrator\",label=\"department\"} 20"),
-            std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("orchestrator_threshold{instance=\"grievances\",job=\"orchestrator\",label=\"department\"} 20"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.find("orchestrator_misclassified{instance=\"grievances\",job=\"orchestrator\",label=\"department\"} 20"),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find("orchestrator_threshold{instance=\"grievances\",job=\"orchestrator\",label=\"department\"} 20"),
+      std::string::npos);
   EXPECT_NE(metrics.find("orchestrator_phase{instance=\"grievances\",job=\"orchestrator\",label=\"department\"} 1"),
-            std::string::npos) << "still preparing after the timeout: resumable";
+            std::string::npos)
+      << "still preparing after the timeout: resumable";
   EXPECT_NE(metrics.find("orchestrator_pass_duration_seconds{"), std::string::npos);
   EXPECT_NE(metrics.find("orchestrator_pass_status{instance=\"grievances\",job=\"orchestrator\",status=\"failed\"} 1"),
             std::string::npos);

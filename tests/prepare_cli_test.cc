@@ -3,10 +3,9 @@
 // mistakes (hub directory, label, database) end with a clear message and the documented status.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -46,7 +45,9 @@ class PrepareCli : public ::testing::Test {
     correction.correct_department = testing::kDepartments[2];
     database_->AddMisclassifiedRow(correction, nepali);
     database_->AddCorrectComplaints(100);
-    env_ = {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", database_->url()}, {"THRESHOLD_DEPARTMENT", "40"},
+    env_ = {{"PATH", "/usr/bin:/bin"},
+            {"DATABASE_URL", database_->url()},
+            {"THRESHOLD_DEPARTMENT", "40"},
             {"THRESHOLD_URGENCY", "30"}};
   }
 
@@ -81,13 +82,15 @@ TEST_F(PrepareCli, PublishesAVersionAndAReRunPublishesASecondDistinctOneWithTheS
   EXPECT_EQ(label["num_samples"], 90);
   EXPECT_EQ(label["misclassified"], 60);
   EXPECT_EQ(label["correct"], 30);
-  EXPECT_EQ(label["splits"]["train"].get<int>() + label["splits"]["eval"].get<int>() +
-                label["splits"]["test"].get<int>(), 90);
+  EXPECT_EQ(
+      label["splits"]["train"].get<int>() + label["splits"]["eval"].get<int>() + label["splits"]["test"].get<int>(),
+      90);
   const std::string tag = label["version_tag"];
   EXPECT_TRUE(std::regex_match(tag, std::regex("v\\d{8}_\\d{6}"))) << tag;
   EXPECT_EQ(fs::path(label["path"].get<std::string>()), hub() / "department" / tag);
 
-  const nlohmann::json metadata = nlohmann::json::parse(ReadFile((hub() / "department/dataset_metadata.json").string()));
+  const nlohmann::json metadata =
+      nlohmann::json::parse(ReadFile((hub() / "department/dataset_metadata.json").string()));
   EXPECT_EQ(metadata["version_tag"], tag);
   EXPECT_EQ(metadata["num_samples"], 90);
   EXPECT_EQ(metadata["dataset_name"], "department");
@@ -168,8 +171,8 @@ TEST_F(PrepareCli, AnUnknownLabelIsAUsageErrorWithStatus2) {
 
 TEST_F(PrepareCli, ALabelWithNothingToPublishFailsAfterTheOthersWerePublished) {
   // No urgency was ever corrected: department is published, then urgency fails.
-  const ProcessResult result = Prepare({"--hub", hub().string(), "--label", "department", "--label", "urgency",
-                                        "--json"});
+  const ProcessResult result =
+      Prepare({"--hub", hub().string(), "--label", "department", "--label", "urgency", "--json"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(Contains(result.err, "nothing to publish for urgency")) << result.err;
   const nlohmann::json report = nlohmann::json::parse(result.out);

@@ -4,10 +4,9 @@
 // model, `current` and decisions.jsonl as they were.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -73,9 +72,10 @@ class RetrainCliTest : public ::testing::Test {
     WriteFile((dir / "train.jsonl").string(), SplitJsonl(240, 1));
     WriteFile((dir / "eval.jsonl").string(), SplitJsonl(30, 2));
     WriteFile((dir / "test.jsonl").string(), SplitJsonl(30, 3));
-    WriteFile((dataset_dir() / "dataset_metadata.json").string(),
-              R"({"dataset_name": "department", "version_tag": ")" + version +
-                  R"(", "label_column": "label", "num_samples": 300, "splits": {"train": 240, "eval": 30, "test": 30}})");
+    WriteFile(
+        (dataset_dir() / "dataset_metadata.json").string(),
+        R"({"dataset_name": "department", "version_tag": ")" + version +
+            R"(", "label_column": "label", "num_samples": 300, "splits": {"train": 240, "eval": 30, "test": 30}})");
   }
 
   ProcessResult Run(std::vector<std::string> args, Env env = {}, std::optional<std::string> stdin_text = std::nullopt) {
@@ -86,8 +86,8 @@ class RetrainCliTest : public ::testing::Test {
   }
 
   ProcessResult Retrain(Env env = {}, bool json = true) {
-    std::vector<std::string> args = {"retrain", "--label", "department", "--dataset", dataset_dir().string(),
-                                     "--models", models_dir().string()};
+    std::vector<std::string> args = {
+        "retrain", "--label", "department", "--dataset", dataset_dir().string(), "--models", models_dir().string()};
     if (json) args.push_back("--json");
     return Run(args, std::move(env));
   }
@@ -186,7 +186,8 @@ TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
   EXPECT_EQ(truncated.out, "");
   EXPECT_TRUE(Contains(truncated.err, train.string() + " line 240: the line is cut short")) << truncated.err;
 
-  WriteFile((dataset_dir() / "dataset_metadata.json").string(), R"({"dataset_name": "department", "version_tag": "v3"})");
+  WriteFile((dataset_dir() / "dataset_metadata.json").string(),
+            R"({"dataset_name": "department", "version_tag": "v3"})");
   ProcessResult missing = Retrain();
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(Contains(missing.err, "names the version v3, but")) << missing.err;
@@ -206,10 +207,14 @@ TEST_F(RetrainCliTest, PredictWithoutAModelSaysToRetrainFirst) {
 
 TEST_F(RetrainCliTest, BadUsageExitsTwo) {
   Publish("v1");
-  EXPECT_EQ(Run({"retrain", "--label", "Department!", "--dataset", dataset_dir().string(), "--models",
-                 models_dir().string()}).exit_code, 2);
+  EXPECT_EQ(
+      Run({"retrain", "--label", "Department!", "--dataset", dataset_dir().string(), "--models", models_dir().string()})
+          .exit_code,
+      2);
   EXPECT_EQ(Run({"retrain", "--label", "department", "--dataset", dataset_dir().string(), "--models",
-                 models_dir().string(), "--version", "../v1"}).exit_code, 2);
+                 models_dir().string(), "--version", "../v1"})
+                .exit_code,
+            2);
   EXPECT_EQ(Retrain({{"DECISION_THRESHOLD", "lots"}}).exit_code, 2);
   EXPECT_FALSE(fs::exists(label_models()));
 }

@@ -1,7 +1,6 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <span>
 #include <string>
@@ -68,7 +67,8 @@ void AddJson(CLI::App& app, bool& json, const char* what = "Print JSON instead o
 
 // The options that set a setting; `config` takes them too, to show what such a run would see.
 void AddSettingOptions(CLI::App& app, RunOptions& run) {
-  app.add_flag("--dry-run", run.dry_run, "Read the database and the current metadata, restart nothing, say what would happen");
+  app.add_flag("--dry-run", run.dry_run,
+               "Read the database and the current metadata, restart nothing, say what would happen");
   app.add_option("--log-format", run.log_format, "Log lines on stderr as text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
 }
@@ -77,7 +77,8 @@ void AddRunOptions(CLI::App& app, Invocation& in) {
   AddCommon(app, in);
   AddSettingOptions(app, in.run);
   app.add_option("--summary", in.run.summary_path, "Also write the JSON summary to this file");
-  app.add_option("--wait-lock", in.run.wait_lock, "Wait up to SECONDS for another pass to finish instead of exiting with 75")
+  app.add_option("--wait-lock", in.run.wait_lock,
+                 "Wait up to SECONDS for another pass to finish instead of exiting with 75")
       ->check(CLI::PositiveNumber);
   app.add_flag("--wait", in.run.wait,
                "Also wait (up to POLL_TIMEOUT) for each retrain this pass triggers to finish, and put the worker's "
@@ -163,7 +164,8 @@ const Subcommand kSubcommands[] = {
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
        app.add_option("--hub", in.prepare.hub_dir, "The local dataset hub directory")->required();
-       app.add_option("--label", in.prepare.labels, "A label to prepare (repeatable; default: every label at its threshold)");
+       app.add_option("--label", in.prepare.labels,
+                      "A label to prepare (repeatable; default: every label at its threshold)");
        AddJson(app, in.prepare.json);
      },
      [](Invocation& in) { return PrepareCommand(in.common, in.prepare); }},

@@ -1,17 +1,16 @@
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/sources.h"
+#include "config/target.h"
 #include "config/url_policy.h"
 #include "db/open_database.h"
 #include "hub/hf_hub.h"
-#include "config/target.h"
 #include "hub/local_metadata.h"
-#include "util/spawn.h"
 #include "util/error.h"
 #include "util/redact.h"
+#include "util/spawn.h"
 
 namespace orch {
 namespace {
@@ -90,7 +89,8 @@ void CheckDatabase(const Config& config, Checks& checks) {
   try {
     std::vector<int64_t> counts = database->CountMisclassified(columns);
     for (size_t i = 0; i < config.labels.size(); ++i)
-      if (!config.labels[i].misclassified_sql.empty()) counts[i] = database->CountWithQuery(config.labels[i].misclassified_sql);
+      if (!config.labels[i].misclassified_sql.empty())
+        counts[i] = database->CountWithQuery(config.labels[i].misclassified_sql);
     checks.Add("count query", CheckStatus::kOk, "misclassified: " + JoinCounts(config, counts));
     std::vector<int64_t> pools = database->CountCorrectPool(columns);
     for (size_t i = 0; i < config.labels.size(); ++i)
@@ -112,7 +112,8 @@ void CheckDatabase(const Config& config, Checks& checks) {
 
 void CheckToken(const Config& config, HfHub& hub, Checks& checks) {
   if (!UsesHuggingFace(config)) {
-    checks.Add("token", CheckStatus::kOk, "not needed: no worker is a Space and no metadata is on " + config.hf_endpoint);
+    checks.Add("token", CheckStatus::kOk,
+               "not needed: no worker is a Space and no metadata is on " + config.hf_endpoint);
   } else if (config.hf_token.empty()) {
     checks.Add("token", CheckStatus::kFail, "HF_TOKEN is not set; set it in the environment or .env");
   } else {
@@ -137,7 +138,8 @@ void CheckWorkers(const Config& config, HfHub& hub, Checks& checks) {
   }
   for (const LabelConfig& label : config.labels) {
     if (label.retrain_target.empty()) {
-      checks.Add("retrain space (" + label.name + ")", CheckStatus::kFail, "no retrain Space configured for " + label.name);
+      checks.Add("retrain space (" + label.name + ")", CheckStatus::kFail,
+                 "no retrain Space configured for " + label.name);
     } else {
       workers.push_back({"retrain", " (" + label.name + ")", ParseTarget(label.retrain_target)});
     }
@@ -160,7 +162,8 @@ void CheckWorkers(const Config& config, HfHub& hub, Checks& checks) {
                  program ? "command " + *program + " found (not started)"
                          : "command " + target.argv.front() + " not found: no such executable file, nor on PATH");
     } else {
-      checks.Add(name, CheckStatus::kOk, "webhook at " + UrlOrigin(target.url) + " (not called: a request would start a run)");
+      checks.Add(name, CheckStatus::kOk,
+                 "webhook at " + UrlOrigin(target.url) + " (not called: a request would start a run)");
     }
   }
 }
@@ -181,8 +184,9 @@ void CheckMetadata(const Config& config, HfHub& hub, Checks& checks) {
   for (size_t i = 0; i < reads.size(); ++i) {
     const MetadataRead& read = reads[i];
     if (read.status == MetadataRead::Status::kOk) {
-      checks.Add(url_names[i], CheckStatus::kOk,
-                 "version " + read.metadata->version_tag + ", " + std::to_string(read.metadata->num_samples) + " samples");
+      checks.Add(
+          url_names[i], CheckStatus::kOk,
+          "version " + read.metadata->version_tag + ", " + std::to_string(read.metadata->num_samples) + " samples");
     } else if (read.status == MetadataRead::Status::kNotFound) {
       checks.Add(url_names[i], CheckStatus::kWarn, read.detail + " (fine before the first dataset is published)");
     } else {

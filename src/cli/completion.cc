@@ -1,7 +1,6 @@
 #include "cli/completion.h"
 
 #include <CLI/CLI.hpp>
-
 #include <string_view>
 #include <vector>
 
@@ -9,7 +8,7 @@ namespace orch {
 namespace {
 
 struct OptionSpec {
-  std::string name;                  // "--env-file"
+  std::string name;  // "--env-file"
   std::string help;
   bool takes_value = false;
   std::vector<std::string> choices;  // empty: any value (completed as a file name)
@@ -78,7 +77,8 @@ std::string BashScript(const std::vector<CommandSpec>& commands) {
       words.push_back(option.name);
       if (option.takes_value) valued.push_back(option.name);
       if (!option.choices.empty())
-        choices += "      " + option.name + ") COMPREPLY=($(compgen -W '" + Join(option.choices) + "' -- \"$cur\")); return ;;\n";
+        choices += "      " + option.name + ") COMPREPLY=($(compgen -W '" + Join(option.choices) +
+                   "' -- \"$cur\")); return ;;\n";
     }
     words.push_back("--help");
     if (command.name.empty()) words.insert(words.begin(), names.begin(), names.end());
@@ -97,14 +97,17 @@ std::string BashScript(const std::vector<CommandSpec>& commands) {
          "  prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
          "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
          "    case \"${COMP_WORDS[i]}\" in\n"
-         "      " + [&] {
+         "      " +
+         [&] {
            std::string alternatives;
            for (const std::string& name : names) alternatives += (alternatives.empty() ? "" : "|") + name;
            return alternatives;
-         }() + ") sub=\"${COMP_WORDS[i]}\"; break ;;\n"
+         }() +
+         ") sub=\"${COMP_WORDS[i]}\"; break ;;\n"
          "    esac\n"
          "  done\n"
-         "  case \"$sub\" in\n" + cases +
+         "  case \"$sub\" in\n" +
+         cases +
          "  esac\n"
          "  if [[ \" $valued \" == *\" $prev \"* ]]; then\n"
          "    COMPREPLY=($(compgen -f -- \"$cur\"))\n"
@@ -134,8 +137,7 @@ std::string ZshArguments(const CommandSpec& command) {
   std::string specs = " \\\n        '--help[Show what the command does and its options]'";
   for (const OptionSpec& option : command.options) {
     std::string spec = "'" + option.name + "[" + ZshText(option.help) + "]";
-    if (option.takes_value)
-      spec += option.choices.empty() ? ":value:_files" : ":value:(" + Join(option.choices) + ")";
+    if (option.takes_value) spec += option.choices.empty() ? ":value:_files" : ":value:(" + Join(option.choices) + ")";
     specs += " \\\n        " + spec + "'";
   }
   if (!command.positional_choices.empty()) specs += " \\\n        '1:shell:(" + Join(command.positional_choices) + ")'";
@@ -153,14 +155,16 @@ std::string ZshScript(const std::vector<CommandSpec>& commands) {
          "# Made by `orchestrator completion zsh`.\n"
          "_orchestrator() {\n"
          "  local -a subcommands\n"
-         "  subcommands=(\n" + described +
+         "  subcommands=(\n" +
+         described +
          "  )\n"
          "  if (( CURRENT == 2 )) && [[ $words[CURRENT] != -* ]]; then\n"
          "    _describe 'subcommand' subcommands\n"
          "    return\n"
          "  fi\n"
-         "  case $words[2] in\n" + cases +
-         "    *)\n      _arguments" + ZshArguments(commands[0]) + "\n      ;;\n"
+         "  case $words[2] in\n" +
+         cases + "    *)\n      _arguments" + ZshArguments(commands[0]) +
+         "\n      ;;\n"
          "  esac\n"
          "}\n"
          "_orchestrator \"$@\"\n";

@@ -19,9 +19,9 @@
 #include "cli/commands.h"
 #include "config/database_url.h"
 #include "config/label_name.h"
+#include "demo/demo_database.h"
 #include "util/child_process.h"
 #include "util/error.h"
-#include "demo/demo_database.h"
 
 namespace orch {
 namespace {
@@ -75,8 +75,8 @@ Settings DemoSettings(const DemoPaths& paths, const std::string& self) {
     const std::string upper = LabelEnvSpellings(label).front();
     settings["THRESHOLD_" + upper] = kThreshold;
     settings["RETRAIN_" + upper + "_REPO"] = "command:" + Quoted(self) + " retrain --label " + label + " --dataset " +
-                                            Quoted((paths.hub / label).string()) + " --models " +
-                                            Quoted(paths.models.string()) + " --json";
+                                             Quoted((paths.hub / label).string()) + " --models " +
+                                             Quoted(paths.models.string()) + " --json";
     settings["HF_HUB_METADATA_" + upper] = "file://" + (paths.hub / label / "dataset_metadata.json").string();
   }
   return settings;
@@ -85,7 +85,8 @@ Settings DemoSettings(const DemoPaths& paths, const std::string& self) {
 void WriteEnvFile(const DemoPaths& paths, const Settings& settings) {
   std::ofstream out(paths.env_file, std::ios::trunc);
   out << "# The settings `orchestrator demo` runs its passes with.\n"
-         "# Try a pass of your own: orchestrator run --env-file " << paths.env_file.string() << "\n";
+         "# Try a pass of your own: orchestrator run --env-file "
+      << paths.env_file.string() << "\n";
   for (const auto& [name, value] : settings) out << name << "=" << Json(value).dump() << "\n";
   if (!out) throw WorkerError("cannot write " + paths.env_file.string());
 }
@@ -108,8 +109,8 @@ Json RunPass(const DemoPaths& paths, const Settings& settings, const std::string
   std::ifstream in(summary);
   Json parsed = Json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object())
-    throw WorkerError("pass " + std::to_string(number) + " " + DescribeExit(status) + " without a summary; last lines of " +
-                      log + ":\n" + LastLines(log, 10));
+    throw WorkerError("pass " + std::to_string(number) + " " + DescribeExit(status) +
+                      " without a summary; last lines of " + log + ":\n" + LastLines(log, 10));
   std::cout << "   pass " << number << ": " << parsed.value("status", "?") << " (exit " << status << "), log " << log
             << "\n";
   return parsed;
@@ -153,16 +154,16 @@ bool EveryLabel(const Json& summary, const std::string& outcome) {
 // At most `characters` characters of UTF-8 `text`, never cutting one in two.
 std::string Shortened(const std::string& text, size_t characters) {
   size_t end = 0;
-  for (size_t count = 0; end < text.size() && count < characters; ++count)
-    do ++end;
+  for (size_t count = 0; end < text.size() && count < characters; ++count) do
+      ++end;
     while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80);
   return end < text.size() ? text.substr(0, end) + "…" : text;
 }
 
 void ShowPredictions(const DemoPaths& paths, const std::string& self) {
-  const std::vector<std::string> texts = {"The street lights on our road have not worked for two weeks",
-                                          "विद्यालयमा शिक्षक छैनन्, बच्चाहरू पढ्न पाएका छैनन्",
-                                          "Armed men threatened shopkeepers last night, please send police immediately"};
+  const std::vector<std::string> texts = {
+      "The street lights on our road have not worked for two weeks", "विद्यालयमा शिक्षक छैनन्, बच्चाहरू पढ्न पाएका छैनन्",
+      "Armed men threatened shopkeepers last night, please send police immediately"};
   for (const std::string label : kLabels) {
     const std::string log = (paths.logs / ("predict-" + label + ".log")).string();
     std::vector<std::string> argv = {self, "predict", "--label", label, "--models", paths.models.string()};
@@ -232,8 +233,8 @@ int DemoCommand(const DemoOptions& options) {
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const bool ok = first.value("status", "") == "ok" && idempotent && third.value("status", "") == "ok";
-  std::cout << "\n== Summary\n   " << (ok ? "the loop ran end to end" : "a step did not go as expected")
-            << " in " << std::fixed << std::setprecision(1) << seconds << " s\n"
+  std::cout << "\n== Summary\n   " << (ok ? "the loop ran end to end" : "a step did not go as expected") << " in "
+            << std::fixed << std::setprecision(1) << seconds << " s\n"
             << "   datasets: " << paths.hub.string() << "\n   models and decisions: " << paths.models.string()
             << "/<label>/decisions.jsonl\n   worker logs: " << paths.logs.string() << "\n"
             << "   history: orchestrator history --env-file " << paths.env_file.string() << "\n";

@@ -2,9 +2,8 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/sources.h"

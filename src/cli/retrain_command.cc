@@ -33,7 +33,8 @@ void PrintSummary(const RetrainOutcome& outcome, const std::filesystem::path& mo
   std::cout << "  " << decision.reason << "\n";
   std::filesystem::path current = models_dir / decision.label / "current";
   if (decision.accepted)
-    std::cout << "  deployed " << decision.model_version << ": " << current.string() << " -> " << decision.model_version << "\n";
+    std::cout << "  deployed " << decision.model_version << ": " << current.string() << " -> " << decision.model_version
+              << "\n";
   else if (decision.deployed_version)
     std::cout << "  kept " << *decision.deployed_version << " deployed; the new model was not kept\n";
 }

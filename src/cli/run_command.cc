@@ -149,9 +149,8 @@ bool AcquireLock(RunLock& lock, std::optional<double> wait_seconds, Cancellation
   return false;
 }
 
-
 PassReport RunLocked(const Config& config, const RunOptions& options, const ConfigSources& sources, Clock& clock,
-                  Log& log, Cancellation& cancellation, Notifier& notifier) {
+                     Log& log, Cancellation& cancellation, Notifier& notifier) {
   PassDatabases databases;
   try {
     databases = OpenPassDatabases(config.database, !config.dry_run, config.name, HostAndPid(),
@@ -184,8 +183,12 @@ PassReport RunLocked(const Config& config, const RunOptions& options, const Conf
     run_id = state.BeginRun(NewRunRecord(config, sources.environment, clock.WallNow()));
   }
   auto on_retry = [&log](const RetryNotice& retry) {
-    log.Warning("", "retry", {{"method", retry.method}, {"url", retry.url}, {"attempt", retry.attempt},
-                              {"reason", retry.reason}, {"wait_ms", retry.wait.count()}});
+    log.Warning("", "retry",
+                {{"method", retry.method},
+                 {"url", retry.url},
+                 {"attempt", retry.attempt},
+                 {"reason", retry.reason},
+                 {"wait_ms", retry.wait.count()}});
   };
   HttpClient http(config.http, config.hf_token, UrlOrigin(config.hf_endpoint), on_retry);
   http.SetCancellation(&cancellation);
@@ -202,8 +205,8 @@ PassReport RunLocked(const Config& config, const RunOptions& options, const Conf
   notifier.PassEnded(report, &state);
   if (run_id != 0) {
     try {
-      state.FinishRun(run_id, report.finished_at, report.status(), SummaryJson(report).dump(-1, ' ', false,
-                                                                                 nlohmann::json::error_handler_t::replace));
+      state.FinishRun(run_id, report.finished_at, report.status(),
+                      SummaryJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     } catch (const DatabaseError& error) {
       log.Warning("", "could not record the pass in orchestrator_runs", {{"error", error.what()}});
     }
@@ -226,8 +229,11 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
   std::vector<std::string> secrets = {config.hf_token, config.database.password, config.alert_webhook_url};
   StreamLog log(std::cerr, FormatOf(config), clock, secrets);
   Notifier notifier(config, log, secrets);
-  log.Info("", "pass started", {{"dry_run", config.dry_run}, {"labels", config.labels.size()},
-                                {"database", config.database.redacted}, {"name", config.name}});
+  log.Info("", "pass started",
+           {{"dry_run", config.dry_run},
+            {"labels", config.labels.size()},
+            {"database", config.database.redacted},
+            {"name", config.name}});
   PassReport report = RunLocked(config, options, sources, clock, log, cancellation, notifier);
 
   constexpr auto kReplace = nlohmann::json::error_handler_t::replace;

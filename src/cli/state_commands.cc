@@ -1,9 +1,8 @@
 // `orchestrator migrate`, `status` and `history`: the orchestrator's own tables, for people.
 #include <iomanip>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/sources.h"
@@ -11,8 +10,8 @@
 #include "db/state_store.h"
 #include "engine/counts.h"
 #include "engine/decision.h"
-#include "util/time.h"
 #include "util/error.h"
+#include "util/time.h"
 
 namespace orch {
 namespace {
@@ -51,8 +50,8 @@ std::vector<LabelStatus> ReadStatus(const Config& config) {
   std::vector<LabelStatus> status;
   for (size_t i = 0; i < config.labels.size(); ++i) {
     const LabelConfig& label = config.labels[i];
-    status.push_back({&label, misclassified[i], Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold),
-                      states[i]});
+    status.push_back({&label, misclassified[i],
+                      Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold), states[i]});
   }
   return status;
 }
@@ -72,14 +71,14 @@ const char* RetrainProgress(const LabelState& state) {
 
 void PrintStatusText(const std::vector<LabelStatus>& status) {
   for (const LabelStatus& label : status) {
-    std::cout << label.config->name << "\n  " << ProgressBar(label.decision.dataset_len, label.config->threshold) << "  "
-              << (label.decision.upper_bound ? "at most " : "") << label.decision.dataset_len << " / "
+    std::cout << label.config->name << "\n  " << ProgressBar(label.decision.dataset_len, label.config->threshold)
+              << "  " << (label.decision.upper_bound ? "at most " : "") << label.decision.dataset_len << " / "
               << label.config->threshold << " rows (" << label.misclassified << " misclassified + "
-              << label.decision.sampled_correct << " correct)"
-              << Readiness(label) << "\n  phase " << PhaseName(label.state.phase);
+              << label.decision.sampled_correct << " correct)" << Readiness(label) << "\n  phase "
+              << PhaseName(label.state.phase);
     if (label.state.phase == Phase::kPreparing)
-      std::cout << " since " << FormatTimestamp(label.state.prepare_requested_at.value_or(WallTime{})) << ", waiting for "
-                << label.state.required_len.value_or(0) << " samples after "
+      std::cout << " since " << FormatTimestamp(label.state.prepare_requested_at.value_or(WallTime{}))
+                << ", waiting for " << label.state.required_len.value_or(0) << " samples after "
                 << label.state.baseline_version.value_or("no dataset");
     if (label.state.phase == Phase::kRetraining)
       std::cout << ", retrain of " << label.state.dataset_version.value_or("?") << RetrainProgress(label.state);
@@ -146,9 +145,14 @@ int HistoryCommand(const CommonOptions& common, int limit, bool json) {
     Json out = Json::array();
     for (const RunRecord& run : runs) {
       Json summary = Json::parse(run.summary_json, nullptr, false);
-      out.push_back({{"id", run.id}, {"started_at", FormatTimestamp(run.started_at)}, {"finished_at", OrNull(run.finished_at)},
-                     {"status", run.status}, {"dry_run", run.dry_run}, {"started_by", run.started_by},
-                     {"github_run_id", run.github_run_id}, {"commit", run.commit},
+      out.push_back({{"id", run.id},
+                     {"started_at", FormatTimestamp(run.started_at)},
+                     {"finished_at", OrNull(run.finished_at)},
+                     {"status", run.status},
+                     {"dry_run", run.dry_run},
+                     {"started_by", run.started_by},
+                     {"github_run_id", run.github_run_id},
+                     {"commit", run.commit},
                      {"summary", summary.is_discarded() ? Json(nullptr) : summary}});
     }
     std::cout << out.dump(2, ' ', false, kReplace) << "\n";

@@ -1,13 +1,12 @@
 #include "config/config.h"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
-
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
+#include <set>
 
 #include "config/env_file.h"
 #include "config/label_name.h"
@@ -128,8 +127,8 @@ std::vector<std::string> TomlStrings(const SettingSpec& spec, const RawSetting& 
 
 // A TOML value as the text an environment variable would hold, so both go through ParseSetting.
 // Strings are accepted for every type; native TOML values only where they fit.
-RawSetting FromToml(const SettingSpec& spec, const std::string& name, const toml::node& node,
-                    const std::string& path, const std::string& label = "") {
+RawSetting FromToml(const SettingSpec& spec, const std::string& name, const toml::node& node, const std::string& path,
+                    const std::string& label = "") {
   RawSetting raw{"", std::nullopt, name, Where(path, node), Origin::kFile, label};
   if (node.is_string()) {
     raw.text = *node.value<std::string>();
@@ -142,8 +141,8 @@ RawSetting FromToml(const SettingSpec& spec, const std::string& name, const toml
   } else if (node.is_array() && spec.type == SettingType::kList) {
     raw.items = TomlStrings(spec, raw, *node.as_array());
   } else {
-    throw ConfigError(name + " (" + raw.where + "): expected a " + SettingTypeName(spec.type) +
-                      " value, not a TOML " + TomlTypeName(node.type()));
+    throw ConfigError(name + " (" + raw.where + "): expected a " + SettingTypeName(spec.type) + " value, not a TOML " +
+                      TomlTypeName(node.type()));
   }
   return raw;
 }
@@ -157,8 +156,10 @@ void AddGlobalKey(const std::string& key, const toml::node& node, const std::str
   file.values[key] = FromToml(*spec, key, node, path);
   // A password in the file is refused even when the environment's DATABASE_URL wins over it.
   if (key == "database_url" && node.is_string() && !ParseDatabaseUrl(*node.value<std::string>()).password.empty())
-    throw ConfigError(key + " (" + file.values[key].where + "): holds a password, and secrets are never read from the "
-                      "file; set " + std::string(spec->env) + " in the environment or .env");
+    throw ConfigError(key + " (" + file.values[key].where +
+                      "): holds a password, and secrets are never read from the "
+                      "file; set " +
+                      std::string(spec->env) + " in the environment or .env");
 }
 
 void AddLabelTable(const std::string& label, const toml::node& node, const std::string& path, Source& file) {
@@ -233,8 +234,8 @@ RawSetting ResolveGlobal(const SettingSpec& spec, const Sources& sources) {
     const RawSetting* found = source.Find(std::string(KeyedByEnvName(source) ? spec.env : spec.key));
     if (found != nullptr) return *found;
   }
-  return RawSetting{std::string(spec.default_value), std::nullopt, std::string(spec.key), "default",
-                    Origin::kDefault, ""};
+  return RawSetting{
+      std::string(spec.default_value), std::nullopt, std::string(spec.key), "default", Origin::kDefault, ""};
 }
 
 // The label's variable in one source under any of its spellings; refuses two spellings set to

@@ -30,20 +30,20 @@ struct ConfigValue {
 
 // HTTP behaviour towards the Hub and any metadata host.
 struct HttpSettings {
-  double connect_timeout = 10;   // seconds, HTTP_CONNECT_TIMEOUT
-  double request_timeout = 30;   // seconds for a whole request, HTTP_TIMEOUT
-  int max_retries = 4;           // retries after the first attempt, HTTP_RETRIES
-  double retry_base = 0.5;       // first backoff in seconds, doubled each retry, HTTP_RETRY_BASE
-  double retry_max = 30;         // longest backoff or Retry-After honoured, HTTP_RETRY_MAX
-  int max_connections = 16;      // concurrent transfers at most, HTTP_MAX_CONNECTIONS
+  double connect_timeout = 10;  // seconds, HTTP_CONNECT_TIMEOUT
+  double request_timeout = 30;  // seconds for a whole request, HTTP_TIMEOUT
+  int max_retries = 4;          // retries after the first attempt, HTTP_RETRIES
+  double retry_base = 0.5;      // first backoff in seconds, doubled each retry, HTTP_RETRY_BASE
+  double retry_max = 30;        // longest backoff or Retry-After honoured, HTTP_RETRY_MAX
+  int max_connections = 16;     // concurrent transfers at most, HTTP_MAX_CONNECTIONS
 };
 
 struct LabelConfig {
-  std::string name;             // validated: [a-z][a-z0-9_]{0,62}
-  int64_t threshold = 0;        // rows; > 0
-  std::string retrain_target;   // hf-space:owner/name (or owner/name), command:…, webhook:…; "" when not configured
-  std::string metadata_url;     // dataset_metadata.json URL; "" when not configured
-  LabelColumns columns;         // validated identifiers
+  std::string name;            // validated: [a-z][a-z0-9_]{0,62}
+  int64_t threshold = 0;       // rows; > 0
+  std::string retrain_target;  // hf-space:owner/name (or owner/name), command:…, webhook:…; "" when not configured
+  std::string metadata_url;    // dataset_metadata.json URL; "" when not configured
+  LabelColumns columns;        // validated identifiers
   std::string misclassified_sql;  // from the TOML file; "" means the built-in single scan
   std::string pool_sql;           // from the TOML file; "" means the built-in anti-join
 };
@@ -54,22 +54,22 @@ struct Config {
   std::string hf_token;                                // secret; "" when not set
   std::string prepare_target;                          // PREPARE_DATASET_REPO
   double correct_ratio = 0.5;
-  double poll_interval = 60;  // seconds
-  double poll_timeout = 1800; // seconds
+  double poll_interval = 60;   // seconds
+  double poll_timeout = 1800;  // seconds
   bool dry_run = false;
   std::string log_format = "text";  // "text" or "json"
   bool github_actions = false;      // GITHUB_ACTIONS=true
   std::string github_step_summary;  // GITHUB_STEP_SUMMARY path, "" when not set
   HttpSettings http;
-  std::string name = "orchestrator";  // ORCHESTRATOR_NAME: keys the run lock and the metrics instance
-  double stale_after = 0;             // seconds; 0 means 2 × poll_timeout (see StaleAfter)
-  double lock_lease = 60;             // seconds a SQLite run-lock lease lasts without renewal
-  std::string alert_webhook_url;      // "" when alerts are off
-  std::string pushgateway_url;        // "" when metrics are off
+  std::string name = "orchestrator";                 // ORCHESTRATOR_NAME: keys the run lock and the metrics instance
+  double stale_after = 0;                            // seconds; 0 means 2 × poll_timeout (see StaleAfter)
+  double lock_lease = 60;                            // seconds a SQLite run-lock lease lasts without renewal
+  std::string alert_webhook_url;                     // "" when alerts are off
+  std::string pushgateway_url;                       // "" when metrics are off
   std::string worker_log_dir = "orchestrator-logs";  // command: workers' log files
-  std::string webhook_token_env = "WEBHOOK_TOKEN";    // names the variable holding the webhook token
-  double decision_threshold = 0.001;  // macro-F1 gain a retrained model needs to be deployed
-  int64_t prepare_seed = 42;          // seeds orchestrator prepare's sampling and splits
+  std::string webhook_token_env = "WEBHOOK_TOKEN";   // names the variable holding the webhook token
+  double decision_threshold = 0.001;                 // macro-F1 gain a retrained model needs to be deployed
+  int64_t prepare_seed = 42;                         // seeds orchestrator prepare's sampling and splits
   std::vector<LabelConfig> labels;
   std::vector<ConfigValue> values;  // every effective setting, in table order, for display
 };

@@ -123,8 +123,7 @@ DatabaseUrl ParseSqlite(std::string_view url, std::string_view rest) {
   std::string_view path = rest.substr(1);
   if (path.empty()) Refuse("sqlite:/// names no database file");
   if (path == ":memory:") Refuse("sqlite:///:memory: is an empty in-memory database, with nothing to count");
-  if (path.find_first_of("?#") != std::string_view::npos)
-    Refuse("query parameters are not supported for sqlite URLs");
+  if (path.find_first_of("?#") != std::string_view::npos) Refuse("query parameters are not supported for sqlite URLs");
   DatabaseUrl parsed;
   parsed.kind = DatabaseUrl::Kind::kSqlite;
   parsed.target = std::string(path);

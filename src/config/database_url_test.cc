@@ -109,7 +109,8 @@ TEST(DatabaseUrlTest, KeepsThePasswordApartForRedaction) {
 }
 
 TEST(DatabaseUrlTest, APasswordInTheQueryStringIsASecretToo) {
-  DatabaseUrl url = ParseDatabaseUrl("postgresql:///db?host=/var/run/postgresql&user=u&password=hunter2&sslmode=require");
+  DatabaseUrl url =
+      ParseDatabaseUrl("postgresql:///db?host=/var/run/postgresql&user=u&password=hunter2&sslmode=require");
   EXPECT_EQ(url.password, "hunter2");
   EXPECT_EQ(url.redacted, "postgresql:///db?host=/var/run/postgresql&user=u&password=****&sslmode=require");
   EXPECT_EQ(ParseDatabaseUrl("postgres://h/db?password=p&sslmode=require").redacted,

@@ -34,8 +34,7 @@ char DoubleQuoteEscape(char c) {
 class EnvFileParser {
  public:
   EnvFileParser(std::string_view text, std::string_view path) : text_(text), path_(path) {
-    if (text_.substr(0, kUtf8ByteOrderMark.size()) == kUtf8ByteOrderMark)
-      pos_ = kUtf8ByteOrderMark.size();
+    if (text_.substr(0, kUtf8ByteOrderMark.size()) == kUtf8ByteOrderMark) pos_ = kUtf8ByteOrderMark.size();
   }
 
   std::map<std::string, std::string> Parse() {

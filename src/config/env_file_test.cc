@@ -63,7 +63,10 @@ TEST(EnvFileTest, LaterLinesWinAndBareNamesSetNothing) {
 }
 
 TEST(EnvFileTest, AcceptsWindowsLineEndingsAndAByteOrderMark) {
-  Values values = ParseEnvFile("\xEF\xBB\xBF" "A=1\r\nB='2'\r\n# c\r\nC=3", ".env");
+  Values values = ParseEnvFile(
+      "\xEF\xBB\xBF"
+      "A=1\r\nB='2'\r\n# c\r\nC=3",
+      ".env");
   EXPECT_EQ(values, (Values{{"A", "1"}, {"B", "2"}, {"C", "3"}}));
 }
 

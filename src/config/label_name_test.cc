@@ -17,8 +17,18 @@ TEST(LabelNameTest, AcceptsLowerCaseLettersDigitsAndUnderscores) {
 }
 
 TEST(LabelNameTest, RefusesHostileNames) {
-  const std::string hostile[] = {"",  "Dept", "1abc", "_a", "a-b", "a;drop", "x y", "a" + std::string(63, 'b'),
-                                 "d\xc3\xa9pt", "a\nb", std::string("a\0b", 3), "a.b"};
+  const std::string hostile[] = {"",
+                                 "Dept",
+                                 "1abc",
+                                 "_a",
+                                 "a-b",
+                                 "a;drop",
+                                 "x y",
+                                 "a" + std::string(63, 'b'),
+                                 "d\xc3\xa9pt",
+                                 "a\nb",
+                                 std::string("a\0b", 3),
+                                 "a.b"};
   for (const std::string& name : hostile) {
     EXPECT_FALSE(IsValidLabelName(name)) << QuoteForMessage(name);
     EXPECT_THROW(ValidateLabelName(name), ConfigError) << QuoteForMessage(name);

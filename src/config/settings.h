@@ -47,8 +47,8 @@ const char* SettingTypeName(SettingType type);
 using SettingValue = std::variant<std::string, bool, int64_t, double, std::vector<std::string>, DatabaseUrl>;
 
 struct SettingSpec {
-  std::string_view key;   // global: "poll_interval"; per label: "threshold" (labels.<name>.threshold)
-  std::string_view env;   // "POLL_INTERVAL"; per label "THRESHOLD_{LABEL}"; "" when file-only
+  std::string_view key;  // global: "poll_interval"; per label: "threshold" (labels.<name>.threshold)
+  std::string_view env;  // "POLL_INTERVAL"; per label "THRESHOLD_{LABEL}"; "" when file-only
   SettingType type = SettingType::kString;
   std::string_view default_value;  // per label, "{label}" stands for the label's name
   std::string_view doc;            // one line
@@ -56,9 +56,9 @@ struct SettingSpec {
   std::string_view unit = "";      // what a number counts, e.g. "rows"
   int64_t min = 0;                 // bounds of kInteger and kPositiveInteger
   int64_t max = std::numeric_limits<int32_t>::max();
-  std::string_view choices = "";   // kChoice: the accepted values, separated by '|'
-  bool in_file = true;             // whether the TOML file may set it (secrets may not)
-  void (*store)(Config&, const SettingValue&) = nullptr;             // global settings
+  std::string_view choices = "";                          // kChoice: the accepted values, separated by '|'
+  bool in_file = true;                                    // whether the TOML file may set it (secrets may not)
+  void (*store)(Config&, const SettingValue&) = nullptr;  // global settings
   void (*store_label)(LabelConfig&, const SettingValue&) = nullptr;  // per-label settings
 };
 
@@ -88,7 +88,7 @@ struct RawSetting {
   std::string name;                               // as spelled there: "THRESHOLD_DEPT", "labels.x.threshold"
   std::string where;                              // "environment", ".env PATH", "file PATH:LINE", "default"
   Origin origin = Origin::kDefault;
-  std::string label;                              // per-label settings: the label's name
+  std::string label;  // per-label settings: the label's name
 };
 
 // Checks and converts a raw value. Throws ConfigError naming the variable or key, where the

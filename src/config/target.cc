@@ -64,7 +64,8 @@ std::vector<std::string> SplitCommandLine(std::string_view line) {
     } else if (c == '"') {
       size_t j = i + 1;
       for (; j < line.size() && line[j] != '"'; ++j) {
-        if (line[j] == '\\' && j + 1 < line.size() && std::string_view("\"\\$`").find(line[j + 1]) != std::string_view::npos)
+        if (line[j] == '\\' && j + 1 < line.size() &&
+            std::string_view("\"\\$`").find(line[j + 1]) != std::string_view::npos)
           ++j;
         word += line[j];
       }

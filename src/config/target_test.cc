@@ -27,7 +27,8 @@ TEST(ParseTarget, ABareOwnerNameIsASpaceAsInTheOriginal) {
 TEST(ParseTarget, CommandsAreSplitLikeAShellWouldWithoutExpandingAnything) {
   Target target = ParseTarget("command:/usr/bin/orchestrator retrain --label department --models '/srv/my models'");
   EXPECT_EQ(target.kind, Target::Kind::kCommand);
-  EXPECT_EQ(target.argv, (Words{"/usr/bin/orchestrator", "retrain", "--label", "department", "--models", "/srv/my models"}));
+  EXPECT_EQ(target.argv,
+            (Words{"/usr/bin/orchestrator", "retrain", "--label", "department", "--models", "/srv/my models"}));
   EXPECT_EQ(SplitCommandLine(R"(echo "a \"b\" $HOME" c\ d '')"), (Words{"echo", "a \"b\" $HOME", "c d", ""}));
 }
 

@@ -1,7 +1,5 @@
 #include "config/url_policy.h"
 
-#include "util/strings.h"
-
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -9,6 +7,8 @@
 #include <memory>
 #include <new>
 #include <optional>
+
+#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -23,9 +23,9 @@ using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
 
 // The parts of a URL the policy looks at.
 struct UrlParts {
-  std::string scheme;              // lower case
-  std::string host;                // lower case; "" for file:// URLs
-  std::optional<std::string> port; // only when given and not the scheme's default
+  std::string scheme;               // lower case
+  std::string host;                 // lower case; "" for file:// URLs
+  std::optional<std::string> port;  // only when given and not the scheme's default
   bool has_credentials = false;
 };
 

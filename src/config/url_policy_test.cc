@@ -6,8 +6,8 @@ namespace orch {
 namespace {
 
 TEST(UrlPolicyTest, LoopbackHosts) {
-  for (std::string_view host : {"localhost", "LocalHost", "127.0.0.1", "127.255.255.254", "127.1.2.3", "[::1]", "::1",
-                                "[::ffff:127.0.0.1]"})
+  for (std::string_view host :
+       {"localhost", "LocalHost", "127.0.0.1", "127.255.255.254", "127.1.2.3", "[::1]", "::1", "[::ffff:127.0.0.1]"})
     EXPECT_TRUE(IsLoopbackHost(host)) << host;
   for (std::string_view host : {"", "128.0.0.1", "10.0.0.1", "localhost.evil.com", "127.0.0.1.evil.com", "[::2]",
                                 "evil-localhost", "0.0.0.0", "[::]", "huggingface.co"})
@@ -38,8 +38,8 @@ TEST(UrlPolicyTest, HttpsAndLoopbackHttpAreAccepted) {
 }
 
 TEST(UrlPolicyTest, PlainHttpElsewhereIsRefused) {
-  for (std::string_view url : {"http://huggingface.co", "http://10.0.0.1/", "http://localhost.evil.com/",
-                               "http://evil.com#@localhost/"})
+  for (std::string_view url :
+       {"http://huggingface.co", "http://10.0.0.1/", "http://localhost.evil.com/", "http://evil.com#@localhost/"})
     EXPECT_EQ(UrlPolicyProblem(url, false), "plain http is allowed only for loopback hosts; use https://") << url;
 }
 

@@ -44,16 +44,16 @@ class AdapterTest : public ::testing::TestWithParam<Engine> {
   void AddCraftedMisclassifications() {
     const std::string a = kDepartments[0], b = kDepartments[1], c = kDepartments[2], d = kDepartments[3];
     const std::string normal = kUrgencies[0], urgent = kUrgencies[1];
-    app_->AddMisclassifiedRow({a, b, {}, {}, true});          // 1 differs
-    app_->AddMisclassifiedRow({{}, b, {}, {}, true});         // 2 NULL prediction, correction set
-    app_->AddMisclassifiedRow({a, {}, {}, {}, true});         // 3 no correction
-    app_->AddMisclassifiedRow({a, a, normal, normal, true});  // 4 correction equals prediction
-    app_->AddMisclassifiedRow({a, b, normal, urgent, false}); // 5 not reviewed
-    app_->AddMisclassifiedRow({a, b, normal, urgent, {}});    // 6 reviewed NULL
+    app_->AddMisclassifiedRow({a, b, {}, {}, true});            // 1 differs
+    app_->AddMisclassifiedRow({{}, b, {}, {}, true});           // 2 NULL prediction, correction set
+    app_->AddMisclassifiedRow({a, {}, {}, {}, true});           // 3 no correction
+    app_->AddMisclassifiedRow({a, a, normal, normal, true});    // 4 correction equals prediction
+    app_->AddMisclassifiedRow({a, b, normal, urgent, false});   // 5 not reviewed
+    app_->AddMisclassifiedRow({a, b, normal, urgent, {}});      // 6 reviewed NULL
     app_->AddMisclassifiedRow({{}, {}, normal, urgent, true});  // 7 urgency only
-    app_->AddMisclassifiedRow({a, b, normal, urgent, true});  // 8 both labels
-    app_->AddMisclassifiedRow({{}, {}, {}, normal, true});    // 9 urgency, NULL prediction
-    app_->AddMisclassifiedRow({c, d, {}, {}, true});          // 10 differs
+    app_->AddMisclassifiedRow({a, b, normal, urgent, true});    // 8 both labels
+    app_->AddMisclassifiedRow({{}, {}, {}, normal, true});      // 9 urgency, NULL prediction
+    app_->AddMisclassifiedRow({c, d, {}, {}, true});            // 10 differs
   }
 
   testing::TempDir dir_;

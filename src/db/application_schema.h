@@ -22,8 +22,7 @@ inline constexpr std::array<std::string_view, 4> kSchemaDepartments = {
     "Municipal Governance & Community Services", "Education, Health & Social Welfare",
     "Infrastructure, Utilities & Natural Resources", "Security & Law Enforcement"};
 inline constexpr std::array<std::string_view, 3> kSchemaUrgencies = {"NORMAL", "URGENT", "HIGHLY URGENT"};
-inline constexpr std::array<std::string_view, 4> kSchemaStatuses = {"PENDING", "IN PROCESS", "RESOLVED",
-                                                                    "REJECTED"};
+inline constexpr std::array<std::string_view, 4> kSchemaStatuses = {"PENDING", "IN PROCESS", "RESOLVED", "REJECTED"};
 
 // The index the correct-pool anti-join needs; the orchestrator's `check` looks for one like it.
 inline constexpr std::string_view kComplaintIdIndexName = "ix_misclassified_complaints_complaint_id";

@@ -21,8 +21,8 @@ using testing::TempDir;
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::string InsertComplaint(std::string_view department, std::string_view urgency) {
-  return "INSERT INTO complaints (department, urgency, message) VALUES (" + SqlLiteral(std::string(department)) +
-         ", " + SqlLiteral(std::string(urgency)) + ", 'a complaint')";
+  return "INSERT INTO complaints (department, urgency, message) VALUES (" + SqlLiteral(std::string(department)) + ", " +
+         SqlLiteral(std::string(urgency)) + ", 'a complaint')";
 }
 
 TEST(ApplicationSchema, EachDialectSpellsTheEngineSpecificTypes) {
@@ -34,7 +34,8 @@ TEST(ApplicationSchema, EachDialectSpellsTheEngineSpecificTypes) {
   EXPECT_FALSE(Contains(sqlite, "SERIAL")) << sqlite;
   EXPECT_FALSE(Contains(sqlite, "TIMESTAMPTZ")) << sqlite;
   for (const std::string& sql : {postgres, sqlite}) {
-    for (std::string_view department : kSchemaDepartments) EXPECT_TRUE(Contains(sql, "'" + std::string(department) + "'"));
+    for (std::string_view department : kSchemaDepartments)
+      EXPECT_TRUE(Contains(sql, "'" + std::string(department) + "'"));
     EXPECT_TRUE(Contains(sql, "CREATE TABLE IF NOT EXISTS misclassified_complaints"));
     EXPECT_TRUE(Contains(sql, "CREATE INDEX IF NOT EXISTS ix_misclassified_complaints_complaint_id"));
   }
@@ -58,9 +59,10 @@ TEST(ApplicationSchema, SqliteKeepsTheChecksAndStoresBooleansAndTimesAsTheApplic
                           "AND reviewed = 0"),
             1);
   // ISO 8601 UTC with milliseconds, as the orchestrator's own tables write times.
-  EXPECT_EQ(app->QueryInt("SELECT count(*) FROM complaints WHERE created_at GLOB "
-                          "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'"),
-            1);
+  EXPECT_EQ(
+      app->QueryInt("SELECT count(*) FROM complaints WHERE created_at GLOB "
+                    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'"),
+      1);
   EXPECT_EQ(app->QueryInt("SELECT count(*) FROM complaints WHERE id = 1"), 1);  // the rowid
 
   std::unique_ptr<Database> db = OpenDatabase(app->database_url());

@@ -26,8 +26,6 @@ bool MisclassificationReview::CountsFor(std::string_view label) const {
 
 namespace {
 
-
-
 // ---------------------------------------------------------------------------------------------
 // SQLite: prepared statements stepped inside one IMMEDIATE transaction. On both engines every time
 // column gets the batch's time, rather than the engine formatting `now` for each column of each row.
@@ -42,8 +40,7 @@ constexpr std::string_view kInsertReview =
 
 class SqliteWriter final : public ApplicationWriter {
  public:
-  explicit SqliteWriter(const std::string& path)
-      : session_(path, SqliteAccess::kCreate, SqliteTables::kApplication) {
+  explicit SqliteWriter(const std::string& path) : session_(path, SqliteAccess::kCreate, SqliteTables::kApplication) {
     // A batch is one transaction: with SQLite's small default page cache, a big one would spill
     // pages to the file mid-transaction, syncing the journal each time. The cache only grows as used.
     session_.Execute("PRAGMA cache_size = -262144", "sizing the page cache");  // 256 MiB at most
@@ -213,9 +210,9 @@ class PostgresWriter final : public ApplicationWriter {
  private:
   // New ids from the complaints' own sequence, so the application's later inserts never collide.
   std::vector<int64_t> ReserveIds(int64_t count) {
-    const std::vector<SqlRow> rows =
-        session_.Query("SELECT nextval(pg_get_serial_sequence('complaints', 'id')) FROM generate_series(1, $1::integer)",
-                       {std::to_string(count)}, "reserving complaint ids");
+    const std::vector<SqlRow> rows = session_.Query(
+        "SELECT nextval(pg_get_serial_sequence('complaints', 'id')) FROM generate_series(1, $1::integer)",
+        {std::to_string(count)}, "reserving complaint ids");
     std::vector<int64_t> ids;
     ids.reserve(rows.size());
     for (const SqlRow& row : rows) ids.push_back(ParseCount(row.at(0).value_or(""), "reserving complaint ids"));

@@ -63,8 +63,9 @@ std::string CorrectPoolCountSql(std::span<const LabelColumns> labels) {
     if (i > 0) sql += ", ";
     sql += PoolColumn(labels[i]);
   }
-  sql += " FROM complaints c WHERE NOT EXISTS "
-         "(SELECT 1 FROM misclassified_complaints m WHERE m.complaint_id = c.id)";
+  sql +=
+      " FROM complaints c WHERE NOT EXISTS "
+      "(SELECT 1 FROM misclassified_complaints m WHERE m.complaint_id = c.id)";
   return sql;
 }
 

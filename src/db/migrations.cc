@@ -1,6 +1,5 @@
 #include "db/migrations.h"
 
-
 namespace orch {
 namespace {
 

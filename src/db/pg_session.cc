@@ -103,10 +103,7 @@ std::string PgSession::ServerVersion() const {
          std::to_string(number % 100);
 }
 
-
-std::string PgSession::Clean(std::string libpq_text) const {
-  return OneLine(Redact(std::move(libpq_text), secrets_));
-}
+std::string PgSession::Clean(std::string libpq_text) const { return OneLine(Redact(std::move(libpq_text), secrets_)); }
 
 void PgSession::Fail(std::string_view what, const pg_result* result, Tables tables) const {
   std::string message = ErrorField(result, PG_DIAG_MESSAGE_PRIMARY);

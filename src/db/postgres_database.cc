@@ -1,11 +1,11 @@
 #include "db/postgres_database.h"
-#include "db/postgres_text.h"
 
 #include <libpq-fe.h>
 
 #include <algorithm>
 
 #include "db/count_sql.h"
+#include "db/postgres_text.h"
 #include "db/state_codec.h"
 #include "util/error.h"
 #include "util/redact.h"

@@ -20,7 +20,8 @@ constexpr const char* kKeyMatch =
 const std::string kHolderSql =
     "SELECT a.application_name, a.pid, to_char(a.backend_start AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE " +
-    std::string(kKeyMatch) + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    std::string(kKeyMatch) +
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " LIMIT 1";
 
 const std::string kHeldByMeSql =
@@ -66,9 +67,9 @@ bool PostgresRunLock::TryAcquire() {
   // Session locks stack: taking it twice would need two unlocks.
   if (held_) return true;
   const std::string what = "taking the run lock";
-  held_ = SingleInteger(session_->Query("SELECT pg_try_advisory_lock($1::bigint)::integer",
-                                        {std::to_string(key_)}, what),
-                        what) == 1;
+  held_ =
+      SingleInteger(session_->Query("SELECT pg_try_advisory_lock($1::bigint)::integer", {std::to_string(key_)}, what),
+                    what) == 1;
   return held_;
 }
 

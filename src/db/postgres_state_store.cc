@@ -36,14 +36,15 @@ bool PostgresStateStore::ApplyMigration(const Migration& migration) {
   // Another orchestrator migrating now holds this lock until its transaction ends; the version
   // read after waiting says whether it applied this migration meanwhile.
   session_->Query("SELECT pg_advisory_xact_lock($1::bigint)", {std::to_string(kMigrationLockKey)}, what);
-  if (!session_->TableExists(kMigrationsTable)) session_->Execute(std::string(MigrationsTableSql(SqlDialect::kPostgres)), what);
+  if (!session_->TableExists(kMigrationsTable))
+    session_->Execute(std::string(MigrationsTableSql(SqlDialect::kPostgres)), what);
   if (AppliedVersion() >= migration.version) {
     transaction.Commit();
     return false;
   }
   session_->Execute(std::string(migration.Sql(SqlDialect::kPostgres)), what);
   session_->Command("INSERT INTO orchestrator_schema_migrations (version, applied_at) VALUES ($1, $2)",
-                   {std::to_string(migration.version), FormatTimestamp(std::chrono::system_clock::now())}, what);
+                    {std::to_string(migration.version), FormatTimestamp(std::chrono::system_clock::now())}, what);
   transaction.Commit();
   return true;
 }
@@ -55,9 +56,7 @@ int PostgresStateStore::AppliedVersion() {
   return static_cast<int>(SingleInteger(rows, what));
 }
 
-int PostgresStateStore::SchemaVersion() {
-  return session_->TableExists(kMigrationsTable) ? AppliedVersion() : 0;
-}
+int PostgresStateStore::SchemaVersion() { return session_->TableExists(kMigrationsTable) ? AppliedVersion() : 0; }
 
 std::vector<LabelState> PostgresStateStore::LoadLabels(std::span<const std::string> labels) {
   if (labels.empty()) return {};
@@ -78,13 +77,13 @@ void PostgresStateStore::SaveLabels(std::span<const LabelState> states) {
 
 void PostgresStateStore::SaveOne(const LabelState& state) {
   session_->Command(LabelStateUpsertSql(SqlDialect::kPostgres), EncodeLabelState(state, SqlDialect::kPostgres),
-                   "saving the state of label " + QuoteForMessage(state.label));
+                    "saving the state of label " + QuoteForMessage(state.label));
 }
 
 int64_t PostgresStateStore::BeginRun(const RunRecord& run) {
   const std::string what = "recording the start of a run";
-  const std::vector<SqlRow> rows =
-      session_->Query(RunInsertSql(SqlDialect::kPostgres) + " RETURNING id", EncodeRun(run, SqlDialect::kPostgres), what);
+  const std::vector<SqlRow> rows = session_->Query(RunInsertSql(SqlDialect::kPostgres) + " RETURNING id",
+                                                   EncodeRun(run, SqlDialect::kPostgres), what);
   return SingleInteger(rows, what);
 }
 
@@ -101,8 +100,8 @@ void PostgresStateStore::FinishRun(int64_t id, WallTime finished_at, const std::
 std::vector<RunRecord> PostgresStateStore::History(int limit) {
   if (limit <= 0 || !session_->TableExists(kRunsTable)) return {};
   std::vector<RunRecord> runs;
-  for (const SqlRow& row : session_->Query(RunHistorySql(SqlDialect::kPostgres), {std::to_string(limit)},
-                                          "reading the history of runs"))
+  for (const SqlRow& row :
+       session_->Query(RunHistorySql(SqlDialect::kPostgres), {std::to_string(limit)}, "reading the history of runs"))
     runs.push_back(DecodeRun(row));
   return runs;
 }

@@ -13,8 +13,8 @@
 
 #include "config/database_url.h"
 #include "db/migrations.h"
-#include "db/state_codec.h"
 #include "db/pg_session.h"
+#include "db/state_codec.h"
 #include "db/state_store.h"
 
 namespace orch {
@@ -31,8 +31,7 @@ class PostgresStateStore final : public StateStore {
   std::vector<LabelState> LoadLabels(std::span<const std::string> labels) override;
   void SaveLabels(std::span<const LabelState> states) override;
   int64_t BeginRun(const RunRecord& run) override;
-  void FinishRun(int64_t id, WallTime finished_at, const std::string& status,
-                 const std::string& summary_json) override;
+  void FinishRun(int64_t id, WallTime finished_at, const std::string& status, const std::string& summary_json) override;
   std::vector<RunRecord> History(int limit) override;
 
  private:

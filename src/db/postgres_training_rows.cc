@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* kApplicationName = "orchestrator prepare";
 constexpr const char* kCursor = "orchestrator_training_rows";
-constexpr int kBatchRows = 20000;     // rows per FETCH: a few MB of text at most
+constexpr int kBatchRows = 20000;       // rows per FETCH: a few MB of text at most
 constexpr size_t kIdsPerQuery = 10000;  // ids per message lookup
 
 // SQLSTATEs of a statement naming a table or column the database does not have.
@@ -110,8 +110,8 @@ std::vector<std::string> PostgresTrainingRows::ReadMessages(std::span<const int6
   std::unordered_map<int64_t, std::string> by_id;
   for (size_t start = 0; start < ids.size(); start += kIdsPerQuery) {
     const std::span<const int64_t> part = ids.subspan(start, std::min(kIdsPerQuery, ids.size() - start));
-    PgResult result = Run("SELECT id, message FROM complaints WHERE id = ANY($1::bigint[])", {IdArray(part)}, what,
-                          PGRES_TUPLES_OK);
+    PgResult result =
+        Run("SELECT id, message FROM complaints WHERE id = ANY($1::bigint[])", {IdArray(part)}, what, PGRES_TUPLES_OK);
     for (int r = 0; r < PQntuples(result.get()); ++r)
       if (!PQgetisnull(result.get(), r, 1)) by_id[IdAt(result.get(), r, 0, what)] = ValueAt(result.get(), r, 1);
   }

@@ -1,8 +1,6 @@
 // The run lock, against a real SQLite file and a real PostgreSQL server. The shared behaviour runs
 // on both engines (RunLock/LockTest.*/<engine>); the SQLite lease's expiry runs on an injected
 // clock, and the PostgreSQL lock is shown to die with a process killed by SIGKILL.
-#include "db/state_store.h"
-
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -17,6 +15,7 @@
 #include "db/open_database.h"
 #include "db/postgres_run_lock.h"
 #include "db/sqlite_run_lock.h"
+#include "db/state_store.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
@@ -158,7 +157,8 @@ TEST_F(RunLockSqlite, RenewingMovesTheExpiry) {
 
 TEST_F(RunLockSqlite, TheLeaseRowSaysWhoAndUntilWhen) {
   // A lease this holder left behind (same host and pid) is taken over at once.
-  app_->Exec("INSERT INTO orchestrator_lock (name, holder, expires_at) VALUES ('main', 'host-a:101', '2099-01-01 00:00:00')");
+  app_->Exec(
+      "INSERT INTO orchestrator_lock (name, holder, expires_at) VALUES ('main', 'host-a:101', '2099-01-01 00:00:00')");
   std::unique_ptr<SqliteRunLock> lock = Lock("host-a:101", 90s);
   ASSERT_TRUE(lock->TryAcquire());
   SqliteSession session(app_->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator);
@@ -172,8 +172,9 @@ TEST_F(RunLockSqlite, TheLeaseRowSaysWhoAndUntilWhen) {
 
 TEST_F(RunLockSqlite, AnExpiryEditedIntoNonsenseIsAClearError) {
   ASSERT_TRUE(Lock("host-a:101")->TryAcquire());
-  app_->Exec("INSERT INTO orchestrator_lock (name, holder, expires_at) VALUES ('main', 'x', 'soon') "
-             "ON CONFLICT (name) DO UPDATE SET expires_at = 'soon'");
+  app_->Exec(
+      "INSERT INTO orchestrator_lock (name, holder, expires_at) VALUES ('main', 'x', 'soon') "
+      "ON CONFLICT (name) DO UPDATE SET expires_at = 'soon'");
   const std::string message = DatabaseErrorOf([&] { Lock("host-b:202")->TryAcquire(); });
   EXPECT_TRUE(Contains(message, "expires_at holds \"soon\"")) << message;
   EXPECT_TRUE(Contains(message, "DELETE FROM orchestrator_lock WHERE name = 'main'")) << message;
@@ -237,8 +238,9 @@ TEST_F(RunLockPostgres, AKilledHolderReleasesTheLockWithItsConnection) {
 
 TEST_F(RunLockPostgres, ASessionHoldingTheKeyThatIsNoOrchestratorIsDescribedToo) {
   const std::string take = "SELECT pg_advisory_lock(" + std::to_string(RunLockKey("main")) + ")";
-  testing::Subprocess holder({Psql(), "-X", "-q", "-d", app_->url(), "-c", take, "-c", "\\! echo locked; exec sleep 60"},
-                             {{"PATH", "/usr/bin:/bin"}, {"PGAPPNAME", "psql"}});
+  testing::Subprocess holder(
+      {Psql(), "-X", "-q", "-d", app_->url(), "-c", take, "-c", "\\! echo locked; exec sleep 60"},
+      {{"PATH", "/usr/bin:/bin"}, {"PGAPPNAME", "psql"}});
   ASSERT_TRUE(holder.WaitForOutput("locked", 30s)) << holder.err();
   const std::string description = Lock("host-a:101")->Holder().description;
   EXPECT_TRUE(description.starts_with("\"psql\" (backend pid ")) << description;

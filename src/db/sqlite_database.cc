@@ -27,8 +27,7 @@ int64_t SqliteDatabase::CountAt(sqlite3_stmt* statement, int column, std::string
       const int64_t value = sqlite3_column_int64(statement, column);
       return ParseCount(std::to_string(value), what);  // the same message as elsewhere when negative
     }
-    case SQLITE_NULL:
-      throw DatabaseError(std::string(what) + " returned NULL; it must return one integer");
+    case SQLITE_NULL: throw DatabaseError(std::string(what) + " returned NULL; it must return one integer");
     default: {
       const unsigned char* text = sqlite3_column_text(statement, column);
       return ParseCount(text == nullptr ? "" : reinterpret_cast<const char*>(text), what);

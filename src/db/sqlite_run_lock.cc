@@ -16,7 +16,11 @@ constexpr const char* kWriteLeaseSql =
 
 SqliteRunLock::SqliteRunLock(const std::string& path, const std::string& name, const std::string& holder,
                              std::chrono::seconds lease, WallClock now)
-    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator), name_(name), holder_(holder), lease_(lease), now_(std::move(now)) {}
+    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator),
+      name_(name),
+      holder_(holder),
+      lease_(lease),
+      now_(std::move(now)) {}
 
 SqliteRunLock::~SqliteRunLock() {
   try {
@@ -36,7 +40,8 @@ std::optional<SqliteRunLock::Lease> SqliteRunLock::CurrentLease(std::string_view
     throw DatabaseError("the run lock " + QuoteForMessage(name_) + " in orchestrator_lock cannot be used: column " +
                         "expires_at holds " + (expires ? QuoteForMessage(*expires) : "NULL") +
                         ", which is not a timestamp like '2026-11-26T07:31:02.123Z'. Repair it by hand: "
-                        "DELETE FROM orchestrator_lock WHERE name = " + QuoteSqlText(name_) + " when no pass is running");
+                        "DELETE FROM orchestrator_lock WHERE name = " +
+                        QuoteSqlText(name_) + " when no pass is running");
   return Lease{rows[0][0].value_or(""), *expires_at};
 }
 

@@ -23,8 +23,9 @@ class SqliteRunLock final : public RunLock {
   using WallClock = std::function<WallTime()>;
 
   // Opens the existing file at `path` read-write. Throws DatabaseError when it cannot.
-  SqliteRunLock(const std::string& path, const std::string& name, const std::string& holder,
-                std::chrono::seconds lease, WallClock now = [] { return std::chrono::system_clock::now(); });
+  SqliteRunLock(
+      const std::string& path, const std::string& name, const std::string& holder, std::chrono::seconds lease,
+      WallClock now = [] { return std::chrono::system_clock::now(); });
   // Releases the lease if held; never throws (a lease that cannot be deleted expires by itself).
   ~SqliteRunLock() override;
   SqliteRunLock(const SqliteRunLock&) = delete;

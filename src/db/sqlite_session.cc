@@ -127,15 +127,14 @@ void SqliteSession::Execute(const std::string& sql, std::string_view what) {
 
 bool SqliteSession::TableExists(std::string_view table) {
   const std::string what = "looking for table " + std::string(table);
-  return SingleInteger(Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                             {std::string(table)}, what),
-                       what) > 0;
+  return SingleInteger(
+             Query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", {std::string(table)}, what),
+             what) > 0;
 }
 
 int64_t SqliteSession::LastInsertId() const { return sqlite3_last_insert_rowid(db_.get()); }
 
-SqliteTransaction::SqliteTransaction(SqliteSession& session, std::string_view what)
-    : session_(session), what_(what) {
+SqliteTransaction::SqliteTransaction(SqliteSession& session, std::string_view what) : session_(session), what_(what) {
   session_.Execute("BEGIN IMMEDIATE", what_);
 }
 

@@ -47,9 +47,8 @@ bool SqliteStateStore::ApplyMigration(const Migration& migration) {
 
 int SqliteStateStore::AppliedVersion() {
   const std::string what = "reading the schema version";
-  return static_cast<int>(
-      SingleInteger(session_.Query("SELECT COALESCE(max(version), 0) FROM orchestrator_schema_migrations", {}, what),
-                    what));
+  return static_cast<int>(SingleInteger(
+      session_.Query("SELECT COALESCE(max(version), 0) FROM orchestrator_schema_migrations", {}, what), what));
 }
 
 int SqliteStateStore::SchemaVersion() { return session_.TableExists(kMigrationsTable) ? AppliedVersion() : 0; }

@@ -25,8 +25,7 @@ class SqliteStateStore final : public StateStore {
   std::vector<LabelState> LoadLabels(std::span<const std::string> labels) override;
   void SaveLabels(std::span<const LabelState> states) override;
   int64_t BeginRun(const RunRecord& run) override;
-  void FinishRun(int64_t id, WallTime finished_at, const std::string& status,
-                 const std::string& summary_json) override;
+  void FinishRun(int64_t id, WallTime finished_at, const std::string& status, const std::string& summary_json) override;
   std::vector<RunRecord> History(int limit) override;
 
  private:

@@ -20,8 +20,19 @@ struct Column {
 
 // orchestrator_label_state, in the order of SqlRow.
 enum LabelField {
-  kLabel, kPhase, kBaselineVersion, kRequiredLen, kPrepareRequestedAt, kPrepareConfirmed, kDatasetVersion,
-  kRetrainRequestedAt, kRetrainConfirmed, kLastRetrainedVersion, kLastRetrainedAt, kUpdatedAt, kLabelFieldCount
+  kLabel,
+  kPhase,
+  kBaselineVersion,
+  kRequiredLen,
+  kPrepareRequestedAt,
+  kPrepareConfirmed,
+  kDatasetVersion,
+  kRetrainRequestedAt,
+  kRetrainConfirmed,
+  kLastRetrainedVersion,
+  kLastRetrainedAt,
+  kUpdatedAt,
+  kLabelFieldCount
 };
 constexpr Column kLabelColumns[] = {
     {"label", Kind::kText, true},
@@ -41,17 +52,22 @@ static_assert(std::size(kLabelColumns) == kLabelFieldCount);
 
 // orchestrator_runs, in the order of SqlRow.
 enum RunField {
-  kId, kStartedAt, kFinishedAt, kStatus, kDryRun, kStartedBy, kGithubRunId, kCommitSha, kSummary, kRunFieldCount
+  kId,
+  kStartedAt,
+  kFinishedAt,
+  kStatus,
+  kDryRun,
+  kStartedBy,
+  kGithubRunId,
+  kCommitSha,
+  kSummary,
+  kRunFieldCount
 };
 constexpr Column kRunColumns[] = {
-    {"id", Kind::kInteger, true},
-    {"started_at", Kind::kTimestamp, true},
-    {"finished_at", Kind::kTimestamp},
-    {"status", Kind::kText, true},
-    {"dry_run", Kind::kBoolean, true},
-    {"started_by", Kind::kText},
-    {"github_run_id", Kind::kText},
-    {"commit_sha", Kind::kText},
+    {"id", Kind::kInteger, true},      {"started_at", Kind::kTimestamp, true},
+    {"finished_at", Kind::kTimestamp}, {"status", Kind::kText, true},
+    {"dry_run", Kind::kBoolean, true}, {"started_by", Kind::kText},
+    {"github_run_id", Kind::kText},    {"commit_sha", Kind::kText},
     {"summary", Kind::kJson},
 };
 static_assert(std::size(kRunColumns) == kRunFieldCount);
@@ -190,7 +206,8 @@ int64_t SingleInteger(const std::vector<SqlRow>& rows, std::string_view what) {
     throw DatabaseError(std::string(what) + " returned an unexpected shape of result");
   const std::optional<std::string>& text = rows[0][0];
   const std::optional<int64_t> value = text ? ParseInteger(*text) : std::nullopt;
-  if (!value) throw DatabaseError(std::string(what) + " returned " + Shown(text) + " where a whole number was expected");
+  if (!value)
+    throw DatabaseError(std::string(what) + " returned " + Shown(text) + " where a whole number was expected");
   return *value;
 }
 
@@ -276,9 +293,9 @@ std::string RunInsertSql(SqlDialect dialect) {
 }
 
 SqlRow EncodeRun(const RunRecord& run, SqlDialect dialect) {
-  return {FormatTimestamp(run.started_at), OptionalTimestamp(run.finished_at), run.status,
-          BooleanText(run.dry_run, dialect), NullIfEmpty(run.started_by), NullIfEmpty(run.github_run_id),
-          NullIfEmpty(run.commit), NullIfEmpty(run.summary_json)};
+  return {FormatTimestamp(run.started_at),   OptionalTimestamp(run.finished_at), run.status,
+          BooleanText(run.dry_run, dialect), NullIfEmpty(run.started_by),        NullIfEmpty(run.github_run_id),
+          NullIfEmpty(run.commit),           NullIfEmpty(run.summary_json)};
 }
 
 std::string RunFinishSql(SqlDialect dialect) {
@@ -311,8 +328,8 @@ RunRecord DecodeRun(const SqlRow& row) {
     const std::string id = row[kId].value_or("NULL");
     throw DatabaseError("run " + QuoteForMessage(id) + " in orchestrator_runs cannot be read: column " +
                         std::string(kRunColumns[bad.field].name) + " holds " + Shown(row[bad.field]) + ", " +
-                        bad.problem + ". Repair it by hand, or DELETE FROM orchestrator_runs WHERE id = " +
-                        QuoteSqlText(id));
+                        bad.problem +
+                        ". Repair it by hand, or DELETE FROM orchestrator_runs WHERE id = " + QuoteSqlText(id));
   }
 }
 

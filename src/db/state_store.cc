@@ -4,12 +4,9 @@ namespace orch {
 
 const char* PhaseName(Phase phase) {
   switch (phase) {
-    case Phase::kIdle:
-      return "idle";
-    case Phase::kPreparing:
-      return "preparing";
-    case Phase::kRetraining:
-      return "retraining";
+    case Phase::kIdle: return "idle";
+    case Phase::kPreparing: return "preparing";
+    case Phase::kRetraining: return "retraining";
   }
   return "idle";  // not reached: every Phase is named above
 }

@@ -20,20 +20,20 @@
 namespace orch {
 
 enum class Phase { kIdle, kPreparing, kRetraining };
-const char* PhaseName(Phase phase);                        // "idle", "preparing", "retraining"
+const char* PhaseName(Phase phase);                         // "idle", "preparing", "retraining"
 std::optional<Phase> PhaseFromName(std::string_view name);  // nothing for anything else
 
 // One row of orchestrator_label_state.
 struct LabelState {
   std::string label;
   Phase phase = Phase::kIdle;
-  std::optional<std::string> baseline_version;      // version_tag before the prepare request
-  std::optional<int64_t> required_len;              // dataset_len the prepare request was for
-  std::optional<WallTime> prepare_requested_at;     // committed before the prepare restart
-  bool prepare_confirmed = false;                   // the restart was answered 200
-  std::optional<std::string> dataset_version;       // the new version seen (retraining)
-  std::optional<WallTime> retrain_requested_at;     // committed before the retrain restart
-  bool retrain_confirmed = false;                   // the retrain restart was answered 200
+  std::optional<std::string> baseline_version;   // version_tag before the prepare request
+  std::optional<int64_t> required_len;           // dataset_len the prepare request was for
+  std::optional<WallTime> prepare_requested_at;  // committed before the prepare restart
+  bool prepare_confirmed = false;                // the restart was answered 200
+  std::optional<std::string> dataset_version;    // the new version seen (retraining)
+  std::optional<WallTime> retrain_requested_at;  // committed before the retrain restart
+  bool retrain_confirmed = false;                // the retrain restart was answered 200
   std::optional<std::string> last_retrained_version;
   std::optional<WallTime> last_retrained_at;
   WallTime updated_at{};
@@ -44,12 +44,12 @@ struct RunRecord {
   int64_t id = 0;
   WallTime started_at{};
   std::optional<WallTime> finished_at;
-  std::string status;        // "running", "ok", "failed", "cancelled", "locked"
+  std::string status;  // "running", "ok", "failed", "cancelled", "locked"
   bool dry_run = false;
-  std::string started_by;    // "schedule", "manual", "push", … (GITHUB_EVENT_NAME) or "cli"
-  std::string github_run_id; // "" when not under GitHub Actions
-  std::string commit;        // GITHUB_SHA, "" when absent
-  std::string summary_json;  // the pass's JSON summary ("" while running)
+  std::string started_by;     // "schedule", "manual", "push", … (GITHUB_EVENT_NAME) or "cli"
+  std::string github_run_id;  // "" when not under GitHub Actions
+  std::string commit;         // GITHUB_SHA, "" when absent
+  std::string summary_json;   // the pass's JSON summary ("" while running)
 };
 
 class StateStore {

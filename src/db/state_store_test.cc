@@ -4,11 +4,11 @@
 #include "db/state_store.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <latch>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -16,9 +16,9 @@
 
 #include "db/migrations.h"
 #include "db/open_database.h"
-#include "db/state_codec.h"
 #include "db/postgres_state_store.h"
 #include "db/sqlite_state_store.h"
+#include "db/state_codec.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
@@ -117,8 +117,8 @@ class EngineTest : public ::testing::TestWithParam<Engine> {
           {}, "listing relations");
     } else {
       SqliteSession session(app_->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator);
-      rows = session.Query("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY 1",
-                           {}, "listing objects");
+      rows = session.Query("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY 1", {},
+                           "listing objects");
     }
     std::vector<std::string> names;
     for (const SqlRow& row : rows) names.push_back(row[0].value_or(""));
@@ -288,7 +288,7 @@ TEST_P(StoreTest, AnUnknownPhaseWrittenByHandIsAClearError) {
 
   const std::vector<std::string> other = {"urgency"};
   EXPECT_EQ(store->LoadLabels(other)[0].phase, Phase::kRetraining);  // only the bad row's label fails
-  app_->Exec(repair);  // the repair the message suggests works
+  app_->Exec(repair);                                                // the repair the message suggests works
   EXPECT_EQ(store->LoadLabels(both)[1].phase, Phase::kIdle);
 }
 

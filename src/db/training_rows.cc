@@ -30,9 +30,11 @@ uint32_t ClassNames::IndexOf(std::string_view name) {
 std::string MisclassifiedRowsSql(SqlDialect dialect, const LabelColumns& columns) {
   const std::string correct = "m." + QuoteIdentifier(columns.correct);
   const std::string predicted = "m." + QuoteIdentifier(columns.predicted);
-  return "SELECT m.id, " + correct + ", c.message FROM misclassified_complaints m"
-         " LEFT JOIN complaints c ON c.id = m.complaint_id WHERE " + std::string(Reviewed(dialect)) + " AND " +
-         correct + " IS NOT NULL AND " + predicted + std::string(Distinct(dialect)) + correct + " ORDER BY m.id";
+  return "SELECT m.id, " + correct +
+         ", c.message FROM misclassified_complaints m"
+         " LEFT JOIN complaints c ON c.id = m.complaint_id WHERE " +
+         std::string(Reviewed(dialect)) + " AND " + correct + " IS NOT NULL AND " + predicted +
+         std::string(Distinct(dialect)) + correct + " ORDER BY m.id";
 }
 
 std::string CorrectPoolRowsSql(const LabelColumns& columns) {

@@ -89,5 +89,4 @@ std::string MisclassifiedRowsSql(SqlDialect dialect, const LabelColumns& columns
 // The pool: (complaint id, label value), ordered by id. The same on both engines.
 std::string CorrectPoolRowsSql(const LabelColumns& columns);
 
-
 }  // namespace orch

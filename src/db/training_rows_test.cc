@@ -78,10 +78,11 @@ TEST_P(TrainingRowsTest, ReadsExactlyTheMisclassifiedRowsTheOrchestratorCounts) 
   ClassNames classes;
   const std::vector<LabeledText> read = rows->ReadMisclassified(kDepartment, classes);
   ASSERT_EQ(read.size(), counted.size());
-  EXPECT_EQ(static_cast<int64_t>(read.size()), OpenDatabase(db_->database_url())->CountMisclassified({&kDepartment, 1})[0]);
-  EXPECT_LT(read[0].id, read[1].id);  // ordered by misclassified_complaints.id
+  EXPECT_EQ(static_cast<int64_t>(read.size()),
+            OpenDatabase(db_->database_url())->CountMisclassified({&kDepartment, 1})[0]);
+  EXPECT_LT(read[0].id, read[1].id);                           // ordered by misclassified_complaints.id
   EXPECT_EQ(NameOf(classes, read[0].label), kDepartments[1]);  // the correction, not the complaint's value
-  EXPECT_EQ(read[0].text, "पानी आएन <b>३ दिन</b>\nभयो");        // as stored: cleaning is the worker's
+  EXPECT_EQ(read[0].text, "पानी आएन <b>३ दिन</b>\nभयो");       // as stored: cleaning is the worker's
   EXPECT_EQ(NameOf(classes, read[1].label), kDepartments[2]);
   EXPECT_EQ(read[1].text, "no prediction");
   // No urgency was corrected anywhere.
@@ -117,8 +118,7 @@ TEST_P(TrainingRowsTest, ReadsMessagesInTheOrderAskedWithMissingOnesEmpty) {
   const int64_t b = db_->AddComplaint(kDepartments[1], kUrgencies[1], "second");
   std::unique_ptr<TrainingRows> rows = Open();
   const std::vector<int64_t> ids = {b, 424242, a, b};
-  EXPECT_EQ(rows->ReadMessages(ids),
-            (std::vector<std::string>{"second", "", "सडक \"भत्कियो\" \\ it's", "second"}));
+  EXPECT_EQ(rows->ReadMessages(ids), (std::vector<std::string>{"second", "", "सडक \"भत्कियो\" \\ it's", "second"}));
   EXPECT_TRUE(rows->ReadMessages({}).empty());
 }
 

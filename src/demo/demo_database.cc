@@ -21,7 +21,7 @@ namespace {
 
 // Who filed it, where, and how far it got: spread over a few values, the same for the same id.
 ApplicationWriter::Row RowFor(int64_t id, const Grievance& grievance, const Prediction& prediction,
-                                 std::optional<MisclassificationReview> review) {
+                              std::optional<MisclassificationReview> review) {
   ApplicationWriter::Row row;
   row.id = id;
   row.citizen_id = 1000 + (id * 7919) % 5000;

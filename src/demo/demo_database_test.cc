@@ -66,8 +66,8 @@ void ExpectConsistentRows(AppDatabase& app, int64_t complaints) {
                          "WHERE NOT m.reviewed AND c.department <> m.model_predicted_department"),
             0);
   EXPECT_EQ(app.QueryInt("SELECT count(*) FROM misclassified_complaints WHERE reviewed AND reviewed_at IS NULL"), 0);
-  EXPECT_EQ(app.QueryInt("SELECT count(*) FROM misclassified_complaints WHERE NOT reviewed AND reviewed_at IS NOT NULL"),
-            0);
+  EXPECT_EQ(
+      app.QueryInt("SELECT count(*) FROM misclassified_complaints WHERE NOT reviewed AND reviewed_at IS NOT NULL"), 0);
   // Some rows must not count: unreviewed, uncorrected, or confirming the prediction.
   EXPECT_GT(app.QueryInt("SELECT count(*) FROM misclassified_complaints WHERE NOT reviewed"), 0);
   EXPECT_GT(app.QueryInt("SELECT count(*) FROM misclassified_complaints WHERE reviewed AND correct_department IS NULL"),
@@ -140,9 +140,10 @@ TEST(DemoDatabase, SqliteStoresBooleansAsNumbersAndTimesAsIsoText) {
   EXPECT_EQ(app->QueryInt("SELECT count(*) FROM misclassified_complaints WHERE typeof(reviewed) <> 'integer' "
                           "OR reviewed NOT IN (0, 1)"),
             0);
-  EXPECT_GT(app->QueryInt("SELECT count(*) FROM misclassified_complaints WHERE reviewed_at GLOB "
-                          "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'"),
-            0);
+  EXPECT_GT(
+      app->QueryInt("SELECT count(*) FROM misclassified_complaints WHERE reviewed_at GLOB "
+                    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'"),
+      0);
   EXPECT_EQ(app->QueryInt("SELECT count(*) FROM misclassified_complaints WHERE reviewed_at IS NOT NULL AND "
                           "reviewed_at NOT LIKE '____-__-__T__:__:__.___Z'"),
             0);
@@ -179,7 +180,8 @@ TEST(DemoDatabase, AFailedBatchLeavesNothingBehind) {
   TempDir dir;
   std::unique_ptr<AppDatabase> app = AppDatabase::Sqlite(dir.File("app.db"));
   app->CreateSchema();
-  app->Exec("CREATE TRIGGER refuse BEFORE INSERT ON misclassified_complaints BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  app->Exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON misclassified_complaints BEGIN SELECT RAISE(ABORT, 'refused'); END");
   DemoDatabase demo(app->database_url());
   const std::string message = DatabaseErrorOf([&] { demo.AddBatch(200); });
   EXPECT_TRUE(Contains(message, "refused")) << message;

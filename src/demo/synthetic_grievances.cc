@@ -76,16 +76,11 @@ constexpr std::array<std::string_view, 11> kMunicipalEnglish = {
     "waste is being dumped illegally next to the temple",
 };
 constexpr std::array<std::string_view, 11> kMunicipalNepali = {
-    "{n} दिनदेखि फोहोर उठाइएको छैन",
-    "फोहोर संकलन गर्ने गाडी हाम्रो टोलमा आउँदैन",
-    "वडा कार्यालयले सिफारिस पत्र दिन मानेन",
-    "घर नक्सा पासको निवेदन {n} हप्तादेखि अड्किएको छ",
-    "वडा कार्यालयमा कसैले फोन उठाउँदैन",
-    "सार्वजनिक शौचालय बन्द र फोहोर छ",
-    "बजार क्षेत्रमा छाडा कुकुर धेरै छन्",
-    "जन्म दर्ता गर्न वडा कार्यालयमा धेरै ढिला हुन्छ",
-    "नगरपालिकाले घर कर दुई पटक लियो",
-    "वडा सदस्यले सामुदायिक भवन निजी काममा प्रयोग गरिरहेका छन्",
+    "{n} दिनदेखि फोहोर उठाइएको छैन",         "फोहोर संकलन गर्ने गाडी हाम्रो टोलमा आउँदैन",
+    "वडा कार्यालयले सिफारिस पत्र दिन मानेन",   "घर नक्सा पासको निवेदन {n} हप्तादेखि अड्किएको छ",
+    "वडा कार्यालयमा कसैले फोन उठाउँदैन",        "सार्वजनिक शौचालय बन्द र फोहोर छ",
+    "बजार क्षेत्रमा छाडा कुकुर धेरै छन्",          "जन्म दर्ता गर्न वडा कार्यालयमा धेरै ढिला हुन्छ",
+    "नगरपालिकाले घर कर दुई पटक लियो",        "वडा सदस्यले सामुदायिक भवन निजी काममा प्रयोग गरिरहेका छन्",
     "मन्दिर नजिकै अवैध रूपमा फोहोर फालिएको छ",
 };
 
@@ -191,8 +186,7 @@ constexpr std::array<DepartmentWords, 4> kDepartmentWords = {{
     {kWelfareEnglish, kWelfareNepali, "Because of this the children cannot go to school.",
      "यसले गर्दा बालबालिका विद्यालय जान सक्दैनन्।"},
     {kInfrastructureEnglish, kInfrastructureNepali, "There is no electricity either.", "बत्ती पनि छैन।"},
-    {kSecurityEnglish, kSecurityNepali, "We told the police but nothing happened.",
-     "प्रहरीलाई भनियो तर केही भएन।"},
+    {kSecurityEnglish, kSecurityNepali, "We told the police but nothing happened.", "प्रहरीलाई भनियो तर केही भएन।"},
 }};
 // How often each department is the true one (kSchemaDepartments' order).
 constexpr std::array<int, 4> kDepartmentWeights = {25, 20, 35, 20};
@@ -230,13 +224,20 @@ constexpr std::array<std::string_view, 4> kVagueNepali = {"हाम्रो �
                                                           "कर्मचारीहरूले काम गर्दैनन्", "यहाँ ठूलो समस्या छ"};
 
 // Some places name another department's business (a school, the ward office): natural overlap.
-constexpr std::array<std::string_view, 11> kPlacesEnglish = {
-    "in ward {w}",      "near the bus park",     "in our tole",         "on the way to the market",
-    "in Baneshwor",     "near the temple",       "in our village",      "near the school",
-    "behind the ward office", "along the highway", ""};
+constexpr std::array<std::string_view, 11> kPlacesEnglish = {"in ward {w}",
+                                                             "near the bus park",
+                                                             "in our tole",
+                                                             "on the way to the market",
+                                                             "in Baneshwor",
+                                                             "near the temple",
+                                                             "in our village",
+                                                             "near the school",
+                                                             "behind the ward office",
+                                                             "along the highway",
+                                                             ""};
 constexpr std::array<std::string_view, 10> kPlacesNepali = {
-    "वडा नं. {w} मा", "बसपार्क नजिक", "हाम्रो टोलमा", "बजार जाने बाटोमा", "बानेश्वरमा",
-    "मन्दिर नजिक",    "हाम्रो गाउँमा", "विद्यालय नजिक", "राजमार्ग छेउमा", ""};
+    "वडा नं. {w} मा", "बसपार्क नजिक", "हाम्रो टोलमा",  "बजार जाने बाटोमा", "बानेश्वरमा",
+    "मन्दिर नजिक",    "हाम्रो गाउँमा", "विद्यालय नजिक", "राजमार्ग छेउमा",    ""};
 
 // Urgency cues, in kSchemaUrgencies' order.
 constexpr std::array<std::string_view, 5> kNormalEnglish = {
@@ -249,12 +250,12 @@ constexpr std::array<std::string_view, 5> kUrgentEnglish = {
 constexpr std::array<std::string_view, 5> kHighlyUrgentEnglish = {
     "Please act immediately!", "This is life threatening.", "Emergency: people could die.",
     "Someone has already been injured, send help right now.", "Danger to life, respond immediately."};
-constexpr std::array<std::string_view, 4> kNormalNepali = {
-    "सम्भव भएसम्म ध्यान दिनुहोला।", "फुर्सद मिलेको बेला हेरिदिनुहोला।", "यो जरुरी त होइन तर मिलाइदिनुहोला।",
-    "कृपया आगामी योजनामा राखिदिनुहोला।"};
-constexpr std::array<std::string_view, 4> kUrgentNepali = {
-    "छिटो समाधान गरिदिनुहोस्।", "यसमा चाँडो ध्यान दिनुहोस्।", "दिनदिनै समस्या बढ्दैछ, यसै हप्ता कारबाही गर्नुहोस्।",
-    "कृपया छिटो गर्नुहोस्।"};
+constexpr std::array<std::string_view, 4> kNormalNepali = {"सम्भव भएसम्म ध्यान दिनुहोला।", "फुर्सद मिलेको बेला हेरिदिनुहोला।",
+                                                           "यो जरुरी त होइन तर मिलाइदिनुहोला।",
+                                                           "कृपया आगामी योजनामा राखिदिनुहोला।"};
+constexpr std::array<std::string_view, 4> kUrgentNepali = {"छिटो समाधान गरिदिनुहोस्।", "यसमा चाँडो ध्यान दिनुहोस्।",
+                                                           "दिनदिनै समस्या बढ्दैछ, यसै हप्ता कारबाही गर्नुहोस्।",
+                                                           "कृपया छिटो गर्नुहोस्।"};
 constexpr std::array<std::string_view, 5> kHighlyUrgentNepali = {
     "तुरुन्त कारबाही गर्नुहोस्!", "ज्यान जोखिममा छ।", "आपतकालीन अवस्था हो, मानिस मर्न सक्छन्।",
     "एक जना घाइते भइसकेका छन्, अहिले नै सहयोग पठाउनुहोस्।", "तुरुन्तै आउनुहोस्, खतरा छ।"};
@@ -275,17 +276,13 @@ constexpr std::array<std::string_view, 7> kTemplatesEnglish = {
     "{Icap} {P}!! {A} {C}",
 };
 constexpr std::array<std::string_view, 6> kTemplatesNepali = {
-    "{P} {I}। {A} {C}",
-    "नमस्कार, {P} {I}। {A} {C}",
-    "{C} {P} {I}। {A}",
-    "महोदय, {P} {I}। {A} {C}",
-    "वडा नं. {w} बाट उजुरी: {I}। {A} {C}",
-    "{P} {I}, तर कसैले केही गरेन। {A} {C}",
+    "{P} {I}। {A} {C}",        "नमस्कार, {P} {I}। {A} {C}",          "{C} {P} {I}। {A}",
+    "महोदय, {P} {I}। {A} {C}", "वडा नं. {w} बाट उजुरी: {I}। {A} {C}", "{P} {I}, तर कसैले केही गरेन। {A} {C}",
 };
 
-constexpr std::array<std::string_view, 3> kUrlsEnglish = {
-    "See the photo: https://photos.example.org/g/{id}", "More at http://bit.ly/{id}",
-    "Video: www.facebook.com/watch?v={id}"};
+constexpr std::array<std::string_view, 3> kUrlsEnglish = {"See the photo: https://photos.example.org/g/{id}",
+                                                          "More at http://bit.ly/{id}",
+                                                          "Video: www.facebook.com/watch?v={id}"};
 constexpr std::array<std::string_view, 2> kUrlsNepali = {"फोटो: https://photos.example.org/g/{id}",
                                                          "भिडियो: http://bit.ly/{id}"};
 
@@ -379,12 +376,10 @@ size_t Neighbour(Draws& draws, size_t truth) {
 std::string Cue(Draws& draws, const Draft& draft) {
   const auto& cues = draft.language == GrievanceLanguage::kEnglish ? kCuesEnglish : kCuesNepali;
   switch (draft.ambiguity) {
-    case Ambiguity::kNoCue:
-      return "";
+    case Ambiguity::kNoCue: return "";
     case Ambiguity::kNeighbourCue:  // the citizen under- or overstates
       return std::string(draws.Pick(cues[Neighbour(draws, draft.urgency)]));
-    default:
-      return std::string(draws.Pick(cues[draft.urgency]));
+    default: return std::string(draws.Pick(cues[draft.urgency]));
   }
 }
 
@@ -437,24 +432,18 @@ std::string AddNoise(Draws& draws, std::string text, Noise noise, GrievanceLangu
     }
     case Noise::kHtml:
       switch (draws.Below(3)) {
-        case 0:
-          return "<p>" + text + "</p>";
-        case 1:
-          return BreakFirstSentence(std::move(text), "<br>");
-        default:
-          return "<b>" + text + "</b><br/>";
+        case 0: return "<p>" + text + "</p>";
+        case 1: return BreakFirstSentence(std::move(text), "<br>");
+        default: return "<b>" + text + "</b><br/>";
       }
-    case Noise::kLineBreak:
-      return BreakFirstSentence(std::move(text), draws.Chance(0.5) ? "\n" : "\r\n");
+    case Noise::kLineBreak: return BreakFirstSentence(std::move(text), draws.Chance(0.5) ? "\n" : "\r\n");
     case Noise::kShouting:
       if (!english) return text + "!!!";
       for (char& c : text)
         if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
       return text;
-    case Noise::kWhitespace:
-      return "  " + text + " \t";
-    case Noise::kNone:
-      break;
+    case Noise::kWhitespace: return "  " + text + " \t";
+    case Noise::kNone: break;
   }
   return text;
 }

@@ -29,10 +29,10 @@ namespace orch {
 enum class GrievanceLanguage { kEnglish, kNepali };
 
 struct Grievance {
-  uint64_t index = 0;       // its position in the seed's sequence (the demo uses the complaint id)
-  std::string message;      // as the citizen submitted it, noise included
-  std::string department;   // the true department: one of kSchemaDepartments
-  std::string urgency;      // the true urgency: one of kSchemaUrgencies
+  uint64_t index = 0;      // its position in the seed's sequence (the demo uses the complaint id)
+  std::string message;     // as the citizen submitted it, noise included
+  std::string department;  // the true department: one of kSchemaDepartments
+  std::string urgency;     // the true urgency: one of kSchemaUrgencies
   GrievanceLanguage language = GrievanceLanguage::kEnglish;
 };
 

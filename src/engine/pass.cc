@@ -18,25 +18,25 @@ std::string Seconds(double seconds) { return std::to_string(static_cast<long lon
 
 }  // namespace
 
+Pass::LabelRun::LabelRun(const LabelConfig& label) : config(label) {
+  report.label = label.name;
+  report.threshold = label.threshold;
+}
+
 Pass::Pass(const Config& config, PassServices services) : config_(config), services_(services) {}
 
 PassReport Pass::Run() {
-  size_t count = config_.labels.size();
   report_ = PassReport{};
   report_.dry_run = config_.dry_run;
   report_.started_at = services_.clock.WallNow();
-  report_.labels.resize(count);
-  deadlines_.assign(count, Clock::TimePoint{});
-  waiting_.assign(count, false);
-  waiting_since_.assign(count, Clock::TimePoint{});
-  for (size_t i = 0; i < count; ++i) {
-    report_.labels[i].label = config_.labels[i].name;
-    report_.labels[i].threshold = config_.labels[i].threshold;
-  }
+  labels_.clear();
+  labels_.reserve(config_.labels.size());  // the records stay where they are: LabelSets point to them
+  for (const LabelConfig& label : config_.labels) labels_.emplace_back(label);
   try {
     std::vector<std::string> names;
     for (const LabelConfig& label : config_.labels) names.push_back(label.name);
-    states_ = services_.state.LoadLabels(names);
+    std::vector<LabelState> states = services_.state.LoadLabels(names);
+    for (size_t i = 0; i < labels_.size(); ++i) labels_[i].state = std::move(states[i]);
     CountAndDecide();
     if (config_.dry_run) {
       ReportDryRun();
@@ -51,13 +51,13 @@ PassReport Pass::Run() {
   } catch (const DatabaseError& error) {
     report_.error = error.what();
     services_.log.Error("", "database", {{"error", error.what()}});
-    for (size_t i = 0; i < count; ++i)
-      if (report_.labels[i].outcome == Outcome::kPending)
-        Finish(i, Outcome::kFailed, std::string("database: ") + error.what());
+    for (LabelRun& label : labels_)
+      if (label.report.outcome == Outcome::kPending)
+        Finish(label, Outcome::kFailed, std::string("database: ") + error.what());
   }
-  if (Cancelled())
-    report_.cancelled_by = services_.cancellation->signal_number();
+  if (Cancelled()) report_.cancelled_by = services_.cancellation->signal_number();
   report_.finished_at = services_.clock.WallNow();
+  for (const LabelRun& label : labels_) report_.labels.push_back(label.report);
   return report_;
 }
 
@@ -66,147 +66,151 @@ PassReport Pass::Run() {
 void Pass::CountAndDecide() {
   std::vector<int64_t> misclassified = CountMisclassified(config_, services_.database);
   std::vector<std::optional<int64_t>> pools = CountPools(config_, services_.database, misclassified);
-  for (size_t i = 0; i < config_.labels.size(); ++i) {
-    LabelReport& label = report_.labels[i];
-    Decision decision = Decide(misclassified[i], pools[i], config_.correct_ratio, label.threshold);
-    label.misclassified = misclassified[i];
-    label.sampled_correct = decision.sampled_correct;
-    label.dataset_len = decision.dataset_len;
-    label.upper_bound = decision.upper_bound;
-    label.prepare = decision.prepare;
-    if (UpToDate(decision, states_[i])) {
-      label.prepare = false;
-      label.up_to_date = true;
+  for (size_t i = 0; i < labels_.size(); ++i) {
+    LabelRun& label = labels_[i];
+    LabelReport& report = label.report;
+    Decision decision = Decide(misclassified[i], pools[i], config_.correct_ratio, report.threshold);
+    report.misclassified = misclassified[i];
+    report.sampled_correct = decision.sampled_correct;
+    report.dataset_len = decision.dataset_len;
+    report.upper_bound = decision.upper_bound;
+    report.prepare = decision.prepare;
+    if (UpToDate(decision, label.state)) {
+      report.prepare = false;
+      report.up_to_date = true;
     }
-    services_.log.Info(label.label, "counts",
-                       {{"misclassified", label.misclassified},
-                        {"sampled_correct", label.sampled_correct},
-                        {"dataset_len", label.dataset_len},
-                        {"upper_bound", label.upper_bound},
-                        {"threshold", label.threshold},
-                        {"decision", label.prepare ? "prepare" : label.up_to_date ? "skip (no new data)" : "skip"},
-                        {"phase", PhaseName(states_[i].phase)}});
+    services_.log.Info(report.label, "counts",
+                       {{"misclassified", report.misclassified},
+                        {"sampled_correct", report.sampled_correct},
+                        {"dataset_len", report.dataset_len},
+                        {"upper_bound", report.upper_bound},
+                        {"threshold", report.threshold},
+                        {"decision", report.prepare      ? "prepare"
+                                     : report.up_to_date ? "skip (no new data)"
+                                                         : "skip"},
+                        {"phase", PhaseName(label.state.phase)}});
   }
 }
 
 // ---- dry run --------------------------------------------------------------------------------
 
 void Pass::ReportDryRun() {
-  std::vector<size_t> fresh;
-  for (size_t i = 0; i < report_.labels.size(); ++i)
-    if (report_.labels[i].prepare && states_[i].phase == Phase::kIdle) fresh.push_back(i);
+  LabelSet fresh;
+  for (LabelRun& label : labels_)
+    if (label.report.prepare && label.state.phase == Phase::kIdle) fresh.push_back(&label);
   DeferWhileRetraining(fresh);  // only asks the retrain workers: a dry run tells what a pass would do
-  std::vector<size_t> pending;
-  for (size_t i = 0; i < report_.labels.size(); ++i) {
-    if (report_.labels[i].outcome != Outcome::kPending) continue;
-    if (report_.labels[i].prepare || states_[i].phase != Phase::kIdle) {
-      pending.push_back(i);
+  LabelSet pending;
+  for (LabelRun& label : labels_) {
+    if (label.report.outcome != Outcome::kPending) continue;
+    if (label.report.prepare || label.state.phase != Phase::kIdle) {
+      pending.push_back(&label);
     } else {
-      Finish(i, report_.labels[i].up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
+      Finish(label, label.report.up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
     }
   }
-  std::vector<size_t> with_url;  // a dry run may lack a label's metadata URL
-  for (size_t i : pending)
-    if (!config_.labels[i].metadata_url.empty()) with_url.push_back(i);
+  LabelSet with_url;  // a dry run may lack a label's metadata URL
+  for (LabelRun* label : pending)
+    if (!label->config.metadata_url.empty()) with_url.push_back(label);
   std::vector<MetadataRead> reads = ReadMetadataOf(with_url);
   for (size_t k = 0; k < reads.size(); ++k)
-    if (reads[k].status == MetadataRead::Status::kOk) report_.labels[with_url[k]].baseline_version = reads[k].metadata->version_tag;
-  bool fresh_cycle = std::any_of(pending.begin(), pending.end(), [this](size_t i) {
-    return states_[i].phase == Phase::kIdle;
-  });
+    if (reads[k].status == MetadataRead::Status::kOk)
+      with_url[k]->report.baseline_version = reads[k].metadata->version_tag;
+  bool fresh_cycle = std::any_of(pending.begin(), pending.end(),
+                                 [](const LabelRun* label) { return label->state.phase == Phase::kIdle; });
   if (fresh_cycle)
-    services_.log.Info("", "dry run: would restart the prepare worker",
-                       {{"target", config_.prepare_target.empty() ? "(PREPARE_DATASET_REPO not set)" : config_.prepare_target}});
-  for (size_t i : pending) {
-    const LabelConfig& label = config_.labels[i];
-    std::string action = states_[i].phase == Phase::kIdle
-                             ? "dry run: would wait for a new dataset, then restart the retrain worker"
-                             : std::string("dry run: would resume the unfinished cycle (phase ") +
-                                   PhaseName(states_[i].phase) + ")";
-    services_.log.Info(label.name, action,
-                       {{"required_len", states_[i].required_len.value_or(report_.labels[i].dataset_len)},
-                        {"current_version", report_.labels[i].baseline_version.value_or("none")},
-                        {"retrain", label.retrain_target.empty() ? "(not set)" : label.retrain_target}});
-    Finish(i, Outcome::kDryRun);
+    services_.log.Info(
+        "", "dry run: would restart the prepare worker",
+        {{"target", config_.prepare_target.empty() ? "(PREPARE_DATASET_REPO not set)" : config_.prepare_target}});
+  for (LabelRun* label : pending) {
+    const LabelState& state = label->state;
+    std::string action =
+        state.phase == Phase::kIdle
+            ? "dry run: would wait for a new dataset, then restart the retrain worker"
+            : std::string("dry run: would resume the unfinished cycle (phase ") + PhaseName(state.phase) + ")";
+    services_.log.Info(
+        label->config.name, action,
+        {{"required_len", state.required_len.value_or(label->report.dataset_len)},
+         {"current_version", label->report.baseline_version.value_or("none")},
+         {"retrain", label->config.retrain_target.empty() ? "(not set)" : label->config.retrain_target}});
+    Finish(*label, Outcome::kDryRun);
   }
 }
 
 // ---- resuming ---------------------------------------------------------------------------------
 
 void Pass::ResumeUnfinishedCycles() {
-  std::vector<size_t> unconfirmed_retrains, unconfirmed_prepares, stale;
+  LabelSet unconfirmed_retrains, unconfirmed_prepares, stale;
   WallTime now = services_.clock.WallNow();
-  for (size_t i = 0; i < states_.size(); ++i) {
-    LabelState& state = states_[i];
+  for (LabelRun& label : labels_) {
+    LabelState& state = label.state;
     if (UnconfirmedRetrain(state)) {
-      unconfirmed_retrains.push_back(i);
+      unconfirmed_retrains.push_back(&label);
       continue;
     }
     if (state.phase == Phase::kRetraining) {  // confirmed: the cycle is over
       state.phase = Phase::kIdle;
-      Save(i);
+      Save(label);
     }
     if (state.phase != Phase::kPreparing) continue;
     double age = std::chrono::duration<double>(now - state.prepare_requested_at.value_or(now)).count();
     if (age >= StaleAfter(config_)) {
-      stale.push_back(i);
+      stale.push_back(&label);
       continue;
     }
-    ResumePreparing(i);
-    if (!state.prepare_confirmed) unconfirmed_prepares.push_back(i);
+    ResumePreparing(label);
+    if (!state.prepare_confirmed) unconfirmed_prepares.push_back(&label);
   }
   if (!stale.empty()) CloseStaleCycles(stale);
   if (!unconfirmed_retrains.empty()) ResumeRetrains(unconfirmed_retrains);
   if (!unconfirmed_prepares.empty()) ConfirmPrepareRestart(unconfirmed_prepares);
   // Labels with no cycle to resume and not enough data are done.
-  for (size_t i = 0; i < states_.size(); ++i)
-    if (report_.labels[i].outcome == Outcome::kPending && !waiting_[i] && !report_.labels[i].prepare)
-      Finish(i, report_.labels[i].up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
+  for (LabelRun& label : labels_)
+    if (label.report.outcome == Outcome::kPending && !label.waiting && !label.report.prepare)
+      Finish(label, label.report.up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
 }
 
 // A cycle too old to wait for any longer gets one last look: a dataset the worker published
 // after the waits ended is retrained now, never skipped; otherwise the cycle is abandoned and
 // the label decides afresh.
-void Pass::CloseStaleCycles(const std::vector<size_t>& stale) {
+void Pass::CloseStaleCycles(const LabelSet& stale) {
   std::vector<MetadataRead> reads = ReadMetadataOf(stale);
-  std::vector<size_t> ready, abandoned;
+  LabelSet ready, abandoned;
   for (size_t k = 0; k < stale.size(); ++k) {
-    size_t i = stale[k];
-    LabelState& state = states_[i];
+    LabelRun& label = *stale[k];
+    LabelState& state = label.state;
     const MetadataRead& read = reads[k];
-    if (IsCycleDataset(i, read)) {
-      report_.labels[i].prepare = true;
-      report_.labels[i].resumed = true;
-      report_.labels[i].baseline_version = state.baseline_version;
-      report_.labels[i].dataset_version = read.metadata->version_tag;
-      report_.labels[i].dataset_samples = read.metadata->num_samples;
-      ready.push_back(i);
+    if (IsCycleDataset(label, read)) {
+      label.report.prepare = true;
+      label.report.resumed = true;
+      label.report.baseline_version = state.baseline_version;
+      label.report.dataset_version = read.metadata->version_tag;
+      label.report.dataset_samples = read.metadata->num_samples;
+      ready.push_back(&label);
       continue;
     }
-    services_.log.Warning(report_.labels[i].label, "abandoning a stale prepare cycle",
-                          {{"stale_after", StaleAfter(config_)},
-                           {"baseline_version", state.baseline_version.value_or("none")},
-                           {"metadata", read.status == MetadataRead::Status::kOk ? read.metadata->version_tag
-                                                                                 : read.detail}});
+    services_.log.Warning(
+        label.config.name, "abandoning a stale prepare cycle",
+        {{"stale_after", StaleAfter(config_)},
+         {"baseline_version", state.baseline_version.value_or("none")},
+         {"metadata", read.status == MetadataRead::Status::kOk ? read.metadata->version_tag : read.detail}});
     state.phase = Phase::kIdle;
-    abandoned.push_back(i);
+    abandoned.push_back(&label);
   }
   Save(abandoned);
   if (!ready.empty()) StartRetrains(ready);
 }
 
-void Pass::ResumePreparing(size_t index) {
-  const LabelState& state = states_[index];
-  LabelReport& label = report_.labels[index];
-  label.prepare = true;
-  label.resumed = true;
-  label.baseline_version = state.baseline_version;
+void Pass::ResumePreparing(LabelRun& label) {
+  const LabelState& state = label.state;
+  label.report.prepare = true;
+  label.report.resumed = true;
+  label.report.baseline_version = state.baseline_version;
   double age = std::chrono::duration<double>(services_.clock.WallNow() - *state.prepare_requested_at).count();
   double remaining = std::max(0.0, StaleAfter(config_) - age);
-  waiting_[index] = true;
-  waiting_since_[index] = services_.clock.Now() - SecondsToDuration(std::max(0.0, age));
-  deadlines_[index] = services_.clock.Now() + SecondsToDuration(std::min(config_.poll_timeout, remaining));
-  services_.log.Info(label.label, "resuming the wait for a dataset an earlier pass asked for",
+  label.waiting = true;
+  label.waiting_since = services_.clock.Now() - SecondsToDuration(std::max(0.0, age));
+  label.deadline = services_.clock.Now() + SecondsToDuration(std::min(config_.poll_timeout, remaining));
+  services_.log.Info(label.config.name, "resuming the wait for a dataset an earlier pass asked for",
                      {{"required_len", state.required_len.value_or(0)},
                       {"baseline_version", state.baseline_version.value_or("none")},
                       {"age_seconds", static_cast<long long>(age)}});
@@ -214,19 +218,19 @@ void Pass::ResumePreparing(size_t index) {
 
 // Whether one of the labels' new datasets is out already: then the recorded restart happened,
 // whatever stage the worker shows now (it may have published and paused itself).
-bool Pass::AnyDatasetPublished(const std::vector<size_t>& labels) {
+bool Pass::AnyDatasetPublished(const LabelSet& labels) {
   std::vector<MetadataRead> reads = ReadMetadataOf(labels);
   for (size_t k = 0; k < labels.size(); ++k)
-    if (IsCycleDataset(labels[k], reads[k])) return true;
+    if (IsCycleDataset(*labels[k], reads[k])) return true;
   return false;
 }
 
-void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
+void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
   std::string target = config_.prepare_target;
   if (AnyDatasetPublished(unconfirmed)) {
     services_.log.Info("", "confirmed the prepare restart an earlier pass recorded: its dataset is published",
                        {{"target", target}});
-    for (size_t i : unconfirmed) states_[i].prepare_confirmed = true;
+    for (LabelRun* label : unconfirmed) label->state.prepare_confirmed = true;
     Save(unconfirmed);
     return;
   }
@@ -246,67 +250,69 @@ void Pass::ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed) {
     restarted = result.ok;
     if (!result.ok && !MayHaveStarted(result)) {
       // Certainly not sent: no cycle is under way, and the next pass decides afresh.
-      for (size_t i : unconfirmed) states_[i].phase = Phase::kIdle;
+      for (LabelRun* label : unconfirmed) label->state.phase = Phase::kIdle;
       Save(unconfirmed);
     }
     if (!result.ok)
-      for (size_t i : unconfirmed) Finish(i, Outcome::kFailed, "restarting the prepare worker " + target + " failed: " + result.detail);
+      for (LabelRun* label : unconfirmed)
+        Finish(*label, Outcome::kFailed, "restarting the prepare worker " + target + " failed: " + result.detail);
   }
   if (!restarted) return;
-  for (size_t i : unconfirmed) states_[i].prepare_confirmed = true;
+  for (LabelRun* label : unconfirmed) label->state.prepare_confirmed = true;
   Save(unconfirmed);
 }
 
-void Pass::ResumeRetrains(const std::vector<size_t>& unconfirmed) {
-  std::vector<size_t> asked, resend, confirmed;
-  for (size_t i : unconfirmed) {
-    report_.labels[i].resumed = true;
-    report_.labels[i].prepare = true;
-    report_.labels[i].dataset_version = states_[i].dataset_version;
-    if (states_[i].retrain_requested_at) {
-      asked.push_back(i);
+void Pass::ResumeRetrains(const LabelSet& unconfirmed) {
+  LabelSet asked, resend, confirmed;
+  for (LabelRun* label : unconfirmed) {
+    label->report.resumed = true;
+    label->report.prepare = true;
+    label->report.dataset_version = label->state.dataset_version;
+    if (label->state.retrain_requested_at) {
+      asked.push_back(label);
     } else {
-      services_.log.Info(report_.labels[i].label, "sending the retrain restart an earlier pass could not send",
-                         {{"dataset_version", *states_[i].dataset_version}});
-      resend.push_back(i);
+      services_.log.Info(label->config.name, "sending the retrain restart an earlier pass could not send",
+                         {{"dataset_version", *label->state.dataset_version}});
+      resend.push_back(label);
     }
   }
   std::vector<WorkerState> workers = InspectRetrainWorkers(asked);
   for (size_t k = 0; k < asked.size(); ++k) {
-    size_t i = asked[k];
-    LabelState& state = states_[i];
+    LabelRun& label = *asked[k];
+    LabelState& state = label.state;
     if (workers[k].health == WorkerState::Health::kUnknown && state.last_retrained_version != state.dataset_version) {
       // Could not ask: a second restart might retrain the version twice. Ask again next pass.
-      Finish(i, Outcome::kFailed, "could not tell whether the retrain restart for " + *state.dataset_version +
-                                      " happened (" + workers[k].detail + "); the next pass asks again");
+      Finish(label, Outcome::kFailed,
+             "could not tell whether the retrain restart for " + *state.dataset_version + " happened (" +
+                 workers[k].detail + "); the next pass asks again");
       continue;
     }
     if (state.last_retrained_version == state.dataset_version || workers[k].health == WorkerState::Health::kActive) {
-      services_.log.Info(report_.labels[i].label, "confirmed the retrain restart an earlier pass sent",
+      services_.log.Info(label.config.name, "confirmed the retrain restart an earlier pass sent",
                          {{"dataset_version", *state.dataset_version}, {"detail", workers[k].detail}});
       state.retrain_confirmed = true;
       state.last_retrained_version = state.dataset_version;
       state.last_retrained_at = state.retrain_requested_at;
       state.phase = Phase::kIdle;
-      confirmed.push_back(i);
+      confirmed.push_back(&label);
     } else {
-      resend.push_back(i);
+      resend.push_back(&label);
     }
   }
   Save(confirmed);
-  for (size_t i : confirmed) Finish(i, Outcome::kRetrainTriggered);
+  for (LabelRun* label : confirmed) Finish(*label, Outcome::kRetrainTriggered);
   if (!resend.empty()) StartRetrains(resend);
 }
 
 // ---- a new cycle ------------------------------------------------------------------------------
 
-std::vector<size_t> Pass::NewlyPreparing() const {
-  std::vector<size_t> labels;
-  bool in_flight = std::any_of(waiting_.begin(), waiting_.end(), [](bool waiting) { return waiting; });
-  for (size_t i = 0; i < report_.labels.size(); ++i) {
-    if (report_.labels[i].outcome != Outcome::kPending || waiting_[i] || !report_.labels[i].prepare) continue;
+Pass::LabelSet Pass::NewlyPreparing() {
+  LabelSet labels;
+  bool in_flight = std::any_of(labels_.begin(), labels_.end(), [](const LabelRun& label) { return label.waiting; });
+  for (LabelRun& label : labels_) {
+    if (label.report.outcome != Outcome::kPending || label.waiting || !label.report.prepare) continue;
     if (in_flight) continue;  // see StartPrepare
-    labels.push_back(i);
+    labels.push_back(&label);
   }
   return labels;
 }
@@ -314,65 +320,65 @@ std::vector<size_t> Pass::NewlyPreparing() const {
 // A label whose retrain worker is still running the retrain this orchestrator started waits for
 // it: restarting the worker for the next version would kill that run, and if this pass died
 // around that restart, the run's stage would later pass for the new version's restart.
-void Pass::DeferWhileRetraining(const std::vector<size_t>& labels) {
+void Pass::DeferWhileRetraining(const LabelSet& labels) {
   const WallTime now = services_.clock.WallNow();
-  std::vector<size_t> recent;
-  for (size_t i : labels) {
-    const std::optional<WallTime>& last = states_[i].last_retrained_at;
-    if (config_.labels[i].retrain_target.empty()) continue;  // a dry run may lack it
-    if (last && std::chrono::duration<double>(now - *last).count() < StaleAfter(config_)) recent.push_back(i);
+  LabelSet recent;
+  for (LabelRun* label : labels) {
+    const std::optional<WallTime>& last = label->state.last_retrained_at;
+    if (label->config.retrain_target.empty()) continue;  // a dry run may lack it
+    if (last && std::chrono::duration<double>(now - *last).count() < StaleAfter(config_)) recent.push_back(label);
   }
   std::vector<WorkerState> workers = InspectRetrainWorkers(recent);
   for (size_t k = 0; k < recent.size(); ++k) {
     if (workers[k].health != WorkerState::Health::kActive) continue;
-    const LabelState& state = states_[recent[k]];
-    Finish(recent[k], Outcome::kDeferred,
-           "the retrain worker " + config_.labels[recent[k]].retrain_target + " is still running the retrain of " +
-               state.last_retrained_version.value_or("the last dataset") + " (" + workers[k].detail +
+    LabelRun& label = *recent[k];
+    Finish(label, Outcome::kDeferred,
+           "the retrain worker " + label.config.retrain_target + " is still running the retrain of " +
+               label.state.last_retrained_version.value_or("the last dataset") + " (" + workers[k].detail +
                "); the next dataset is prepared once it is done");
   }
 }
 
-void Pass::ReadBaselines(const std::vector<size_t>& labels) {
+void Pass::ReadBaselines(const LabelSet& labels) {
   std::vector<MetadataRead> reads = ReadMetadataOf(labels);
   for (size_t k = 0; k < labels.size(); ++k) {
-    size_t i = labels[k];
+    LabelRun& label = *labels[k];
     const MetadataRead& read = reads[k];
     switch (read.status) {
       case MetadataRead::Status::kOk:
-        report_.labels[i].baseline_version = read.metadata->version_tag;
-        services_.log.Info(report_.labels[i].label, "baseline", {{"version", read.metadata->version_tag},
-                                                                  {"num_samples", read.metadata->num_samples}});
+        label.report.baseline_version = read.metadata->version_tag;
+        services_.log.Info(label.config.name, "baseline",
+                           {{"version", read.metadata->version_tag}, {"num_samples", read.metadata->num_samples}});
         break;
       case MetadataRead::Status::kNotFound:
       case MetadataRead::Status::kInvalid:
         // No usable current dataset: any valid version that appears will be a new one.
-        services_.log.Info(report_.labels[i].label, "baseline", {{"version", "none"}, {"detail", read.detail}});
+        services_.log.Info(label.config.name, "baseline", {{"version", "none"}, {"detail", read.detail}});
         break;
       case MetadataRead::Status::kRefused:
       case MetadataRead::Status::kUnavailable:
-        Finish(i, Outcome::kFailed,
+        Finish(label, Outcome::kFailed,
                "cannot read the current dataset version, so a new one could not be recognised: " + read.detail);
         break;
     }
   }
 }
 
-void Pass::StartPrepare(const std::vector<size_t>& labels) {
+void Pass::StartPrepare(const LabelSet& labels) {
   // Labels that still need a dataset while a cycle is in flight wait for the next pass:
   // restarting the prepare Space now would kill the run the earlier pass started.
-  for (size_t i = 0; i < report_.labels.size(); ++i)
-    if (report_.labels[i].outcome == Outcome::kPending && !waiting_[i] && report_.labels[i].prepare &&
-        std::find(labels.begin(), labels.end(), i) == labels.end())
-      Finish(i, Outcome::kDeferred, "a prepare cycle started by an earlier pass is still in flight");
+  for (LabelRun& label : labels_)
+    if (label.report.outcome == Outcome::kPending && !label.waiting && label.report.prepare &&
+        std::find(labels.begin(), labels.end(), &label) == labels.end())
+      Finish(label, Outcome::kDeferred, "a prepare cycle started by an earlier pass is still in flight");
   if (labels.empty()) return;
 
   WallTime now = services_.clock.WallNow();
-  for (size_t i : labels) {
-    LabelState& state = states_[i];
+  for (LabelRun* label : labels) {
+    LabelState& state = label->state;
     state.phase = Phase::kPreparing;
-    state.baseline_version = report_.labels[i].baseline_version;
-    state.required_len = report_.labels[i].dataset_len;
+    state.baseline_version = label->report.baseline_version;
+    state.required_len = label->report.dataset_len;
     state.prepare_requested_at = now;
     state.prepare_confirmed = false;
     state.dataset_version.reset();
@@ -387,8 +393,8 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
     // The restart may have reached the worker. Left unconfirmed, the next pass looks for its
     // dataset and asks the worker instead of restarting it again.
     const bool stopped = Cancelled();
-    for (size_t i : labels)
-      Finish(i, stopped ? Outcome::kCancelled : Outcome::kFailed,
+    for (LabelRun* label : labels)
+      Finish(*label, stopped ? Outcome::kCancelled : Outcome::kFailed,
              stopped ? "the pass was stopped during the prepare restart"
                      : "restarting the prepare worker " + request.target + " failed: " + result.detail +
                            "; it may have reached the worker, so the next pass looks for its dataset before sending "
@@ -397,22 +403,22 @@ void Pass::StartPrepare(const std::vector<size_t>& labels) {
   }
   if (!result.ok) {
     services_.log.Error("", "prepare restart failed", {{"target", request.target}, {"error", result.detail}});
-    for (size_t i : labels) states_[i].phase = Phase::kIdle;
+    for (LabelRun* label : labels) label->state.phase = Phase::kIdle;
     Save(labels);
-    for (size_t i : labels)
-      Finish(i, Outcome::kFailed, "restarting the prepare worker " + request.target + " failed: " + result.detail);
+    for (LabelRun* label : labels)
+      Finish(*label, Outcome::kFailed, "restarting the prepare worker " + request.target + " failed: " + result.detail);
     return;
   }
   report_.prepare_triggered = true;
   services_.log.Info("", "prepare restart requested",
                      {{"target", request.target}, {"labels", request.label}, {"detail", result.detail}});
   Clock::TimePoint started = services_.clock.Now();
-  for (size_t i : labels) states_[i].prepare_confirmed = true;
+  for (LabelRun* label : labels) label->state.prepare_confirmed = true;
   Save(labels);
-  for (size_t i : labels) {
-    waiting_[i] = true;
-    waiting_since_[i] = started;
-    deadlines_[i] = started + SecondsToDuration(config_.poll_timeout);
+  for (LabelRun* label : labels) {
+    label->waiting = true;
+    label->waiting_since = started;
+    label->deadline = started + SecondsToDuration(config_.poll_timeout);
   }
 }
 
@@ -426,7 +432,7 @@ void Pass::WaitForDatasets() {
     ExpireDeadlines();
     if (Waiting().empty() || StopRequested()) return;
     Clock::TimePoint next = round_started + SecondsToDuration(config_.poll_interval);
-    for (size_t i : Waiting()) next = std::min(next, deadlines_[i]);
+    for (const LabelRun* label : Waiting()) next = std::min(next, label->deadline);
     services_.clock.SleepUntil(next);
     if (StopRequested()) return;
   }
@@ -434,11 +440,11 @@ void Pass::WaitForDatasets() {
 
 // Checked right before each restart: a pass whose lease ran out while it waited must not act on
 // what may have become another pass's cycle. Its labels stay recorded for that other pass.
-bool Pass::StillHoldLock(const std::vector<size_t>& labels) {
+bool Pass::StillHoldLock(const LabelSet& labels) {
   if (services_.lock == nullptr || services_.lock->Renew()) return true;
   report_.error = "the run lock was lost (its lease expired, or its connection dropped); this pass stops";
-  for (size_t i : labels) Finish(i, Outcome::kFailed, *report_.error);
-  for (size_t i : Waiting()) Finish(i, Outcome::kFailed, *report_.error);
+  for (LabelRun* label : labels) Finish(*label, Outcome::kFailed, *report_.error);
+  for (LabelRun* label : Waiting()) Finish(*label, Outcome::kFailed, *report_.error);
   return false;
 }
 
@@ -453,97 +459,95 @@ bool Pass::StopRequested() {
   } else {
     return false;
   }
-  for (size_t i : Waiting()) Finish(i, Outcome::kCancelled, reason);
+  for (LabelRun* label : Waiting()) Finish(*label, Outcome::kCancelled, reason);
   return true;
 }
 
 void Pass::PollOnce() {
-  std::vector<size_t> waiting = Waiting();
+  LabelSet waiting = Waiting();
   std::vector<MetadataRead> reads = ReadMetadataOf(waiting);
-  std::vector<size_t> ready;
+  LabelSet ready;
   for (size_t k = 0; k < waiting.size(); ++k) {
-    size_t i = waiting[k];
-    LabelReport& label = report_.labels[i];
-    int64_t required = states_[i].required_len.value_or(label.dataset_len);
+    LabelRun& label = *waiting[k];
+    int64_t required = label.state.required_len.value_or(label.report.dataset_len);
     const MetadataRead& read = reads[k];
     if (read.status == MetadataRead::Status::kOk) {
       const DatasetMetadata& metadata = *read.metadata;
-      bool is_new = IsNewDataset(metadata, states_[i].baseline_version, required);
-      services_.log.Info(label.label, "poll",
+      bool is_new = IsNewDataset(metadata, label.state.baseline_version, required);
+      services_.log.Info(label.config.name, "poll",
                          {{"current_len", metadata.num_samples},
                           {"required_len", required},
                           {"version", metadata.version_tag},
                           {"ready", is_new}});
       if (is_new) {
-        label.dataset_version = metadata.version_tag;
-        label.dataset_samples = metadata.num_samples;
-        ready.push_back(i);
+        label.report.dataset_version = metadata.version_tag;
+        label.report.dataset_samples = metadata.num_samples;
+        ready.push_back(&label);
       }
     } else if (read.status == MetadataRead::Status::kRefused || read.status == MetadataRead::Status::kInvalid) {
-      Finish(i, Outcome::kFailed, read.detail);
+      Finish(label, Outcome::kFailed, read.detail);
     } else {
-      services_.log.Info(label.label, "poll",
-                         {{"required_len", required}, {"status", MetadataStatusName(read.status)},
-                          {"detail", read.detail}});
+      services_.log.Info(
+          label.config.name, "poll",
+          {{"required_len", required}, {"status", MetadataStatusName(read.status)}, {"detail", read.detail}});
     }
   }
   if (!ready.empty()) StartRetrains(ready);
 }
 
-void Pass::StartRetrains(const std::vector<size_t>& ready) {
-  std::vector<size_t> starting;
+void Pass::StartRetrains(const LabelSet& ready) {
+  LabelSet starting;
   std::vector<StartRequest> requests;
   WallTime now = services_.clock.WallNow();
-  for (size_t i : ready) {
-    LabelState& state = states_[i];
-    const LabelReport& label = report_.labels[i];
-    std::string version = label.dataset_version.value_or(state.dataset_version.value_or(""));
+  for (LabelRun* label : ready) {
+    LabelState& state = label->state;
+    std::string version = label->report.dataset_version.value_or(state.dataset_version.value_or(""));
     if (state.last_retrained_version == version) {
-      Finish(i, Outcome::kFailed, "dataset " + version + " was already retrained; it is not retrained twice");
+      Finish(*label, Outcome::kFailed, "dataset " + version + " was already retrained; it is not retrained twice");
       continue;
     }
     state.phase = Phase::kRetraining;
     state.dataset_version = version;
     state.retrain_requested_at = now;
     state.retrain_confirmed = false;
-    starting.push_back(i);
-    requests.push_back(RetrainRequest(i));
+    starting.push_back(label);
+    requests.push_back(RetrainRequest(*label));
   }
   Save(starting);  // recorded before the restarts: a pass killed now confirms or repeats each, once
   if (starting.empty() || !StillHoldLock(starting)) return;
   std::vector<StartResult> results = services_.trigger.Start(requests);
-  std::vector<size_t> confirmed, unsent;
+  LabelSet confirmed, unsent;
   for (size_t k = 0; k < starting.size(); ++k) {
-    size_t i = starting[k];
-    LabelState& state = states_[i];
+    LabelRun& label = *starting[k];
+    LabelState& state = label.state;
     if (!results[k].ok) {
       const bool maybe_started = MayHaveStarted(results[k]);
       if (!maybe_started) {
         // Certainly not sent: the next pass sends it without asking the worker, whose stage may
         // come from an earlier version's run and would wrongly confirm this one.
         state.retrain_requested_at.reset();
-        unsent.push_back(i);
+        unsent.push_back(&label);
       }
-      Finish(i, Outcome::kFailed,
+      Finish(label, Outcome::kFailed,
              "restarting the retrain worker " + requests[k].target + " failed: " + results[k].detail +
-                 (maybe_started ? "; it may have reached the worker, so the next pass asks the worker before sending it again"
-                                : "; the next pass sends it again"));
+                 (maybe_started
+                      ? "; it may have reached the worker, so the next pass asks the worker before sending it again"
+                      : "; the next pass sends it again"));
       continue;
     }
     state.retrain_confirmed = true;
     state.last_retrained_version = state.dataset_version;
     state.last_retrained_at = services_.clock.WallNow();
     state.phase = Phase::kIdle;
-    confirmed.push_back(i);
-    services_.log.Info(report_.labels[i].label, "retrain restart requested",
-                       {{"target", requests[k].target},
-                        {"dataset_version", *state.dataset_version},
-                        {"detail", results[k].detail}});
+    confirmed.push_back(&label);
+    services_.log.Info(
+        label.config.name, "retrain restart requested",
+        {{"target", requests[k].target}, {"dataset_version", *state.dataset_version}, {"detail", results[k].detail}});
   }
-  std::vector<size_t> settled = confirmed;
+  LabelSet settled = confirmed;
   settled.insert(settled.end(), unsent.begin(), unsent.end());
   Save(settled);
-  for (size_t i : confirmed) Finish(i, Outcome::kRetrainTriggered);
+  for (LabelRun* label : confirmed) Finish(*label, Outcome::kRetrainTriggered);
 }
 
 // Whether a failed restart may still have reached the worker: then only asking it can tell.
@@ -555,10 +559,12 @@ void Pass::WatchPrepareWorker() {
   std::string target = config_.prepare_target;
   WorkerState state = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
   if (state.health == WorkerState::Health::kFailed) {
-    const std::vector<size_t> waiting = Waiting();
-    for (size_t i : waiting) states_[i].phase = Phase::kIdle;  // the cycle is over: a later pass may prepare anew
+    const LabelSet waiting = Waiting();
+    for (LabelRun* label : waiting)
+      label->state.phase = Phase::kIdle;  // the cycle is over: a later pass may prepare anew
     Save(waiting);
-    for (size_t i : waiting) Finish(i, Outcome::kFailed, "the prepare worker " + target + " failed: " + state.detail);
+    for (LabelRun* label : waiting)
+      Finish(*label, Outcome::kFailed, "the prepare worker " + target + " failed: " + state.detail);
   } else if (state.health == WorkerState::Health::kActive) {
     prepare_seen_active_ = true;
   } else if (state.health == WorkerState::Health::kFinished && state.evidence == WorkerState::Evidence::kProcess) {
@@ -573,35 +579,35 @@ void Pass::WatchPrepareWorker() {
 }
 
 void Pass::FailUnpublished() {
-  for (size_t i : Waiting())
-    Finish(i, Outcome::kFailed,
+  for (LabelRun* label : Waiting())
+    Finish(*label, Outcome::kFailed,
            "the prepare worker " + config_.prepare_target + " finished without publishing a dataset with at least " +
-               std::to_string(states_[i].required_len.value_or(0)) + " samples and a version other than " +
-               states_[i].baseline_version.value_or("none") + "; see its log in " + config_.worker_log_dir);
+               std::to_string(label->state.required_len.value_or(0)) + " samples and a version other than " +
+               label->state.baseline_version.value_or("none") + "; see its log in " + config_.worker_log_dir);
 }
 
 // ---- waiting for the retrains (--wait) -------------------------------------------------------
 
 void Pass::WaitForRetrains() {
-  std::vector<size_t> running;
-  for (size_t i = 0; i < report_.labels.size(); ++i)
-    if (report_.labels[i].outcome == Outcome::kRetrainTriggered) running.push_back(i);
-  std::vector<bool> seen_active(report_.labels.size(), false);
+  LabelSet running;
+  for (LabelRun& label : labels_)
+    if (label.report.outcome == Outcome::kRetrainTriggered) running.push_back(&label);
   const Clock::TimePoint deadline = services_.clock.Now() + SecondsToDuration(config_.poll_timeout);
   while (!running.empty()) {
     std::vector<WorkerState> workers = InspectRetrainWorkers(running);
-    std::vector<size_t> still;
+    LabelSet still;
     for (size_t k = 0; k < running.size(); ++k)
-      if (!RetrainEnded(running[k], workers[k], seen_active[running[k]])) still.push_back(running[k]);
+      if (!RetrainEnded(*running[k], workers[k])) still.push_back(running[k]);
     running = std::move(still);
     if (running.empty()) return;
     const bool stopped = Cancelled();
     if (stopped || services_.clock.Now() >= deadline) {
-      for (size_t i : running) {
-        report_.labels[i].retrain_result = stopped ? "cancelled" : "timeout";
-        services_.log.Warning(report_.labels[i].label, stopped ? "stopped waiting for the retrain worker"
-                                                               : "the retrain worker did not finish within POLL_TIMEOUT",
-                              {{"target", config_.labels[i].retrain_target}});
+      for (LabelRun* label : running) {
+        label->report.retrain_result = stopped ? "cancelled" : "timeout";
+        services_.log.Warning(label->config.name,
+                              stopped ? "stopped waiting for the retrain worker"
+                                      : "the retrain worker did not finish within POLL_TIMEOUT",
+                              {{"target", label->config.retrain_target}});
       }
       return;
     }
@@ -610,27 +616,24 @@ void Pass::WaitForRetrains() {
 }
 
 // Whether the label's retrain worker is done, recording how it ended.
-bool Pass::RetrainEnded(size_t index, const WorkerState& worker, std::vector<bool>::reference seen_active) {
-  LabelReport& label = report_.labels[index];
-  const std::string& target = config_.labels[index].retrain_target;
+bool Pass::RetrainEnded(LabelRun& label, const WorkerState& worker) {
+  LabelReport& report = label.report;
+  const std::string& target = label.config.retrain_target;
   switch (worker.health) {
-    case WorkerState::Health::kActive:
-      seen_active = true;
-      return false;
-    case WorkerState::Health::kUnknown:
-      return false;
+    case WorkerState::Health::kActive: label.retrain_seen_active = true; return false;
+    case WorkerState::Health::kUnknown: return false;
     case WorkerState::Health::kFailed:
-      label.retrain_result = "failed";
-      label.retrain_detail = worker.detail;
-      Finish(index, Outcome::kFailed, "the retrain worker " + target + " failed: " + worker.detail);
+      report.retrain_result = "failed";
+      report.retrain_detail = worker.detail;
+      Finish(label, Outcome::kFailed, "the retrain worker " + target + " failed: " + worker.detail);
       return true;
     case WorkerState::Health::kFinished:
       // A stage may still be the one from before the restart: finished counts once it ran.
-      if (!seen_active && worker.evidence == WorkerState::Evidence::kStage) return false;
-      label.retrain_result = worker.evidence == WorkerState::Evidence::kNone ? "not waitable" : "finished";
-      label.retrain_detail = worker.detail;
-      if (!worker.decision.empty()) label.retrain_decision = worker.decision;
-      services_.log.Info(label.label, "retrain worker finished",
+      if (!label.retrain_seen_active && worker.evidence == WorkerState::Evidence::kStage) return false;
+      report.retrain_result = worker.evidence == WorkerState::Evidence::kNone ? "not waitable" : "finished";
+      report.retrain_detail = worker.detail;
+      if (!worker.decision.empty()) report.retrain_decision = worker.decision;
+      services_.log.Info(label.config.name, "retrain worker finished",
                          {{"target", target}, {"detail", worker.detail}, {"decision", worker.decision}});
       return true;
   }
@@ -639,11 +642,11 @@ bool Pass::RetrainEnded(size_t index, const WorkerState& worker, std::vector<boo
 
 void Pass::ExpireDeadlines() {
   Clock::TimePoint now = services_.clock.Now();
-  for (size_t i : Waiting()) {
-    if (now < deadlines_[i]) continue;
-    const LabelState& state = states_[i];
+  for (LabelRun* label : Waiting()) {
+    if (now < label->deadline) continue;
+    const LabelState& state = label->state;
     // The state stays `preparing`: a later pass resumes the wait until the cycle is stale.
-    Finish(i, Outcome::kTimeout,
+    Finish(*label, Outcome::kTimeout,
            "no dataset with at least " + std::to_string(state.required_len.value_or(0)) +
                " samples and a version other than " + state.baseline_version.value_or("none") +
                " appeared within POLL_TIMEOUT=" + Seconds(config_.poll_timeout) + " s");
@@ -659,29 +662,28 @@ long long WholeSeconds(WallTime time) {
 
 // One request for the labels' prepare cycle; a repeat of it (a pass resuming the cycle) carries
 // the same idempotency key.
-StartRequest Pass::PrepareRequest(const std::vector<size_t>& labels) const {
+StartRequest Pass::PrepareRequest(const LabelSet& labels) const {
   StartRequest request;
   request.target = config_.prepare_target;
   std::string cycle;
-  for (size_t i : labels) {
-    const LabelState& state = states_[i];
-    request.label += (request.label.empty() ? "" : ",") + report_.labels[i].label;
+  for (const LabelRun* label : labels) {
+    const LabelState& state = label->state;
+    request.label += (request.label.empty() ? "" : ",") + label->config.name;
     request.required_len = std::max(request.required_len, state.required_len.value_or(0));
     cycle += state.baseline_version.value_or("") + "@" + std::to_string(state.required_len.value_or(0)) + "@" +
              std::to_string(WholeSeconds(state.prepare_requested_at.value_or(WallTime{}))) + ";";
   }
-  if (labels.size() == 1) request.baseline_version = states_[labels.front()].baseline_version.value_or("");
+  if (labels.size() == 1) request.baseline_version = labels.front()->state.baseline_version.value_or("");
   request.idempotency_key = IdempotencyKey(request.label, cycle);
   return request;
 }
 
-StartRequest Pass::RetrainRequest(size_t index) const {
-  const LabelState& state = states_[index];
-  const LabelReport& label = report_.labels[index];
+StartRequest Pass::RetrainRequest(const LabelRun& label) {
+  const LabelState& state = label.state;
   StartRequest request;
-  request.target = config_.labels[index].retrain_target;
-  request.label = label.label;
-  request.required_len = state.required_len.value_or(label.dataset_len);
+  request.target = label.config.retrain_target;
+  request.label = label.config.name;
+  request.required_len = state.required_len.value_or(label.report.dataset_len);
   request.baseline_version = state.baseline_version.value_or("");
   request.dataset_version = state.dataset_version.value_or("");
   request.idempotency_key = IdempotencyKey(request.label, request.dataset_version);
@@ -690,66 +692,66 @@ StartRequest Pass::RetrainRequest(size_t index) const {
 
 // ---- the labels' datasets and workers -------------------------------------------------------
 
-std::vector<MetadataRead> Pass::ReadMetadataOf(const std::vector<size_t>& labels) {
+std::vector<MetadataRead> Pass::ReadMetadataOf(const LabelSet& labels) {
   std::vector<std::string> urls;
-  for (size_t i : labels) urls.push_back(config_.labels[i].metadata_url);
+  for (const LabelRun* label : labels) urls.push_back(label->config.metadata_url);
   return services_.hub.ReadMetadata(urls);
 }
 
 // Whether `read` shows the new dataset the label's recorded cycle asked for.
-bool Pass::IsCycleDataset(size_t index, const MetadataRead& read) const {
-  const LabelState& state = states_[index];
+bool Pass::IsCycleDataset(const LabelRun& label, const MetadataRead& read) {
+  const LabelState& state = label.state;
   return read.status == MetadataRead::Status::kOk &&
          IsNewDataset(*read.metadata, state.baseline_version, state.required_len.value_or(0));
 }
 
 // Asks each label's retrain worker how it is doing (no call for no label).
-std::vector<WorkerState> Pass::InspectRetrainWorkers(const std::vector<size_t>& labels) {
+std::vector<WorkerState> Pass::InspectRetrainWorkers(const LabelSet& labels) {
   if (labels.empty()) return {};
   std::vector<std::string> targets;
-  for (size_t i : labels) targets.push_back(config_.labels[i].retrain_target);
+  for (const LabelRun* label : labels) targets.push_back(label->config.retrain_target);
   return services_.trigger.Inspect(targets);
 }
 
 // ---- bookkeeping ----------------------------------------------------------------------------
 
-void Pass::Save(size_t index) { Save(std::vector<size_t>{index}); }
+void Pass::Save(LabelRun& label) { Save(LabelSet{&label}); }
 
-void Pass::Save(const std::vector<size_t>& indices) {
-  if (indices.empty()) return;
+void Pass::Save(const LabelSet& labels) {
+  if (labels.empty()) return;
   std::vector<LabelState> states;
   WallTime now = services_.clock.WallNow();
-  for (size_t i : indices) {
-    states_[i].updated_at = now;
-    states.push_back(states_[i]);
+  for (LabelRun* label : labels) {
+    label->state.updated_at = now;
+    states.push_back(label->state);
   }
   services_.state.SaveLabels(states);
 }
 
-void Pass::Finish(size_t index, Outcome outcome, std::optional<std::string> error) {
-  LabelReport& label = report_.labels[index];
-  label.outcome = outcome;
-  label.error = std::move(error);
-  if (waiting_[index]) label.waited_seconds = SecondsSincePrepare(index);
-  waiting_[index] = false;
+void Pass::Finish(LabelRun& label, Outcome outcome, std::optional<std::string> error) {
+  LabelReport& report = label.report;
+  report.outcome = outcome;
+  report.error = std::move(error);
+  if (label.waiting) report.waited_seconds = SecondsSincePrepare(label);
+  label.waiting = false;
   Fields fields = {{"outcome", OutcomeName(outcome)}};
-  if (label.error) fields.push_back({"error", *label.error});
-  Level level = outcome == Outcome::kFailed ? Level::kError
+  if (report.error) fields.push_back({"error", *report.error});
+  Level level = outcome == Outcome::kFailed                                      ? Level::kError
                 : outcome == Outcome::kTimeout || outcome == Outcome::kCancelled ? Level::kWarning
                                                                                  : Level::kInfo;
-  services_.log.Event(level, label.label, "finished", fields);
-  services_.log.LabelDone(label.label);
+  services_.log.Event(level, report.label, "finished", fields);
+  services_.log.LabelDone(report.label);
 }
 
-std::vector<size_t> Pass::Waiting() const {
-  std::vector<size_t> waiting;
-  for (size_t i = 0; i < waiting_.size(); ++i)
-    if (waiting_[i]) waiting.push_back(i);
+Pass::LabelSet Pass::Waiting() {
+  LabelSet waiting;
+  for (LabelRun& label : labels_)
+    if (label.waiting) waiting.push_back(&label);
   return waiting;
 }
 
-double Pass::SecondsSincePrepare(size_t index) const {
-  return std::chrono::duration<double>(services_.clock.Now() - waiting_since_[index]).count();
+double Pass::SecondsSincePrepare(const LabelRun& label) const {
+  return std::chrono::duration<double>(services_.clock.Now() - label.waiting_since).count();
 }
 
 }  // namespace orch

@@ -14,12 +14,12 @@
 #include "config/config.h"
 #include "db/database.h"
 #include "db/state_store.h"
-#include "util/cancellation.h"
-#include "util/clock.h"
 #include "engine/pass_report.h"
 #include "hub/hub.h"
-#include "util/log.h"
 #include "triggers/trigger.h"
+#include "util/cancellation.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 namespace orch {
 
@@ -30,7 +30,7 @@ struct PassServices {
   Clock& clock;
   Log& log;
   StateStore& state;
-  RunLock* lock = nullptr;                    // renewed every poll round when set
+  RunLock* lock = nullptr;                     // renewed every poll round when set
   const Cancellation* cancellation = nullptr;  // checked between steps when set
 };
 
@@ -46,57 +46,73 @@ class Pass {
   void set_wait_for_retrains(bool wait) { wait_for_retrains_ = wait; }
 
  private:
+  // One label's way through the pass: its settings, its saved state, and what this pass did with
+  // it. The records live in labels_, in the order of config.labels, for the whole pass; the steps
+  // below take one by reference, or a group as a LabelSet, whose order is the order of the
+  // group's requests to the Hub and the workers and of its rows in a Save.
+  struct LabelRun {
+    explicit LabelRun(const LabelConfig& label);
+
+    const LabelConfig& config;
+    LabelState state;    // as loaded at the start, then as changed by the pass: what Save commits
+    LabelReport report;  // what the pass did with the label: its entry in the PassReport
+    // Whether the label's new dataset is being waited for in this pass, since when (the prepare
+    // restart, an earlier pass's for a resumed cycle) and until when.
+    bool waiting = false;
+    Clock::TimePoint waiting_since{};
+    Clock::TimePoint deadline{};
+    bool retrain_seen_active = false;  // with --wait: its retrain worker was seen running
+  };
+  using LabelSet = std::vector<LabelRun*>;
+
   // Counting and deciding.
   void CountAndDecide();
   void ReportDryRun();
 
   // Taking over what an earlier pass left unfinished.
   void ResumeUnfinishedCycles();
-  void CloseStaleCycles(const std::vector<size_t>& stale);
-  void ResumePreparing(size_t index);
-  void ConfirmPrepareRestart(const std::vector<size_t>& unconfirmed);
-  void ResumeRetrains(const std::vector<size_t>& unconfirmed);
+  void CloseStaleCycles(const LabelSet& stale);
+  void ResumePreparing(LabelRun& label);
+  void ConfirmPrepareRestart(const LabelSet& unconfirmed);
+  void ResumeRetrains(const LabelSet& unconfirmed);
 
   // A new cycle.
-  void DeferWhileRetraining(const std::vector<size_t>& labels);
-  void ReadBaselines(const std::vector<size_t>& labels);
-  void StartPrepare(const std::vector<size_t>& labels);
+  void DeferWhileRetraining(const LabelSet& labels);
+  void ReadBaselines(const LabelSet& labels);
+  void StartPrepare(const LabelSet& labels);
   void WaitForDatasets();
   void PollOnce();
-  void StartRetrains(const std::vector<size_t>& ready);
+  void StartRetrains(const LabelSet& ready);
   void WatchPrepareWorker();
   void ExpireDeadlines();
   void FailUnpublished();
   void WaitForRetrains();
-  bool RetrainEnded(size_t index, const WorkerState& worker, std::vector<bool>::reference seen_active);
+  bool RetrainEnded(LabelRun& label, const WorkerState& worker);
   bool StopRequested();
-  bool StillHoldLock(const std::vector<size_t>& labels);
+  bool StillHoldLock(const LabelSet& labels);
 
-  std::vector<MetadataRead> ReadMetadataOf(const std::vector<size_t>& labels);
-  bool IsCycleDataset(size_t index, const MetadataRead& read) const;
-  std::vector<WorkerState> InspectRetrainWorkers(const std::vector<size_t>& labels);
-  bool AnyDatasetPublished(const std::vector<size_t>& labels);
+  std::vector<MetadataRead> ReadMetadataOf(const LabelSet& labels);
+  static bool IsCycleDataset(const LabelRun& label, const MetadataRead& read);
+  std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels);
+  bool AnyDatasetPublished(const LabelSet& labels);
   bool MayHaveStarted(const StartResult& result) const;
   bool Cancelled() const;  // a SIGTERM or SIGINT arrived
-  StartRequest PrepareRequest(const std::vector<size_t>& labels) const;
-  StartRequest RetrainRequest(size_t index) const;
+  StartRequest PrepareRequest(const LabelSet& labels) const;
+  static StartRequest RetrainRequest(const LabelRun& label);
 
   // Bookkeeping.
-  void Save(size_t index);
-  // Commits the states of `indices` together, in one transaction.
-  void Save(const std::vector<size_t>& indices);
-  void Finish(size_t index, Outcome outcome, std::optional<std::string> error = std::nullopt);
-  std::vector<size_t> Waiting() const;
-  std::vector<size_t> NewlyPreparing() const;
-  double SecondsSincePrepare(size_t index) const;
+  void Save(LabelRun& label);
+  // Commits the states of `labels` together, in one transaction.
+  void Save(const LabelSet& labels);
+  void Finish(LabelRun& label, Outcome outcome, std::optional<std::string> error = std::nullopt);
+  LabelSet Waiting();
+  LabelSet NewlyPreparing();
+  double SecondsSincePrepare(const LabelRun& label) const;
 
   const Config& config_;
   PassServices services_;
-  PassReport report_;
-  std::vector<LabelState> states_;
-  std::vector<Clock::TimePoint> deadlines_;
-  std::vector<bool> waiting_;  // the label's dataset is being waited for in this pass
-  std::vector<Clock::TimePoint> waiting_since_;
+  PassReport report_;  // its labels are filled from labels_ when the pass ends
+  std::vector<LabelRun> labels_;
   bool prepare_seen_active_ = false;
   bool prepare_finish_noted_ = false;
   bool prepare_finished_ = false;  // a local prepare worker exited 0: one last look at the metadata

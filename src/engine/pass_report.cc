@@ -24,8 +24,8 @@ bool PassReport::ok() const {
   if (cancelled_by != 0) return false;
   for (const LabelReport& label : labels)
     if (label.outcome != Outcome::kBelowThreshold && label.outcome != Outcome::kUpToDate &&
-        label.outcome != Outcome::kDryRun &&
-        label.outcome != Outcome::kRetrainTriggered && label.outcome != Outcome::kDeferred)
+        label.outcome != Outcome::kDryRun && label.outcome != Outcome::kRetrainTriggered &&
+        label.outcome != Outcome::kDeferred)
       return false;
   return true;
 }

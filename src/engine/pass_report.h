@@ -56,8 +56,8 @@ struct PassReport {
   bool locked = false;               // another pass held the run lock: nothing was done
   std::vector<LabelReport> labels;
 
-  bool ok() const;        // every label ended well and the pass itself did not fail
-  int exit_code() const;  // 0 when ok(), 75 when locked, 128 + signal when cancelled, 1 otherwise
+  bool ok() const;             // every label ended well and the pass itself did not fail
+  int exit_code() const;       // 0 when ok(), 75 when locked, 128 + signal when cancelled, 1 otherwise
   const char* status() const;  // "ok", "failed", "cancelled" or "locked"
 };
 

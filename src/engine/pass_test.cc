@@ -42,7 +42,8 @@ class PassTest : public ::testing::Test {
     publications.push_back({label, version, samples, delay});
     trigger.on_start = [this](const StartRequest& request) {
       if (request.target != config.prepare_target) return;
-      for (const auto& p : publications) hub.Publish(Url(p.label), p.version, p.samples, clock.Now() + SecondsToDuration(p.delay));
+      for (const auto& p : publications)
+        hub.Publish(Url(p.label), p.version, p.samples, clock.Now() + SecondsToDuration(p.delay));
     };
   }
   PassReport Run() {
@@ -700,7 +701,8 @@ TEST_F(LocalWorkersPassTest, WaitingForTheRetrainPutsTheWorkersDecisionInTheRepo
 TEST_F(LocalWorkersPassTest, ARetrainWorkerThatFailsFailsThePass) {
   PublishAfterPrepare("department", "v2", 150, 30);  // 100 + floor(100 * 0.5)
   const std::string retrain = config.labels[0].retrain_target;
-  trigger.states[retrain] = Process(WorkerState::Health::kFailed, "pid 13 exited with status 1; last lines: empty split");
+  trigger.states[retrain] =
+      Process(WorkerState::Health::kFailed, "pid 13 exited with status 1; last lines: empty split");
   PassReport report = RunWaiting();
   const LabelReport& department = Of(report, "department");
   EXPECT_EQ(department.outcome, Outcome::kFailed);
@@ -737,7 +739,8 @@ TEST_F(LocalWorkersPassTest, ASpaceCountsAsFinishedOnlyOnceItWasSeenRunning) {
     ready_at = clock.Seconds() + 600;
   };
   trigger.on_inspect = [&, retrain] {
-    if (ready_at > 0 && clock.Seconds() >= ready_at) trigger.states[retrain] = {WorkerState::Health::kFinished, "stage PAUSED"};
+    if (ready_at > 0 && clock.Seconds() >= ready_at)
+      trigger.states[retrain] = {WorkerState::Health::kFinished, "stage PAUSED"};
   };
   PassReport report = RunWaiting();
   EXPECT_EQ(Of(report, "department").retrain_result, "finished");

@@ -17,9 +17,9 @@ namespace orch {
 
 // What the Hub said about one Space.
 struct SpaceAnswer {
-  int status = 0;     // HTTP status; 0 when no answer came
-  std::string stage;  // runtime stage when status is 200, e.g. "BUILDING"
-  std::string error;  // why it failed, naming the Space (no secret)
+  int status = 0;                 // HTTP status; 0 when no answer came
+  std::string stage;              // runtime stage when status is 200, e.g. "BUILDING"
+  std::string error;              // why it failed, naming the Space (no secret)
   bool may_have_arrived = false;  // see HttpResponse::may_have_arrived
 };
 
@@ -37,7 +37,7 @@ class HfHub : public Hub {
 
   struct Identity {
     bool ok = false;
-    std::string name;   // the account the token belongs to
+    std::string name;  // the account the token belongs to
     std::string error;
   };
   // GET /api/whoami-v2: is the token accepted?

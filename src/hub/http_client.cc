@@ -268,8 +268,8 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
       transfer.easy.reset();
       return;
     }
-    std::string reason = transfer.error_buffer[0] ? transfer.error_buffer
-                                                  : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    std::string reason =
+        transfer.error_buffer[0] ? transfer.error_buffer : curl_easy_strerror(static_cast<CURLcode>(curl_code));
     if (RequestWasSent(transfer.easy.get())) response.may_have_arrived = true;
     if (ScheduleRetry(transfer, reason, std::chrono::milliseconds(0))) return;
     response.error = reason;
@@ -312,7 +312,8 @@ bool HttpClient::ScheduleRetry(Transfer& transfer, const std::string& reason, st
   if (transfer.retries >= settings_.max_retries) return false;
   ++transfer.retries;
   auto cap = std::chrono::milliseconds(Milliseconds(settings_.retry_max));
-  auto wait = std::min(std::max(Backoff(transfer.retries, settings_.retry_base, settings_.retry_max, random_), floor), cap);
+  auto wait =
+      std::min(std::max(Backoff(transfer.retries, settings_.retry_base, settings_.retry_max, random_), floor), cap);
   if (on_retry_) on_retry_({transfer.method, transfer.url, transfer.response->attempts, reason, wait});
   transfer.ready_at = SteadyClock::now() + wait;
   return true;

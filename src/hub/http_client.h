@@ -23,33 +23,33 @@ namespace orch {
 struct HttpRequest {
   std::string method = "GET";  // GET, POST or PUT
   std::string url;
-  std::string if_none_match;   // sent as If-None-Match when not empty
+  std::string if_none_match;  // sent as If-None-Match when not empty
   size_t max_body_bytes = 4 << 20;
-  std::string body;            // sent with POST and PUT
-  std::string content_type;    // of `body`, e.g. "application/json"
+  std::string body;                  // sent with POST and PUT
+  std::string content_type;          // of `body`, e.g. "application/json"
   std::vector<std::string> headers;  // further "Name: value" lines
 };
 
 struct HttpResponse {
-  int status = 0;           // 0 when no HTTP answer came (see error)
+  int status = 0;  // 0 when no HTTP answer came (see error)
   std::string body;
   std::string etag;
-  std::string error;        // why no usable answer came: network error, refused redirect, body too large
+  std::string error;  // why no usable answer came: network error, refused redirect, body too large
   bool body_too_large = false;
-  int attempts = 0;         // requests sent, retries included
+  int attempts = 0;  // requests sent, retries included
   // Whether an attempt may have reached the server without an answer saying what it did: the
   // connection broke after the request was sent, a gateway answered 502 or 504, or the exchange
   // was cancelled in flight. A POST that failed with this false certainly did nothing.
   bool may_have_arrived = false;
-  std::string final_url;    // after redirects
+  std::string final_url;  // after redirects
 };
 
 // Told about each retry before waiting for it, so the log can say what is going on.
 struct RetryNotice {
   std::string method;
   std::string url;
-  int attempt = 0;          // the attempt that failed (1 = first)
-  std::string reason;       // "HTTP 503", "timeout after 30 s", …
+  int attempt = 0;     // the attempt that failed (1 = first)
+  std::string reason;  // "HTTP 503", "timeout after 30 s", …
   std::chrono::milliseconds wait{0};
 };
 
@@ -74,7 +74,6 @@ class HttpClient {
   // Total requests sent by this client (retries and redirect hops included).
   long long requests_sent() const { return requests_sent_; }
 
- 
   struct Transfer;  // one request on its way (defined in the .cc file)
 
  private:

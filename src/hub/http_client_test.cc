@@ -35,13 +35,10 @@ HttpSettings FastSettings() {
 
 class HttpClientTest : public ::testing::Test {
  protected:
-  HttpClientTest() {
-    hub.PublishMetadata("owner/data", FakeHub::Metadata("v1", 10));
-  }
+  HttpClientTest() { hub.PublishMetadata("owner/data", FakeHub::Metadata("v1", 10)); }
   HttpClient Client(HttpSettings settings = FastSettings()) {
-    return HttpClient(settings, "hf_test_token", hub.endpoint(), [this](const RetryNotice& notice) {
-      retries.push_back(notice);
-    });
+    return HttpClient(settings, "hf_test_token", hub.endpoint(),
+                      [this](const RetryNotice& notice) { retries.push_back(notice); });
   }
   FakeHub hub;
   std::vector<RetryNotice> retries;

@@ -27,7 +27,8 @@ class RecordingRemote : public Hub {
 };
 
 TEST(FileUrlPath, AcceptsLocalFileUrlsOnly) {
-  EXPECT_EQ(FileUrlPath("file:///srv/hub/department/dataset_metadata.json"), "/srv/hub/department/dataset_metadata.json");
+  EXPECT_EQ(FileUrlPath("file:///srv/hub/department/dataset_metadata.json"),
+            "/srv/hub/department/dataset_metadata.json");
   EXPECT_EQ(FileUrlPath("file://localhost/srv/a.json"), "/srv/a.json");
   EXPECT_EQ(FileUrlPath("file:///srv/my%20hub/a.json"), "/srv/my hub/a.json");
   EXPECT_EQ(FileUrlPath("file://otherhost/srv/a.json"), "");

@@ -16,9 +16,15 @@ TEST(Metadata, ReadsTheFieldsTheOriginalWorkerWrites) {
 }
 
 TEST(Metadata, RefusesBodiesThatAreNotMetadata) {
-  const char* bad[] = {"", "{not json", "[]", R"({"num_samples": 3})", R"({"version_tag": 3, "num_samples": 3})",
-                       R"({"version_tag": "", "num_samples": 3})", R"({"version_tag": "v", "num_samples": "3"})",
-                       R"({"version_tag": "v", "num_samples": 3.5})", R"({"version_tag": "v", "num_samples": -1})",
+  const char* bad[] = {"",
+                       "{not json",
+                       "[]",
+                       R"({"num_samples": 3})",
+                       R"({"version_tag": 3, "num_samples": 3})",
+                       R"({"version_tag": "", "num_samples": 3})",
+                       R"({"version_tag": "v", "num_samples": "3"})",
+                       R"({"version_tag": "v", "num_samples": 3.5})",
+                       R"({"version_tag": "v", "num_samples": -1})",
                        R"({"version_tag": "v"})"};
   for (const char* body : bad) {
     MetadataRead read = ParseMetadata(body);

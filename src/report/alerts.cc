@@ -2,9 +2,8 @@
 
 #include <cmath>
 #include <exception>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "engine/pass_report.h"
 #include "hub/http_client.h"
@@ -30,8 +29,7 @@ const char* IconFor(Alert::Kind kind) {
 
 Alert TimeoutAlert(const LabelReport& label) {
   std::string text = label.label + " timed out";
-  if (label.waited_seconds)
-    text += " after " + std::to_string(std::llround(*label.waited_seconds)) + " s";
+  if (label.waited_seconds) text += " after " + std::to_string(std::llround(*label.waited_seconds)) + " s";
   text += " waiting for a dataset with at least " + std::to_string(label.dataset_len) + " samples";
   return {Alert::Kind::kTimeout, label.label, std::move(text)};
 }
@@ -76,7 +74,10 @@ std::string EscapeSlackText(std::string_view text) {
 
 WebhookAlerter::WebhookAlerter(HttpClient& http, std::string url, Log& log, std::vector<std::string> secrets,
                                std::string orchestrator_name)
-    : http_(http), url_(std::move(url)), log_(log), secrets_(std::move(secrets)),
+    : http_(http),
+      url_(std::move(url)),
+      log_(log),
+      secrets_(std::move(secrets)),
       orchestrator_name_(std::move(orchestrator_name)) {
   secrets_.push_back(url_);  // so that an error text quoting the URL cannot leak it into the log
 }
@@ -97,8 +98,8 @@ void WebhookAlerter::Send(const Alert& alert) {
     request.url = url_;
     request.content_type = "application/json";
     // Invalid UTF-8 (from a server's error text) becomes U+FFFD rather than an exception.
-    request.body = nlohmann::json{{"text", MessageText(alert)}}.dump(-1, ' ', false,
-                                                                      nlohmann::json::error_handler_t::replace);
+    request.body =
+        nlohmann::json{{"text", MessageText(alert)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     HttpResponse response = http_.Perform(request);
     if (response.status >= 200 && response.status < 300) {
       log_.Info("", "alert sent", fields);

@@ -95,9 +95,9 @@ void AppendLabelFamilies(std::string& out, const PassMetrics& metrics) {
                PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(Number(l.dataset_len)); }));
   AppendFamily(out, "orchestrator_threshold", "Dataset rows needed before a new dataset is prepared for the label.",
                PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(Number(l.threshold)); }));
-  AppendFamily(out, "orchestrator_phase",
-               "Where the label is in the prepare/retrain cycle: 0 idle, 1 preparing, 2 retraining.",
-               PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(std::to_string(PhaseValue(l.phase))); }));
+  AppendFamily(
+      out, "orchestrator_phase", "Where the label is in the prepare/retrain cycle: 0 idle, 1 preparing, 2 retraining.",
+      PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(std::to_string(PhaseValue(l.phase))); }));
   std::vector<Sample> outcomes;
   for (const LabelMetrics& label : metrics.labels)
     outcomes.push_back({Labels({{"label", label.label}, {"outcome", label.last_outcome}}), "1"});
@@ -113,7 +113,8 @@ void AppendLabelFamilies(std::string& out, const PassMetrics& metrics) {
 void AppendPassFamilies(std::string& out, const PassMetrics& metrics) {
   AppendFamily(out, "orchestrator_pass_duration_seconds", "How long the last pass took.",
                {{"", Number(metrics.duration_seconds)}});
-  AppendFamily(out, "orchestrator_pass_status", "How the last pass ended (ok, failed, cancelled or locked): 1 for its status.",
+  AppendFamily(out, "orchestrator_pass_status",
+               "How the last pass ended (ok, failed, cancelled or locked): 1 for its status.",
                {{Labels({{"status", metrics.status}}), "1"}});
   AppendFamily(out, "orchestrator_pass_dry_run", "1 when the last pass was a dry run, 0 otherwise.",
                {{"", metrics.dry_run ? "1" : "0"}});
@@ -125,9 +126,8 @@ void AppendPassFamilies(std::string& out, const PassMetrics& metrics) {
 bool UrlSafe(std::string_view value) {
   // "." and ".." would be removed from the path as it is cleaned; base64 keeps them.
   if (value.empty() || value == "." || value == "..") return false;
-  return std::all_of(value.begin(), value.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-  });
+  return std::all_of(value.begin(), value.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; });
 }
 
 std::string WithoutTrailingSlashes(std::string url) {
@@ -202,7 +202,8 @@ PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> sta
     entry.dataset_len = label.dataset_len;
     entry.threshold = label.threshold;
     entry.last_outcome = OutcomeName(label.outcome);
-    auto state = std::find_if(states.begin(), states.end(), [&](const LabelState& s) { return s.label == label.label; });
+    auto state =
+        std::find_if(states.begin(), states.end(), [&](const LabelState& s) { return s.label == label.label; });
     if (state == states.end()) continue;
     entry.phase = state->phase;
     // A wall clock stepped back could make the difference negative, which would mean nothing.

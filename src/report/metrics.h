@@ -26,7 +26,7 @@ struct LabelMetrics {
   int64_t dataset_len = 0;
   int64_t threshold = 0;
   Phase phase = Phase::kIdle;
-  std::string last_outcome;  // OutcomeName() of the label's outcome in this pass
+  std::string last_outcome;                          // OutcomeName() of the label's outcome in this pass
   std::optional<double> seconds_since_last_retrain;  // nothing when never retrained
 };
 

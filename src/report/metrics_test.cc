@@ -6,9 +6,8 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "engine/pass_report.h"
 #include "hub/http_client.h"
@@ -253,8 +252,7 @@ TEST_F(MetricsPushgatewayTest, PushedSeriesAppearUnderTheOrchestratorJob) {
   EXPECT_EQ(SampleValue(text, "orchestrator_phase", group + ",label=\"urgency\""), 1) << text;
   EXPECT_EQ(SampleValue(text, "orchestrator_last_outcome", group + ",label=\"urgency\",outcome=\"timeout\""), 1)
       << text;
-  EXPECT_EQ(SampleValue(text, "orchestrator_seconds_since_last_retrain", group + ",label=\"urgency\""), 3600.5)
-      << text;
+  EXPECT_EQ(SampleValue(text, "orchestrator_seconds_since_last_retrain", group + ",label=\"urgency\""), 3600.5) << text;
   EXPECT_FALSE(SampleValue(text, "orchestrator_seconds_since_last_retrain", group + ",label=\"department\""));
   EXPECT_EQ(SampleValue(text, "orchestrator_pass_duration_seconds", group), 12.25) << text;
   EXPECT_EQ(SampleValue(text, "orchestrator_pass_status", group + ",status=\"failed\""), 1) << text;
@@ -276,8 +274,8 @@ TEST_F(MetricsPushgatewayTest, ASecondPushReplacesTheFirst) {
   EXPECT_FALSE(SampleValue(text, "orchestrator_misclassified", group + ",label=\"department\"")) << text;
   EXPECT_FALSE(SampleValue(text, "orchestrator_last_outcome", group + ",label=\"urgency\",outcome=\"timeout\""))
       << text;
-  EXPECT_EQ(
-      SampleValue(text, "orchestrator_last_outcome", group + ",label=\"urgency\",outcome=\"retrain_triggered\""), 1)
+  EXPECT_EQ(SampleValue(text, "orchestrator_last_outcome", group + ",label=\"urgency\",outcome=\"retrain_triggered\""),
+            1)
       << text;
   EXPECT_FALSE(SampleValue(text, "orchestrator_pass_status", group + ",status=\"failed\"")) << text;
   EXPECT_EQ(SampleValue(text, "orchestrator_pass_status", group + ",status=\"ok\""), 1) << text;

@@ -21,19 +21,19 @@ Json DecisionJson(const std::optional<std::string>& decision) {
 
 Json LabelJson(const LabelReport& label) {
   Json json = {{"label", label.label},
-          {"misclassified", label.misclassified},
-          {"sampled_correct", label.sampled_correct},
-          {"dataset_len", label.dataset_len},
-          {"upper_bound", label.upper_bound},
-          {"threshold", label.threshold},
-          {"decision", label.prepare ? "prepare" : "skip"},
-          {"outcome", OutcomeName(label.outcome)},
-          {"baseline_version", OrNull(label.baseline_version)},
-          {"dataset_version", OrNull(label.dataset_version)},
-          {"dataset_samples", OrNull(label.dataset_samples)},
-          {"waited_seconds", OrNull(label.waited_seconds)},
-          {"resumed", label.resumed},
-          {"error", OrNull(label.error)}};
+               {"misclassified", label.misclassified},
+               {"sampled_correct", label.sampled_correct},
+               {"dataset_len", label.dataset_len},
+               {"upper_bound", label.upper_bound},
+               {"threshold", label.threshold},
+               {"decision", label.prepare ? "prepare" : "skip"},
+               {"outcome", OutcomeName(label.outcome)},
+               {"baseline_version", OrNull(label.baseline_version)},
+               {"dataset_version", OrNull(label.dataset_version)},
+               {"dataset_samples", OrNull(label.dataset_samples)},
+               {"waited_seconds", OrNull(label.waited_seconds)},
+               {"resumed", label.resumed},
+               {"error", OrNull(label.error)}};
   if (label.retrain_result)
     json["retrain"] = {{"result", *label.retrain_result},
                        {"detail", OrNull(label.retrain_detail)},
@@ -44,9 +44,12 @@ Json LabelJson(const LabelReport& label) {
 std::string Cell(std::string text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -66,10 +69,12 @@ Json SummaryJson(const PassReport& report) {
 }
 
 std::string SummaryMarkdown(const PassReport& report) {
-  std::string text = "### Orchestrator pass: " + std::string(report.status()) +
-                     (report.dry_run ? " (dry run)" : "") + "\n\n";
+  std::string text =
+      "### Orchestrator pass: " + std::string(report.status()) + (report.dry_run ? " (dry run)" : "") + "\n\n";
   if (report.error) text += "**Error:** " + Cell(*report.error) + "\n\n";
-  text += "| label | misclassified | sampled correct | dataset_len | threshold | decision | outcome | dataset version | error |\n";
+  text +=
+      "| label | misclassified | sampled correct | dataset_len | threshold | decision | outcome | dataset version | "
+      "error |\n";
   text += "|---|---:|---:|---:|---:|---|---|---|---|\n";
   for (const LabelReport& label : report.labels) {
     text += "| " + Cell(label.label) + " | " + std::to_string(label.misclassified) + " | " +

@@ -2,9 +2,8 @@
 // $GITHUB_STEP_SUMMARY.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/pass_report.h"
 

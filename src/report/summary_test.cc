@@ -62,7 +62,8 @@ TEST(Summary, MarkdownTableHasARowPerLabelAndEscapesPipes) {
   PassReport report = Example();
   report.labels[1].error = "a|b";
   std::string markdown = SummaryMarkdown(report);
-  EXPECT_NE(markdown.find("| department | 40 | 20 | 60 | 50 | prepare | retrain_triggered | v2 |  |"), std::string::npos)
+  EXPECT_NE(markdown.find("| department | 40 | 20 | 60 | 50 | prepare | retrain_triggered | v2 |  |"),
+            std::string::npos)
       << markdown;
   EXPECT_NE(markdown.find("| urgency | 2 | 1 | ≤ 3 |"), std::string::npos) << markdown;
   EXPECT_NE(markdown.find("a\\|b"), std::string::npos);

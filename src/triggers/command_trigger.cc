@@ -1,10 +1,9 @@
 #include "triggers/command_trigger.h"
 
-#include <nlohmann/json.hpp>
-
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "config/target.h"
@@ -81,7 +80,8 @@ StartResult CommandTrigger::StartOne(const StartRequest& request) {
       "ORCHESTRATOR_IDEMPOTENCY_KEY=" + request.idempotency_key,
   };
   try {
-    auto run = std::make_unique<Run>(Run{ChildProcess(ParseTarget(request.target).argv, environment, log_path), log_path});
+    auto run =
+        std::make_unique<Run>(Run{ChildProcess(ParseTarget(request.target).argv, environment, log_path), log_path});
     WriteRecord(RecordPath(request.target), run->process.pid(), log_path);
     const std::string detail = "pid " + std::to_string(run->process.pid()) + ", log " + log_path;
     runs_[request.target] = std::move(run);
@@ -109,8 +109,8 @@ WorkerState CommandTrigger::InspectOwn(Run& run) {
     return {WorkerState::Health::kFinished, pid + " exited with status 0, log " + run.log_path,
             LastJsonLine(LastLines(run.log_path, 20))};
   }
-  return {WorkerState::Health::kFailed, pid + " " + DescribeExit(*status) + "; last lines of " + run.log_path +
-                                            ":\n" + LastLines(run.log_path, kLogLinesInMessages)};
+  return {WorkerState::Health::kFailed, pid + " " + DescribeExit(*status) + "; last lines of " + run.log_path + ":\n" +
+                                            LastLines(run.log_path, kLogLinesInMessages)};
 }
 
 WorkerState CommandTrigger::InspectRecorded(const std::string& target) {
@@ -122,8 +122,10 @@ WorkerState CommandTrigger::InspectRecorded(const std::string& target) {
   const unsigned long long start = record.value("start_time", 0ULL);
   const std::string log = record.value("log", "");
   if (pid > 0 && ProcessStartTime(pid) == start)
-    return {WorkerState::Health::kActive, "pid " + std::to_string(pid) + " (started by an earlier pass) running, log " + log};
-  return {WorkerState::Health::kFinished, "pid " + std::to_string(pid) + " (started by an earlier pass) has ended, log " + log};
+    return {WorkerState::Health::kActive,
+            "pid " + std::to_string(pid) + " (started by an earlier pass) running, log " + log};
+  return {WorkerState::Health::kFinished,
+          "pid " + std::to_string(pid) + " (started by an earlier pass) has ended, log " + log};
 }
 
 std::string CommandTrigger::RecordPath(const std::string& target) const {
@@ -132,7 +134,8 @@ std::string CommandTrigger::RecordPath(const std::string& target) const {
 
 std::string CommandTrigger::NewLogPath(const StartRequest& request) {
   const std::string base = log_dir_ + "/" + FileSafe(request.label.empty() ? "prepare" : request.label) + "-" +
-                           (request.dataset_version.empty() ? "prepare" : "retrain") + "-" + FileStamp(clock_.WallNow());
+                           (request.dataset_version.empty() ? "prepare" : "retrain") + "-" +
+                           FileStamp(clock_.WallNow());
   std::string path = base + ".log";
   for (int n = 2; std::filesystem::exists(path); ++n) path = base + "-" + std::to_string(n) + ".log";
   return path;

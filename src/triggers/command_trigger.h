@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "util/clock.h"
-#include "util/child_process.h"
 #include "triggers/trigger.h"
+#include "util/child_process.h"
+#include "util/clock.h"
 
 namespace orch {
 

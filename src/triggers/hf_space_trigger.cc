@@ -22,8 +22,8 @@ std::vector<StartResult> HfSpaceTrigger::Start(std::span<const StartRequest> req
   std::vector<StartResult> results(answers.size());
   for (size_t i = 0; i < answers.size(); ++i) {
     results[i].ok = answers[i].status == 200;
-    results[i].detail = results[i].ok ? "stage " + (answers[i].stage.empty() ? "unknown" : answers[i].stage)
-                                      : answers[i].error;
+    results[i].detail =
+        results[i].ok ? "stage " + (answers[i].stage.empty() ? "unknown" : answers[i].stage) : answers[i].error;
     results[i].maybe_started = !results[i].ok && answers[i].may_have_arrived;
   }
   return results;

@@ -1,6 +1,7 @@
 #include "triggers/webhook_trigger.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "support/webhook_receiver.h"

@@ -59,8 +59,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
   }
 }
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(other.pid_), exit_status_(other.exit_status_) {
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_), exit_status_(other.exit_status_) {
   other.pid_ = -1;
 }
 
@@ -76,8 +75,10 @@ int ChildProcess::Wait() {
   while (!Poll()) {
     int status = 0;
     const pid_t done = waitpid(pid_, &status, 0);
-    if (done == pid_) exit_status_ = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-    else if (done < 0 && errno != EINTR) exit_status_ = 128;  // not our child any more: nothing to wait for
+    if (done == pid_)
+      exit_status_ = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    else if (done < 0 && errno != EINTR)
+      exit_status_ = 128;  // not our child any more: nothing to wait for
   }
   return *exit_status_;
 }

@@ -96,7 +96,7 @@ fs::path TemporaryPathFor(const fs::path& target) {
 
 void ReplaceFileAtomically(const fs::path& target, std::string_view content, const std::function<void()>& on_replaced) {
   const fs::path temporary = TemporaryPathFor(target);
-  struct stat status{};
+  struct stat status {};
   // Only a plain file is taken for a leftover: anything else at that name is not ours to remove.
   if (::lstat(temporary.c_str(), &status) == 0 && S_ISREG(status.st_mode)) ::unlink(temporary.c_str());
   WriteNewFile(temporary, content);
@@ -109,7 +109,7 @@ bool RenameWithoutReplacing(const fs::path& from, const fs::path& to) {
   if (errno == EEXIST) return false;
   // EINVAL: the file system does not support the flag; ENOSYS: the kernel lacks renameat2.
   if (errno != EINVAL && errno != ENOSYS) ThrowFileError(action, to, errno);
-  struct stat status{};
+  struct stat status {};
   if (::lstat(to.c_str(), &status) == 0) return false;
   if (errno != ENOENT) ThrowFileError(action, to, errno);
   if (::rename(from.c_str(), to.c_str()) != 0) ThrowFileError(action, to, errno);

@@ -102,7 +102,8 @@ TEST(DurableFile, AFailedRenameOverRemovesTheTemporaryAndNamesTheTarget) {
   const fs::path temporary = dir.path() / ".x.tmp";
   WriteFile(temporary.string(), "x");
   const fs::path target = dir.path() / "missing" / "x";
-  EXPECT_EQ(ErrorOf([&] { RenameOver(temporary, target); }), "cannot replace " + target.string() + ": " + Reason(ENOENT));
+  EXPECT_EQ(ErrorOf([&] { RenameOver(temporary, target); }),
+            "cannot replace " + target.string() + ": " + Reason(ENOENT));
   EXPECT_TRUE(Entries(dir.path()).empty());
 }
 
@@ -143,9 +144,7 @@ TEST(DurableFile, ASecondLockIsRefusedWhileTheFirstIsHeldAndGrantedAfter) {
   LockFile moved = std::move(*first);  // a moved lock is still held...
   first.reset();
   EXPECT_FALSE(LockFile::TryAcquire(path).has_value());
-  {
-    LockFile gone = std::move(moved);
-  }  // ...until its last holder goes
+  { LockFile gone = std::move(moved); }  // ...until its last holder goes
   EXPECT_TRUE(LockFile::TryAcquire(path).has_value());
 }
 
@@ -163,8 +162,7 @@ TEST(DurableFile, ErrorsNameTheActionThePathAndTheReason) {
   // /dev/full fails every write as a full disk does.
   FileDescriptor full(::open("/dev/full", O_WRONLY | O_CLOEXEC));
   ASSERT_TRUE(full.is_open());
-  EXPECT_EQ(ErrorOf([&] { WriteAll(full.get(), "rows", "/dev/full"); }),
-            "cannot write /dev/full: " + Reason(ENOSPC));
+  EXPECT_EQ(ErrorOf([&] { WriteAll(full.get(), "rows", "/dev/full"); }), "cannot write /dev/full: " + Reason(ENOSPC));
 }
 
 TEST(DurableFile, AFileDescriptorIsClosedOnceByItsLastOwner) {

@@ -12,10 +12,10 @@ namespace orch {
 
 // Documented exit statuses (docs/manual.md, "OUTPUT AND EXIT CODES").
 enum ExitCode : int {
-  kExitOk = 0,        // every label below threshold, dry run, or retrain triggered
-  kExitFailed = 1,    // a label timed out or failed, or the database or Hub could not be used
-  kExitUsage = 2,     // bad command line or configuration
-  kExitLocked = 75,   // another pass holds the run lock (EX_TEMPFAIL: try again later)
+  kExitOk = 0,       // every label below threshold, dry run, or retrain triggered
+  kExitFailed = 1,   // a label timed out or failed, or the database or Hub could not be used
+  kExitUsage = 2,    // bad command line or configuration
+  kExitLocked = 75,  // another pass holds the run lock (EX_TEMPFAIL: try again later)
   // A pass stopped by a signal exits 128 + the signal: 143 for SIGTERM, 130 for SIGINT.
 };
 

@@ -4,12 +4,11 @@
 // one JSON object per line, or GitHub Actions groups and annotations) and removes secrets.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace orch {
 

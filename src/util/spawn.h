@@ -24,7 +24,7 @@ struct SpawnRequest {
   int stdin_fd = -1;                     // duplicated onto the child's 0, 1 and 2; every other
   int stdout_fd = -1;                    // descriptor of ours must be close-on-exec
   int stderr_fd = -1;
-  std::string working_directory;         // "" for ours
+  std::string working_directory;  // "" for ours
   ProcessGroup group = ProcessGroup::kInherit;
 };
 

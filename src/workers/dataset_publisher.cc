@@ -7,11 +7,10 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "util/durable_file.h"
 #include "util/error.h"
@@ -155,9 +154,12 @@ void WriteSplit(const fs::path& path, const Dataset& dataset, const std::vector<
 std::string Cell(std::string_view text) {
   std::string cell;
   for (char c : text) {
-    if (c == '|') cell += "\\|";
-    else if (c == '\n' || c == '\r') cell += ' ';
-    else cell += c;
+    if (c == '|')
+      cell += "\\|";
+    else if (c == '\n' || c == '\r')
+      cell += ' ';
+    else
+      cell += c;
   }
   return cell;
 }
@@ -165,11 +167,18 @@ std::string Cell(std::string_view text) {
 // How many rows came from where.
 std::string SourcesTable(const DatasetSources& from, int64_t total) {
   return "| rows | count |\n|---|---:|\n"
-         "| misclassified, with the reviewer's correction | " + std::to_string(from.misclassified) + " |\n"
-         "| correctly classified, sampled (" + std::to_string(from.correct_wanted) + " wanted from a pool of " +
-         std::to_string(from.pool) + ") | " + std::to_string(from.correct) + " |\n"
-         "| left out: no text after cleaning, or no label | " + std::to_string(from.dropped) + " |\n"
-         "| **total** | **" + std::to_string(total) + "** |\n";
+         "| misclassified, with the reviewer's correction | " +
+         std::to_string(from.misclassified) +
+         " |\n"
+         "| correctly classified, sampled (" +
+         std::to_string(from.correct_wanted) + " wanted from a pool of " + std::to_string(from.pool) + ") | " +
+         std::to_string(from.correct) +
+         " |\n"
+         "| left out: no text after cleaning, or no label | " +
+         std::to_string(from.dropped) +
+         " |\n"
+         "| **total** | **" +
+         std::to_string(total) + "** |\n";
 }
 
 // Rows per class and split.
@@ -194,7 +203,8 @@ std::string HowItWasMade(const DatasetSources& from) {
   char settings[160];
   std::snprintf(settings, sizeof settings, "PREPARE_SEED=%lld, CORRECT_RATIO=%g", static_cast<long long>(from.seed),
                 from.correct_ratio);
-  return "Settings: " + std::string(settings) + ". The same rows and settings give byte-identical split files.\n\n"
+  return "Settings: " + std::string(settings) +
+         ". The same rows and settings give byte-identical split files.\n\n"
          "Texts are cleaned: URLs (http://, https://, www.) and HTML tags removed, line breaks and runs of "
          "whitespace turned into one space, the ends trimmed; Unicode is kept as written. Each class is split on "
          "its own: eval and test get a tenth of it each (rounded to the nearest row, a half rounding down), train "
@@ -203,8 +213,8 @@ std::string HowItWasMade(const DatasetSources& from) {
 
 // README.md: what the dataset is, where its rows came from, what is in each split.
 std::string DatasetCard(const Dataset& dataset, const PublishedVersion& version) {
-  return "# " + dataset.label + " dataset " + version.version_tag + "\n\n" +
-         "Built by `orchestrator prepare` on " + version.created_at +
+  return "# " + dataset.label + " dataset " + version.version_tag + "\n\n" + "Built by `orchestrator prepare` on " +
+         version.created_at +
          " from the application's database: every reviewed misclassified complaint with its corrected `" +
          dataset.label + "`, and a seeded random sample of correctly classified complaints.\n\n" +
          SourcesTable(dataset.sources, version.num_samples) + "\n## Splits\n\n" + SplitsTable(dataset, version) +
@@ -212,17 +222,18 @@ std::string DatasetCard(const Dataset& dataset, const PublishedVersion& version)
          "- `train.jsonl`, `eval.jsonl`, `test.jsonl`: one JSON object per line, "
          "`{\"grievance\": \"<clean text>\", \"label\": <class id>}`.\n"
          "- `labels.json`: the class ids, `{\"<class>\": id}`; ids never change from one version to the next.\n\n"
-         "## How it was made\n\n" + HowItWasMade(dataset.sources);
+         "## How it was made\n\n" +
+         HowItWasMade(dataset.sources);
 }
 
 std::string MetadataJson(const Dataset& dataset, const PublishedVersion& version) {
-  const Json metadata = {{"dataset_name", dataset.label},
-                         {"version_tag", version.version_tag},
-                         {"label_column", "label"},
-                         {"num_samples", version.num_samples},
-                         {"splits", {{"train", version.splits.train}, {"eval", version.splits.eval},
-                                     {"test", version.splits.test}}},
-                         {"created_at", version.created_at}};
+  const Json metadata = {
+      {"dataset_name", dataset.label},
+      {"version_tag", version.version_tag},
+      {"label_column", "label"},
+      {"num_samples", version.num_samples},
+      {"splits", {{"train", version.splits.train}, {"eval", version.splits.eval}, {"test", version.splits.test}}},
+      {"created_at", version.created_at}};
   return metadata.dump(2) + "\n";
 }
 
@@ -240,8 +251,8 @@ LockFile LockLabelDirectory(const fs::path& hub_dir, const std::string& label) {
   const fs::path lock = label_dir / kLockFile;
   std::optional<LockFile> held = LockFile::TryAcquire(lock);
   if (!held)
-    throw WorkerError("another orchestrator prepare is publishing " + label + " right now (it holds " +
-                      lock.string() + "); run again when it has finished");
+    throw WorkerError("another orchestrator prepare is publishing " + label + " right now (it holds " + lock.string() +
+                      "); run again when it has finished");
   return std::move(*held);
 }
 
@@ -256,8 +267,8 @@ std::string VersionTag(std::chrono::system_clock::time_point time) {
 
 std::string CreatedAt(std::chrono::system_clock::time_point time) {
   const std::tm fields = UtcFields(std::chrono::floor<std::chrono::seconds>(time));
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-      time - std::chrono::floor<std::chrono::seconds>(time));
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(time - std::chrono::floor<std::chrono::seconds>(time));
   char seconds[32];
   std::strftime(seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &fields);
   char stamp[64];

@@ -43,18 +43,18 @@ struct DatasetSources {
 
 // A label's dataset, built and split, ready to be written.
 struct Dataset {
-  std::string label;              // the label's name: HUB/<label>
-  LabelMap label_map;             // with an id for every class in `labels`
-  std::vector<std::string> texts; // cleaned texts; row i is texts[i] with class id labels[i]
+  std::string label;               // the label's name: HUB/<label>
+  LabelMap label_map;              // with an id for every class in `labels`
+  std::vector<std::string> texts;  // cleaned texts; row i is texts[i] with class id labels[i]
   std::vector<int64_t> labels;
-  SplitIndices splits;            // row indices of train, eval and test, in file order
+  SplitIndices splits;  // row indices of train, eval and test, in file order
   DatasetSources sources;
 };
 
 struct PublishedVersion {
-  std::string version_tag;      // vYYYYMMDD_HHMMSS[_n]
-  std::filesystem::path path;   // HUB/<label>/<version_tag>
-  std::string created_at;       // 2026-11-26T10:15:02.110260+00:00
+  std::string version_tag;     // vYYYYMMDD_HHMMSS[_n]
+  std::filesystem::path path;  // HUB/<label>/<version_tag>
+  std::string created_at;      // 2026-11-26T10:15:02.110260+00:00
   int64_t num_samples = 0;
   SplitSizes splits;
 };

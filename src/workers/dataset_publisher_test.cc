@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-
 #include <sstream>
 
 #include "hub/hub.h"
@@ -35,8 +34,14 @@ Dataset SmallDataset() {
   dataset.splits.train = {3, 1, 0, 2};
   dataset.splits.eval = {4};
   dataset.splits.test = {5};
-  dataset.sources = {.misclassified_read = 5, .misclassified = 4, .pool = 9, .correct_wanted = 2, .correct = 2,
-                     .dropped = 1, .correct_ratio = 0.5, .seed = 42};
+  dataset.sources = {.misclassified_read = 5,
+                     .misclassified = 4,
+                     .pool = 9,
+                     .correct_wanted = 2,
+                     .correct = 2,
+                     .dropped = 1,
+                     .correct_ratio = 0.5,
+                     .seed = 42};
   return dataset;
 }
 

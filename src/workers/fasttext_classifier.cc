@@ -1,5 +1,7 @@
 #include "workers/fasttext_classifier.h"
 
+#include <fasttext/args.h>
+#include <fasttext/fasttext.h>
 #include <stdlib.h>
 
 #include <charconv>
@@ -7,9 +9,6 @@
 #include <numeric>
 #include <optional>
 #include <sstream>
-
-#include <fasttext/args.h>
-#include <fasttext/fasttext.h>
 
 #include "util/error.h"
 #include "workers/stratified_split.h"
@@ -31,7 +30,8 @@ std::optional<int> ClassIdOf(const std::string& label) {
 
 int ParseLabel(const std::string& label) {
   std::optional<int> id = ClassIdOf(label);
-  if (!id) throw WorkerError("the model's class " + label + " is not a class id: it was not trained by orchestrator retrain");
+  if (!id)
+    throw WorkerError("the model's class " + label + " is not a class id: it was not trained by orchestrator retrain");
   return *id;
 }
 

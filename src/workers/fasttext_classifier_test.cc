@@ -1,8 +1,7 @@
 #include "workers/fasttext_classifier.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -43,7 +42,8 @@ std::vector<SplitRow> Rows(size_t count, uint32_t seed) {
 }
 
 FastTextSettings QuickSettings() {
-  return {.epochs = 10, .learning_rate = 0.5, .word_ngrams = 2, .dimension = 16, .buckets = 10000, .threads = 1, .seed = 7};
+  return {
+      .epochs = 10, .learning_rate = 0.5, .word_ngrams = 2, .dimension = 16, .buckets = 10000, .threads = 1, .seed = 7};
 }
 
 double Accuracy(const FastTextClassifier& model, const std::vector<SplitRow>& rows) {
@@ -127,13 +127,14 @@ TEST(FastTextClassifier, RefusesDamagedModelFiles) {
 }
 
 TEST(FastTextClassifier, RefusesModelsWithOtherClasses) {
-  if (access("/usr/bin/fasttext", X_OK) != 0) GTEST_SKIP() << "the fasttext tool (Debian package fasttext) is not installed";
+  if (access("/usr/bin/fasttext", X_OK) != 0)
+    GTEST_SKIP() << "the fasttext tool (Debian package fasttext) is not installed";
   TempDir dir("orch-fasttext");
   WriteFile(dir.File("train.txt"), "__label__road pothole bridge\n__label__school teacher\n");
-  testing::ProcessResult trained = testing::Subprocess::Run(
-      {"/usr/bin/fasttext", "supervised", "-input", "train.txt", "-output", "model", "-epoch", "1", "-dim", "4",
-       "-thread", "1", "-verbose", "0"},
-      {}, dir.path().string(), std::chrono::seconds(60));
+  testing::ProcessResult trained =
+      testing::Subprocess::Run({"/usr/bin/fasttext", "supervised", "-input", "train.txt", "-output", "model", "-epoch",
+                                "1", "-dim", "4", "-thread", "1", "-verbose", "0"},
+                               {}, dir.path().string(), std::chrono::seconds(60));
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Load(dir.path() / "model.bin"); }),
                        "has the class __label__road, not a class id"));

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <climits>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "config/label_name.h"
 #include "util/error.h"
@@ -80,8 +79,9 @@ Metadata ReadMetadata(const fs::path& dataset_dir, std::string_view label) {
                       ", which cannot be a version directory's name; " + kRepublish);
   if (metadata.contains("dataset_name") && metadata["dataset_name"].is_string() &&
       metadata["dataset_name"].get<std::string>() != label)
-    throw WorkerError(file.string() + " describes the dataset " + QuoteForMessage(metadata["dataset_name"].get<std::string>()) +
-                      ", not " + QuoteForMessage(label) + ": pass --dataset HUB/" + std::string(label));
+    throw WorkerError(file.string() + " describes the dataset " +
+                      QuoteForMessage(metadata["dataset_name"].get<std::string>()) + ", not " + QuoteForMessage(label) +
+                      ": pass --dataset HUB/" + std::string(label));
   if (metadata.contains("splits") && metadata["splits"].is_object())
     for (const char* split : kSplitNames)
       if (metadata["splits"].contains(split) && metadata["splits"][split].is_number_integer())
@@ -107,8 +107,10 @@ SplitRow ParseRow(std::string_view line, bool last_line_unterminated, const Clas
     row = Json::parse(line);
   } catch (const Json::exception& error) {
     if (last_line_unterminated)
-      throw WorkerError(at.Where() + ": the line is cut short (the file ends inside it, with no final newline): "
-                        "the file was not completely written; " + kRepublish);
+      throw WorkerError(at.Where() +
+                        ": the line is cut short (the file ends inside it, with no final newline): "
+                        "the file was not completely written; " +
+                        kRepublish);
     throw WorkerError(at.Where() + ": not valid JSON (" + ParseProblem(error) + "); " + LineProblemAdvice());
   }
   if (!row.is_object()) throw WorkerError(at.Where() + ": not a JSON object; " + LineProblemAdvice());
@@ -126,14 +128,17 @@ SplitRow ParseRow(std::string_view line, bool last_line_unterminated, const Clas
 void CheckRowCount(const fs::path& file, size_t rows, const Metadata* metadata, const fs::path& metadata_file,
                    const std::string& split) {
   if (rows == 0)
-    throw WorkerError(file.string() + " has no rows: each split needs some (eval chooses the settings, test scores "
+    throw WorkerError(file.string() +
+                      " has no rows: each split needs some (eval chooses the settings, test scores "
                       "the models); publish a dataset with more rows");
   if (metadata == nullptr || !metadata->split_rows.contains(split)) return;
   int64_t stated = metadata->split_rows.at(split);
   if (stated != static_cast<int64_t>(rows))
     throw WorkerError(file.string() + " has " + std::to_string(rows) + " rows, but " + metadata_file.string() +
-                      " says " + std::to_string(stated) + ": the version is incomplete or was changed after it was "
-                      "published; " + kRepublish);
+                      " says " + std::to_string(stated) +
+                      ": the version is incomplete or was changed after it was "
+                      "published; " +
+                      kRepublish);
 }
 
 }  // namespace
@@ -155,15 +160,16 @@ ClassNamesById ReadClassNames(const fs::path& labels_file) {
   LabelMap map = LabelMap::Parse(text, labels_file.string());
   ClassNamesById classes;
   for (const auto& [name, id] : map.ids()) {
-    if (id > INT_MAX) throw WorkerError(labels_file.string() + ": the id of " + QuoteForMessage(name) + " is too large");
+    if (id > INT_MAX)
+      throw WorkerError(labels_file.string() + ": the id of " + QuoteForMessage(name) + " is too large");
     classes[static_cast<int>(id)] = name;
   }
   return classes;
 }
 
 std::vector<SplitRow> ReadLabelledJsonl(const fs::path& file, const ClassNamesById& classes) {
-  std::string text = ReadWholeFile(file, std::string("the version is incomplete; ") + kRepublish +
-                                             ", or pass --version with another version");
+  std::string text = ReadWholeFile(
+      file, std::string("the version is incomplete; ") + kRepublish + ", or pass --version with another version");
   std::string labels_file = (file.parent_path() / "labels.json").string();
   std::vector<SplitRow> rows;
   size_t line_number = 0;
@@ -176,14 +182,16 @@ std::vector<SplitRow> ReadLabelledJsonl(const fs::path& file, const ClassNamesBy
     ++line_number;
     const LineAt at{file, line_number};
     if (line.find_first_not_of(" \t") == std::string_view::npos)
-      throw WorkerError(at.Where() + ": the line is empty, and every line must be one JSON object; " + LineProblemAdvice());
+      throw WorkerError(at.Where() + ": the line is empty, and every line must be one JSON object; " +
+                        LineProblemAdvice());
     rows.push_back(ParseRow(line, unterminated, classes, at, labels_file));
     start = end + 1;
   }
   return rows;
 }
 
-TextDataset ReadTextDataset(const fs::path& dataset_dir, std::string_view label, const std::optional<std::string>& version) {
+TextDataset ReadTextDataset(const fs::path& dataset_dir, std::string_view label,
+                            const std::optional<std::string>& version) {
   std::error_code error;
   if (!fs::is_directory(dataset_dir, error))
     throw WorkerError("the dataset directory " + dataset_dir.string() + " does not exist: pass --dataset HUB/" +
@@ -210,10 +218,11 @@ TextDataset ReadTextDataset(const fs::path& dataset_dir, std::string_view label,
     if (version)
       throw WorkerError("version " + *version + " of the " + std::string(label) + " dataset does not exist in " +
                         dataset_dir.string() + " (" + ListVersions(dataset_dir) + ")");
-    throw WorkerError(metadata_file.string() + " names the version " + dataset.version_tag + ", but " +
-                      dataset.directory.string() + " does not exist: it was removed or its publication did not "
-                      "finish; " + kRepublish + ", or pass --version with a version that exists (" +
-                      ListVersions(dataset_dir) + ")");
+    throw WorkerError(
+        metadata_file.string() + " names the version " + dataset.version_tag + ", but " + dataset.directory.string() +
+        " does not exist: it was removed or its publication did not "
+        "finish; " +
+        kRepublish + ", or pass --version with a version that exists (" + ListVersions(dataset_dir) + ")");
   }
   // The metadata's row counts describe only the version it names.
   const Metadata* counts = metadata && metadata->version_tag == dataset.version_tag ? &*metadata : nullptr;

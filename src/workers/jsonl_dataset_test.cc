@@ -21,8 +21,8 @@ constexpr const char* kLabels = R"({"Infrastructure": 0, "Education": 1, "Securi
 std::string Rows(int count, int first_label = 0) {
   std::string text;
   for (int i = 0; i < count; ++i)
-    text += R"({"grievance": "row )" + std::to_string(i) + R"( सडक", "label": )" + std::to_string((first_label + i) % 3) +
-            "}\n";
+    text += R"({"grievance": "row )" + std::to_string(i) + R"( सडक", "label": )" +
+            std::to_string((first_label + i) % 3) + "}\n";
   return text;
 }
 
@@ -102,7 +102,8 @@ TEST_F(JsonlDatasetTest, ALastLineWithoutNewlineIsFineWhenComplete) {
 TEST_F(JsonlDatasetTest, WindowsLineEndsAreAccepted) {
   MakeVersion("v1");
   WriteFile((version_dir("v1") / "eval.jsonl").string(),
-            "{\"grievance\": \"a\", \"label\": 0}\r\n{\"grievance\": \"b\", \"label\": 1}\r\n{\"grievance\": \"c\", \"label\": 2}\r\n");
+            "{\"grievance\": \"a\", \"label\": 0}\r\n{\"grievance\": \"b\", \"label\": 1}\r\n{\"grievance\": \"c\", "
+            "\"label\": 2}\r\n");
   EXPECT_EQ(ReadTextDataset(dataset_dir(), "department").eval[2].text, "c");
 }
 
@@ -119,19 +120,19 @@ TEST_F(JsonlDatasetTest, ATruncatedFileNamesItsLastLine) {
 TEST_F(JsonlDatasetTest, ABrokenLineInsideTheFileIsNamed) {
   MakeVersion("v1");
   WriteFile((version_dir("v1") / "test.jsonl").string(),
-            "{\"grievance\": \"a\", \"label\": 0}\n{\"grievance\": \"b\", \"label\": }\n{\"grievance\": \"c\", \"label\": 2}\n");
+            "{\"grievance\": \"a\", \"label\": 0}\n{\"grievance\": \"b\", \"label\": }\n{\"grievance\": \"c\", "
+            "\"label\": 2}\n");
   std::string message = ReadError();
   EXPECT_TRUE(Contains(message, "test.jsonl line 2: not valid JSON")) << message;
 }
 
 TEST_F(JsonlDatasetTest, EveryFieldIsChecked) {
   MakeVersion("v1");
-  const std::pair<const char*, const char*> cases[] = {
-      {"[1, 2]", "not a JSON object"},
-      {R"({"text": "a", "label": 0})", "no \"grievance\" string"},
-      {R"({"grievance": "a", "label": "0"})", "no integer \"label\""},
-      {R"({"grievance": "a", "label": 1.5})", "no integer \"label\""},
-      {"", "the line is empty"}};
+  const std::pair<const char*, const char*> cases[] = {{"[1, 2]", "not a JSON object"},
+                                                       {R"({"text": "a", "label": 0})", "no \"grievance\" string"},
+                                                       {R"({"grievance": "a", "label": "0"})", "no integer \"label\""},
+                                                       {R"({"grievance": "a", "label": 1.5})", "no integer \"label\""},
+                                                       {"", "the line is empty"}};
   for (const auto& [line, problem] : cases) {
     WriteFile((version_dir("v1") / "eval.jsonl").string(), Rows(1) + line + "\n" + Rows(1));
     std::string message = ReadError();
@@ -141,9 +142,13 @@ TEST_F(JsonlDatasetTest, EveryFieldIsChecked) {
 
 TEST_F(JsonlDatasetTest, AClassIdOutsideTheLabelMapIsRefused) {
   MakeVersion("v1");
-  WriteFile((version_dir("v1") / "train.jsonl").string(), Rows(3) + R"({"grievance": "x", "label": 7})" "\n" + Rows(2));
+  WriteFile((version_dir("v1") / "train.jsonl").string(), Rows(3) +
+                                                              R"({"grievance": "x", "label": 7})"
+                                                              "\n" +
+                                                              Rows(2));
   std::string message = ReadError();
-  EXPECT_TRUE(Contains(message, "train.jsonl line 4: class id 7 is not in " + (version_dir("v1") / "labels.json").string()))
+  EXPECT_TRUE(
+      Contains(message, "train.jsonl line 4: class id 7 is not in " + (version_dir("v1") / "labels.json").string()))
       << message;
 }
 

@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <fstream>
-#include <limits>
-#include <set>
 #include <iterator>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "util/error.h"
 #include "db/application_schema.h"
+#include "util/error.h"
 
 namespace orch {
 namespace {
@@ -66,7 +65,8 @@ LabelMap LabelMap::Load(const std::filesystem::path& file, std::string_view labe
     if (error) throw WorkerError("cannot look for label map " + file.string() + ": " + error.message());
     return Initial(label);
   }
-  if (!std::filesystem::is_regular_file(file, error)) throw WorkerError("label map " + file.string() + " is not a file");
+  if (!std::filesystem::is_regular_file(file, error))
+    throw WorkerError("label map " + file.string() + " is not a file");
   std::ifstream in(file, std::ios::binary);
   if (!in.is_open()) throw WorkerError("cannot open label map " + file.string());
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

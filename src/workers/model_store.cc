@@ -56,9 +56,15 @@ ClassificationScores ScoresFrom(const Json& json) {
 }
 
 Json SettingsJson(const FastTextSettings& settings, int search_trainings) {
-  return {{"epoch", settings.epochs},        {"lr", settings.learning_rate}, {"word_ngrams", settings.word_ngrams},
-          {"dim", settings.dimension},       {"bucket", settings.buckets},   {"loss", "softmax"},
-          {"min_count", 1},                  {"thread", settings.threads},   {"seed", settings.seed},
+  return {{"epoch", settings.epochs},
+          {"lr", settings.learning_rate},
+          {"word_ngrams", settings.word_ngrams},
+          {"dim", settings.dimension},
+          {"bucket", settings.buckets},
+          {"loss", "softmax"},
+          {"min_count", 1},
+          {"thread", settings.threads},
+          {"seed", settings.seed},
           {"search_trainings", search_trainings}};
 }
 
@@ -230,7 +236,8 @@ void ModelStore::AppendDecision(const RetrainDecision& decision) {
   FileDescriptor fd(open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.is_open()) ThrowFileError("open", path, errno);
   // One write per line: appends from several processes never interleave within a line.
-  std::string line = RetrainDecisionJson(decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string line =
+      RetrainDecisionJson(decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   WriteAll(fd.get(), line, path);
   SyncAndClose(fd, path);
 }

@@ -15,12 +15,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "util/durable_file.h"
 #include "workers/classification_metrics.h"
@@ -37,7 +36,7 @@ struct ModelCard {
   std::string created_at;             // ISO 8601 UTC
   ClassificationScores metrics;       // on the dataset version's test split
   ClassificationScores eval_metrics;  // on its eval split, which chose the settings
-  ClassNamesById label_map;               // written as {"<class name>": id, ...}
+  ClassNamesById label_map;           // written as {"<class name>": id, ...}
   FastTextSettings hyperparameters;
   int search_trainings = 0;  // models trained while choosing the settings
   int64_t train_rows = 0;

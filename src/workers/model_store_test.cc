@@ -20,8 +20,9 @@ using testing::WriteFile;
 FastTextClassifier SmallModel() {
   std::vector<SplitRow> rows;
   for (int i = 0; i < 30; ++i) rows.push_back({i % 2 ? "road pothole bridge" : "school teacher", i % 2});
-  return FastTextClassifier::Train(rows, {.epochs = 5, .learning_rate = 0.5, .word_ngrams = 1, .dimension = 8,
-                                          .buckets = 0, .threads = 1, .seed = 1});
+  return FastTextClassifier::Train(
+      rows,
+      {.epochs = 5, .learning_rate = 0.5, .word_ngrams = 1, .dimension = 8, .buckets = 0, .threads = 1, .seed = 1});
 }
 
 ModelCard Card(const std::string& version) {
@@ -33,8 +34,8 @@ ModelCard Card(const std::string& version) {
   card.metrics = {.macro_f1 = 0.75, .accuracy = 0.8};
   card.eval_metrics = {.macro_f1 = 0.7, .accuracy = 0.78};
   card.label_map = {{0, "Education"}, {1, "Infrastructure"}};
-  card.hyperparameters = {.epochs = 5, .learning_rate = 0.5, .word_ngrams = 1, .dimension = 8, .buckets = 0,
-                          .threads = 1, .seed = 1};
+  card.hyperparameters = {
+      .epochs = 5, .learning_rate = 0.5, .word_ngrams = 1, .dimension = 8, .buckets = 0, .threads = 1, .seed = 1};
   card.search_trainings = 3;
   card.train_rows = 30;
   return card;
@@ -85,7 +86,8 @@ TEST_F(ModelStoreTest, StoresAModelAndMovesCurrentToIt) {
   EXPECT_EQ(store_.LoadModel("m20261126_102000").Predict("road").label, model.Predict("road").label);
 
   // The card on disk has the contract's fields, with the label map as name -> id.
-  nlohmann::json json = nlohmann::json::parse(ReadFile((store_.VersionDirectory("m20261126_102000") / "model.json").string()));
+  nlohmann::json json =
+      nlohmann::json::parse(ReadFile((store_.VersionDirectory("m20261126_102000") / "model.json").string()));
   for (const char* key : {"label", "model_version", "dataset_version", "created_at", "metrics", "label_map",
                           "hyperparameters", "train_rows"})
     EXPECT_TRUE(json.contains(key)) << key;

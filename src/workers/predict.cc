@@ -18,9 +18,9 @@ DeployedClassifier DeployedClassifier::Load(const std::filesystem::path& models_
   // Resolved once: model and card come from the same version even if `current` moves meanwhile.
   std::optional<std::string> version = store.CurrentVersion();
   if (!version)
-    throw WorkerError("no model of " + label + " is deployed in " + models_dir.string() +
-                      " (no " + (store.directory() / "current").string() + "): run `orchestrator retrain --label " +
-                      label + " --dataset HUB/" + label + " --models " + models_dir.string() + "` first");
+    throw WorkerError("no model of " + label + " is deployed in " + models_dir.string() + " (no " +
+                      (store.directory() / "current").string() + "): run `orchestrator retrain --label " + label +
+                      " --dataset HUB/" + label + " --models " + models_dir.string() + "` first");
   ModelCard card = store.ReadCard(*version);
   return DeployedClassifier(*version, store.LoadModel(*version), std::move(card.label_map));
 }
@@ -36,7 +36,9 @@ LabelPrediction DeployedClassifier::Predict(std::string_view text) const {
 
 nlohmann::ordered_json LabelPredictionJson(const LabelPrediction& prediction) {
   // fastText computes in single precision: six decimals say all there is.
-  return {{"label", prediction.name}, {"id", prediction.id}, {"probability", std::round(prediction.probability * 1e6) / 1e6}};
+  return {{"label", prediction.name},
+          {"id", prediction.id},
+          {"probability", std::round(prediction.probability * 1e6) / 1e6}};
 }
 
 }  // namespace orch

@@ -6,10 +6,9 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "workers/fasttext_classifier.h"
 #include "workers/jsonl_dataset.h"

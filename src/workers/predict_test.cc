@@ -22,7 +22,8 @@ class PredictTest : public ::testing::Test {
     for (int i = 0; i < 60; ++i)
       rows.push_back(i % 2 ? SplitRow{"road pothole bridge सडक", 3} : SplitRow{"school teacher विद्यालय", 5});
     FastTextClassifier model = FastTextClassifier::Train(
-        rows, {.epochs = 10, .learning_rate = 0.5, .word_ngrams = 1, .dimension = 8, .buckets = 0, .threads = 1, .seed = 1});
+        rows,
+        {.epochs = 10, .learning_rate = 0.5, .word_ngrams = 1, .dimension = 8, .buckets = 0, .threads = 1, .seed = 1});
     ModelCard card;
     card.label = "department";
     card.model_version = "m20261126_102000";

@@ -153,7 +153,8 @@ std::vector<CleanRow> ReadRows(TrainingRows& rows, const LabelColumns& columns, 
   sources.misclassified_read = static_cast<int64_t>(misclassified.size());
   sources.pool = static_cast<int64_t>(pool.size());
   // The orchestrator's dataset_len counts the rows as the database holds them, before cleaning.
-  sources.correct_wanted = std::min(WantedCorrectRows(sources.misclassified_read, settings.correct_ratio), sources.pool);
+  sources.correct_wanted =
+      std::min(WantedCorrectRows(sources.misclassified_read, settings.correct_ratio), sources.pool);
 
   std::vector<CleanRow> kept;
   kept.reserve(misclassified.size() + static_cast<size_t>(sources.correct_wanted));

@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "db/open_database.h"
@@ -129,8 +128,8 @@ TEST(Prepare, SamplesFloorOfMisclassifiedTimesTheRatioCappedAtThePool) {
     double ratio;
     int64_t correct;
   };
-  for (const Case& c : std::vector<Case>{{7, 100, 0.5, 3}, {7, 2, 0.5, 2}, {7, 100, 0.0, 0}, {7, 100, 2.0, 14},
-                                         {3, 100, 0.34, 1}, {10, 0, 0.5, 0}}) {
+  for (const Case& c : std::vector<Case>{
+           {7, 100, 0.5, 3}, {7, 2, 0.5, 2}, {7, 100, 0.0, 0}, {7, 100, 2.0, 14}, {3, 100, 0.34, 1}, {10, 0, 0.5, 0}}) {
     FakeTrainingRows rows;
     rows.AddMisclassified(c.misclassified, kUrgencyNames);
     rows.AddPool(c.pool, kUrgencyNames);
@@ -183,8 +182,13 @@ TEST(Prepare, UnusableSampledRowsAreReplacedAndCounted) {
 
 TEST(Prepare, MisclassifiedRowsWithoutTextOrLabelAreLeftOut) {
   FakeTrainingRows rows;
-  rows.misclassified = {{"URGENT", "ok"}, {"URGENT", "<br>\n\t"}, {"", "no label"}, {"\t", "blank label"},
-                        {"URG\xFF", "bad bytes in the label"}, {"NORMAL", ""}, {"NORMAL", "fine"}};
+  rows.misclassified = {{"URGENT", "ok"},
+                        {"URGENT", "<br>\n\t"},
+                        {"", "no label"},
+                        {"\t", "blank label"},
+                        {"URG\xFF", "bad bytes in the label"},
+                        {"NORMAL", ""},
+                        {"NORMAL", "fine"}};
   const Dataset dataset = Build(rows, 0.0);
   EXPECT_EQ(dataset.texts, (std::vector<std::string>{"ok", "fine"}));
   EXPECT_EQ(dataset.sources.misclassified_read, 7);
@@ -198,7 +202,7 @@ TEST(Prepare, NewClassesGetNewIdsAndStoredIdsAreKept) {
   rows.misclassified = {{"URGENT", "a"}, {"CRITICAL", "b"}, {"LOW", "c"}};
   const Dataset dataset = BuildDataset(rows, kUrgency, LabelMap::Parse(R"({"URGENT": 7, "NORMAL": 2})", "x"), {0, 42});
   EXPECT_EQ(dataset.labels, (std::vector<int64_t>{7, 8, 9}));  // CRITICAL and LOW in byte order after 7
-  EXPECT_EQ(dataset.label_map.Find("NORMAL"), 2);  // kept although no row uses it
+  EXPECT_EQ(dataset.label_map.Find("NORMAL"), 2);              // kept although no row uses it
 }
 
 TEST(Prepare, PublishesDistinctVersionsWithIdenticalSplitsFromTheSameData) {
@@ -259,10 +263,10 @@ TEST(Prepare, TheSameRowsGiveTheSameDatasetOnSqliteAndPostgres) {
   FillSameRows(*postgres);
   const LabelColumns department = LabelColumns::Defaults("department");
   const PrepareSettings settings{0.5, 42};
-  const Dataset a = BuildDataset(*OpenTrainingRows(sqlite->database_url()), department,
-                                 LabelMap::Initial("department"), settings);
-  const Dataset b = BuildDataset(*OpenTrainingRows(postgres->database_url()), department,
-                                 LabelMap::Initial("department"), settings);
+  const Dataset a =
+      BuildDataset(*OpenTrainingRows(sqlite->database_url()), department, LabelMap::Initial("department"), settings);
+  const Dataset b =
+      BuildDataset(*OpenTrainingRows(postgres->database_url()), department, LabelMap::Initial("department"), settings);
   EXPECT_EQ(a.texts.size(), 450u);
   EXPECT_EQ(a.texts, b.texts);
   EXPECT_EQ(a.labels, b.labels);

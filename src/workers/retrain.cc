@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "config/label_name.h"
-#include "util/time.h"
 #include "util/error.h"
+#include "util/time.h"
 #include "workers/stratified_split.h"
 
 namespace orch {
@@ -225,8 +225,8 @@ void Deploy(ModelStore& store, const FastTextClassifier& model, const ModelCard&
 
 }  // namespace
 
-SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> eval,
-                            const SearchSpace& space, const ProgressReport& progress) {
+SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> eval, const SearchSpace& space,
+                            const ProgressReport& progress) {
   if (train.empty() || eval.empty()) throw WorkerError("the settings search needs train and eval rows");
   std::vector<Candidate> candidates = Combinations(space, BucketsFor(train, space.buckets));
   // Each round trains on a prefix of one seeded shuffle, so later rounds see the earlier rows too.
@@ -260,7 +260,8 @@ SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const Spl
     rows = std::min(shuffled.size(), rows * kHalvingFactor);
   }
   best->trainings = trainings;
-  Report(progress, "chose " + Describe(best->model.settings()) + ": eval macro-F1 " + Fixed(best->eval_scores.macro_f1));
+  Report(progress,
+         "chose " + Describe(best->model.settings()) + ": eval macro-F1 " + Fixed(best->eval_scores.macro_f1));
   return std::move(*best);
 }
 
@@ -292,13 +293,14 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
   std::optional<ClassificationScores> deployed_scores;
   if (deployed_version) {
     deployed_scores = ScoreDeployed(store, *deployed_version, dataset);
-    Report(request.progress, "deployed model " + *deployed_version + ": test macro-F1 " + Fixed(deployed_scores->macro_f1));
+    Report(request.progress,
+           "deployed model " + *deployed_version + ": test macro-F1 " + Fixed(deployed_scores->macro_f1));
   }
 
   SearchResult search = SearchSettings(dataset.train, dataset.eval, request.search, request.progress);
   ClassificationScores test_scores = Score(search.model, dataset.test);
-  Report(request.progress, "new model: test macro-F1 " + Fixed(test_scores.macro_f1) + ", accuracy " +
-                               Fixed(test_scores.accuracy));
+  Report(request.progress,
+         "new model: test macro-F1 " + Fixed(test_scores.macro_f1) + ", accuracy " + Fixed(test_scores.accuracy));
 
   auto now = std::chrono::system_clock::now();
   bool accepted = ShouldDeploy(test_scores, deployed_scores, request.decision_threshold);
@@ -319,7 +321,8 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
     store.AppendDecision(outcome.decision);
   } catch (const WorkerError& error) {
     if (!accepted) throw;
-    throw WorkerError(outcome.card.model_version + " is deployed, but the decision could not be recorded: " + error.what());
+    throw WorkerError(outcome.card.model_version +
+                      " is deployed, but the decision could not be recorded: " + error.what());
   }
   return outcome;
 }

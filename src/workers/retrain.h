@@ -57,8 +57,8 @@ struct SearchResult {
 
 // Chooses the settings by successive halving (see the top of this file). Throws WorkerError when
 // every combination fails to train.
-SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> eval,
-                            const SearchSpace& space, const ProgressReport& progress = {});
+SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> eval, const SearchSpace& space,
+                            const ProgressReport& progress = {});
 
 // The deploy rule: nothing deployed, or a macro-F1 gain greater than `threshold`.
 bool ShouldDeploy(const ClassificationScores& candidate, const std::optional<ClassificationScores>& deployed,
@@ -66,8 +66,8 @@ bool ShouldDeploy(const ClassificationScores& candidate, const std::optional<Cla
 
 struct RetrainRequest {
   std::string label;
-  std::filesystem::path dataset_dir;  // HUB/<label>
-  std::filesystem::path models_dir;   // MODELS (the label's models go to MODELS/<label>)
+  std::filesystem::path dataset_dir;   // HUB/<label>
+  std::filesystem::path models_dir;    // MODELS (the label's models go to MODELS/<label>)
   std::optional<std::string> version;  // the dataset version; the latest published when not given
   double decision_threshold = 0.001;
   // Answer a version decisions.jsonl has decided already with that decision, without training.

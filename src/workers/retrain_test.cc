@@ -42,8 +42,15 @@ std::string SplitJsonl(size_t count, uint32_t seed, bool shuffle_labels) {
 }
 
 SearchSpace QuickSearch() {
-  return {.word_ngrams = {1, 2}, .learning_rates = {0.5}, .epochs = {5}, .dimension = 16, .buckets = 10000,
-          .threads = 1, .seed = 3, .first_round_rows = 4000, .screening_eval_rows = 5000};
+  return {.word_ngrams = {1, 2},
+          .learning_rates = {0.5},
+          .epochs = {5},
+          .dimension = 16,
+          .buckets = 10000,
+          .threads = 1,
+          .seed = 3,
+          .first_round_rows = 4000,
+          .screening_eval_rows = 5000};
 }
 
 class RetrainTest : public ::testing::Test {
@@ -63,8 +70,13 @@ class RetrainTest : public ::testing::Test {
   }
 
   RetrainRequest Request(double threshold = 0.001) const {
-    return {.label = "department", .dataset_dir = dataset_dir(), .models_dir = models_.path(), .version = std::nullopt,
-            .decision_threshold = threshold, .search = QuickSearch(), .progress = {}};
+    return {.label = "department",
+            .dataset_dir = dataset_dir(),
+            .models_dir = models_.path(),
+            .version = std::nullopt,
+            .decision_threshold = threshold,
+            .search = QuickSearch(),
+            .progress = {}};
   }
 
   std::vector<nlohmann::json> Decisions() const {
@@ -198,7 +210,8 @@ TEST_F(RetrainTest, ADatasetOfOneClassIsRefused) {
   fs::path dir = dataset_dir() / "v1";
   fs::create_directories(dir);
   WriteFile((dir / "labels.json").string(), kLabels);
-  std::string rows = R"({"grievance": "road", "label": 0})" "\n";
+  std::string rows = R"({"grievance": "road", "label": 0})"
+                     "\n";
   WriteFile((dir / "train.jsonl").string(), rows + rows + rows);
   WriteFile((dir / "eval.jsonl").string(), rows);
   WriteFile((dir / "test.jsonl").string(), rows);
@@ -207,7 +220,8 @@ TEST_F(RetrainTest, ADatasetOfOneClassIsRefused) {
     Retrain(Request());
     FAIL() << "a single class was accepted";
   } catch (const WorkerError& error) {
-    EXPECT_NE(std::string(error.what()).find("holds only the class \"Infrastructure\""), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("holds only the class \"Infrastructure\""), std::string::npos)
+        << error.what();
   }
   EXPECT_FALSE(fs::exists(label_models()));  // a run that fails on its data leaves no trace
 }
@@ -231,8 +245,15 @@ TEST(SettingsSearch, HalvesTheFieldEachRound) {
   std::vector<SplitRow> train, eval;
   for (int i = 0; i < 270; ++i) train.push_back({i % 2 ? "road pothole" : "school teacher", i % 2});
   for (int i = 0; i < 20; ++i) eval.push_back({i % 2 ? "pothole" : "teacher", i % 2});
-  SearchSpace space = {.word_ngrams = {1}, .learning_rates = {0.1, 1.0}, .epochs = {1, 3}, .dimension = 8,
-                       .buckets = 1000, .threads = 1, .seed = 1, .first_round_rows = 30, .screening_eval_rows = 5000};
+  SearchSpace space = {.word_ngrams = {1},
+                       .learning_rates = {0.1, 1.0},
+                       .epochs = {1, 3},
+                       .dimension = 8,
+                       .buckets = 1000,
+                       .threads = 1,
+                       .seed = 1,
+                       .first_round_rows = 30,
+                       .screening_eval_rows = 5000};
   // 4 settings on 30 rows, the best 2 (a third, rounded up) on 90, the best one on all 270: 7 trainings.
   std::vector<std::string> progress;
   SearchResult result = SearchSettings(train, eval, space, [&](std::string_view line) { progress.emplace_back(line); });
@@ -254,8 +275,15 @@ TEST(SettingsSearch, SettingsThatCannotTrainDropOut) {
   for (int i = 0; i < 60; ++i) train.push_back({i % 2 ? "road pothole" : "school teacher", i % 2});
   eval = train;
   // A learning rate of 1e30 makes fastText's weights overflow: that setting fails, the other wins.
-  SearchSpace space = {.word_ngrams = {1}, .learning_rates = {1e30, 0.5}, .epochs = {2}, .dimension = 8,
-                       .buckets = 1000, .threads = 2, .seed = 1, .first_round_rows = 1000, .screening_eval_rows = 5000};
+  SearchSpace space = {.word_ngrams = {1},
+                       .learning_rates = {1e30, 0.5},
+                       .epochs = {2},
+                       .dimension = 8,
+                       .buckets = 1000,
+                       .threads = 2,
+                       .seed = 1,
+                       .first_round_rows = 1000,
+                       .screening_eval_rows = 5000};
   SearchResult result = SearchSettings(train, eval, space);
   EXPECT_EQ(result.trainings, 1);
   EXPECT_DOUBLE_EQ(result.model.settings().learning_rate, 0.5);
@@ -267,8 +295,15 @@ TEST(SettingsSearch, SmallDatasetsGetFewBuckets) {
   std::vector<SplitRow> train, eval;
   for (int i = 0; i < 40; ++i) train.push_back({i % 2 ? "road pothole bridge" : "school teacher", i % 2});
   eval = train;
-  SearchSpace space = {.word_ngrams = {2}, .learning_rates = {0.5}, .epochs = {2}, .dimension = 8,
-                       .buckets = 200000, .threads = 1, .seed = 1, .first_round_rows = 4000, .screening_eval_rows = 5000};
+  SearchSpace space = {.word_ngrams = {2},
+                       .learning_rates = {0.5},
+                       .epochs = {2},
+                       .dimension = 8,
+                       .buckets = 200000,
+                       .threads = 1,
+                       .seed = 1,
+                       .first_round_rows = 4000,
+                       .screening_eval_rows = 5000};
   EXPECT_EQ(SearchSettings(train, eval, space).model.settings().buckets, 1024);  // the floor: 2 x 100 words < 1024
 }
 

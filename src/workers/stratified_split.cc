@@ -10,7 +10,8 @@ namespace {
 size_t TenthRoundedHalfDown(size_t rows) { return (rows + 4) / 10; }
 
 void Append(std::vector<size_t>& to, const std::vector<size_t>& from, size_t begin, size_t end) {
-  to.insert(to.end(), from.begin() + static_cast<std::ptrdiff_t>(begin), from.begin() + static_cast<std::ptrdiff_t>(end));
+  to.insert(to.end(), from.begin() + static_cast<std::ptrdiff_t>(begin),
+            from.begin() + static_cast<std::ptrdiff_t>(end));
 }
 
 }  // namespace

@@ -26,9 +26,17 @@ TEST(StratifiedSplit, ClassSizesRoundTheTenthsHalfDownTowardsTrain) {
   struct Case {
     size_t rows, train, eval, test;
   };
-  for (const Case& c : std::vector<Case>{{0, 0, 0, 0},     {1, 1, 0, 0},     {2, 2, 0, 0},   {5, 5, 0, 0},
-                                         {6, 4, 1, 1},     {10, 8, 1, 1},    {15, 13, 1, 1}, {16, 12, 2, 2},
-                                         {25, 21, 2, 2},   {26, 20, 3, 3},   {100, 80, 10, 10},
+  for (const Case& c : std::vector<Case>{{0, 0, 0, 0},
+                                         {1, 1, 0, 0},
+                                         {2, 2, 0, 0},
+                                         {5, 5, 0, 0},
+                                         {6, 4, 1, 1},
+                                         {10, 8, 1, 1},
+                                         {15, 13, 1, 1},
+                                         {16, 12, 2, 2},
+                                         {25, 21, 2, 2},
+                                         {26, 20, 3, 3},
+                                         {100, 80, 10, 10},
                                          {1600, 1280, 160, 160}}) {
     const SplitSizes sizes = ClassSplitSizes(c.rows);
     EXPECT_EQ(sizes.train, c.train) << c.rows << " rows";

@@ -1,9 +1,9 @@
 #include "workers/text_clean.h"
 
-#include "util/strings.h"
-
 #include <array>
 #include <cstdint>
+
+#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -195,12 +195,8 @@ size_t CleanOne(std::string_view text, size_t at, SpacedWriter& writer) {
   // No text starts here: a tag, a URL, Unicode whitespace, a byte that is not UTF-8, or ASCII
   // whitespace.
   switch (KindOf(text[at])) {
-    case ByteKind::kTagOpen:
-      writer.Gap();
-      return at + TagLength(text, at);
-    case ByteKind::kUrlStart:
-      writer.Gap();
-      return at + UrlLength(text, at);
+    case ByteKind::kTagOpen: writer.Gap(); return at + TagLength(text, at);
+    case ByteKind::kUrlStart: writer.Gap(); return at + UrlLength(text, at);
     case ByteKind::kMultiByte: {
       const CodePoint code_point = DecodeAt(text, at);
       if (code_point.length == 0) {
@@ -210,9 +206,7 @@ size_t CleanOne(std::string_view text, size_t at, SpacedWriter& writer) {
       writer.Gap();
       return at + code_point.length;
     }
-    default:
-      writer.Gap();
-      return at + 1;
+    default: writer.Gap(); return at + 1;
   }
 }
 

@@ -22,14 +22,22 @@ bool IndependentlyValidUtf8(const std::string& text) {
       ++i;
       continue;
     }
-    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-    else if (lead == 0xE0) length = 3, low = 0xA0;
-    else if (lead == 0xED) length = 3, high = 0x9F;
-    else if (lead >= 0xE1 && lead <= 0xEF) length = 3;
-    else if (lead == 0xF0) length = 4, low = 0x90;
-    else if (lead == 0xF4) length = 4, high = 0x8F;
-    else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
-    else return false;
+    if (lead >= 0xC2 && lead <= 0xDF)
+      length = 2;
+    else if (lead == 0xE0)
+      length = 3, low = 0xA0;
+    else if (lead == 0xED)
+      length = 3, high = 0x9F;
+    else if (lead >= 0xE1 && lead <= 0xEF)
+      length = 3;
+    else if (lead == 0xF0)
+      length = 4, low = 0x90;
+    else if (lead == 0xF4)
+      length = 4, high = 0x8F;
+    else if (lead >= 0xF1 && lead <= 0xF3)
+      length = 4;
+    else
+      return false;
     if (i + length > text.size() || at(i + 1) < low || at(i + 1) > high) return false;
     for (size_t k = 2; k < length; ++k)
       if ((at(i + k) & 0xC0) != 0x80) return false;
@@ -57,9 +65,9 @@ std::string ReferenceClean(const std::string& text) {
       ++length;
       if (IndependentlyValidUtf8(text.substr(i, length))) {
         const std::string c = text.substr(i, length);
-        for (const char* space : {"\u0085", "\u00A0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004",
-                                  "\u2005", "\u2006", "\u2007", "\u2008", "\u2009", "\u200A", "\u2028", "\u2029",
-                                  "\u202F", "\u205F", "\u3000"})
+        for (const char* space :
+             {"\u0085", "\u00A0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006",
+              "\u2007", "\u2008", "\u2009", "\u200A", "\u2028", "\u2029", "\u202F", "\u205F", "\u3000"})
           if (c == space) return {length, true};
         return {length, false};
       }
@@ -75,7 +83,8 @@ std::string ReferenceClean(const std::string& text) {
   };
   for (size_t i = 0; i < text.size();) {
     if (text[i] == '<' && i + 1 < text.size() &&
-        (std::isalpha(static_cast<unsigned char>(text[i + 1])) || std::string_view("/!?").find(text[i + 1]) != std::string_view::npos)) {
+        (std::isalpha(static_cast<unsigned char>(text[i + 1])) ||
+         std::string_view("/!?").find(text[i + 1]) != std::string_view::npos)) {
       size_t end = i + 2;
       while (end < text.size() && text[end] != '>' && text[end] != '<' && text[end] != '\n') ++end;
       if (end < text.size() && text[end] == '>') {
@@ -136,7 +145,9 @@ TEST(TextClean, RemovesHtmlTagsAsGaps) {
 
 TEST(TextClean, TurnsLineBreaksAndWhitespaceRunsIntoOneSpaceAndTrims) {
   EXPECT_EQ(CleanText("  line one\r\nline two\n\n\tline three  "), "line one line two line three");
-  EXPECT_EQ(CleanText("a\x01\x1f\x7f" "b"), "a b");
+  EXPECT_EQ(CleanText("a\x01\x1f\x7f"
+                      "b"),
+            "a b");
   EXPECT_EQ(CleanText(std::string("a\0b", 3)), "a b");
   EXPECT_EQ(CleanText(" \n\t "), "");
   EXPECT_EQ(CleanText(""), "");
@@ -160,18 +171,44 @@ TEST(TextClean, TreatsUnicodeWhitespaceAsWhitespace) {
 
 TEST(TextClean, ReplacesInvalidUtf8ByteByByte) {
   EXPECT_EQ(CleanText("ok\xFFok"), "ok\uFFFDok");
-  EXPECT_EQ(CleanText("\xC0\xAF"), "\uFFFD\uFFFD");             // overlong '/'
-  EXPECT_EQ(CleanText("\xED\xA0\x80"), "\uFFFD\uFFFD\uFFFD");  // a surrogate
+  EXPECT_EQ(CleanText("\xC0\xAF"), "\uFFFD\uFFFD");                      // overlong '/'
+  EXPECT_EQ(CleanText("\xED\xA0\x80"), "\uFFFD\uFFFD\uFFFD");            // a surrogate
   EXPECT_EQ(CleanText("\xF4\x90\x80\x80"), "\uFFFD\uFFFD\uFFFD\uFFFD");  // above U+10FFFF
-  EXPECT_EQ(CleanText("end\xE0\xA4"), "end\uFFFD\uFFFD");      // truncated at the end
-  EXPECT_EQ(CleanText("\xF0\x9F\x98\x80"), "\U0001F600");      // a valid 4-byte sequence stays
+  EXPECT_EQ(CleanText("end\xE0\xA4"), "end\uFFFD\uFFFD");                // truncated at the end
+  EXPECT_EQ(CleanText("\xF0\x9F\x98\x80"), "\U0001F600");                // a valid 4-byte sequence stays
 }
 
 TEST(TextClean, AgreesWithTheRulesAppliedOneCharacterAtATime) {
   std::mt19937_64 random(7);
-  const std::string pieces[] = {"a", "b ", " ", "  ", "\n", "\t", "<p>", "</p>", "<", ">", "<x\n>", "http://u.v/w",
-                                "HTTPS://A", "www.", "ww", "h", "w", "पानी", "\u0915\u094D\u200D", "\u00A0", "\u3000",
-                                "\u2028", "\xE0\xA4", "\xFF", "\xC2", "\u0085", "\U0001F600", "x y", " z "};
+  const std::string pieces[] = {"a",
+                                "b ",
+                                " ",
+                                "  ",
+                                "\n",
+                                "\t",
+                                "<p>",
+                                "</p>",
+                                "<",
+                                ">",
+                                "<x\n>",
+                                "http://u.v/w",
+                                "HTTPS://A",
+                                "www.",
+                                "ww",
+                                "h",
+                                "w",
+                                "पानी",
+                                "\u0915\u094D\u200D",
+                                "\u00A0",
+                                "\u3000",
+                                "\u2028",
+                                "\xE0\xA4",
+                                "\xFF",
+                                "\xC2",
+                                "\u0085",
+                                "\U0001F600",
+                                "x y",
+                                " z "};
   for (int round = 0; round < 20000; ++round) {
     std::string text;
     const int count = static_cast<int>(random() % 10);
@@ -203,8 +240,8 @@ TEST(TextClean, IntoReusesTheBufferAndReplacesItsContent) {
 // becomes "<b >", a tag, as with the original worker's regular expressions.)
 TEST(TextClean, AnyBytesGiveValidUtf8WithSingleInnerSpaces) {
   std::mt19937_64 random(20261126);
-  const std::string pieces[] = {"<p>", "</b>", "http://x.y", "www.", "\n", " ", "\u00A0", "पानी", "\u200D",
-                                "<", ">", "h", "w", "\xE0\xA4", "\xFF", "ab", "\t\t", "\u3000"};
+  const std::string pieces[] = {"<p>", "</b>", "http://x.y", "www.", "\n",       " ",    "\u00A0", "पानी", "\u200D",
+                                "<",   ">",    "h",          "w",    "\xE0\xA4", "\xFF", "ab",     "\t\t", "\u3000"};
   for (int round = 0; round < 5000; ++round) {
     std::string text;
     const int count = static_cast<int>(random() % 12);

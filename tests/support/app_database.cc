@@ -8,10 +8,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include "db/application_schema.h"
 #include "db/count_sql.h"
 #include "db/database.h"
 #include "support/postgres_server.h"
-#include "db/application_schema.h"
 
 namespace orch::testing {
 namespace {
@@ -70,7 +70,7 @@ std::unique_ptr<AppDatabase> AppDatabase::Sqlite(const std::string& file_path) {
   db->sqlite_.reset(raw);
   if (status != SQLITE_OK) throw std::runtime_error("cannot create SQLite database " + path);
   db->Exec("PRAGMA synchronous = OFF");  // a test database is not worth an fsync per statement
-  db->url_text_ = "sqlite:///" + path;  // the path is absolute: sqlite:////tmp/...
+  db->url_text_ = "sqlite:///" + path;   // the path is absolute: sqlite:////tmp/...
   db->url_.kind = DatabaseUrl::Kind::kSqlite;
   db->url_.target = path;
   db->url_.redacted = db->url_text_;
@@ -118,8 +118,8 @@ int64_t AppDatabase::QueryInt(const std::string& sql) {
     PgResult result(PQexec(pg_.get(), sql.c_str()));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1 ||
         PQnfields(result.get()) != 1 || PQgetisnull(result.get(), 0, 0))
-      throw std::runtime_error("PostgreSQL query " + sql + " did not return one value: " +
-                               PQresultErrorMessage(result.get()));
+      throw std::runtime_error("PostgreSQL query " + sql +
+                               " did not return one value: " + PQresultErrorMessage(result.get()));
     return std::stoll(PQgetvalue(result.get(), 0, 0));
   }
   sqlite3_stmt* raw = nullptr;
@@ -144,8 +144,8 @@ void AppDatabase::InsertComplaints(int count, const std::string& department_sql,
   if (is_postgres())
     Exec(columns + values + "FROM generate_series(1, " + n + ") AS s(g)");
   else
-    Exec(columns + "WITH RECURSIVE s(g) AS (SELECT 1 WHERE " + n + " > 0 UNION ALL SELECT g + 1 FROM s WHERE g < " +
-         n + ") " + values + "FROM s");
+    Exec(columns + "WITH RECURSIVE s(g) AS (SELECT 1 WHERE " + n + " > 0 UNION ALL SELECT g + 1 FROM s WHERE g < " + n +
+         ") " + values + "FROM s");
 }
 
 void AppDatabase::AddCorrectComplaints(int count) { InsertComplaints(count, Cycle(kDepartments), Cycle(kUrgencies)); }
@@ -173,11 +173,12 @@ int64_t AppDatabase::AddComplaint(std::optional<std::string> department, std::op
 
 void AppDatabase::AddMisclassifiedRow(const MisclassifiedRow& row, std::optional<int64_t> complaint_id) {
   const int64_t id = complaint_id ? *complaint_id : AddComplaint(kDepartments[0], kUrgencies[0]);
-  Exec("INSERT INTO misclassified_complaints (complaint_id, model_predicted_department, correct_department, "
-       "model_predicted_urgency, correct_urgency, reviewed) VALUES (" +
-       std::to_string(id) + ", " + SqlLiteral(row.predicted_department) + ", " + SqlLiteral(row.correct_department) +
-       ", " + SqlLiteral(row.predicted_urgency) + ", " + SqlLiteral(row.correct_urgency) + ", " +
-       ReviewedLiteral(row.reviewed) + ")");
+  Exec(
+      "INSERT INTO misclassified_complaints (complaint_id, model_predicted_department, correct_department, "
+      "model_predicted_urgency, correct_urgency, reviewed) VALUES (" +
+      std::to_string(id) + ", " + SqlLiteral(row.predicted_department) + ", " + SqlLiteral(row.correct_department) +
+      ", " + SqlLiteral(row.predicted_urgency) + ", " + SqlLiteral(row.correct_urgency) + ", " +
+      ReviewedLiteral(row.reviewed) + ")");
 }
 
 }  // namespace orch::testing

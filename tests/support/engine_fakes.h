@@ -11,11 +11,11 @@
 
 #include "db/database.h"
 #include "db/state_store.h"
-#include "util/clock.h"
 #include "hub/hub.h"
-#include "util/log.h"
 #include "triggers/trigger.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace orch::testing {
 
@@ -24,8 +24,8 @@ class FakeClock : public Clock {
  public:
   TimePoint Now() override { return now_; }
   std::chrono::system_clock::time_point WallNow() override {
-    return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-        now_.time_since_epoch()));
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(now_.time_since_epoch()));
   }
   void SleepUntil(TimePoint deadline) override {
     ++sleeps;

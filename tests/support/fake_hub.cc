@@ -1,10 +1,9 @@
 #include "support/fake_hub.h"
 
+#include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,7 +11,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <httplib.h>
 #include <stdexcept>
 
 namespace orch::testing {
@@ -46,8 +44,7 @@ const char* ErrorMessageFor(int status) {
 }
 
 // The Hub's error shape: a JSON body plus X-Error-Message (and X-Error-Code for some errors).
-void SetError(httplib::Response& response, int status, const std::string& message,
-              const std::string& error_code = "") {
+void SetError(httplib::Response& response, int status, const std::string& message, const std::string& error_code = "") {
   response.status = status;
   response.set_header("X-Error-Message", message);
   if (!error_code.empty()) response.set_header("X-Error-Code", error_code);
@@ -476,8 +473,7 @@ void FakeHub::ServeRuntime(const std::string& space, httplib::Response& response
   response.set_content(RuntimeJson(state.stage).dump(), kJson);
 }
 
-void FakeHub::ServeMetadata(const std::string& dataset, const httplib::Request& request,
-                            httplib::Response& response) {
+void FakeHub::ServeMetadata(const std::string& dataset, const httplib::Request& request, httplib::Response& response) {
   PublishDueByPolls(dataset);
   auto found = datasets_.find(dataset);
   if (found == datasets_.end() || !found->second.published) {
@@ -511,29 +507,20 @@ std::optional<std::string> FakeHub::RedirectFor(const std::string& path) const {
 
 bool FakeHub::ApplyFault(const Fault& fault, const httplib::Request& request, httplib::Response& response) {
   switch (fault.kind) {
-    case Fault::Kind::kStatus:
-      SetError(response, fault.status, ErrorMessageFor(fault.status));
-      break;
+    case Fault::Kind::kStatus: SetError(response, fault.status, ErrorMessageFor(fault.status)); break;
     case Fault::Kind::kRetryAfter:
       SetError(response, 429, ErrorMessageFor(429));
       response.set_header("Retry-After", std::to_string(fault.retry_after_seconds));
       break;
-    case Fault::Kind::kMalformedJson:
-      response.set_content("{not json", kJson);
-      break;
-    case Fault::Kind::kOversized:
-      SendOversized(response);
-      break;
+    case Fault::Kind::kMalformedJson: response.set_content("{not json", kJson); break;
+    case Fault::Kind::kOversized: SendOversized(response); break;
     case Fault::Kind::kCloseConnection:
       if (ShutdownConnection(request)) return false;
       // Fallback: headers promising a body, then the connection drops.
       response.set_content_provider(1, kJson, [](size_t, size_t, httplib::DataSink&) { return false; });
       break;
-    case Fault::Kind::kRedirect:
-      response.set_redirect(fault.location, 302);
-      break;
-    case Fault::Kind::kSlowBody:
-      break;  // applied to the real answer by Handle()
+    case Fault::Kind::kRedirect: response.set_redirect(fault.location, 302); break;
+    case Fault::Kind::kSlowBody: break;  // applied to the real answer by Handle()
   }
   return true;
 }
@@ -546,19 +533,20 @@ void FakeHub::SendSlowly(httplib::Response& response, milliseconds delay) {
   response.headers.erase("Content-Type");
   size_t piece = (body->size() + kSlowBodyPieces - 1) / kSlowBodyPieces;
   auto interval = delay / static_cast<int>(kSlowBodyPieces);
-  response.set_chunked_content_provider(
-      content_type, [this, body, piece, interval](size_t offset, httplib::DataSink& sink) {
-        {
-          // Interruptible pause, so destroying the fake does not wait out a slow answer.
-          std::unique_lock lock(mutex_);
-          changed_.wait_for(lock, interval, [this] { return stopping_; });
-          if (stopping_) return false;
-        }
-        size_t size = std::min(piece, body->size() - offset);
-        if (!sink.write(body->data() + offset, size)) return false;
-        if (offset + size == body->size()) sink.done();
-        return true;
-      });
+  response.set_chunked_content_provider(content_type,
+                                        [this, body, piece, interval](size_t offset, httplib::DataSink& sink) {
+                                          {
+                                            // Interruptible pause, so destroying the fake does not wait out a slow
+                                            // answer.
+                                            std::unique_lock lock(mutex_);
+                                            changed_.wait_for(lock, interval, [this] { return stopping_; });
+                                            if (stopping_) return false;
+                                          }
+                                          size_t size = std::min(piece, body->size() - offset);
+                                          if (!sink.write(body->data() + offset, size)) return false;
+                                          if (offset + size == body->size()) sink.done();
+                                          return true;
+                                        });
 }
 
 void FakeHub::ArmPublications(const std::string& space, TimePoint restarted_at) {
@@ -605,8 +593,7 @@ void FakeHub::PublishDueByTime(TimePoint now) {
 void FakeHub::Publish(const Publication& publication) {
   std::string tag = publication.version_tag;
   if (tag.empty()) tag = kFreshTagPrefix + std::to_string(next_tag_number_++);
-  SetBody(publication.dataset_repo,
-          Metadata(tag, publication.num_samples, "", publication.dataset_repo).dump(2));
+  SetBody(publication.dataset_repo, Metadata(tag, publication.num_samples, "", publication.dataset_repo).dump(2));
 }
 
 void FakeHub::SetBody(const std::string& dataset, std::string body) {

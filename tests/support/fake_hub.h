@@ -60,7 +60,9 @@ class FakeHub {
                                   std::string tag = "") {
       return {std::move(dataset_repo), num_samples, 0, delay, false, std::move(tag)};
     }
-    static Publication Never(std::string dataset_repo) { return {std::move(dataset_repo), 0, 0, std::nullopt, true, ""}; }
+    static Publication Never(std::string dataset_repo) {
+      return {std::move(dataset_repo), 0, 0, std::nullopt, true, ""};
+    }
   };
 
   // A misbehaviour shown to the next `times` requests whose path contains the fault's substring.
@@ -119,7 +121,7 @@ class FakeHub {
   // Spaces, by "owner/name".
   void AddSpace(const std::string& space, const std::string& stage = "RUNNING");
   void SetSpaceStage(const std::string& space, const std::string& stage);  // adds an unknown Space
-  std::string SpaceStage(const std::string& space) const;  // "" for an unknown Space
+  std::string SpaceStage(const std::string& space) const;                  // "" for an unknown Space
   // After every restart, the restart answer and the following runtime reads walk through `stages`
   // (the restart answer and first read show stages[0], each further read the next; the last stays).
   void SetStageAfterRestart(const std::string& space, std::vector<std::string> stages);

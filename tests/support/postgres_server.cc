@@ -78,8 +78,7 @@ RunAs RequireServerUser() {
 // the ids of this one thread without the C library's cross-thread synchronisation.
 [[noreturn]] void ExecChild(char* const* argv, const char* work_dir, const RunAs& user, int log_fd, int null_fd,
                             bool tie_to_thread, pid_t parent) {
-  if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
-    _exit(127);
+  if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0) _exit(127);
   // The test's own directory may be closed to the postgres user.
   if (chdir(work_dir) != 0) _exit(127);
   if (user.switch_user) {
@@ -210,8 +209,8 @@ PostgresServer::PostgresServer() : owner_(getpid()), bin_dir_(FindPostgresBinDir
     if (!StartOnSomeFreePort()) throw not_started();
   }
   start_time_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  std::cerr << "[postgres] test server " << bin_dir_ << " on 127.0.0.1:" << port_ << " ready in "
-            << start_time_.count() << " ms (" << (from_template ? "template cluster copied" : "initdb") << ")\n";
+  std::cerr << "[postgres] test server " << bin_dir_ << " on 127.0.0.1:" << port_ << " ready in " << start_time_.count()
+            << " ms (" << (from_template ? "template cluster copied" : "initdb") << ")\n";
 }
 
 PostgresServer::~PostgresServer() {
@@ -239,8 +238,8 @@ bool PostgresServer::CopyTemplate() {
 
 void PostgresServer::InitCluster() {
   // Trust on loopback only, no fsync of the new files, and the C locale: the fastest initdb.
-  if (!RunAsServerUser({bin_dir_ + "/initdb", "-D", dir_.File("data"), "--auth=trust", "-U", "postgres",
-                        "--no-sync", "-E", "UTF8", "--locale=C"}))
+  if (!RunAsServerUser({bin_dir_ + "/initdb", "-D", dir_.File("data"), "--auth=trust", "-U", "postgres", "--no-sync",
+                        "-E", "UTF8", "--locale=C"}))
     throw std::runtime_error("initdb failed; its log ends with:\n" + LogTail());
   SaveTemplate();
 }
@@ -271,8 +270,8 @@ bool PostgresServer::Start(int port) {
   const std::vector<std::string> args = {
       bin_dir_ + "/postgres", "-D", dir_.File("data"), "-p", std::to_string(port), "-k", dir_.path().string(),
       // Durability is worthless for a throw-away cluster, and skipping it makes writes fast.
-      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-      "-c", "full_page_writes=off"};
+      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
+      "full_page_writes=off"};
   const RunAs user = RequireServerUser();
   {
     std::lock_guard lock(mutex_);

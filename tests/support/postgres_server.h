@@ -11,6 +11,7 @@
 // milliseconds even when ctest runs every test in a process of its own.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -21,8 +22,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace orch::testing {
 
@@ -115,13 +114,13 @@ PostgresServer& SharedPostgres();
 }  // namespace orch::testing
 
 // In a test body or SetUp(): fails, or skips when ORCH_SKIP_POSTGRES=1, if no server can run here.
-#define ORCH_REQUIRE_POSTGRES()                                                             \
-  do {                                                                                      \
-    const std::string orch_postgres_missing = ::orch::testing::PostgresUnavailableReason(); \
-    if (!orch_postgres_missing.empty()) {                                                   \
-      if (::orch::testing::SkipPostgresRequested()) GTEST_SKIP() << orch_postgres_missing;  \
+#define ORCH_REQUIRE_POSTGRES()                                                                \
+  do {                                                                                         \
+    const std::string orch_postgres_missing = ::orch::testing::PostgresUnavailableReason();    \
+    if (!orch_postgres_missing.empty()) {                                                      \
+      if (::orch::testing::SkipPostgresRequested()) GTEST_SKIP() << orch_postgres_missing;     \
       FAIL() << orch_postgres_missing << " (or set ORCH_SKIP_POSTGRES=1 to skip these tests)"; \
-    }                                                                                       \
+    }                                                                                          \
   } while (false)
 
 namespace orch::testing {

@@ -1,12 +1,12 @@
 #include "support/pushgateway_server.h"
 
+#include <httplib.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string_view>
-
-#include <httplib.h>
 
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
@@ -61,7 +61,8 @@ bool PushgatewayServer::Start(int port) {
   // No environment is needed; --persistence.file= (empty) keeps Debian's default file under
   // /var/lib out of the tests.
   process_ = std::make_unique<Subprocess>(
-      std::vector<std::string>{kPushgatewayBinary, "--web.listen-address=" + std::string(kHost) + ":" + std::to_string(port),
+      std::vector<std::string>{kPushgatewayBinary,
+                               "--web.listen-address=" + std::string(kHost) + ":" + std::to_string(port),
                                "--persistence.file=", "--log.level=info"},
       std::map<std::string, std::string>{});
   if (WaitUntilReady(steady_clock::now() + kReadyDeadline)) return true;
@@ -82,8 +83,8 @@ bool PushgatewayServer::WaitUntilReady(steady_clock::time_point deadline) {
     if (process_->WaitForOutput(kBindFailure, kPollInterval)) return false;
     const bool exited = steady_clock::now() - before < kPollInterval;
     if (exited || steady_clock::now() >= deadline) {
-      throw std::runtime_error(std::string("the Pushgateway ") + (exited ? "exited" : "did not become ready") +
-                               " on " + url() + "; its output:\n" + process_->out() + process_->err());
+      throw std::runtime_error(std::string("the Pushgateway ") + (exited ? "exited" : "did not become ready") + " on " +
+                               url() + "; its output:\n" + process_->out() + process_->err());
     }
   }
 }

@@ -3,11 +3,11 @@
 // and stopped when the object is destroyed. scripts/install-deps.sh installs it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace orch::testing {
 
@@ -51,11 +51,11 @@ class PushgatewayServer {
 }  // namespace orch::testing
 
 // In a test body or SetUp(): fails, or skips when ORCH_SKIP_PUSHGATEWAY=1, if the binary is missing.
-#define ORCH_REQUIRE_PUSHGATEWAY()                                                                \
-  do {                                                                                            \
-    const std::string orch_pushgateway_missing = ::orch::testing::PushgatewayUnavailableReason(); \
-    if (!orch_pushgateway_missing.empty()) {                                                      \
-      if (::orch::testing::SkipPushgatewayRequested()) GTEST_SKIP() << orch_pushgateway_missing;  \
+#define ORCH_REQUIRE_PUSHGATEWAY()                                                                   \
+  do {                                                                                               \
+    const std::string orch_pushgateway_missing = ::orch::testing::PushgatewayUnavailableReason();    \
+    if (!orch_pushgateway_missing.empty()) {                                                         \
+      if (::orch::testing::SkipPushgatewayRequested()) GTEST_SKIP() << orch_pushgateway_missing;     \
       FAIL() << orch_pushgateway_missing << " (or set ORCH_SKIP_PUSHGATEWAY=1 to skip these tests)"; \
-    }                                                                                             \
+    }                                                                                                \
   } while (false)

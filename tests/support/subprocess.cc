@@ -1,19 +1,18 @@
 #include "support/subprocess.h"
 
-#include <sys/resource.h>
-
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <pthread.h>
-#include <stdexcept>
 #include <ctime>
+#include <stdexcept>
 #include <system_error>
 
 #include "util/spawn.h"
@@ -160,8 +159,8 @@ bool Subprocess::WaitForOutput(std::string_view needle, milliseconds timeout) {
   return Pump(seen, steady_clock::now() + timeout);
 }
 
-ProcessResult Subprocess::Run(std::vector<std::string> argv, std::map<std::string, std::string> env,
-                              std::string cwd, milliseconds timeout, std::optional<std::string> stdin_text) {
+ProcessResult Subprocess::Run(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string cwd,
+                              milliseconds timeout, std::optional<std::string> stdin_text) {
   Subprocess process(std::move(argv), std::move(env), std::move(cwd), std::move(stdin_text));
   return process.Wait(timeout);
 }
@@ -198,8 +197,8 @@ bool Subprocess::Pump(Done done, Deadline deadline) {
 
 void Subprocess::WriteStdin() {
   while (stdin_.valid() && stdin_written_ < stdin_text_.size()) {
-    ssize_t written = WriteWithoutSigpipe(stdin_.get(), stdin_text_.data() + stdin_written_,
-                                          stdin_text_.size() - stdin_written_);
+    ssize_t written =
+        WriteWithoutSigpipe(stdin_.get(), stdin_text_.data() + stdin_written_, stdin_text_.size() - stdin_written_);
     if (written > 0) {
       stdin_written_ += static_cast<size_t>(written);
     } else if (written < 0 && errno == EINTR) {

@@ -48,9 +48,8 @@ class Subprocess {
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
 
-  static ProcessResult Run(std::vector<std::string> argv, std::map<std::string, std::string> env,
-                           std::string cwd, std::chrono::milliseconds timeout,
-                           std::optional<std::string> stdin_text = std::nullopt);
+  static ProcessResult Run(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string cwd,
+                           std::chrono::milliseconds timeout, std::optional<std::string> stdin_text = std::nullopt);
 
  private:
   // An owned file descriptor.

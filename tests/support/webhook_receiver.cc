@@ -1,8 +1,7 @@
 #include "support/webhook_receiver.h"
 
-#include <sys/socket.h>
-
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <stdexcept>
 

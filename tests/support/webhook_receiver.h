@@ -1,5 +1,6 @@
-// A webhook for the tests (a chat incoming webhook, a workflow engine's trigger endpoint): a small HTTP server on loopback that records every request it gets
-// and answers with a status the test chooses, or stops listening so that connections are refused.
+// A webhook for the tests (a chat incoming webhook, a workflow engine's trigger endpoint): a small HTTP server on
+// loopback that records every request it gets and answers with a status the test chooses, or stops listening so that
+// connections are refused.
 #pragma once
 
 #include <chrono>
