@@ -155,8 +155,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  orch::ConfigSources sources =
-      orch::fuzz::SourcesFrom(std::string_view(reinterpret_cast<const char*>(data), size));
+  orch::ConfigSources sources = orch::fuzz::SourcesFrom(std::string_view(reinterpret_cast<const char*>(data), size));
   orch::Config config;
   try {
     config = orch::LoadConfig(sources);
