@@ -8,8 +8,7 @@
 #include "cli/sources.h"
 #include "db/open_database.h"
 #include "db/state_store.h"
-#include "engine/counts.h"
-#include "engine/decision.h"
+#include "report/status.h"
 #include "util/error.h"
 #include "util/time.h"
 
@@ -28,35 +27,6 @@ std::string ProgressBar(int64_t value, int64_t threshold, int width = 20) {
       << static_cast<int>(fraction * 100) << '%';
   return bar.str();
 }
-
-Json OrNull(const std::optional<std::string>& value) { return value ? Json(*value) : Json(nullptr); }
-Json OrNull(const std::optional<WallTime>& value) { return value ? Json(FormatTimestamp(*value)) : Json(nullptr); }
-
-struct LabelStatus {
-  const LabelConfig* config;
-  int64_t misclassified;
-  Decision decision;
-  LabelState state;
-};
-
-std::vector<LabelStatus> ReadStatus(const Config& config) {
-  std::unique_ptr<Database> database = OpenDatabase(config.database);
-  std::unique_ptr<StateStore> store = OpenStateStore(config.database);
-  std::vector<std::string> names;
-  for (const LabelConfig& label : config.labels) names.push_back(label.name);
-  const std::vector<int64_t> misclassified = CountMisclassified(config, *database);
-  const std::vector<std::optional<int64_t>> pools = CountPools(config, *database, misclassified);
-  std::vector<LabelState> states = store->LoadLabels(names);
-  std::vector<LabelStatus> status;
-  for (size_t i = 0; i < config.labels.size(); ++i) {
-    const LabelConfig& label = config.labels[i];
-    status.push_back({&label, misclassified[i],
-                      Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold), states[i]});
-  }
-  return status;
-}
-
-bool UpToDate(const LabelStatus& label) { return UpToDate(label.decision, label.state); }
 
 std::string Readiness(const LabelStatus& label) {
   if (UpToDate(label)) return ", up to date: no more rows than the dataset already retrained";
@@ -88,29 +58,6 @@ void PrintStatusText(const std::vector<LabelStatus>& status) {
                       : std::string("never"))
               << "\n";
   }
-}
-
-Json StatusJson(const std::vector<LabelStatus>& status) {
-  Json labels = Json::array();
-  for (const LabelStatus& label : status)
-    labels.push_back({{"label", label.config->name},
-                      {"misclassified", label.misclassified},
-                      {"sampled_correct", label.decision.sampled_correct},
-                      {"upper_bound", label.decision.upper_bound},
-                      {"dataset_len", label.decision.dataset_len},
-                      {"threshold", label.config->threshold},
-                      {"ready", label.decision.prepare && !UpToDate(label)},
-                      {"up_to_date", UpToDate(label)},
-                      {"phase", PhaseName(label.state.phase)},
-                      {"baseline_version", OrNull(label.state.baseline_version)},
-                      {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},
-                      {"prepare_requested_at", OrNull(label.state.prepare_requested_at)},
-                      {"dataset_version", OrNull(label.state.dataset_version)},
-                      {"retrain_requested_at", OrNull(label.state.retrain_requested_at)},
-                      {"retrain_confirmed", label.state.retrain_confirmed},
-                      {"last_retrained_version", OrNull(label.state.last_retrained_version)},
-                      {"last_retrained_at", OrNull(label.state.last_retrained_at)}});
-  return {{"labels", labels}};
 }
 
 }  // namespace
@@ -147,7 +94,7 @@ int HistoryCommand(const CommonOptions& common, int limit, bool json) {
       Json summary = Json::parse(run.summary_json, nullptr, false);
       out.push_back({{"id", run.id},
                      {"started_at", FormatTimestamp(run.started_at)},
-                     {"finished_at", OrNull(run.finished_at)},
+                     {"finished_at", JsonOrNull(run.finished_at)},
                      {"status", run.status},
                      {"dry_run", run.dry_run},
                      {"started_by", run.started_by},

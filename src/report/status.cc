@@ -1,0 +1,59 @@
+#include "report/status.h"
+
+#include "db/open_database.h"
+#include "engine/counts.h"
+#include "util/time.h"
+
+namespace orch {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+}  // namespace
+
+Json JsonOrNull(const std::optional<std::string>& value) { return value ? Json(*value) : Json(nullptr); }
+Json JsonOrNull(const std::optional<WallTime>& value) { return value ? Json(FormatTimestamp(*value)) : Json(nullptr); }
+
+std::vector<LabelStatus> ReadStatus(const Config& config) {
+  std::unique_ptr<Database> database = OpenDatabase(config.database);
+  std::unique_ptr<StateStore> store = OpenStateStore(config.database);
+  std::vector<std::string> names;
+  for (const LabelConfig& label : config.labels) names.push_back(label.name);
+  const std::vector<int64_t> misclassified = CountMisclassified(config, *database);
+  const std::vector<std::optional<int64_t>> pools = CountPools(config, *database, misclassified);
+  std::vector<LabelState> states = store->LoadLabels(names);
+  std::vector<LabelStatus> status;
+  for (size_t i = 0; i < config.labels.size(); ++i) {
+    const LabelConfig& label = config.labels[i];
+    status.push_back({&label, misclassified[i],
+                      Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold), states[i]});
+  }
+  return status;
+}
+
+bool UpToDate(const LabelStatus& label) { return UpToDate(label.decision, label.state); }
+
+Json StatusJson(const std::vector<LabelStatus>& status) {
+  Json labels = Json::array();
+  for (const LabelStatus& label : status)
+    labels.push_back({{"label", label.config->name},
+                      {"misclassified", label.misclassified},
+                      {"sampled_correct", label.decision.sampled_correct},
+                      {"upper_bound", label.decision.upper_bound},
+                      {"dataset_len", label.decision.dataset_len},
+                      {"threshold", label.config->threshold},
+                      {"ready", label.decision.prepare && !UpToDate(label)},
+                      {"up_to_date", UpToDate(label)},
+                      {"phase", PhaseName(label.state.phase)},
+                      {"baseline_version", JsonOrNull(label.state.baseline_version)},
+                      {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},
+                      {"prepare_requested_at", JsonOrNull(label.state.prepare_requested_at)},
+                      {"dataset_version", JsonOrNull(label.state.dataset_version)},
+                      {"retrain_requested_at", JsonOrNull(label.state.retrain_requested_at)},
+                      {"retrain_confirmed", label.state.retrain_confirmed},
+                      {"last_retrained_version", JsonOrNull(label.state.last_retrained_version)},
+                      {"last_retrained_at", JsonOrNull(label.state.last_retrained_at)}});
+  return {{"labels", labels}};
+}
+
+}  // namespace orch

@@ -1,0 +1,36 @@
+// Where each label stands, as `orchestrator status` and the status page show it: its counts
+// against its threshold (taken as a pass takes them), the decision a pass would make, and the
+// state saved between passes.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "config/config.h"
+#include "db/state_store.h"
+#include "engine/decision.h"
+
+namespace orch {
+
+struct LabelStatus {
+  const LabelConfig* config;
+  int64_t misclassified;
+  Decision decision;
+  LabelState state;
+};
+
+// Counts and loads every configured label. Throws DatabaseError when the database cannot be read.
+std::vector<LabelStatus> ReadStatus(const Config& config);
+
+// At its threshold, but no more rows than the dataset already retrained.
+bool UpToDate(const LabelStatus& label);
+
+// A value, or JSON null when there is none; times as FormatTimestamp writes them.
+nlohmann::ordered_json JsonOrNull(const std::optional<std::string>& value);
+nlohmann::ordered_json JsonOrNull(const std::optional<WallTime>& value);
+
+// {"labels": [...]}: what `status --json` prints.
+nlohmann::ordered_json StatusJson(const std::vector<LabelStatus>& status);
+
+}  // namespace orch
