@@ -15,7 +15,7 @@ packages=(
   libfasttext-dev           # the reference retrain worker's text classifier (orchestrator retrain/predict)
   fasttext                  # the fastText command-line tool: the retrain quality benchmark's yardstick
   libgtest-dev libgmock-dev # unit and end-to-end tests
-  libcpp-httplib-dev        # the fake Hub's HTTP server inside the tests
+  libcpp-httplib-dev        # orchestrator serve's HTTP server, and the fake Hub's inside the tests
   postgresql                # a real PostgreSQL server for the tests (started on loopback)
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers of `make fuzz` (not needed by make test)
   prometheus-pushgateway    # a real Pushgateway for the metrics push tests (started on loopback)
@@ -24,6 +24,8 @@ packages=(
   groff-base                # the package test renders the installed man page
   zsh                       # the completion test parses the zsh completion script (zsh -n)
   clang-format              # make format, and the test that the tree follows .clang-format
+  chromium                  # the serve tests load the status page in headless Chromium, at a phone's size
+  prometheus                # promtool: the serve tests check GET /metrics with `promtool check metrics`
 )
 
 missing=()

@@ -138,6 +138,37 @@ TEST(CliHelp, EverySubcommandHasExamplesAndExitStatus) {
   }
 }
 
+TEST(CliRunLabel, ALabelThatIsNotConfiguredIsAUsageErrorNamingTheConfiguredOnes) {
+  TempDir dir;
+  const ProcessResult result = RunBinary(
+      {"run", "--dry-run", "--label", "colour"},
+      {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", "sqlite:///" + dir.File("absent.db")}}, dir.path().string());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_TRUE(Contains(result.err,
+                       "--label \"colour\" is not a configured label; the configured labels are "
+                       "department, urgency (LABELS)"))
+      << result.err;
+}
+
+// ---- The demo ------------------------------------------------------------------------------
+
+// The README's first command: the whole loop on this machine, then a pass of one's own that has
+// nothing new to learn.
+TEST(CliDemo, RunsTheWholeLoopAndSaysWhatEachStepDid) {
+  TempDir dir;
+  const std::string demo = (dir.path() / "demo").string();
+  const ProcessResult result =
+      Subprocess::Run({ORCH_BINARY, "demo", "--dir", demo}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string(), 300s);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_TRUE(Contains(result.out, "scored again on the same new test split")) << result.out;
+  const ProcessResult history =
+      RunBinary({"history", "--env-file", demo + "/demo.env", "--json"}, {{"PATH", "/usr/bin:/bin"}}, demo);
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const nlohmann::json runs = nlohmann::json::parse(history.out);
+  ASSERT_EQ(runs.size(), 3u) << history.out;
+  for (const nlohmann::json& run : runs) EXPECT_EQ(run["status"], "ok") << run.dump();
+}
+
 // ---- Shell completion ----------------------------------------------------------------------
 
 // Runs bash's completion function on `line` (the word being completed last) and returns its words.

@@ -245,6 +245,23 @@ TEST_P(Lifecycle, StatusAndHistoryShowWhatHappened) {
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0]["status"], "ok");
   EXPECT_EQ(runs[0]["summary"]["labels"][0]["dataset_version"], "d2");
+  EXPECT_TRUE(runs[0]["github_run_id"].is_null()) << "unknown is null, as status shows it, not \"\"";
+  EXPECT_TRUE(runs[0]["commit"].is_null());
+  ASSERT_TRUE(runs[0]["duration_seconds"].is_number());
+  EXPECT_GE(runs[0]["duration_seconds"].get<double>(), 0);
+
+  const std::string id = std::to_string(runs[0]["id"].get<int64_t>());
+  ProcessResult one = Subprocess::Run({ORCH_BINARY, "history", "--run", id}, env, dir.path().string(), 30s);
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("pass " + id + ": ok"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("department: retrain_triggered"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("dataset d2"), std::string::npos) << one.out;
+  ProcessResult one_json =
+      Subprocess::Run({ORCH_BINARY, "history", "--run", id, "--json"}, env, dir.path().string(), 30s);
+  EXPECT_EQ(nlohmann::json::parse(one_json.out)["id"], runs[0]["id"]);
+  ProcessResult missing = Subprocess::Run({ORCH_BINARY, "history", "--run", "999"}, env, dir.path().string(), 30s);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("no pass 999"), std::string::npos) << missing.err;
 }
 
 TEST_P(Lifecycle, AHubThatFlapsBetween200And503IsRiddenOutWithoutRetrainingTwice) {

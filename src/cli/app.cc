@@ -34,11 +34,12 @@ struct Invocation {
   CommonOptions common;
   RunOptions run;
   bool json = false;
-  int limit = 20;
+  HistoryOptions history;
   PrepareOptions prepare;
   RetrainOptions retrain;
   PredictOptions predict;
   DemoOptions demo;
+  ServeOptions serve;
   std::string shell;
 };
 
@@ -80,6 +81,11 @@ void AddRunOptions(CLI::App& app, Invocation& in) {
   app.add_option("--wait-lock", in.run.wait_lock,
                  "Wait up to SECONDS for another pass to finish instead of exiting with 75")
       ->check(CLI::PositiveNumber);
+  app.add_option(
+      "--label", in.run.labels,
+      "Only this label (repeatable); the others are neither counted nor touched, their state stays as it is");
+  app.add_flag("--force", in.run.force,
+               "Prepare a label at its threshold even when it has no data beyond the dataset it last retrained");
   app.add_flag("--wait", in.run.wait,
                "Also wait (up to POLL_TIMEOUT) for each retrain this pass triggers to finish, and put the worker's "
                "decision in the summary");
@@ -100,7 +106,8 @@ const Subcommand kSubcommands[] = {
      "Examples:\n"
      "  orchestrator run --dry-run            say what a pass would do, restart nothing\n"
      "  orchestrator run --summary out.json   one pass; the summary also goes to out.json\n"
-     "  orchestrator run --wait --wait-lock 600\n\n",
+     "  orchestrator run --wait --wait-lock 600\n"
+     "  orchestrator run --label urgency --force   a new dataset and retrain for urgency alone\n\n",
      AddRunOptions, [](Invocation& in) { return RunCommand(in.common, in.run); }},
     {"config", "Print every effective setting as (origin) key = value, secrets masked",
      "Origins, weakest first: default, file (--config), .env, environment, command line.\n\n"
@@ -143,16 +150,20 @@ const Subcommand kSubcommands[] = {
      },
      [](Invocation& in) { return StatusCommand(in.common, in.json); }},
     {"history", "The past passes, newest first, with their outcome",
+     "Each line: id, start, duration, status, who started it, and each label's outcome.\n\n"
      "Examples:\n"
      "  orchestrator history --limit 5\n"
+     "  orchestrator history --run 42          one pass in full: times, each label's outcome and counts\n"
      "  orchestrator history --json\n\n"
      "Exit status: 0, 1 when the database cannot be read, 2 on bad configuration.",
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
-       app.add_option("--limit", in.limit, "How many passes to show (default 20)")->check(CLI::PositiveNumber);
-       AddJson(app, in.json);
+       app.add_option("--limit", in.history.limit, "How many passes to show (default 20)")->check(CLI::PositiveNumber);
+       app.add_option("--run", in.history.run, "Show this pass in full (its id, as the list shows it)")
+           ->check(CLI::PositiveNumber);
+       AddJson(app, in.history.json);
      },
-     [](Invocation& in) { return HistoryCommand(in.common, in.limit, in.json); }},
+     [](Invocation& in) { return HistoryCommand(in.common, in.history); }},
     {"prepare", "Reference prepare worker: publish a new dataset version per label into a local hub directory",
      "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
      "cleans the text, splits 80/10/10 stratified by label, and publishes <hub>/<label>/<version_tag>/ with\n"
@@ -218,6 +229,24 @@ const Subcommand kSubcommands[] = {
        AddVersion(app);
      },
      [](Invocation& in) { return DemoCommand(in.demo); }},
+    {"serve", "Serve a status page, a JSON API and /metrics over HTTP; run passes on request or on a schedule",
+     "Listens on 127.0.0.1:8080 unless told otherwise (--listen, SERVE_LISTEN; port 0 picks a free one and the\n"
+     "log says which). GET / is the status page; it, /api/status and /metrics answer from a snapshot of the\n"
+     "counts, taken again when a request finds it SERVE_REFRESH seconds old. POST /api/passes starts a pass with\n"
+     "the header 'Authorization: Bearer <SERVE_TOKEN>'; without SERVE_TOKEN no pass starts over HTTP.\n\n"
+     "Examples:\n"
+     "  orchestrator serve --env-file prod.env\n"
+     "  orchestrator serve --listen 127.0.0.1:0 --schedule 6h\n"
+     "  curl -X POST -H \"Authorization: Bearer $SERVE_TOKEN\" http://127.0.0.1:8080/api/passes\n\n"
+     "Exit status: 0 when stopped by SIGTERM or SIGINT while no pass ran; 128 + the signal (143, 130) when\n"
+     "the signal cut a pass short (recorded as cancelled); 1 when it cannot listen; 2 on bad configuration.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       app.add_option("--listen", in.serve.listen, "HOST:PORT to listen on (default SERVE_LISTEN, 127.0.0.1:8080)");
+       app.add_option("--schedule", in.serve.schedule,
+                      "Also run a pass this often, e.g. 6h, 30m, 90s (default SERVE_SCHEDULE: none)");
+     },
+     [](Invocation& in) { return ServeCommand(in.common, in.serve); }},
     {"completion", "Print a shell completion script for bash or zsh",
      "Examples:\n"
      "  source <(orchestrator completion bash)                 in ~/.bashrc\n"

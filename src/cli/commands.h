@@ -1,6 +1,7 @@
 // The subcommands, each a function from parsed options to an exit status.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct RunOptions {
   std::optional<std::string> summary_path;
   std::optional<double> wait_lock;  // seconds to wait for another pass's run lock (default: none)
   bool wait = false;                // also wait for each triggered retrain to finish
+  std::vector<std::string> labels;  // --label: only these labels (default: every configured one)
+  bool force = false;               // --force: prepare even when no data is new
 };
 
 // One pass: count, decide, prepare, wait, retrain. Prints the summary on stdout.
@@ -36,8 +39,14 @@ int MigrateCommand(const CommonOptions& common);
 // Each label's counts against its threshold, phase and versions.
 int StatusCommand(const CommonOptions& common, bool json);
 
-// The past passes, newest first.
-int HistoryCommand(const CommonOptions& common, int limit, bool json);
+struct HistoryOptions {
+  int limit = 20;
+  std::optional<int64_t> run;  // one pass in full
+  bool json = false;
+};
+
+// The past passes, newest first, or one of them.
+int HistoryCommand(const CommonOptions& common, const HistoryOptions& options);
 
 // The reference workers of the local loop (see src/workers/).
 
@@ -80,5 +89,14 @@ struct DemoOptions {
 // The whole loop on this machine: a simulated application, local workers, passes until both
 // labels are retrained, and one more pass that does nothing twice.
 int DemoCommand(const DemoOptions& options);
+
+struct ServeOptions {
+  std::optional<std::string> listen;    // --listen HOST:PORT, as SERVE_LISTEN
+  std::optional<std::string> schedule;  // --schedule 6h, as SERVE_SCHEDULE
+};
+
+// The status page, the JSON API and /metrics over HTTP, passes on request (with SERVE_TOKEN) and
+// on a schedule, until SIGTERM or SIGINT.
+int ServeCommand(const CommonOptions& common, const ServeOptions& options);
 
 }  // namespace orch

@@ -139,8 +139,10 @@ void PrintLabel(const Json& label) {
     std::cout << "      retrain worker: " << label["retrain"].value("result", "?") << "\n";
     return;
   }
+  // Both models are scored on this dataset's test split, so the deployed model's figures differ from
+  // those it had when it was deployed, on an earlier split.
   std::cout << "      retrain worker: " << decision.value("decision", "?") << ", new model " << Score(decision["new"])
-            << " vs deployed " << Score(decision["deployed"]) << "\n";
+            << "; deployed model, scored again on the same new test split: " << Score(decision["deployed"]) << "\n";
   if (decision.contains("reason") && decision["reason"].is_string())
     std::cout << "      " << decision["reason"].get<std::string>() << "\n";
 }

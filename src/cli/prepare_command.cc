@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "cli/commands.h"
 #include "cli/sources.h"
@@ -23,26 +22,6 @@ const LabelConfig* FindLabel(const Config& config, const std::string& name) {
   for (const LabelConfig& label : config.labels)
     if (label.name == name) return &label;
   return nullptr;
-}
-
-std::string ConfiguredNames(const Config& config) {
-  std::string names;
-  for (const LabelConfig& label : config.labels) names += (names.empty() ? "" : ", ") + label.name;
-  return names;
-}
-
-// The labels to prepare: those named (each once, in the order given), or those at their threshold.
-std::vector<const LabelConfig*> ChosenLabels(const Config& config, const std::vector<std::string>& named) {
-  std::vector<const LabelConfig*> chosen;
-  std::set<std::string> seen;
-  for (const std::string& name : named) {
-    const LabelConfig* label = FindLabel(config, name);
-    if (label == nullptr)
-      throw ConfigError("--label " + name + " is not a configured label; the configured labels are " +
-                        ConfiguredNames(config) + " (LABELS)");
-    if (seen.insert(name).second) chosen.push_back(label);
-  }
-  return chosen;
 }
 
 std::vector<const LabelConfig*> LabelsAtThreshold(const Config& config) {
@@ -77,11 +56,16 @@ void PrintText(const PreparedLabel& prepared) {
 }  // namespace
 
 int PrepareCommand(const CommonOptions& common, const PrepareOptions& options) {
-  const Config config = LoadConfig(SourcesFrom(common));
-  std::vector<const LabelConfig*> labels = ChosenLabels(config, options.labels);
+  Config config = LoadConfig(SourcesFrom(common));
+  if (!options.labels.empty()) KeepOnlyLabels(config, options.labels);
   const std::filesystem::path hub = std::filesystem::absolute(options.hub_dir);
   RequireHubDirectory(hub);
-  if (options.labels.empty()) labels = LabelsAtThreshold(config);
+  std::vector<const LabelConfig*> labels;
+  if (options.labels.empty()) {
+    labels = LabelsAtThreshold(config);
+  } else {
+    for (const LabelConfig& label : config.labels) labels.push_back(&label);
+  }
 
   Json report = {{"labels", Json::array()}};
   if (labels.empty() && !options.json) std::cout << "no label has reached its threshold: nothing to prepare\n";

@@ -34,11 +34,20 @@ void AppendStepSummary(const Config& config, const PassReport& report, Log& log)
   if (!file) log.Warning("", "could not append to GITHUB_STEP_SUMMARY", {{"path", config.github_step_summary}});
 }
 
+// The pass's outputs for the workflow's later steps (GITHUB_OUTPUT).
+void AppendGithubOutputs(const Config& config, const PassReport& report, Log& log) {
+  if (config.github_output.empty()) return;
+  std::ofstream file(config.github_output, std::ios::app);
+  file << GithubOutputs(report);
+  if (!file) log.Warning("", "could not append to GITHUB_OUTPUT", {{"path", config.github_output}});
+}
+
 }  // namespace
 
 int RunCommand(const CommonOptions& common, const RunOptions& options) {
   ConfigSources sources = SourcesFrom(common, options);
   Config config = LoadConfig(sources);
+  if (!options.labels.empty()) KeepOnlyLabels(config, options.labels);
   if (!config.dry_run) RequireForRun(config);
   std::optional<std::ofstream> summary_file = OpenSummaryFile(options.summary_path);
 
@@ -56,6 +65,7 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
   PassReport report = RunPass(config,
                               {.wait_lock = options.wait_lock,
                                .wait_for_retrains = options.wait,
+                               .force = options.force,
                                .started_by = {},
                                .environment = sources.environment},
                               clock, log, cancellation);
@@ -65,6 +75,7 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
   std::cout << summary << '\n' << std::flush;
   if (summary_file) *summary_file << summary << '\n';
   AppendStepSummary(config, report, log);
+  AppendGithubOutputs(config, report, log);
   int exit_code = report.exit_code();
   Fields finished = {{"status", report.status()}, {"exit_code", exit_code}};
   if (std::optional<long> peak = PeakResidentKib()) finished.push_back({"peak_rss_kib", *peak});

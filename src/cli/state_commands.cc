@@ -1,4 +1,5 @@
 // `orchestrator migrate`, `status` and `history`: the orchestrator's own tables, for people.
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "cli/sources.h"
 #include "db/open_database.h"
 #include "db/state_store.h"
+#include "report/history.h"
 #include "report/status.h"
 #include "util/error.h"
 #include "util/time.h"
@@ -60,6 +62,43 @@ void PrintStatusText(const std::vector<LabelStatus>& status) {
   }
 }
 
+// "2.4 s", "3 min 5 s", "-" while it runs.
+std::string Duration(const RunRecord& run) {
+  const std::optional<double> seconds = RunSeconds(run);
+  if (!seconds) return "-";
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(1);
+  if (*seconds < 60) {
+    text << *seconds << " s";
+  } else {
+    text << std::setprecision(0) << std::floor(*seconds / 60) << " min " << std::fmod(*seconds, 60) << " s";
+  }
+  return text.str();
+}
+
+// One pass in full: its record, then each label's outcome and counts from its summary.
+void PrintRunText(const RunRecord& run) {
+  std::cout << "pass " << run.id << ": " << run.status << (run.dry_run ? " (dry run)" : "") << "\n  started  "
+            << FormatTimestamp(run.started_at) << " by " << (run.started_by.empty() ? "?" : run.started_by) << "\n";
+  if (run.finished_at)
+    std::cout << "  finished " << FormatTimestamp(*run.finished_at) << " after " << Duration(run) << "\n";
+  if (!run.github_run_id.empty()) std::cout << "  GitHub run " << run.github_run_id << "\n";
+  if (!run.commit.empty()) std::cout << "  commit " << run.commit << "\n";
+  const Json summary = Json::parse(run.summary_json, nullptr, false);
+  if (!summary.is_object()) return;
+  if (summary.contains("error") && summary["error"].is_string())
+    std::cout << "  error: " << summary["error"].get<std::string>() << "\n";
+  if (!summary.contains("labels")) return;
+  for (const Json& label : summary["labels"]) {
+    std::cout << "  " << label.value("label", "?") << ": " << label.value("outcome", "?") << ", "
+              << label.value("dataset_len", 0) << " / " << label.value("threshold", 0) << " rows";
+    if (label.contains("dataset_version") && label["dataset_version"].is_string())
+      std::cout << ", dataset " << label["dataset_version"].get<std::string>();
+    if (label.contains("error") && label["error"].is_string()) std::cout << ", " << label["error"].get<std::string>();
+    std::cout << "\n";
+  }
+}
+
 }  // namespace
 
 int MigrateCommand(const CommonOptions& common) {
@@ -85,30 +124,33 @@ int StatusCommand(const CommonOptions& common, bool json) {
   return kExitOk;
 }
 
-int HistoryCommand(const CommonOptions& common, int limit, bool json) {
+int HistoryCommand(const CommonOptions& common, const HistoryOptions& options) {
   Config config = LoadConfig(SourcesFrom(common));
-  std::vector<RunRecord> runs = OpenStateStore(config.database)->History(limit);
-  if (json) {
-    Json out = Json::array();
-    for (const RunRecord& run : runs) {
-      Json summary = Json::parse(run.summary_json, nullptr, false);
-      out.push_back({{"id", run.id},
-                     {"started_at", FormatTimestamp(run.started_at)},
-                     {"finished_at", JsonOrNull(run.finished_at)},
-                     {"status", run.status},
-                     {"dry_run", run.dry_run},
-                     {"started_by", run.started_by},
-                     {"github_run_id", run.github_run_id},
-                     {"commit", run.commit},
-                     {"summary", summary.is_discarded() ? Json(nullptr) : summary}});
+  std::unique_ptr<StateStore> store = OpenStateStore(config.database);
+  if (options.run) {
+    const std::optional<RunRecord> run = store->FindRun(*options.run);
+    if (!run)
+      throw ConfigError("no pass " + std::to_string(*options.run) +
+                        " in orchestrator_runs: `orchestrator history` lists the recorded ones");
+    if (options.json) {
+      std::cout << RunJson(*run).dump(2, ' ', false, kReplace) << "\n";
+    } else {
+      PrintRunText(*run);
     }
+    return kExitOk;
+  }
+  std::vector<RunRecord> runs = store->History(options.limit);
+  if (options.json) {
+    Json out = Json::array();
+    for (const RunRecord& run : runs) out.push_back(RunJson(run));
     std::cout << out.dump(2, ' ', false, kReplace) << "\n";
     return kExitOk;
   }
   if (runs.empty()) std::cout << "no pass recorded yet\n";
   for (const RunRecord& run : runs) {
-    std::cout << std::setw(6) << run.id << "  " << FormatTimestamp(run.started_at) << "  " << std::left << std::setw(10)
-              << run.status << std::right << std::setw(8) << run.started_by;
+    std::cout << std::setw(6) << run.id << "  " << FormatTimestamp(run.started_at) << "  " << std::setw(8)
+              << Duration(run) << "  " << std::left << std::setw(10) << run.status << std::right << std::setw(8)
+              << run.started_by;
     Json summary = Json::parse(run.summary_json, nullptr, false);
     if (summary.is_object() && summary.contains("labels"))
       for (const Json& label : summary["labels"])

@@ -360,6 +360,14 @@ std::string OneLine(const std::string& value) {
   return line;
 }
 
+// A setting left unset whose value follows from others is shown with that value and where it comes
+// from, e.g. stale_after = 3600 (2 x poll_timeout), not as an empty string.
+void ShowDerivedValues(Config& config) {
+  for (ConfigValue& value : config.values)
+    if (value.key == "stale_after" && config.stale_after <= 0)
+      value.value = FormatNumber(StaleAfter(config)) + " (2 x poll_timeout)";
+}
+
 }  // namespace
 
 const char* OriginName(Origin origin) {
@@ -379,6 +387,7 @@ Config LoadConfig(const ConfigSources& sources) {
   LoadGlobals(all, config);
   LoadLabels(all, config);
   RefuseUnknownCommandLineNames(sources.command_line, config);
+  ShowDerivedValues(config);
   return config;
 }
 
@@ -422,6 +431,18 @@ std::string ConfigToJson(const Config& config) {
         {{"key", value.key}, {"env", value.env}, {"value", value.value}, {"origin", OriginName(value.origin)}});
   nlohmann::json document = {{"settings", settings}};
   return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void KeepOnlyLabels(Config& config, const std::vector<std::string>& names) {
+  std::string configured;
+  for (const LabelConfig& label : config.labels) configured += (configured.empty() ? "" : ", ") + label.name;
+  for (const std::string& name : names)
+    if (std::none_of(config.labels.begin(), config.labels.end(), [&](const LabelConfig& l) { return l.name == name; }))
+      throw ConfigError("--label " + QuoteForMessage(name) + " is not a configured label; the configured labels are " +
+                        configured + " (LABELS)");
+  std::erase_if(config.labels, [&](const LabelConfig& label) {
+    return std::find(names.begin(), names.end(), label.name) == names.end();
+  });
 }
 
 std::map<std::string, std::string> ProcessEnvironment() {

@@ -60,6 +60,7 @@ struct Config {
   std::string log_format = "text";  // "text" or "json"
   bool github_actions = false;      // GITHUB_ACTIONS=true
   std::string github_step_summary;  // GITHUB_STEP_SUMMARY path, "" when not set
+  std::string github_output;        // GITHUB_OUTPUT path, "" when not set
   HttpSettings http;
   std::string name = "orchestrator";                 // ORCHESTRATOR_NAME: keys the run lock and the metrics instance
   double stale_after = 0;                            // seconds; 0 means 2 × poll_timeout (see StaleAfter)
@@ -70,6 +71,14 @@ struct Config {
   std::string webhook_token_env = "WEBHOOK_TOKEN";   // names the variable holding the webhook token
   double decision_threshold = 0.001;                 // macro-F1 gain a retrained model needs to be deployed
   int64_t prepare_seed = 42;                         // seeds orchestrator prepare's sampling and splits
+  // orchestrator serve: where it listens, the token POST /api/passes needs (a secret; "" refuses
+  // passes over HTTP), its own schedule ("6h"; "" for none), how long a status snapshot is served
+  // before a new one is taken, and GITHUB_REPOSITORY (owner/name) for links to workflow runs.
+  std::string serve_listen = "127.0.0.1:8080";
+  std::string serve_token;
+  std::string serve_schedule;
+  double serve_refresh = 60;
+  std::string github_repository;
   std::vector<LabelConfig> labels;
   std::vector<ConfigValue> values;  // every effective setting, in table order, for display
 };
@@ -99,6 +108,10 @@ std::string FormatConfig(const Config& config);
 
 // The same as a JSON object: {"settings": [{"key", "env", "value", "origin"}...]}.
 std::string ConfigToJson(const Config& config);
+
+// Keeps only the labels `names` names (in the configuration's order). Throws ConfigError naming a
+// label that is not configured, and the configured ones.
+void KeepOnlyLabels(Config& config, const std::vector<std::string>& names);
 
 // How old a label's unfinished prepare cycle may be before a pass starts a new one.
 inline double StaleAfter(const Config& config) {

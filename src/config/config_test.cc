@@ -112,6 +112,14 @@ TEST_F(ConfigTest, FormatConfigListsEverySettingInTableOrderThenPerLabel) {
   EXPECT_LT(department, urgency);
 }
 
+TEST_F(ConfigTest, AnUnsetStaleAfterShowsTheValueItDerives) {
+  Env("POLL_TIMEOUT", "900");
+  EXPECT_NE(FormatConfig(Load()).find("(default) stale_after = 1800 (2 x poll_timeout)\n"), std::string::npos)
+      << FormatConfig(Load());
+  Env("STALE_AFTER", "600");
+  EXPECT_NE(FormatConfig(Load()).find("(environment) stale_after = 600\n"), std::string::npos);
+}
+
 TEST_F(ConfigTest, ValuesNameTheirVariable) {
   Config config = Load();
   EXPECT_EQ(Value(config, "poll_interval").env, "POLL_INTERVAL");

@@ -44,6 +44,7 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"log_format", "LOG_FORMAT"},
       {"github_actions", "GITHUB_ACTIONS"},
       {"github_step_summary", "GITHUB_STEP_SUMMARY"},
+      {"github_output", "GITHUB_OUTPUT"},
       {"http_connect_timeout", "HTTP_CONNECT_TIMEOUT"},
       {"http_timeout", "HTTP_TIMEOUT"},
       {"http_retries", "HTTP_RETRIES"},
@@ -59,6 +60,11 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"webhook_token_env", "WEBHOOK_TOKEN_ENV"},
       {"decision_threshold", "DECISION_THRESHOLD"},
       {"prepare_seed", "PREPARE_SEED"},
+      {"serve_listen", "SERVE_LISTEN"},
+      {"serve_token", "SERVE_TOKEN"},
+      {"serve_schedule", "SERVE_SCHEDULE"},
+      {"serve_refresh", "SERVE_REFRESH"},
+      {"github_repository", "GITHUB_REPOSITORY"},
   };
   ASSERT_EQ(Settings().size(), std::size(expected));
   for (size_t i = 0; i < std::size(expected); ++i) {

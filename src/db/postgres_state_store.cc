@@ -106,4 +106,12 @@ std::vector<RunRecord> PostgresStateStore::History(int limit) {
   return runs;
 }
 
+std::optional<RunRecord> PostgresStateStore::FindRun(int64_t id) {
+  if (!session_->TableExists(kRunsTable)) return std::nullopt;
+  const std::vector<SqlRow> rows =
+      session_->Query(RunByIdSql(SqlDialect::kPostgres), {std::to_string(id)}, "reading run " + std::to_string(id));
+  if (rows.empty()) return std::nullopt;
+  return DecodeRun(rows.front());
+}
+
 }  // namespace orch

@@ -100,4 +100,12 @@ std::vector<RunRecord> SqliteStateStore::History(int limit) {
   return runs;
 }
 
+std::optional<RunRecord> SqliteStateStore::FindRun(int64_t id) {
+  if (!session_.TableExists(kRunsTable)) return std::nullopt;
+  const std::vector<SqlRow> rows =
+      session_.Query(RunByIdSql(SqlDialect::kSqlite), {std::to_string(id)}, "reading run " + std::to_string(id));
+  if (rows.empty()) return std::nullopt;
+  return DecodeRun(rows.front());
+}
+
 }  // namespace orch

@@ -27,6 +27,7 @@ class SqliteStateStore final : public StateStore {
   int64_t BeginRun(const RunRecord& run) override;
   void FinishRun(int64_t id, WallTime finished_at, const std::string& status, const std::string& summary_json) override;
   std::vector<RunRecord> History(int limit) override;
+  std::optional<RunRecord> FindRun(int64_t id) override;
 
  private:
   void SaveOne(const LabelState& state);

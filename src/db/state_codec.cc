@@ -310,6 +310,11 @@ std::string RunHistorySql(SqlDialect dialect) {
          " FROM orchestrator_runs ORDER BY started_at DESC, id DESC LIMIT " + limit;
 }
 
+std::string RunByIdSql(SqlDialect dialect) {
+  const std::string id = dialect == SqlDialect::kPostgres ? "$1" : "CAST(?1 AS INTEGER)";
+  return "SELECT " + SelectList(kRunColumns, dialect) + " FROM orchestrator_runs WHERE id = " + id;
+}
+
 RunRecord DecodeRun(const SqlRow& row) {
   const RowReader reader(row, kRunColumns);
   try {

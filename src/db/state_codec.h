@@ -44,7 +44,9 @@ SqlRow EncodeRun(const RunRecord& run, SqlDialect dialect);
 std::string RunFinishSql(SqlDialect dialect);
 // The `limit` (parameter 1) newest orchestrator_runs rows, newest first, in DecodeRun's order.
 std::string RunHistorySql(SqlDialect dialect);
-// A row of RunHistorySql. Throws DatabaseError naming the run, the column and the bad value.
+// The orchestrator_runs row whose id is parameter 1, in DecodeRun's order.
+std::string RunByIdSql(SqlDialect dialect);
+// A row of RunHistorySql or RunByIdSql. Throws DatabaseError naming the run, the column and the bad value.
 RunRecord DecodeRun(const SqlRow& row);
 
 // 'it''s': a value as a SQL literal, for the repair statements error messages suggest (the

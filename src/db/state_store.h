@@ -78,6 +78,8 @@ class StateStore {
                          const std::string& summary_json) = 0;
   // The last `limit` passes, newest first.
   virtual std::vector<RunRecord> History(int limit) = 0;
+  // The pass recorded under `id`, or nothing.
+  virtual std::optional<RunRecord> FindRun(int64_t id) = 0;
 };
 
 // Who holds the run lock, for messages: "host:pid (since 2026-11-26T07:31:02Z)" on PostgreSQL,

@@ -75,7 +75,8 @@ void Pass::CountAndDecide() {
     report.dataset_len = decision.dataset_len;
     report.upper_bound = decision.upper_bound;
     report.prepare = decision.prepare;
-    if (UpToDate(decision, label.state)) {
+    const bool up_to_date = UpToDate(decision, label.state);
+    if (up_to_date && !force_) {
       report.prepare = false;
       report.up_to_date = true;
     }
@@ -85,9 +86,10 @@ void Pass::CountAndDecide() {
                         {"dataset_len", report.dataset_len},
                         {"upper_bound", report.upper_bound},
                         {"threshold", report.threshold},
-                        {"decision", report.prepare      ? "prepare"
-                                     : report.up_to_date ? "skip (no new data)"
-                                                         : "skip"},
+                        {"decision", report.prepare && up_to_date ? "prepare (forced: no new data)"
+                                     : report.prepare             ? "prepare"
+                                     : report.up_to_date          ? "skip (no new data)"
+                                                                  : "skip"},
                         {"phase", PhaseName(label.state.phase)}});
   }
 }
@@ -129,7 +131,10 @@ void Pass::ReportDryRun() {
             : std::string("dry run: would resume the unfinished cycle (phase ") + PhaseName(state.phase) + ")";
     services_.log.Info(
         label->config.name, action,
-        {{"required_len", state.required_len.value_or(label->report.dataset_len)},
+        // An idle label would start a new cycle for what it has now; a resumed one waits for what
+        // its cycle asked for.
+        {{"required_len", state.phase == Phase::kIdle ? label->report.dataset_len
+                                                      : state.required_len.value_or(label->report.dataset_len)},
          {"current_version", label->report.baseline_version.value_or("none")},
          {"retrain", label->config.retrain_target.empty() ? "(not set)" : label->config.retrain_target}});
     Finish(*label, Outcome::kDryRun);

@@ -45,6 +45,10 @@ class Pass {
   // After triggering retrains, also wait (up to POLL_TIMEOUT) for each retrain worker to finish.
   void set_wait_for_retrains(bool wait) { wait_for_retrains_ = wait; }
 
+  // Also prepare a label at its threshold whose data is no more than its dataset already retrained
+  // (run --force): a new dataset and a new retrain of the same rows, asked for on purpose.
+  void set_force(bool force) { force_ = force; }
+
  private:
   // One label's way through the pass: its settings, its saved state, and what this pass did with
   // it. The records live in labels_, in the order of config.labels, for the whole pass; the steps
@@ -117,6 +121,7 @@ class Pass {
   bool prepare_finish_noted_ = false;
   bool prepare_finished_ = false;  // a local prepare worker exited 0: one last look at the metadata
   bool wait_for_retrains_ = false;
+  bool force_ = false;
 };
 
 }  // namespace orch

@@ -274,6 +274,27 @@ TEST_F(PassTest, DryRunStartsNothingAndReportsTheCurrentVersion) {
   EXPECT_EQ(clock.sleeps, 0);
 }
 
+TEST_F(PassTest, ADryRunOfAnIdleLabelNamesTheLengthOfTheCycleItWouldStart) {
+  config.dry_run = true;
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  LabelState finished;  // the previous cycle asked for 120 rows and is over
+  finished.label = "department";
+  finished.required_len = 120;
+  finished.last_retrained_version = "v3";
+  state.labels["department"] = finished;
+  Run();
+  for (const RecordingLog::Line& line : log.lines) {
+    if (line.label != "department" || !line.message.starts_with("dry run: would wait")) continue;
+    const auto field =
+        std::find_if(line.fields.begin(), line.fields.end(), [](const Field& f) { return f.key == "required_len"; });
+    ASSERT_NE(field, line.fields.end());
+    EXPECT_EQ(field->value, 150) << "100 misclassified + 50 sampled: the new cycle's length, not the last one's";
+    return;
+  }
+  ADD_FAILURE() << "no dry-run line for department";
+}
+
 TEST_F(PassTest, DatabaseFailureEndsThePassWithAnError) {
   database.fail = true;
   PassReport report = Run();
@@ -773,6 +794,26 @@ TEST_F(PassTest, ARetrainedDatasetIsNotPreparedAgainUntilMoreDataArrives) {
   trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};  // v2's run is over
   EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
+}
+
+TEST_F(PassTest, ForcePreparesAndRetrainsAnUpToDateLabelOnPurpose) {
+  config.labels = {Label("department", 100)};
+  database.misclassified = {{"department", 100}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 30);
+  ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+
+  publications.clear();
+  PublishAfterPrepare("department", "v3", 150, 30);
+  Pass forced(config, {database, hub, trigger, clock, log, state});
+  forced.set_force(true);
+  const PassReport report = forced.Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_FALSE(Of(report, "department").up_to_date);
+  EXPECT_EQ(Of(report, "department").dataset_version, "v3");
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
+  EXPECT_EQ(log.Count("department", "counts"), 2);
 }
 
 // v2 was retrained by a first pass; enough new data for v3 has arrived since.

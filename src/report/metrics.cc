@@ -213,24 +213,48 @@ PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> sta
   return metrics;
 }
 
-void PushMetrics(HttpClient& http, const std::string& pushgateway_url, const std::string& instance,
-                 const PassMetrics& metrics, Log& log) {
-  Fields fields = {{"instance", instance}};
+std::string LastSuccessText(const PassMetrics& metrics) {
+  std::string out;
+  AppendFamily(out, "orchestrator_pass_last_success_timestamp_seconds",
+               "When the last pass that ended ok (not a dry run) finished, in seconds since the Unix epoch.",
+               {{"", Number(UnixSeconds(metrics.finished_at))}});
+  return out;
+}
+
+namespace {
+
+// PUTs `body` to the group at `path`; true when the Pushgateway took it, otherwise the reason is
+// added to `fields`.
+bool Put(HttpClient& http, const std::string& url, std::string body, Fields& fields) {
   try {
     HttpRequest request;
     request.method = "PUT";
-    request.url = WithoutTrailingSlashes(pushgateway_url) + PushgatewayGroupPath(instance);
-    request.body = MetricsText(metrics);
+    request.url = url;
+    request.body = std::move(body);
     request.content_type = std::string(kContentType);
     HttpResponse response = http.Perform(request);
-    if (response.status >= 200 && response.status < 300) {
-      log.Info("", "metrics pushed", fields);
-      return;
-    }
+    if (response.status >= 200 && response.status < 300) return true;
     fields.push_back({"error", FailureReason(response)});
     fields.push_back({"attempts", response.attempts});
   } catch (const std::exception& error) {
     fields.push_back({"error", error.what()});
+  }
+  return false;
+}
+
+}  // namespace
+
+void PushMetrics(HttpClient& http, const std::string& pushgateway_url, const std::string& instance,
+                 const PassMetrics& metrics, Log& log) {
+  Fields fields = {{"instance", instance}};
+  const std::string group = WithoutTrailingSlashes(pushgateway_url) + PushgatewayGroupPath(instance);
+  // The last success has a group of its own, pushed only by a pass that succeeded, so a failing
+  // pass replaces the pass's gauges and leaves the last success as it was.
+  const bool succeeded = metrics.status == "ok" && !metrics.dry_run;
+  if (Put(http, group, MetricsText(metrics), fields) &&
+      (!succeeded || Put(http, group + "/push/last_success", LastSuccessText(metrics), fields))) {
+    log.Info("", "metrics pushed", fields);
+    return;
   }
   log.Warning("", "metrics not pushed", fields);
 }

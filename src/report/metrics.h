@@ -53,9 +53,14 @@ std::string MetricsText(const PassMetrics& metrics);
 // saved states, matched by name; a label without a state counts as idle and never retrained.
 PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> states);
 
+// orchestrator_pass_last_success_timestamp_seconds: when the pass (ok, not a dry run) finished.
+std::string LastSuccessText(const PassMetrics& metrics);
+
 // PUTs the metrics to {pushgateway_url}/metrics/job/orchestrator/instance/{instance}, replacing
-// whatever that instance pushed before. Logs a warning when the Pushgateway cannot be reached or
-// refuses the push; never throws.
+// whatever that instance pushed before; after a pass that ended ok (not a dry run), also PUTs
+// LastSuccessText to the group .../push/last_success, which a failed pass leaves alone: alert on
+// `time() - orchestrator_pass_last_success_timestamp_seconds`. Logs a warning when the Pushgateway
+// cannot be reached or refuses the push; never throws.
 void PushMetrics(HttpClient& http, const std::string& pushgateway_url, const std::string& instance,
                  const PassMetrics& metrics, Log& log);
 

@@ -282,6 +282,31 @@ TEST_F(MetricsPushgatewayTest, ASecondPushReplacesTheFirst) {
   EXPECT_FALSE(SampleValue(text, "orchestrator_seconds_since_last_retrain", group + ",label=\"urgency\"")) << text;
 }
 
+TEST_F(MetricsPushgatewayTest, AFailedPassLeavesTheLastSuccessAsItWas) {
+  PassMetrics good = SmallPass();
+  good.status = "ok";
+  PushMetrics(http, gateway->url(), "runner-1", good, log);
+  PassMetrics failed = SmallPass();
+  failed.status = "failed";
+  failed.finished_at += std::chrono::hours(6);
+  PushMetrics(http, gateway->url(), "runner-1", failed, log);
+  PassMetrics dry = SmallPass();
+  dry.status = "ok";
+  dry.dry_run = true;
+  dry.finished_at += std::chrono::hours(7);
+  PushMetrics(http, gateway->url(), "runner-1", dry, log);
+
+  const std::string text = gateway->Metrics();
+  const std::string group = "instance=\"runner-1\",job=\"orchestrator\"";
+  EXPECT_EQ(SampleValue(text, "orchestrator_pass_last_success_timestamp_seconds", group + ",push=\"last_success\""),
+            1764138677.123)
+      << "the failed pass and the dry run left the success as it was\n"
+      << text;
+  EXPECT_EQ(SampleValue(text, "orchestrator_pass_last_finished_timestamp_seconds", group), 1764138677.123 + 7 * 3600)
+      << text;
+  EXPECT_EQ(SampleValue(text, "orchestrator_pass_status", group + ",status=\"ok\""), 1) << text;
+}
+
 TEST_F(MetricsPushgatewayTest, AnInstanceWithASlashAndHostileValuesRoundTrip) {
   PassMetrics metrics = SmallPass();
   metrics.labels = {Label("we\"ird\\la\nbel", 5, Phase::kIdle, "failed")};

@@ -1,5 +1,7 @@
 #include "report/summary.h"
 
+#include <algorithm>
+
 #include "util/time.h"
 
 namespace orch {
@@ -84,6 +86,23 @@ std::string SummaryMarkdown(const PassReport& report) {
             Cell(label.dataset_version.value_or("")) + " | " + Cell(label.error.value_or("")) + " |\n";
   }
   return text + "\n";
+}
+
+std::string GithubOutputs(const PassReport& report) {
+  std::string out =
+      std::string("status=") + report.status() + "\nexit_code=" + std::to_string(report.exit_code()) + "\n";
+  std::vector<std::pair<std::string, std::string>> by_outcome;  // in the order outcomes first appear
+  for (const LabelReport& label : report.labels) {
+    const std::string outcome = OutcomeName(label.outcome);
+    auto found = std::find_if(by_outcome.begin(), by_outcome.end(), [&](const auto& e) { return e.first == outcome; });
+    if (found == by_outcome.end()) {
+      by_outcome.emplace_back(outcome, label.label);
+    } else {
+      found->second += "," + label.label;
+    }
+  }
+  for (const auto& [outcome, labels] : by_outcome) out += outcome + "=" + labels + "\n";
+  return out;
 }
 
 }  // namespace orch

@@ -12,4 +12,9 @@ namespace orch {
 nlohmann::ordered_json SummaryJson(const PassReport& report);
 std::string SummaryMarkdown(const PassReport& report);
 
+// The pass's step outputs for GitHub Actions ($GITHUB_OUTPUT), one name=value line each:
+// status, exit_code, and for each outcome that some label reached, its labels comma separated
+// (retrain_triggered=department,urgency). Later steps read them as steps.<id>.outputs.<name>.
+std::string GithubOutputs(const PassReport& report);
+
 }  // namespace orch

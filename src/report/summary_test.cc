@@ -47,6 +47,17 @@ TEST(Summary, JsonHasEveryDocumentedField) {
   EXPECT_TRUE(summary["labels"][1]["dataset_version"].is_null());
 }
 
+TEST(Summary, GithubOutputsNameTheStatusAndTheLabelsOfEachOutcome) {
+  PassReport report = Example();
+  LabelReport third = report.labels[0];
+  third.label = "topic";
+  report.labels.push_back(third);
+  EXPECT_EQ(GithubOutputs(report),
+            "status=ok\nexit_code=0\nretrain_triggered=department,topic\nbelow_threshold=urgency\n");
+  report.labels[1].outcome = Outcome::kFailed;
+  EXPECT_EQ(GithubOutputs(report), "status=failed\nexit_code=1\nretrain_triggered=department,topic\nfailed=urgency\n");
+}
+
 TEST(Summary, AnyTimeoutOrFailureFailsThePass) {
   PassReport report = Example();
   EXPECT_EQ(report.exit_code(), 0);

@@ -181,6 +181,7 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
   TargetTriggers triggers(spaces, commands, webhooks);
   Pass pass(config, {*databases.counts, metadata, triggers, clock, log, state, databases.lock.get(), &cancellation});
   pass.set_wait_for_retrains(request.wait_for_retrains);
+  pass.set_force(request.force);
   PassReport report = pass.Run();
   notifier.PassEnded(report, &state);
   if (run_id != 0) {

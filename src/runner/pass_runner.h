@@ -19,6 +19,7 @@ namespace orch {
 struct PassRequest {
   std::optional<double> wait_lock;  // seconds to wait for another pass's run lock; none: give up at once
   bool wait_for_retrains = false;   // --wait
+  bool force = false;               // --force: prepare labels at their threshold even when up to date
   std::string started_by;           // "schedule", "api", …; "" derives it from GITHUB_EVENT_NAME, or "cli"
   // The process environment: GitHub's run id, event and commit, and the webhook token variable.
   std::map<std::string, std::string> environment;

@@ -216,6 +216,10 @@ class MemoryStateStore : public StateStore {
     runs.at(id - 1).status = status;
     runs.at(id - 1).summary_json = summary;
   }
+  std::optional<RunRecord> FindRun(int64_t id) override {
+    if (id < 1 || id > static_cast<int64_t>(runs.size())) return std::nullopt;
+    return runs[static_cast<size_t>(id - 1)];
+  }
   std::vector<RunRecord> History(int limit) override {
     std::vector<RunRecord> newest(runs.rbegin(), runs.rend());
     if (static_cast<int>(newest.size()) > limit) newest.resize(limit);
