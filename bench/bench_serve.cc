@@ -257,9 +257,10 @@ struct Server {
 Server StartServer(const Options& options, std::map<std::string, std::string> env, const TempDir& dir) {
   Server server;
   const auto start = std::chrono::steady_clock::now();
-  server.process = std::make_unique<Subprocess>(
-      std::vector<std::string>{options.binary, "serve", "--listen", "127.0.0.1:0", "--config", dir.File("labels.toml")},
-      env, dir.path().string());
+  std::vector<std::string> argv = {options.binary, "serve",    "--listen",
+                                   "127.0.0.1:0",  "--config", dir.File("labels.toml")};
+  if (const char* wrapper = std::getenv("ORCH_BENCH_WRAPPER")) argv.insert(argv.begin(), wrapper);  // e.g. heaptrack
+  server.process = std::make_unique<Subprocess>(argv, env, dir.path().string());
   if (!server.process->WaitForOutput("passes_over_http=", 300s)) {
     std::cerr << "serve did not start:\n" << server.process->err() << "\n";
     std::exit(1);

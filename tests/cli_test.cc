@@ -145,7 +145,7 @@ TEST(CliRunLabel, ALabelThatIsNotConfiguredIsAUsageErrorNamingTheConfiguredOnes)
       {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", "sqlite:///" + dir.File("absent.db")}}, dir.path().string());
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_TRUE(Contains(result.err,
-                       "--label \"colour\" is not a configured label; the configured labels are "
+                       "label \"colour\" is not a configured label; the configured labels are "
                        "department, urgency (LABELS)"))
       << result.err;
 }
@@ -167,6 +167,41 @@ TEST(CliDemo, RunsTheWholeLoopAndSaysWhatEachStepDid) {
   const nlohmann::json runs = nlohmann::json::parse(history.out);
   ASSERT_EQ(runs.size(), 3u) << history.out;
   for (const nlohmann::json& run : runs) EXPECT_EQ(run["status"], "ok") << run.dump();
+
+  // Operations without SQL, on the demo's database.
+  const Env env = {{"PATH", "/usr/bin:/bin"}};
+  const std::string env_file = demo + "/demo.env";
+  ProcessResult unlock = RunBinary({"unlock", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(unlock.exit_code, 0) << unlock.err;
+  EXPECT_TRUE(Contains(unlock.out, "is free")) << unlock.out;
+  const auto db = demo + "/demo.db";
+  auto sql = [&](const std::string& statement) {
+    ASSERT_EQ(Subprocess::Run({"/usr/bin/sqlite3", db, statement}, env, demo, 30s).exit_code, 0) << statement;
+  };
+  sql("INSERT INTO orchestrator_lock VALUES ('demo', 'gone:1', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z')");
+  unlock = RunBinary({"unlock", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(unlock.exit_code, 0) << unlock.err;
+  EXPECT_TRUE(Contains(unlock.out, "freed the run lock \"demo\" left by gone:1")) << unlock.out;
+  sql("INSERT INTO orchestrator_lock VALUES ('demo', 'alive:2', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')");
+  unlock = RunBinary({"unlock", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(unlock.exit_code, 75) << "a live lease is never taken away";
+  EXPECT_TRUE(Contains(unlock.err, "held by a live pass: alive:2")) << unlock.err;
+  ProcessResult reset =
+      RunBinary({"label", "reset", "urgency", "--reason", "worker rebuilt", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(reset.exit_code, 75) << "a reset waits for the pass that holds the lock";
+  sql("DELETE FROM orchestrator_lock");
+  sql("UPDATE orchestrator_label_state SET phase = 'preparing', prepare_requested_at = '2026-01-01T00:00:00Z' "
+      "WHERE label = 'urgency'");
+  reset = RunBinary({"label", "reset", "urgency", "--reason", "worker rebuilt", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(reset.exit_code, 0) << reset.err;
+  EXPECT_TRUE(Contains(reset.out, "urgency: reset from preparing to idle")) << reset.out;
+  const ProcessResult status = RunBinary({"status", "--json", "--env-file", env_file}, env, demo);
+  const nlohmann::json labels = nlohmann::json::parse(status.out)["labels"];
+  EXPECT_EQ(labels[1]["phase"], "idle");
+  EXPECT_FALSE(labels[1]["last_retrained_version"].is_null()) << "what was retrained last is kept";
+  const ProcessResult last = RunBinary({"history", "--limit", "1", "--env-file", env_file}, env, demo);
+  EXPECT_TRUE(Contains(last.out, "label_reset")) << last.out;
+  EXPECT_TRUE(Contains(last.out, "urgency: worker rebuilt")) << last.out;
 }
 
 // ---- Shell completion ----------------------------------------------------------------------

@@ -164,7 +164,7 @@ TEST_F(PrepareCli, ABadHubDirectoryIsAClearErrorWithStatus1) {
 TEST_F(PrepareCli, AnUnknownLabelIsAUsageErrorWithStatus2) {
   const ProcessResult result = Prepare({"--hub", hub().string(), "--label", "department", "--label", "colour"});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_TRUE(Contains(result.err, "--label \"colour\" is not a configured label")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "label \"colour\" is not a configured label")) << result.err;
   EXPECT_TRUE(Contains(result.err, "department, urgency")) << result.err;
   EXPECT_FALSE(fs::exists(hub() / "department"));  // nothing was done
 }

@@ -26,6 +26,7 @@
 #include "serve/listen_address.h"
 #include "serve/outlook.h"
 #include "serve/serve_metrics.h"
+#include "serve/snapshot.h"
 #include "serve/status_page.h"
 #include "serve/svg_chart.h"
 #include "support/app_database.h"
@@ -683,6 +684,7 @@ std::unique_ptr<ManyLabels> MakeManyLabels(int count, int runs) {
   }
   snapshot.evidence.assign(count, {});
   snapshot.scores.assign(count, {});
+  for (int i = 0; i < count; ++i) snapshot.evidence[i].resize(runs);
   for (int run = 0; run < runs; ++run) {
     RunDigest digest;
     digest.record.id = 10000 - run;
@@ -693,7 +695,7 @@ std::unique_ptr<ManyLabels> MakeManyLabels(int count, int runs) {
     digest.record.github_run_id = "987654321";
     digest.outcomes = {{"below_threshold", count - 3}, {"retrain_triggered", 3}};
     snapshot.runs.push_back(digest);
-    for (int i = 0; i < count; ++i) snapshot.evidence[i].push_back({run, i, i * 3 / 2, 100});
+    for (int i = 0; i < count; ++i) snapshot.evidence[i][runs - 1 - run] = {i, i * 3 / 2, 100};
   }
   for (int i = 0; i < count; ++i)
     for (int k = 0; k < 5; ++k)
@@ -765,6 +767,36 @@ TEST(ServeUnits, WhatTheNextPassDoesAndWhy) {
   EXPECT_EQ(CyclesInFlight(many->snapshot.labels, many->config, now), std::vector<std::string>{"l0000"});
   EXPECT_TRUE(CyclesInFlight(many->snapshot.labels, many->config, now + std::chrono::hours(2)).empty())
       << "older than STALE_AFTER (2 x POLL_TIMEOUT)";
+}
+
+TEST(ServeUnits, ASnapshotKeepsNoSummary) {
+  auto many = MakeManyLabels(3, 1);
+  std::vector<RunRecord> runs;
+  for (int id = 3; id >= 1; --id) {
+    RunRecord run;
+    run.id = id;
+    run.status = "ok";
+    run.summary_json =
+        R"({"status": "ok", "error": null, "labels": [{"label": "l0001", "misclassified": )" + std::to_string(10 * id) +
+        R"(, "dataset_len": 15, "threshold": 100, "outcome": "below_threshold",)" +
+        R"( "retrain": {"result": "finished", "decision": {"decision": "accepted", "dataset_version": "d)" +
+        std::to_string(id) + R"(", "new": {"macro_f1": 0.8, "accuracy": 0.9}, "reason": ")" + std::string(100000, 'x') +
+        R"("}}}]})";
+    runs.push_back(run);
+  }
+  Snapshot snapshot;
+  DigestRuns(many->config, std::move(runs), snapshot);
+  ASSERT_EQ(snapshot.runs.size(), 3u);
+  EXPECT_EQ(snapshot.runs[0].record.id, 3) << "newest first";
+  for (const RunDigest& run : snapshot.runs) EXPECT_LT(run.record.summary_json.capacity(), 100u);
+  ASSERT_EQ(snapshot.evidence[1].size(), 3u);
+  EXPECT_EQ(snapshot.evidence[1][0].misclassified, 10) << "oldest first";
+  EXPECT_EQ(snapshot.evidence[1][2].misclassified, 30);
+  EXPECT_TRUE(snapshot.evidence[0].empty()) << "no pass counted l0000";
+  ASSERT_EQ(snapshot.scores[1].size(), 3u);
+  EXPECT_EQ(snapshot.scores[1][2].dataset_version, "d3");
+  EXPECT_EQ(snapshot.scores[1][2].accepted, true);
+  EXPECT_EQ(snapshot.runs[0].outcomes, (std::vector<std::pair<std::string, int>>{{"below_threshold", 1}}));
 }
 
 TEST(ServeUnits, MetricsForAThousandLabels) {

@@ -35,6 +35,7 @@ struct Invocation {
   RunOptions run;
   bool json = false;
   HistoryOptions history;
+  LabelResetOptions label_reset;
   PrepareOptions prepare;
   RetrainOptions retrain;
   PredictOptions predict;
@@ -164,6 +165,28 @@ const Subcommand kSubcommands[] = {
        AddJson(app, in.history.json);
      },
      [](Invocation& in) { return HistoryCommand(in.common, in.history); }},
+    {"unlock", "Free a run lock left by a killed pass (an expired SQLite lease); name a live holder",
+     "A live lock is never taken away. On PostgreSQL a lock dies with its session, so there is no stale\n"
+     "one: unlock names the session that holds it.\n\n"
+     "Example:\n"
+     "  orchestrator unlock --env-file prod.env\n\n"
+     "Exit status: 0 when the lock is free (or was freed), 75 when a live pass holds it, 1 on a database error.",
+     AddCommon, [](Invocation& in) { return UnlockCommand(in.common); }},
+    {"label", "Operate on one label: reset it to idle, recorded in the history",
+     "Examples:\n"
+     "  orchestrator label reset urgency --reason \"the prepare worker was rebuilt; start over\"\n\n"
+     "The reset takes the run lock, so it never changes a label a pass is working on; the label keeps\n"
+     "its last retrained version, and `history` shows the reset with its reason.\n"
+     "Exit status: 0, 2 for an unknown label or an empty reason, 75 while a pass holds the lock.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       app.require_subcommand(1);
+       CLI::App* reset = app.add_subcommand("reset", "End the label's unfinished cycle: back to idle");
+       reset->add_option("label", in.label_reset.label, "The label")->required();
+       reset->add_option("--reason", in.label_reset.reason, "Why, for the history")->required();
+       AddCommon(*reset, in);
+     },
+     [](Invocation& in) { return LabelResetCommand(in.common, in.label_reset); }},
     {"prepare", "Reference prepare worker: publish a new dataset version per label into a local hub directory",
      "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
      "cleans the text, splits 80/10/10 stratified by label, and publishes <hub>/<label>/<version_tag>/ with\n"

@@ -36,6 +36,18 @@ int CheckCommand(const CommonOptions& common, bool json);
 // Applies the orchestrator's own migrations to the database.
 int MigrateCommand(const CommonOptions& common);
 
+// Frees a run lock that no live pass holds (an expired SQLite lease); names a live holder.
+int UnlockCommand(const CommonOptions& common);
+
+struct LabelResetOptions {
+  std::string label;
+  std::string reason;
+};
+
+// Ends a label's unfinished cycle (back to idle, its last retrained version kept), under the run
+// lock, and records it in the history with the reason.
+int LabelResetCommand(const CommonOptions& common, const LabelResetOptions& options);
+
 // Each label's counts against its threshold, phase and versions.
 int StatusCommand(const CommonOptions& common, bool json);
 

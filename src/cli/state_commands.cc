@@ -152,6 +152,8 @@ int HistoryCommand(const CommonOptions& common, const HistoryOptions& options) {
               << Duration(run) << "  " << std::left << std::setw(10) << run.status << std::right << std::setw(8)
               << run.started_by;
     Json summary = Json::parse(run.summary_json, nullptr, false);
+    if (summary.is_object() && summary.contains("action"))
+      std::cout << "  " << summary.value("label", "?") << ": " << summary.value("reason", "");
     if (summary.is_object() && summary.contains("labels"))
       for (const Json& label : summary["labels"])
         std::cout << "  " << label.value("label", "?") << "=" << label.value("outcome", "?");

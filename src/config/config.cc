@@ -438,7 +438,7 @@ void KeepOnlyLabels(Config& config, const std::vector<std::string>& names) {
   for (const LabelConfig& label : config.labels) configured += (configured.empty() ? "" : ", ") + label.name;
   for (const std::string& name : names)
     if (std::none_of(config.labels.begin(), config.labels.end(), [&](const LabelConfig& l) { return l.name == name; }))
-      throw ConfigError("--label " + QuoteForMessage(name) + " is not a configured label; the configured labels are " +
+      throw ConfigError("label " + QuoteForMessage(name) + " is not a configured label; the configured labels are " +
                         configured + " (LABELS)");
   std::erase_if(config.labels, [&](const LabelConfig& label) {
     return std::find(names.begin(), names.end(), label.name) == names.end();

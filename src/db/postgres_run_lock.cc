@@ -79,6 +79,14 @@ LockHolder PostgresRunLock::Holder() {
   return {DescribeHolder(rows[0])};
 }
 
+RunLock::UnlockResult PostgresRunLock::Unlock() {
+  if (TryAcquire()) {
+    Release();
+    return {UnlockResult::Kind::kFree, ""};
+  }
+  return {UnlockResult::Kind::kHeld, Holder().description};
+}
+
 bool PostgresRunLock::Renew() {
   if (!held_) return false;
   const std::string what = "checking the run lock";

@@ -47,6 +47,7 @@ class PostgresRunLock final : public RunLock {
   // pg_advisory_unlock. When that fails the connection is gone, and the lock with it, so this
   // does not throw.
   void Release() override;
+  UnlockResult Unlock() override;
 
  private:
   std::shared_ptr<PgSession> session_;

@@ -60,6 +60,18 @@ bool SqliteRunLock::TryAcquire() {
   return true;
 }
 
+RunLock::UnlockResult SqliteRunLock::Unlock() {
+  const std::string what = "freeing the run lock";
+  SqliteTransaction transaction(session_, what);
+  const std::optional<Lease> current = CurrentLease(what);
+  if (!current) return {UnlockResult::Kind::kFree, ""};
+  const std::string holder = current->holder + " (lease until " + FormatTimestamp(current->expires_at) + ")";
+  if (!(current->expires_at < now_())) return {UnlockResult::Kind::kHeld, holder};
+  session_.Command("DELETE FROM orchestrator_lock WHERE name = ?1 AND holder = ?2", {name_, current->holder}, what);
+  transaction.Commit();
+  return {UnlockResult::Kind::kFreed, holder};
+}
+
 LockHolder SqliteRunLock::Holder() {
   const std::optional<Lease> current = CurrentLease("looking for the run lock's holder");
   if (!current) return {"unknown"};

@@ -43,6 +43,7 @@ class SqliteRunLock final : public RunLock {
   // Deletes this holder's lease row. Throws DatabaseError when it cannot (the lease then expires
   // by itself).
   void Release() override;
+  UnlockResult Unlock() override;
 
  private:
   struct Lease {

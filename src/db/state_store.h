@@ -105,6 +105,15 @@ class RunLock {
   virtual bool Renew() = 0;
   // Releases the lock; also done by the destructor.
   virtual void Release() = 0;
+
+  // `orchestrator unlock`: frees a lock that no live pass holds. On SQLite, a lease that has
+  // expired (its pass was killed) is deleted, and a live one is left alone; on PostgreSQL a lock
+  // dies with its session, so there is never a stale one, and a held one is only described.
+  struct UnlockResult {
+    enum class Kind { kFree, kFreed, kHeld } kind = Kind::kFree;
+    std::string holder;  // who held it (kFreed) or holds it (kHeld)
+  };
+  virtual UnlockResult Unlock() = 0;
 };
 
 }  // namespace orch

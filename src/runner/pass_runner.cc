@@ -26,12 +26,6 @@ std::string EnvironmentValue(const std::map<std::string, std::string>& environme
   return found == environment.end() ? "" : found->second;
 }
 
-std::string HostAndPid() {
-  char host[256] = "unknown";
-  gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(getpid());
-}
-
 // Who started this pass: the request says, or what GitHub Actions sets, or "cli".
 RunRecord NewRunRecord(const Config& config, const PassRequest& request, WallTime now) {
   RunRecord run;
@@ -193,6 +187,12 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
     }
   }
   return report;
+}
+
+std::string HostAndPid() {
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
 }
 
 }  // namespace orch

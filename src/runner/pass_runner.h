@@ -25,6 +25,9 @@ struct PassRequest {
   std::map<std::string, std::string> environment;
 };
 
+// "host:pid": this process, as the run lock names its holder.
+std::string HostAndPid();
+
 // Runs one pass as `config` says and returns its report; never throws for a database, Hub or
 // worker failure (the report says what failed). A dry run takes no lock and records nothing.
 PassReport RunPass(const Config& config, const PassRequest& request, Clock& clock, Log& log,

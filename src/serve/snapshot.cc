@@ -90,8 +90,6 @@ void DigestRuns(const Config& config, std::vector<RunRecord> runs, Snapshot& sna
   for (size_t i = 0; i < config.labels.size(); ++i) index.emplace(config.labels[i].name, i);
   snapshot.evidence.assign(config.labels.size(), {});
   snapshot.scores.assign(config.labels.size(), {});
-  // Each summary usually names every label: one allocation per label, none left behind by growth.
-  for (std::vector<EvidencePoint>& points : snapshot.evidence) points.reserve(runs.size());
   snapshot.runs.clear();
   snapshot.runs.reserve(runs.size());
   // Oldest first, so that each label's series comes out in order.
@@ -111,9 +109,11 @@ void DigestRuns(const Config& config, std::vector<RunRecord> runs, Snapshot& sna
           AddOutcome(digest.outcomes, Optional<std::string>(label, "outcome").value_or("?"));
           auto found = index.find(*name);
           if (found == index.end()) continue;
-          snapshot.evidence[found->second].push_back({run, Clamped(Optional<int64_t>(label, "misclassified")),
-                                                      Clamped(Optional<int64_t>(label, "dataset_len")),
-                                                      Clamped(Optional<int64_t>(label, "threshold"))});
+          std::vector<EvidencePoint>& points = snapshot.evidence[found->second];
+          if (points.empty()) points.resize(runs.size());  // once per label: no growth, no holes left behind
+          points[runs.size() - 1 - k] = {Clamped(Optional<int64_t>(label, "misclassified")),
+                                         Clamped(Optional<int64_t>(label, "dataset_len")),
+                                         Clamped(Optional<int64_t>(label, "threshold"))};
           if (std::optional<ScorePoint> score = ScoreOf(label, run)) snapshot.scores[found->second].push_back(*score);
         }
       }

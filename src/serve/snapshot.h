@@ -18,10 +18,11 @@ namespace orch {
 // One label in one pass's summary: what the pass counted, against which threshold. Small, as there
 // is one per label and pass read: counts beyond 2^31 - 1 rows are kept as that.
 struct EvidencePoint {
-  int32_t run = 0;  // index into Snapshot::runs
-  int32_t misclassified = 0;
+  int32_t misclassified = -1;  // -1: the pass did not count the label
   int32_t dataset_len = 0;
   int32_t threshold = 0;
+
+  bool counted() const { return misclassified >= 0; }
 };
 
 // A retrain worker's decision, as a pass run with --wait reported it.
@@ -42,12 +43,14 @@ struct RunDigest {
 
 struct Snapshot {
   WallTime taken_at{};
-  double took_seconds = 0;                           // how long taking it took
-  std::vector<LabelStatus> labels;                   // in the configuration's order
-  std::string status_json;                           // StatusJson(labels): what GET /api/status answers
-  std::vector<RunDigest> runs;                       // the newest passes, newest first
-  std::vector<std::vector<EvidencePoint>> evidence;  // per label (as in `labels`), oldest first
-  std::vector<std::vector<ScorePoint>> scores;       // per label, oldest first
+  double took_seconds = 0;          // how long taking it took
+  std::vector<LabelStatus> labels;  // in the configuration's order
+  std::string status_json;          // StatusJson(labels): what GET /api/status answers
+  std::vector<RunDigest> runs;      // the newest passes, newest first
+  // Per label (as in `labels`): nothing when no pass read counted it, otherwise one point per pass
+  // read, oldest first: point j is of runs[runs.size() - 1 - j].
+  std::vector<std::vector<EvidencePoint>> evidence;
+  std::vector<std::vector<ScorePoint>> scores;  // per label, oldest first
 };
 
 // Counts and loads every configured label and reads the newest `history` passes. Throws

@@ -335,24 +335,28 @@ class Page {
 
   void EvidenceChart(const Snapshot& snapshot, size_t index, bool compact) {
     const std::vector<EvidencePoint>& points = snapshot.evidence[index];
-    if (points.empty()) {
-      out_ += "<p class=mu>No pass in the last " + std::to_string(snapshot.runs.size()) + " counted this label.</p>";
-      return;
-    }
     LineChartSpec spec;
     const std::string& name = snapshot.labels[index].config->name;
     spec.title = name + ": misclassified rows and dataset_len per pass, against the threshold";
     spec.lines = {{"c0", {}}, {"c1", {}}, {"th", {}}};
-    for (const EvidencePoint& point : points) {
-      spec.lines[0].values.push_back(static_cast<double>(point.misclassified));
-      spec.lines[1].values.push_back(static_cast<double>(point.dataset_len));
-      spec.lines[2].values.push_back(static_cast<double>(point.threshold));
+    std::optional<size_t> first, last;  // the oldest and newest pass that counted the label
+    for (size_t j = 0; j < points.size(); ++j) {
+      if (!points[j].counted()) continue;
+      spec.lines[0].values.push_back(points[j].misclassified);
+      spec.lines[1].values.push_back(points[j].dataset_len);
+      spec.lines[2].values.push_back(points[j].threshold);
+      if (!first) first = j;
+      last = j;
     }
-    spec.first_x = ShortTime(snapshot.runs[points.front().run].record.started_at);
-    spec.last_x = ShortTime(snapshot.runs[points.back().run].record.started_at);
+    if (!first) {
+      out_ += "<p class=mu>No pass in the last " + std::to_string(snapshot.runs.size()) + " counted this label.</p>";
+      return;
+    }
+    spec.first_x = ShortTime(snapshot.runs[points.size() - 1 - *first].record.started_at);
+    spec.last_x = ShortTime(snapshot.runs[points.size() - 1 - *last].record.started_at);
     out_ += RenderLineChart(spec);
     out_ += "<p class=lg><i class=c0></i>misclassified<i class=c1></i>dataset_len<i class=th></i>threshold";
-    if (!compact) out_ += " · " + std::to_string(points.size()) + " passes";
+    if (!compact) out_ += " · " + std::to_string(spec.lines[0].values.size()) + " passes";
     out_ += "</p>";
   }
 
@@ -385,7 +389,7 @@ class Page {
                  ? static_cast<double>(label.decision.dataset_len) / static_cast<double>(label.config->threshold)
                  : 0.0;
     };
-    const bool all = order.size() <= kChartedLabels + kChartedLabels / 2;
+    const bool all = order.size() <= 2 * kChartedLabels;
     if (!all) {
       std::stable_sort(order.begin(), order.end(),
                        [&](size_t a, size_t b) { return rank(a) != rank(b) ? rank(a) < rank(b) : fill(a) > fill(b); });
@@ -474,15 +478,17 @@ class Page {
 
   void LabelPasses(const Snapshot& snapshot, size_t index) {
     const std::vector<EvidencePoint>& points = snapshot.evidence[index];
-    if (points.empty()) return;
+    if (std::none_of(points.begin(), points.end(), [](const EvidencePoint& point) { return point.counted(); })) return;
     out_ +=
         "<h2>Passes</h2><table><thead><tr><th>pass<th>started<th>misclassified<th>dataset_len<th>threshold"
         "</thead><tbody>";
-    for (auto point = points.rbegin(); point != points.rend(); ++point) {
-      const RunRecord& run = snapshot.runs[point->run].record;
-      out_ += "<tr><td>" + std::to_string(run.id) + "<td>" + Timestamp(run.started_at) + "<td>" +
-              std::to_string(point->misclassified) + "<td>" + std::to_string(point->dataset_len) + "<td>" +
-              std::to_string(point->threshold) + "\n";
+    for (size_t run = 0; run < points.size(); ++run) {  // newest first
+      const EvidencePoint& point = points[points.size() - 1 - run];
+      if (!point.counted()) continue;
+      const RunRecord& record = snapshot.runs[run].record;
+      out_ += "<tr><td>" + std::to_string(record.id) + "<td>" + Timestamp(record.started_at) + "<td>" +
+              std::to_string(point.misclassified) + "<td>" + std::to_string(point.dataset_len) + "<td>" +
+              std::to_string(point.threshold) + "\n";
     }
     out_ += "</tbody></table>";
   }

@@ -32,7 +32,8 @@ struct PageContext {
   double refresh_seconds = 60;
 };
 
-// Labels charted on the status page at most; with more labels, those nearest to a step.
+// Labels charted on the status page when there are more than twice as many (with fewer, all are):
+// those nearest to a step.
 inline constexpr size_t kChartedLabels = 6;
 // Passes listed on the status page.
 inline constexpr size_t kListedRuns = 20;
