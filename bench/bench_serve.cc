@@ -300,7 +300,9 @@ void RunEngine(const Options& options, const std::string& engine) {
   const double snapshot_seconds = MetricValue(server.port, "orchestrator_serve_snapshot_duration_seconds");
   const size_t page_gzip = GzipBytes(server.port, "/");
 
-  // Idle: no request for a while; the server should neither wake up nor spend CPU.
+  // Idle: no request for a while; the server should neither wake up nor spend CPU. The last answer's
+  // tidying up (memory given back once it is sent) is let finish first.
+  std::this_thread::sleep_for(1s);
   const long rss_kib = StatusField(pid, "VmRSS");
   const long own_kib = StatusField(pid, "RssAnon");  // the rest is shared libraries' code and data
   const long switches_before = ContextSwitches(pid);

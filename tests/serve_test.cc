@@ -280,11 +280,15 @@ TEST_F(ServeDemo, AGoodTokenStartsAPassThatRunsToItsEndAsApi) {
   EXPECT_EQ(runs[0].status, "ok");
   EXPECT_TRUE(Contains(server->Get("/metrics")->body, "orchestrator_serve_passes_total{status=\"ok\"} 1"));
 
-  // A dry run restarts nothing and is not recorded.
-  httplib::Result dry = server->Post(R"({"dry_run": true})");
+  // A dry run restarts nothing and is not recorded; force reaches the pass as `run --force`.
+  httplib::Result dry = server->Post(R"({"dry_run": true, "force": true})");
   ASSERT_EQ(dry->status, 202) << dry->body;
   ASSERT_TRUE(server->LogShows("pass finished pass=2")) << server->log();
-  EXPECT_EQ(ParseJson(server->Get("/api/passes/2"))["outcome"]["summary"]["dry_run"], true);
+  const Json dry_pass = ParseJson(server->Get("/api/passes/2"));
+  EXPECT_EQ(dry_pass["outcome"]["summary"]["dry_run"], true);
+  EXPECT_EQ(dry_pass["force"], true);
+  EXPECT_TRUE(server->LogShows("pass started pass=2 started_by=api labels=2 dry_run=true wait=false force=true", 10s))
+      << server->log();
   EXPECT_EQ(History(env["DATABASE_URL"], 10).size(), 4u);
   EXPECT_EQ(ParseJson(server->Get("/api/passes")).size(), 2u);
 }
@@ -293,14 +297,15 @@ TEST_F(ServeDemo, ABadPassRequestIs400NamingWhatIsWrong) {
   auto server = Start();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"labels": ["department", "nope"]})",
-       "unknown label \"nope\": the configured labels are department, urgency"},
+       "label \"nope\" is not a configured label; the configured labels are department, urgency"},
+      {R"({"labels": [7]})", "labels must be label names"},
       {R"({"labels": "department"})", "labels must be a non-empty array"},
       {R"({"labels": []})", "labels must be a non-empty array"},
       {R"({"dry_run": "yes"})", "dry_run must be true or false"},
       {R"({"colour": "blue"})", "unknown field \"colour\""},
       {"not json", "must be a JSON object"},
       {"[1, 2]", "must be a JSON object"},
-      {R"({"force": true})", "force is not supported yet"},
+      {R"({"force": 1})", "force must be true or false"},
   };
   for (const auto& [body, message] : cases) {
     SCOPED_TRACE(body);
@@ -362,6 +367,19 @@ TEST_F(ServeDemo, TheScheduleRunsPassesItself) {
   const Json page_pass = ParseJson(server->Get("/api/passes/1"));
   EXPECT_EQ(page_pass["started_by"], "schedule");
   EXPECT_TRUE(Contains(server->Get("/")->body, "Passes every 1s"));
+}
+
+TEST_F(ServeDemo, AnAddressInUseIsAClearErrorAndNoPassRuns) {
+  auto first = Start();
+  ProcessResult second = Subprocess::Run(
+      {ORCH_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(first->port()), "--schedule", "1s"}, env,
+      dir.path().string(), 30s);
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_TRUE(
+      Contains(second.err, "cannot listen on 127.0.0.1:" + std::to_string(first->port()) + ": the address is in use"))
+      << second.err;
+  EXPECT_FALSE(Contains(second.err, "pass started")) << "the schedule starts only once the port is ours";
+  EXPECT_EQ(History(env["DATABASE_URL"], 10).size(), 3u);
 }
 
 TEST_F(ServeDemo, BadListenAndScheduleValuesAreUsageErrors) {

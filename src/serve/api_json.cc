@@ -34,6 +34,7 @@ Json PassJobJson(const PassJob& job) {
                {"labels", job.order.labels.empty() ? Json(nullptr) : Json(job.order.labels)},
                {"dry_run", job.order.dry_run},
                {"wait", job.order.wait_for_retrains},
+               {"force", job.order.force},
                {"started_at", FormatTimestamp(job.started_at)},
                {"finished_at", JsonOrNull(job.finished_at)},
                {"url", "/api/passes/" + std::to_string(job.id)},

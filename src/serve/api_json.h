@@ -17,7 +17,8 @@ namespace orch {
 nlohmann::ordered_json RunResourceJson(const RunRecord& run, const std::string& repository, bool with_summary);
 
 // {"id", "status": "running" or "finished", "started_by", "labels" (null: every one), "dry_run",
-//  "wait", "started_at", "finished_at", "url", "outcome": null or {"status", "exit_code", "summary"}}.
+//  "wait", "force", "started_at", "finished_at", "url", "outcome": null or {"status", "exit_code",
+//  "summary"}}.
 nlohmann::ordered_json PassJobJson(const PassJob& job);
 
 }  // namespace orch

@@ -1,12 +1,11 @@
 #include "serve/endpoints.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "db/open_database.h"
+#include "runner/pass_runner.h"
 #include "serve/api_json.h"
 #include "serve/bearer_token.h"
 #include "serve/serve_metrics.h"
@@ -50,7 +49,7 @@ HttpResponse Html(int status, std::string body) {
 
 HttpResponse NotFound(const std::string& path) {
   if (path.starts_with("/api/")) return ErrorResponse(404, "no such resource: " + path);
-  return {404, kTextType, "not found: " + path + "\nThe status page is at /, the API under /api/.\n", {}};
+  return {404, kTextType, "not found: " + Printable(path) + "\nThe status page is at /, the API under /api/.\n", {}};
 }
 
 HttpResponse MethodNotAllowed(const std::string& allowed) {
@@ -66,25 +65,19 @@ std::optional<int64_t> PositiveId(const std::string& text) {
   return id;
 }
 
-std::string HostAndPid() {
-  char host[256] = "unknown";
-  gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(getpid());
-}
-
 std::string ConfiguredLabels(const Config& config) {
   std::string names;
   for (const LabelConfig& label : config.labels) names += (names.empty() ? "" : ", ") + label.name;
   return names;
 }
 
-// The body of POST /api/passes: {"labels": [...], "dry_run": bool, "wait": bool, "force": bool}.
+// The body of POST /api/passes: {"labels": [...], "dry_run": bool, "wait": bool, "force": bool}, each optional.
 struct PassBody {
   PassOrder order;
   std::string problem;  // why the body is refused, "" when it is fine
 };
 
-PassBody ParsePassBody(const std::string& body, const Config& config) {
+PassBody ParsePassBody(const std::string& body) {
   PassBody parsed;
   parsed.order.started_by = "api";
   if (Trim(body).empty()) return parsed;
@@ -101,12 +94,8 @@ PassBody ParsePassBody(const std::string& body, const Config& config) {
         return parsed;
       }
       for (const Json& name : value) {
-        const bool known =
-            name.is_string() && std::any_of(config.labels.begin(), config.labels.end(),
-                                            [&](const LabelConfig& label) { return label.name == name; });
-        if (!known) {
-          parsed.problem = "unknown label " + name.dump(-1, ' ', false, kReplace) + ": the configured labels are " +
-                           ConfiguredLabels(config);
+        if (!name.is_string()) {
+          parsed.problem = "labels must be label names (strings), not " + name.dump(-1, ' ', false, kReplace);
           return parsed;
         }
         parsed.order.labels.push_back(name.get<std::string>());
@@ -118,10 +107,7 @@ PassBody ParsePassBody(const std::string& body, const Config& config) {
       }
       if (key == "dry_run") parsed.order.dry_run = value.get<bool>();
       if (key == "wait") parsed.order.wait_for_retrains = value.get<bool>();
-      if (key == "force" && value.get<bool>()) {
-        parsed.problem = "force is not supported yet: leave it out, or run `orchestrator run` by hand";
-        return parsed;
-      }
+      if (key == "force") parsed.order.force = value.get<bool>();
     } else {
       parsed.problem = "unknown field \"" + key + "\": the body takes labels, dry_run, wait and force";
       return parsed;
@@ -281,8 +267,15 @@ HttpResponse Endpoints::StartPass(const HttpRequest& request) {
     refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"orchestrator\"");
     return refused;
   }
-  PassBody body = ParsePassBody(request.body, config_);
+  PassBody body = ParsePassBody(request.body);
   if (!body.problem.empty()) return ErrorResponse(400, body.problem);
+  // The pass's configuration, as RunPass will see it: only the labels asked for.
+  Config pass_config = config_;
+  try {
+    if (!body.order.labels.empty()) KeepOnlyLabels(pass_config, body.order.labels);
+  } catch (const ConfigError& error) {
+    return ErrorResponse(400, error.what());
+  }
   const bool dry_run = config_.dry_run || body.order.dry_run;
   if (std::optional<PassJob> running = passes_.Running()) {
     Json conflict = {{"error", "this server is already running pass " + std::to_string(running->id)},
@@ -290,11 +283,6 @@ HttpResponse Endpoints::StartPass(const HttpRequest& request) {
     return JsonResponse(409, conflict);
   }
   if (!dry_run) {
-    Config pass_config = config_;
-    if (!body.order.labels.empty())
-      std::erase_if(pass_config.labels, [&](const LabelConfig& label) {
-        return std::find(body.order.labels.begin(), body.order.labels.end(), label.name) == body.order.labels.end();
-      });
     try {
       RequireForRun(pass_config);
     } catch (const ConfigError& error) {

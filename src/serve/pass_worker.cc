@@ -17,7 +17,9 @@ PassWorker::PassWorker(const Config& config, Settings settings, Log& log, Cancel
       settings_(std::move(settings)),
       log_(log),
       cancellation_(cancellation),
-      on_finished_(std::move(on_finished)) {
+      on_finished_(std::move(on_finished)) {}
+
+void PassWorker::Run() {
   if (settings_.schedule_seconds) PlanNextScheduled();
   thread_ = std::thread([this] { Loop(); });
 }
@@ -152,22 +154,37 @@ void PassWorker::Loop() {
 }
 
 PassJob PassWorker::RunOne(PassJob job) {
+  try {
+    return RunPassOf(job);  // a copy: `job` is still whole below
+  } catch (const std::exception& error) {
+    // RunPass reports what goes wrong with the database, the Hub and the workers; anything else
+    // ends this pass, not the server.
+    log_.Error("", "the pass stopped on an internal error", {{"pass", job.id}, {"error", error.what()}});
+    job.finished_at = std::chrono::system_clock::now();
+    job.status = "failed";
+    job.exit_code = kExitFailed;
+    job.summary = nlohmann::json({{"status", "failed"}, {"error", std::string("internal error: ") + error.what()}})
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return job;
+  }
+}
+
+PassJob PassWorker::RunPassOf(PassJob job) {
   Config config = config_;
   config.dry_run = config.dry_run || job.order.dry_run;
-  if (!job.order.labels.empty())
-    std::erase_if(config.labels, [&](const LabelConfig& label) {
-      return std::find(job.order.labels.begin(), job.order.labels.end(), label.name) == job.order.labels.end();
-    });
+  if (!job.order.labels.empty()) KeepOnlyLabels(config, job.order.labels);  // checked when it was asked for
   log_.Info("", "pass started",
             {{"pass", job.id},
              {"started_by", job.order.started_by},
              {"labels", config.labels.size()},
              {"dry_run", config.dry_run},
-             {"wait", job.order.wait_for_retrains}});
+             {"wait", job.order.wait_for_retrains},
+             {"force", job.order.force}});
   SystemClock clock(&cancellation_);
   PassReport report = RunPass(config,
                               {.wait_lock = std::nullopt,
                                .wait_for_retrains = job.order.wait_for_retrains,
+                               .force = job.order.force,
                                .started_by = job.order.started_by,
                                .environment = settings_.environment},
                               clock, log_, cancellation_);

@@ -28,6 +28,7 @@ struct PassOrder {
   std::vector<std::string> labels;  // only these configured labels; empty: every one
   bool dry_run = false;
   bool wait_for_retrains = false;  // as `run --wait`
+  bool force = false;              // as `run --force`
 };
 
 struct PassJob {
@@ -49,9 +50,11 @@ class PassWorker {
     std::vector<std::string> secrets;                // removed from the summaries kept
   };
 
-  // Starts the thread. `on_finished` runs in it after each pass (the server takes a new snapshot).
+  // `on_finished` runs in the worker's thread after each pass (the server takes a new snapshot).
   PassWorker(const Config& config, Settings settings, Log& log, Cancellation& cancellation,
              std::function<void()> on_finished);
+  // Plans the first scheduled pass and starts the thread; until then, Start(order) only queues.
+  void Run();
   // Stop(), then waits for the thread.
   ~PassWorker();
   PassWorker(const PassWorker&) = delete;
@@ -74,7 +77,9 @@ class PassWorker {
 
  private:
   void Loop();
+  // Runs the job's pass and fills in its outcome; never throws.
   PassJob RunOne(PassJob job);
+  PassJob RunPassOf(PassJob job);
   // Moves next_due_ to SCHEDULE after the newest pass recorded in the database, or this server's last.
   void PlanNextScheduled();
 

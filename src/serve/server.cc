@@ -93,6 +93,7 @@ int Serve(const Config& config, const ServeSettings& settings, Log& log, Cancell
             {"schedule", settings.schedule_seconds ? FormatInterval(*settings.schedule_seconds) : "none"},
             {"passes_over_http", config.serve_token.empty() ? "off (no SERVE_TOKEN)" : "on"}});
   http.Start();
+  passes.Run();  // once the port is ours: a scheduled pass due now starts only when the server is up
   // Nothing to do until a signal: the requests, the snapshot and the passes have threads of their own.
   while (!cancellation.cancelled()) cancellation.WaitUntil(std::chrono::steady_clock::now() + std::chrono::hours(24));
   log.Info("", "stopping", {{"signal", cancellation.signal_number()}});

@@ -5,6 +5,7 @@
 // The demo runs once per machine, user and binary (its size and modification time) into a template
 // directory in $TMPDIR, under a file lock so that the tests ctest starts side by side wait for one
 // another rather than each training the same models; every later test only copies the directory.
+// A new template removes the older ones no test is copying, so rebuilds leave no trail behind.
 #pragma once
 
 #include <filesystem>
