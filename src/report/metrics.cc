@@ -41,15 +41,6 @@ std::string Labels(std::initializer_list<LabelPair> pairs) {
   return out + "}";
 }
 
-// The shortest text that reads back as the same double, in a form Prometheus parses.
-std::string Number(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
-
 std::string Number(int64_t value) { return std::to_string(value); }
 
 int PhaseValue(Phase phase) {
@@ -62,12 +53,6 @@ int PhaseValue(Phase phase) {
 }
 
 double Seconds(WallTime::duration duration) { return std::chrono::duration<double>(duration).count(); }
-
-double UnixSeconds(WallTime time) {
-  // Whole milliseconds, so the text reads 1764138677.123 rather than a nanosecond-rounding tail.
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  return static_cast<double>(millis) / 1000.0;
-}
 
 void AppendFamily(std::string& out, std::string_view name, std::string_view help, const std::vector<Sample>& samples) {
   if (samples.empty()) return;
@@ -173,6 +158,20 @@ std::string Base64Url(std::string_view bytes) {
     out += i + 2 < bytes.size() ? kAlphabet[chunk & 63] : '=';
   }
   return out;
+}
+
+std::string Number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+double UnixSeconds(WallTime time) {
+  // Whole milliseconds, so the text reads 1764138677.123 rather than a nanosecond-rounding tail.
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  return static_cast<double>(millis) / 1000.0;
 }
 
 std::string PushgatewayGroupPath(std::string_view instance) {

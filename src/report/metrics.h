@@ -49,6 +49,13 @@ struct PassMetrics {
 //   orchestrator_seconds_since_last_retrain{label}
 std::string MetricsText(const PassMetrics& metrics);
 
+// A sample value as Prometheus reads it: the shortest text that reads back as the same double,
+// NaN, +Inf or -Inf.
+std::string Number(double value);
+
+// Seconds since the Unix epoch, to the millisecond (1764138677.123).
+double UnixSeconds(WallTime time);
+
 // Builds the metrics of a finished pass from its report (status: report.status()) and the labels'
 // saved states, matched by name; a label without a state counts as idle and never retrained.
 PassMetrics MetricsFor(const PassReport& report, std::span<const LabelState> states);

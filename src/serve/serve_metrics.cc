@@ -1,6 +1,5 @@
 #include "serve/serve_metrics.h"
 
-#include <charconv>
 #include <cmath>
 #include <functional>
 
@@ -10,19 +9,7 @@
 namespace orch {
 namespace {
 
-std::string Number(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
-
-std::string UnixSeconds(WallTime time) {
-  // Whole milliseconds, so the text reads 1764138677.123 rather than a rounding tail.
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  return Number(static_cast<double>(millis) / 1000.0);
-}
+std::string UnixSecondsText(WallTime time) { return Number(UnixSeconds(time)); }
 
 class Exposition {
  public:
@@ -94,7 +81,7 @@ void Labels(Exposition& out, const Snapshot& snapshot) {
                "When the label's last dataset was retrained, in Unix time.");
     for (const LabelStatus& label : labels)
       if (label.state.last_retrained_at)
-        out.Sample(LabelPair("label", label.config->name), UnixSeconds(*label.state.last_retrained_at));
+        out.Sample(LabelPair("label", label.config->name), UnixSecondsText(*label.state.last_retrained_at));
   }
 }
 
@@ -102,12 +89,12 @@ void Passes(Exposition& out, const Snapshot& snapshot) {
   if (snapshot.runs.empty()) return;
   out.Family("orchestrator_pass_last_run_timestamp_seconds", "gauge",
              "When the newest pass recorded in orchestrator_runs started, in Unix time.");
-  out.Sample("", UnixSeconds(snapshot.runs.front().record.started_at));
+  out.Sample("", UnixSecondsText(snapshot.runs.front().record.started_at));
   for (const RunDigest& run : snapshot.runs) {
     if (run.record.status != "ok" || !run.record.finished_at) continue;
     out.Family("orchestrator_pass_last_success_timestamp_seconds", "gauge",
                "When the newest pass that ended ok finished, in Unix time (among the passes the snapshot read).");
-    out.Sample("", UnixSeconds(*run.record.finished_at));
+    out.Sample("", UnixSecondsText(*run.record.finished_at));
     return;
   }
 }
@@ -132,7 +119,7 @@ std::string ServeMetricsText(const SnapshotView& view, const ServerCounters& cou
   if (view.snapshot) {
     out.Family("orchestrator_serve_snapshot_timestamp_seconds", "gauge",
                "When the status snapshot these figures come from was taken, in Unix time.");
-    out.Sample("", UnixSeconds(view.snapshot->taken_at));
+    out.Sample("", UnixSecondsText(view.snapshot->taken_at));
     out.Family("orchestrator_serve_snapshot_duration_seconds", "gauge", "How long taking that snapshot took.");
     out.Sample("", Number(view.snapshot->took_seconds));
   }
