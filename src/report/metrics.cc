@@ -41,8 +41,6 @@ std::string Labels(std::initializer_list<LabelPair> pairs) {
   return out + "}";
 }
 
-std::string Number(int64_t value) { return std::to_string(value); }
-
 int PhaseValue(Phase phase) {
   switch (phase) {
     case Phase::kIdle: return 0;
@@ -73,13 +71,14 @@ std::vector<Sample> PerLabel(const PassMetrics& metrics, Value value) {
 }
 
 void AppendLabelFamilies(std::string& out, const PassMetrics& metrics) {
-  AppendFamily(out, "orchestrator_misclassified", "Reviewed misclassified rows counted for the label in the last pass.",
-               PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(Number(l.misclassified)); }));
+  AppendFamily(
+      out, "orchestrator_misclassified", "Reviewed misclassified rows counted for the label in the last pass.",
+      PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(PrometheusNumber(l.misclassified)); }));
   AppendFamily(out, "orchestrator_dataset_len",
                "Rows the label's next dataset would hold (misclassified plus sampled correct).",
-               PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(Number(l.dataset_len)); }));
+               PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(PrometheusNumber(l.dataset_len)); }));
   AppendFamily(out, "orchestrator_threshold", "Dataset rows needed before a new dataset is prepared for the label.",
-               PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(Number(l.threshold)); }));
+               PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(PrometheusNumber(l.threshold)); }));
   AppendFamily(
       out, "orchestrator_phase", "Where the label is in the prepare/retrain cycle: 0 idle, 1 preparing, 2 retraining.",
       PerLabel(metrics, [](const LabelMetrics& l) { return std::optional(std::to_string(PhaseValue(l.phase))); }));
@@ -91,13 +90,13 @@ void AppendLabelFamilies(std::string& out, const PassMetrics& metrics) {
                "Seconds from the label's last retrain to the end of the last pass (absent when never retrained).",
                PerLabel(metrics, [](const LabelMetrics& l) -> std::optional<std::string> {
                  if (!l.seconds_since_last_retrain) return std::nullopt;
-                 return Number(*l.seconds_since_last_retrain);
+                 return PrometheusNumber(*l.seconds_since_last_retrain);
                }));
 }
 
 void AppendPassFamilies(std::string& out, const PassMetrics& metrics) {
   AppendFamily(out, "orchestrator_pass_duration_seconds", "How long the last pass took.",
-               {{"", Number(metrics.duration_seconds)}});
+               {{"", PrometheusNumber(metrics.duration_seconds)}});
   AppendFamily(out, "orchestrator_pass_status",
                "How the last pass ended (ok, failed, cancelled or locked): 1 for its status.",
                {{Labels({{"status", metrics.status}}), "1"}});
@@ -105,7 +104,7 @@ void AppendPassFamilies(std::string& out, const PassMetrics& metrics) {
                {{"", metrics.dry_run ? "1" : "0"}});
   AppendFamily(out, "orchestrator_pass_last_finished_timestamp_seconds",
                "When the last pass finished, in seconds since the Unix epoch.",
-               {{"", Number(UnixSeconds(metrics.finished_at))}});
+               {{"", PrometheusNumber(UnixSeconds(metrics.finished_at))}});
 }
 
 bool UrlSafe(std::string_view value) {
@@ -160,13 +159,15 @@ std::string Base64Url(std::string_view bytes) {
   return out;
 }
 
-std::string Number(double value) {
+std::string PrometheusNumber(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   char buffer[64];
   auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
 }
+
+std::string PrometheusNumber(int64_t value) { return std::to_string(value); }
 
 double UnixSeconds(WallTime time) {
   // Whole milliseconds, so the text reads 1764138677.123 rather than a nanosecond-rounding tail.
@@ -216,7 +217,7 @@ std::string LastSuccessText(const PassMetrics& metrics) {
   std::string out;
   AppendFamily(out, "orchestrator_pass_last_success_timestamp_seconds",
                "When the last pass that ended ok (not a dry run) finished, in seconds since the Unix epoch.",
-               {{"", Number(UnixSeconds(metrics.finished_at))}});
+               {{"", PrometheusNumber(UnixSeconds(metrics.finished_at))}});
   return out;
 }
 

@@ -51,7 +51,8 @@ std::string MetricsText(const PassMetrics& metrics);
 
 // A sample value as Prometheus reads it: the shortest text that reads back as the same double,
 // NaN, +Inf or -Inf.
-std::string Number(double value);
+std::string PrometheusNumber(double value);
+std::string PrometheusNumber(int64_t value);
 
 // Seconds since the Unix epoch, to the millisecond (1764138677.123).
 double UnixSeconds(WallTime time);

@@ -9,7 +9,7 @@
 namespace orch {
 namespace {
 
-std::string UnixSecondsText(WallTime time) { return Number(UnixSeconds(time)); }
+std::string UnixSecondsText(WallTime time) { return PrometheusNumber(UnixSeconds(time)); }
 
 class Exposition {
  public:
@@ -121,7 +121,7 @@ std::string ServeMetricsText(const SnapshotView& view, const ServerCounters& cou
                "When the status snapshot these figures come from was taken, in Unix time.");
     out.Sample("", UnixSecondsText(view.snapshot->taken_at));
     out.Family("orchestrator_serve_snapshot_duration_seconds", "gauge", "How long taking that snapshot took.");
-    out.Sample("", Number(view.snapshot->took_seconds));
+    out.Sample("", PrometheusNumber(view.snapshot->took_seconds));
   }
   out.Family("orchestrator_serve_snapshot_failures_total", "counter",
              "Attempts to take a status snapshot that failed (the database could not be read).");
