@@ -1,6 +1,7 @@
 # Installation and the Debian package.
 #
-#   cmake --install build --prefix P   P/bin/orchestrator, P/share/man/man1/orchestrator.1.gz,
+#   cmake --install build --prefix P   P/bin/orchestrator, P/libexec/orchestrator/orchestrator-serve,
+#                                      P/share/man/man1/orchestrator.1.gz,
 #                                      P/share/bash-completion/completions/orchestrator,
 #                                      P/share/zsh/vendor-completions/_orchestrator,
 #                                      P/share/doc/orchestrator/ (README.md, docs/*.md)
@@ -64,8 +65,10 @@ set(ORCH_BASH_COMPLETION_DIR "${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/compl
 set(ORCH_ZSH_COMPLETION_DIR "${CMAKE_INSTALL_DATAROOTDIR}/zsh/vendor-completions"
     CACHE STRING "Where the zsh completion is installed, relative to the prefix")
 
-# The program.
+# The program, and the one `orchestrator serve` starts (where src/cli/serve_program.cc looks for it).
 install(TARGETS orchestrator RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT orchestrator)
+install(TARGETS orchestrator-serve RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/orchestrator"
+        COMPONENT orchestrator)
 
 # The man page, from the manual. The glob makes CMake look again at every build, so the rule appears
 # as soon as the manual does.

@@ -105,9 +105,11 @@ TEST_P(CliHelp, VersionIsOneLine) {
 
 const std::vector<std::string> kRunExitCodes = {
     "Exit status:",
-    "0    every label ended well: below_threshold, up_to_date, deferred, retrain_triggered, or a dry run",
+    "0    every label ended well: below_threshold, up_to_date, cooling_down, paused, deferred,",
+    "retrain_triggered, or a dry run",
     "1    a label timed out or failed, or the database or the Hub could not be used",
-    "2    bad command line or configuration (nothing was done)", "75   another pass holds the run lock"};
+    "2    bad command line or configuration (nothing was done)",
+    "75   another pass holds the run lock"};
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, CliHelp,
@@ -202,6 +204,40 @@ TEST(CliDemo, RunsTheWholeLoopAndSaysWhatEachStepDid) {
   const ProcessResult last = RunBinary({"history", "--limit", "1", "--env-file", env_file}, env, demo);
   EXPECT_TRUE(Contains(last.out, "label_reset")) << last.out;
   EXPECT_TRUE(Contains(last.out, "urgency: worker rebuilt")) << last.out;
+
+  // A paused label is counted but not prepared, until it is resumed.
+  ProcessResult pause =
+      RunBinary({"label", "pause", "department", "--reason", "relabelling", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(pause.exit_code, 0) << pause.err;
+  EXPECT_TRUE(Contains(pause.out, "department: paused")) << pause.out;
+  pause = RunBinary({"label", "pause", "department", "--reason", "again", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(pause.exit_code, 0) << pause.err;
+  EXPECT_TRUE(Contains(pause.out, "already paused")) << pause.out;
+  EXPECT_TRUE(Contains(pause.out, "(relabelling)")) << pause.out;
+  const nlohmann::json paused =
+      nlohmann::json::parse(RunBinary({"status", "--json", "--env-file", env_file}, env, demo).out);
+  EXPECT_EQ(paused["labels"][0]["held_by"], "paused");
+  EXPECT_EQ(paused["labels"][0]["paused_reason"], "relabelling");
+  EXPECT_EQ(paused["labels"][1]["held_by"], "up_to_date") << "the reset label has no new corrections";
+  EXPECT_EQ(paused["labels"][1]["new_rows"], 0);
+  const ProcessResult text = RunBinary({"status", "--env-file", env_file}, env, demo);
+  EXPECT_TRUE(Contains(text.out, "0 new of 1, up to date")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "paused since")) << text.out;
+  const ProcessResult pass = RunBinary({"run", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(pass.exit_code, 0) << pass.err;
+  const nlohmann::json summary = nlohmann::json::parse(pass.out);
+  EXPECT_EQ(summary["labels"][0]["outcome"], "paused") << pass.out;
+  EXPECT_EQ(summary["labels"][1]["outcome"], "up_to_date") << pass.out;
+  EXPECT_EQ(summary["labels"][1]["new_rows"], 0) << pass.out;
+  const ProcessResult resume = RunBinary({"label", "resume", "department", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(resume.exit_code, 0) << resume.err;
+  EXPECT_TRUE(Contains(resume.out, "department: resumed")) << resume.out;
+  const ProcessResult changes = RunBinary({"history", "--limit", "3", "--env-file", env_file}, env, demo);
+  EXPECT_TRUE(Contains(changes.out, "label_resume")) << changes.out;
+  EXPECT_TRUE(Contains(changes.out, "label_pause")) << changes.out;
+  const ProcessResult empty =
+      RunBinary({"label", "pause", "department", "--reason", "", "--env-file", env_file}, env, demo);
+  EXPECT_EQ(empty.exit_code, 2) << "a pause says why";
 }
 
 // ---- Shell completion ----------------------------------------------------------------------

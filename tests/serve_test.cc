@@ -22,7 +22,6 @@
 #include "db/state_store.h"
 #include "serve/bearer_token.h"
 #include "serve/html.h"
-#include "serve/interval.h"
 #include "serve/listen_address.h"
 #include "serve/outlook.h"
 #include "serve/serve_metrics.h"
@@ -34,6 +33,7 @@
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
+#include "util/duration.h"
 
 namespace orch {
 namespace {
@@ -686,7 +686,7 @@ std::unique_ptr<ManyLabels> MakeManyLabels(int count, int runs) {
   Snapshot& snapshot = many->snapshot;
   snapshot.taken_at = now;
   for (int i = 0; i < count; ++i) {
-    LabelStatus status{&many->config.labels[i], i % 150, {}, {}};
+    LabelStatus status{&many->config.labels[i], i % 150, {}, {}, {}};
     status.decision.dataset_len = (i % 150) * 3 / 2;
     status.decision.prepare = status.decision.dataset_len >= 100;
     status.state.label = many->config.labels[i].name;
@@ -778,8 +778,21 @@ TEST(ServeUnits, WhatTheNextPassDoesAndWhy) {
   EXPECT_EQ(OutlookOf(ready, {}, many->config, now).step, NextStep::kReadyToPrepare);
   EXPECT_EQ(OutlookOf(ready, {"other"}, many->config, now).step, NextStep::kDeferred);
   LabelStatus same = ready;
-  same.decision.dataset_len = 100;
+  same.evidence.hold = Hold::kUpToDate;
+  same.evidence.new_rows = 0;
   EXPECT_EQ(OutlookOf(same, {}, many->config, now).step, NextStep::kUpToDate);
+  EXPECT_TRUE(Contains(OutlookOf(same, {}, many->config, now).why, "0 new of 1"))
+      << OutlookOf(same, {}, many->config, now).why;
+  LabelStatus cooling = ready;
+  cooling.evidence.hold = Hold::kCoolingDown;
+  cooling.evidence.cooldown_until = now + std::chrono::hours(3);
+  EXPECT_EQ(OutlookOf(cooling, {}, many->config, now).step, NextStep::kCoolingDown);
+  LabelStatus paused = below;
+  paused.evidence.hold = Hold::kPaused;
+  paused.state.paused_at = now;
+  paused.state.paused_reason = "relabelling";
+  EXPECT_EQ(OutlookOf(paused, {}, many->config, now).step, NextStep::kPaused);
+  EXPECT_TRUE(Contains(OutlookOf(paused, {}, many->config, now).why, "relabelling"));
   LabelStatus preparing = many->snapshot.labels[0];  // phase preparing since 3 minutes
   EXPECT_EQ(OutlookOf(preparing, {}, many->config, now).step, NextStep::kWaiting);
   EXPECT_EQ(CyclesInFlight(many->snapshot.labels, many->config, now), std::vector<std::string>{"l0000"});

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/completion.h"
+#include "cli/serve_program.h"
 #include "util/error.h"
 #include "util/redact.h"
 
@@ -18,7 +19,8 @@ constexpr const char* kVersion = "orchestrator " ORCH_VERSION;
 
 constexpr const char* kExitCodes =
     "Exit status:\n"
-    "  0    every label ended well: below_threshold, up_to_date, deferred, retrain_triggered, or a dry run\n"
+    "  0    every label ended well: below_threshold, up_to_date, cooling_down, paused, deferred,\n"
+    "       retrain_triggered, or a dry run\n"
     "  1    a label timed out or failed, or the database or the Hub could not be used\n"
     "  2    bad command line or configuration (nothing was done)\n"
     "  75   another pass holds the run lock (nothing was done; see --wait-lock)\n"
@@ -35,13 +37,15 @@ struct Invocation {
   RunOptions run;
   bool json = false;
   HistoryOptions history;
-  LabelResetOptions label_reset;
+  LabelOptions label;
   PrepareOptions prepare;
   RetrainOptions retrain;
   PredictOptions predict;
   DemoOptions demo;
   ServeOptions serve;
   std::string shell;
+  ServeFunction serve_function = nullptr;  // none: serve in orchestrator-serve
+  char** argv = nullptr;                   // the whole command line, for orchestrator-serve
 };
 
 void AddEnvFile(CLI::App& app, Invocation& in) {
@@ -172,21 +176,42 @@ const Subcommand kSubcommands[] = {
      "  orchestrator unlock --env-file prod.env\n\n"
      "Exit status: 0 when the lock is free (or was freed), 75 when a live pass holds it, 1 on a database error.",
      AddCommon, [](Invocation& in) { return UnlockCommand(in.common); }},
-    {"label", "Operate on one label: reset it to idle, recorded in the history",
+    {"label", "Operate on one label: reset, pause or resume it, recorded in the history",
      "Examples:\n"
-     "  orchestrator label reset urgency --reason \"the prepare worker was rebuilt; start over\"\n\n"
-     "The reset takes the run lock, so it never changes a label a pass is working on; the label keeps\n"
-     "its last retrained version, and `history` shows the reset with its reason.\n"
-     "Exit status: 0, 2 for an unknown label or an empty reason, 75 while a pass holds the lock.",
+     "  orchestrator label reset urgency --reason \"the prepare worker was rebuilt; start over\"\n"
+     "  orchestrator label pause department --reason \"reviewers are relabelling; wait for them\"\n"
+     "  orchestrator label resume department --reason \"relabelling done\"\n\n"
+     "Each action takes the run lock, so it never changes a label a pass is working on, and `history`\n"
+     "shows it with its reason. reset ends the label's unfinished cycle (back to idle, its last retrained\n"
+     "version kept); a paused label is counted but never prepared (a cycle in flight still ends) until\n"
+     "it is resumed.\n"
+     "Exit status: 0 (also when there was nothing to change), 2 for an unknown label or an empty reason,\n"
+     "75 while a pass holds the lock.",
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
        app.require_subcommand(1);
-       CLI::App* reset = app.add_subcommand("reset", "End the label's unfinished cycle: back to idle");
-       reset->add_option("label", in.label_reset.label, "The label")->required();
-       reset->add_option("--reason", in.label_reset.reason, "Why, for the history")->required();
-       AddCommon(*reset, in);
+       const struct {
+         const char* name;
+         const char* summary;
+         const char* reason;
+       } actions[] = {
+           {"reset", "End the label's unfinished cycle: back to idle", "Why, for the history"},
+           {"pause", "Count the label but prepare it no more, until it is resumed", "Why, for the history"},
+           {"resume", "Prepare the label again when its data is there", "Why, for the history (default: resumed)"},
+       };
+       for (const auto& action : actions) {
+         CLI::App* command = app.add_subcommand(action.name, action.summary);
+         command->add_option("label", in.label.label, "The label")->required();
+         CLI::Option* reason = command->add_option("--reason", in.label.reason, action.reason);
+         if (std::string_view(action.name) != "resume") reason->required();
+         command->parse_complete_callback([&in, name = std::string(action.name)] {
+           in.label.action = name;
+           if (name == "resume" && in.label.reason.empty()) in.label.reason = "resumed";
+         });
+         AddCommon(*command, in);
+       }
      },
-     [](Invocation& in) { return LabelResetCommand(in.common, in.label_reset); }},
+     [](Invocation& in) { return LabelCommand(in.common, in.label); }},
     {"prepare", "Reference prepare worker: publish a new dataset version per label into a local hub directory",
      "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
      "cleans the text, splits 80/10/10 stratified by label, and publishes <hub>/<label>/<version_tag>/ with\n"
@@ -269,7 +294,11 @@ const Subcommand kSubcommands[] = {
        app.add_option("--schedule", in.serve.schedule,
                       "Also run a pass this often, e.g. 6h, 30m, 90s (default SERVE_SCHEDULE: none)");
      },
-     [](Invocation& in) { return ServeCommand(in.common, in.serve); }},
+     [](Invocation& in) -> int {
+       if (in.serve_function) return in.serve_function(in.common, in.serve);
+       ExecServeProgram(in.argv);  // returns only by throwing
+       return kExitFailed;
+     }},
     {"completion", "Print a shell completion script for bash or zsh",
      "Examples:\n"
      "  source <(orchestrator completion bash)                 in ~/.bashrc\n"
@@ -289,7 +318,7 @@ const Subcommand& Find(std::string_view name) {
 
 }  // namespace
 
-int RunApp(int argc, char** argv) {
+int RunApp(int argc, char** argv, ServeFunction serve) {
   CLI::App app("orchestrator: retrain text classifiers when enough reviewed corrections have piled up.\n\n" +
                    std::string(kRunDescription),
                "orchestrator");
@@ -298,6 +327,8 @@ int RunApp(int argc, char** argv) {
              "their origin.\nEach subcommand has its own --help; the manual is `man orchestrator`.");
   app.require_subcommand(0, 1);
   Invocation in;
+  in.serve_function = serve;
+  in.argv = argv;
   AddRunOptions(app, in);  // no subcommand means run
   for (const Subcommand& subcommand : kSubcommands) {
     CLI::App* command = app.add_subcommand(std::string(subcommand.name), std::string(subcommand.summary));

@@ -39,14 +39,16 @@ int MigrateCommand(const CommonOptions& common);
 // Frees a run lock that no live pass holds (an expired SQLite lease); names a live holder.
 int UnlockCommand(const CommonOptions& common);
 
-struct LabelResetOptions {
+struct LabelOptions {
+  std::string action;  // "reset", "pause" or "resume"
   std::string label;
   std::string reason;
 };
 
-// Ends a label's unfinished cycle (back to idle, its last retrained version kept), under the run
-// lock, and records it in the history with the reason.
-int LabelResetCommand(const CommonOptions& common, const LabelResetOptions& options);
+// Changes one label's state under the run lock and records the change in the history with its
+// reason: reset (its unfinished cycle ends, back to idle, its last retrained version kept), pause
+// (counted, never prepared; a cycle in flight still ends), resume.
+int LabelCommand(const CommonOptions& common, const LabelOptions& options);
 
 // Each label's counts against its threshold, phase and versions.
 int StatusCommand(const CommonOptions& common, bool json);
@@ -106,9 +108,5 @@ struct ServeOptions {
   std::optional<std::string> listen;    // --listen HOST:PORT, as SERVE_LISTEN
   std::optional<std::string> schedule;  // --schedule 6h, as SERVE_SCHEDULE
 };
-
-// The status page, the JSON API and /metrics over HTTP, passes on request (with SERVE_TOKEN) and
-// on a schedule, until SIGTERM or SIGINT.
-int ServeCommand(const CommonOptions& common, const ServeOptions& options);
 
 }  // namespace orch

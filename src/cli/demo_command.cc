@@ -128,6 +128,9 @@ void PrintLabel(const Json& label) {
   std::cout << "   " << label.value("label", "?") << ": " << label.value("misclassified", 0)
             << " reviewed corrections, dataset of " << label.value("dataset_len", 0) << " rows (threshold "
             << label.value("threshold", 0) << ") -> " << label.value("outcome", "?");
+  if (label.value("outcome", "") == "up_to_date" && label.contains("new_rows") && label["new_rows"].is_number())
+    std::cout << " (" << label["new_rows"].get<int64_t>() << " new corrections since its dataset was retrained; "
+              << label.value("min_new_rows", 1) << " needed)";
   if (label.contains("dataset_version") && label["dataset_version"].is_string())
     std::cout << ", dataset " << label["dataset_version"].get<std::string>();
   std::cout << "\n";

@@ -1,4 +1,6 @@
-// `orchestrator unlock` and `orchestrator label reset`: the operations that otherwise need SQL.
+// `orchestrator unlock` and `orchestrator label reset|pause|resume`: the operations that otherwise
+// need SQL.
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -49,37 +51,97 @@ int UnlockCommand(const CommonOptions& common) {
   return kExitLocked;
 }
 
-int LabelResetCommand(const CommonOptions& common, const LabelResetOptions& options) {
+namespace {
+
+// What one `orchestrator label` action does to a label's state: the state after, or nothing when
+// there is nothing to change, and what to tell the person either way.
+struct LabelChange {
+  std::optional<LabelState> after;
+  std::string message;
+};
+
+LabelChange Reset(const LabelState& before, const LabelOptions& options, WallTime now) {
+  LabelState after;  // idle, with what was retrained last and a pause kept
+  after.label = before.label;
+  after.last_retrained_version = before.last_retrained_version;
+  after.last_retrained_at = before.last_retrained_at;
+  after.last_retrained_misclassified = before.last_retrained_misclassified;
+  after.paused_at = before.paused_at;
+  after.paused_reason = before.paused_reason;
+  after.updated_at = now;
+  return {after, options.label + ": reset from " + PhaseName(before.phase) + " to idle; the next pass decides anew"};
+}
+
+LabelChange Pause(const LabelState& before, const LabelOptions& options, WallTime now) {
+  if (before.paused_at)
+    return {std::nullopt, options.label + " is already paused, since " + FormatTimestamp(*before.paused_at) + " (" +
+                              before.paused_reason.value_or("") + "); nothing was changed"};
+  LabelState after = before;
+  after.paused_at = now;
+  after.paused_reason = options.reason;
+  after.updated_at = now;
+  return {after, options.label + ": paused; passes count it but do not prepare it until `orchestrator label resume " +
+                     options.label + "`" +
+                     (before.phase == Phase::kIdle
+                          ? std::string()
+                          : std::string(" (its cycle in flight, ") + PhaseName(before.phase) + ", still ends)")};
+}
+
+LabelChange Resume(const LabelState& before, const LabelOptions& options, WallTime now) {
+  if (!before.paused_at) return {std::nullopt, options.label + " is not paused; nothing was changed"};
+  LabelState after = before;
+  after.paused_at.reset();
+  after.paused_reason.reset();
+  after.updated_at = now;
+  return {after, options.label + ": resumed; the next pass prepares it when its data is there"};
+}
+
+struct LabelAction {
+  std::string_view name;
+  LabelChange (*change)(const LabelState& before, const LabelOptions& options, WallTime now);
+};
+
+constexpr LabelAction kLabelActions[] = {{"reset", Reset}, {"pause", Pause}, {"resume", Resume}};
+
+}  // namespace
+
+int LabelCommand(const CommonOptions& common, const LabelOptions& options) {
+  const auto action = std::find_if(std::begin(kLabelActions), std::end(kLabelActions),
+                                   [&](const LabelAction& candidate) { return candidate.name == options.action; });
+  if (action == std::end(kLabelActions))
+    throw ConfigError("unknown label action " + QuoteForMessage(options.action) + ": use reset, pause or resume");
   Config config = LoadConfig(SourcesFrom(common));
   KeepOnlyLabels(config, {options.label});
-  if (options.reason.empty()) throw ConfigError("--reason is empty: say why the label is reset, for the history");
+  if (options.reason.empty())
+    throw ConfigError("--reason is empty: say why the label is " + std::string(options.action) +
+                      (options.action == "reset" ? "" : "d") + ", for the history");
   std::unique_ptr<StateStore> store = OpenStateStore(config.database);
   store->Migrate();
   std::unique_ptr<RunLock> lock = TakeLock(config);
   const std::vector<std::string> names = {options.label};
   const LabelState before = store->LoadLabels(names).front();
-  LabelState after;  // idle, with what was retrained last kept
-  after.label = before.label;
-  after.last_retrained_version = before.last_retrained_version;
-  after.last_retrained_at = before.last_retrained_at;
-  after.updated_at = std::chrono::system_clock::now();
+  const WallTime now = std::chrono::system_clock::now();
+  const LabelChange change = action->change(before, options, now);
+  if (!change.after) {
+    std::cout << change.message << "\n";
+    return kExitOk;
+  }
 
   RunRecord run;
-  run.started_at = after.updated_at;
+  run.started_at = now;
   run.status = "running";
   run.started_by = "cli";
   const int64_t id = store->BeginRun(run);
-  store->SaveLabel(after);
+  store->SaveLabel(*change.after);
   const nlohmann::ordered_json summary = {
-      {"action", "label reset"},
+      {"action", "label " + options.action},
       {"label", options.label},
       {"reason", options.reason},
       {"phase_before", PhaseName(before.phase)},
       {"dataset_version_before", before.dataset_version ? nlohmann::ordered_json(*before.dataset_version) : nullptr}};
-  store->FinishRun(id, std::chrono::system_clock::now(), "label_reset",
+  store->FinishRun(id, std::chrono::system_clock::now(), "label_" + options.action,
                    summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  std::cout << options.label << ": reset from " << PhaseName(before.phase) << " to idle (recorded as pass " << id
-            << "); the next pass decides anew\n";
+  std::cout << change.message << " (recorded as pass " << id << ")\n";
   return kExitOk;
 }
 

@@ -31,7 +31,13 @@ std::string ProgressBar(int64_t value, int64_t threshold, int width = 20) {
 }
 
 std::string Readiness(const LabelStatus& label) {
-  if (UpToDate(label)) return ", up to date: no more rows than the dataset already retrained";
+  switch (label.evidence.hold) {
+    case Hold::kPaused: return ", paused";
+    case Hold::kUpToDate: return ", up to date: too few new corrections since the dataset last retrained";
+    case Hold::kCoolingDown:
+      return ", cooling down until " + FormatTimestamp(*label.evidence.cooldown_until) + " (RETRAIN_COOLDOWN)";
+    case Hold::kNone: break;
+  }
   return label.decision.prepare ? ", ready to prepare" : "";
 }
 
@@ -46,14 +52,18 @@ void PrintStatusText(const std::vector<LabelStatus>& status) {
     std::cout << label.config->name << "\n  " << ProgressBar(label.decision.dataset_len, label.config->threshold)
               << "  " << (label.decision.upper_bound ? "at most " : "") << label.decision.dataset_len << " / "
               << label.config->threshold << " rows (" << label.misclassified << " misclassified + "
-              << label.decision.sampled_correct << " correct)" << Readiness(label) << "\n  phase "
-              << PhaseName(label.state.phase);
+              << label.decision.sampled_correct << " correct), " << NewRowsText(label.evidence) << Readiness(label)
+              << "\n  phase " << PhaseName(label.state.phase);
     if (label.state.phase == Phase::kPreparing)
       std::cout << " since " << FormatTimestamp(label.state.prepare_requested_at.value_or(WallTime{}))
                 << ", waiting for " << label.state.required_len.value_or(0) << " samples after "
                 << label.state.baseline_version.value_or("no dataset");
     if (label.state.phase == Phase::kRetraining)
       std::cout << ", retrain of " << label.state.dataset_version.value_or("?") << RetrainProgress(label.state);
+    if (label.state.paused_at)
+      std::cout << "\n  paused since " << FormatTimestamp(*label.state.paused_at) << ": "
+                << label.state.paused_reason.value_or("") << " (orchestrator label resume " << label.config->name
+                << ")";
     std::cout << "\n  last retrained: "
               << (label.state.last_retrained_version
                       ? *label.state.last_retrained_version + " at " + FormatTimestamp(*label.state.last_retrained_at)
@@ -115,7 +125,7 @@ int MigrateCommand(const CommonOptions& common) {
 
 int StatusCommand(const CommonOptions& common, bool json) {
   Config config = LoadConfig(SourcesFrom(common));
-  std::vector<LabelStatus> status = ReadStatus(config);
+  std::vector<LabelStatus> status = ReadStatus(config, std::chrono::system_clock::now());
   if (json) {
     std::cout << StatusJson(status).dump(2, ' ', false, kReplace) << "\n";
   } else {

@@ -13,6 +13,7 @@
 #include "config/settings.h"
 #include "config/target.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 extern char** environ;  // POSIX: the process environment
 
@@ -107,10 +108,12 @@ const char* TomlTypeName(toml::node_type type) {
 
 bool IsWholeNumberType(SettingType type) {
   return type == SettingType::kInteger || type == SettingType::kPositiveInteger || type == SettingType::kSeconds ||
-         type == SettingType::kRatio;
+         type == SettingType::kDuration || type == SettingType::kRatio;
 }
 
-bool IsDecimalType(SettingType type) { return type == SettingType::kSeconds || type == SettingType::kRatio; }
+bool IsDecimalType(SettingType type) {
+  return type == SettingType::kSeconds || type == SettingType::kDuration || type == SettingType::kRatio;
+}
 
 bool IsBoolType(SettingType type) { return type == SettingType::kBool || type == SettingType::kTrueFlag; }
 
@@ -272,6 +275,11 @@ RawSetting ResolveLabel(const SettingSpec& spec, const std::string& label, const
       found = FindSpelled(spec, spellings, source);
     if (found == nullptr) continue;
     RawSetting raw = *found;
+    raw.label = label;
+    return raw;
+  }
+  if (!spec.inherits.empty()) {  // the global setting's value, with its origin
+    RawSetting raw = ResolveGlobal(*FindSetting(spec.inherits), sources);
     raw.label = label;
     return raw;
   }

@@ -46,6 +46,11 @@ struct LabelConfig {
   LabelColumns columns;        // validated identifiers
   std::string misclassified_sql;  // from the TOML file; "" means the built-in single scan
   std::string pool_sql;           // from the TOML file; "" means the built-in anti-join
+  // Paying only for new evidence: the reviewed corrections that must be new since the label's last
+  // retrained dataset before it is prepared again (>= 1), and the least seconds from its last
+  // retrain to its next prepare (0: none).
+  int64_t min_new_rows = 1;
+  double retrain_cooldown = 0;
 };
 
 struct Config {
@@ -64,6 +69,8 @@ struct Config {
   HttpSettings http;
   std::string name = "orchestrator";                 // ORCHESTRATOR_NAME: keys the run lock and the metrics instance
   double stale_after = 0;                            // seconds; 0 means 2 × poll_timeout (see StaleAfter)
+  int64_t min_new_rows = 1;                          // every label's default (LabelConfig::min_new_rows)
+  double retrain_cooldown = 0;                       // every label's default, seconds (0: none)
   double lock_lease = 60;                            // seconds a SQLite run-lock lease lasts without renewal
   std::string alert_webhook_url;                     // "" when alerts are off
   std::string pushgateway_url;                       // "" when metrics are off

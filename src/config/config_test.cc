@@ -120,6 +120,35 @@ TEST_F(ConfigTest, AnUnsetStaleAfterShowsTheValueItDerives) {
   EXPECT_NE(FormatConfig(Load()).find("(environment) stale_after = 600\n"), std::string::npos);
 }
 
+TEST_F(ConfigTest, MinNewRowsAndTheCooldownApplyToEveryLabelUnlessOneHasItsOwn) {
+  Config defaults = Load();
+  EXPECT_EQ(Label(defaults, "department").min_new_rows, 1);
+  EXPECT_EQ(Label(defaults, "department").retrain_cooldown, 0);
+  Env("MIN_NEW_ROWS", "50");
+  Env("MIN_NEW_ROWS_URGENCY", "5");
+  Env("RETRAIN_COOLDOWN", "24h");
+  Toml("[labels.department]\n[labels.urgency]\nretrain_cooldown = 90\n");
+  Config config = Load();
+  EXPECT_EQ(Label(config, "department").min_new_rows, 50);
+  EXPECT_EQ(Label(config, "urgency").min_new_rows, 5);
+  EXPECT_EQ(Label(config, "department").retrain_cooldown, 86400);
+  EXPECT_EQ(Label(config, "urgency").retrain_cooldown, 90);
+  const std::string shown = FormatConfig(config);
+  EXPECT_TRUE(Contains(shown, "(environment) labels.department.min_new_rows = 50\n"));
+  EXPECT_TRUE(Contains(shown, "(environment) retrain_cooldown = 1d\n"));
+  EXPECT_TRUE(Contains(shown, "(file) labels.urgency.retrain_cooldown = 90s\n"));
+}
+
+TEST_F(ConfigTest, ABadMinNewRowsOrCooldownNamesTheVariableAndAnExample) {
+  Env("MIN_NEW_ROWS_DEPARTMENT", "0");
+  EXPECT_TRUE(
+      Contains(Error(), "MIN_NEW_ROWS_DEPARTMENT=\"0\" (environment): expected a positive whole number of rows"));
+  sources_.environment.clear();
+  Env("RETRAIN_COOLDOWN", "soon");
+  EXPECT_TRUE(Contains(Error(), "RETRAIN_COOLDOWN=\"soon\" (environment): expected a duration"));
+  EXPECT_TRUE(Contains(Error(), "e.g. RETRAIN_COOLDOWN=24h"));
+}
+
 TEST_F(ConfigTest, ValuesNameTheirVariable) {
   Config config = Load();
   EXPECT_EQ(Value(config, "poll_interval").env, "POLL_INTERVAL");

@@ -9,6 +9,7 @@
 #include "config/label_name.h"
 #include "config/target.h"
 #include "config/url_policy.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -187,6 +188,23 @@ const SettingSpec kSettings[] = {
      .doc = "Seconds after which an unfinished prepare cycle is abandoned and prepared anew (default 2 x POLL_TIMEOUT)",
      .example = "3600",
      .store = [](Config& c, const SettingValue& v) { c.stale_after = As<double>(v); }},
+    {.key = "min_new_rows",
+     .env = "MIN_NEW_ROWS",
+     .type = Type::kPositiveInteger,
+     .default_value = "1",
+     .doc = "Reviewed corrections that must be new since a label's last retrained dataset before it is prepared again",
+     .example = "50",
+     .unit = "rows",
+     .min = 1,
+     .max = std::numeric_limits<int64_t>::max(),
+     .store = [](Config& c, const SettingValue& v) { c.min_new_rows = As<int64_t>(v); }},
+    {.key = "retrain_cooldown",
+     .env = "RETRAIN_COOLDOWN",
+     .type = Type::kDuration,
+     .default_value = "",
+     .doc = "Least time from a label's retrain to its next prepare, e.g. 24h, 30m, 3600 (none when empty)",
+     .example = "24h",
+     .store = [](Config& c, const SettingValue& v) { c.retrain_cooldown = As<double>(v); }},
     {.key = "lock_lease",
      .env = "LOCK_LEASE",
      .type = Type::kSeconds,
@@ -287,6 +305,25 @@ const SettingSpec kLabelSettings[] = {
      .min = 1,
      .max = std::numeric_limits<int64_t>::max(),
      .store_label = [](LabelConfig& l, const SettingValue& v) { l.threshold = As<int64_t>(v); }},
+    {.key = "min_new_rows",
+     .env = "MIN_NEW_ROWS_{LABEL}",
+     .type = Type::kPositiveInteger,
+     .default_value = "",
+     .doc = "Reviewed corrections that must be new since the label's last retrained dataset (default MIN_NEW_ROWS)",
+     .example = "50",
+     .unit = "rows",
+     .min = 1,
+     .max = std::numeric_limits<int64_t>::max(),
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.min_new_rows = As<int64_t>(v); },
+     .inherits = "min_new_rows"},
+    {.key = "retrain_cooldown",
+     .env = "RETRAIN_COOLDOWN_{LABEL}",
+     .type = Type::kDuration,
+     .default_value = "",
+     .doc = "Least time from the label's retrain to its next prepare (default RETRAIN_COOLDOWN)",
+     .example = "24h",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.retrain_cooldown = As<double>(v); },
+     .inherits = "retrain_cooldown"},
     {.key = "retrain",
      .env = "RETRAIN_{LABEL}_REPO",
      .type = Type::kTarget,
@@ -406,6 +443,16 @@ SettingValue ParseSeconds(const SettingSpec& spec, const RawSetting& raw) {
   return *seconds;
 }
 
+SettingValue ParseDurationSetting(const SettingSpec& spec, const RawSetting& raw) {
+  if (Trim(raw.text).empty()) return 0.0;  // none
+  std::optional<double> seconds = ParseInterval(raw.text);
+  if (!seconds)
+    RejectExpected(spec, raw,
+                   "a duration greater than 0 and at most a year: seconds, or a number then s, m, h or d (none when "
+                   "empty)");
+  return *seconds;
+}
+
 SettingValue ParseRatio(const SettingSpec& spec, const RawSetting& raw) {
   std::optional<double> ratio = ParseDecimal(Trim(raw.text));
   if (!ratio || *ratio < 0 || *ratio > 100) RejectExpected(spec, raw, "a decimal number from 0 to 100");
@@ -518,6 +565,7 @@ const char* SettingTypeName(SettingType type) {
     case Type::kInteger: return "integer";
     case Type::kPositiveInteger: return "positive integer";
     case Type::kSeconds: return "seconds";
+    case Type::kDuration: return "duration";
     case Type::kRatio: return "ratio";
     case Type::kUrl: return "url";
     case Type::kMetadataUrl: return "url or file";
@@ -548,11 +596,12 @@ const SettingSpec* FindLabelSetting(std::string_view key) {
 }
 
 std::optional<std::string> LabelDefault(const SettingSpec& spec, std::string_view label) {
-  if (spec.store_label && spec.type == Type::kPositiveInteger) {
+  if (spec.store_label && spec.key == "threshold") {
     for (const BuiltInThreshold& built_in : kBuiltInThresholds)
       if (built_in.label == label) return std::string(built_in.rows);
     return std::nullopt;
   }
+  if (!spec.inherits.empty()) return std::string(FindSetting(spec.inherits)->default_value);
   return ReplaceAll(spec.default_value, "{label}", label);
 }
 
@@ -571,6 +620,7 @@ SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw) {
     case Type::kInteger:
     case Type::kPositiveInteger: return ParseIntegerSetting(spec, raw);
     case Type::kSeconds: return ParseSeconds(spec, raw);
+    case Type::kDuration: return ParseDurationSetting(spec, raw);
     case Type::kRatio: return ParseRatio(spec, raw);
     case Type::kUrl:
     case Type::kSecretUrl:
@@ -590,18 +640,14 @@ std::string DisplaySetting(const SettingSpec& spec, const SettingValue& value) {
   if (const auto* text = std::get_if<std::string>(&value)) return *text;
   if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
   if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);
-  if (const auto* number = std::get_if<double>(&value))
-    return *number == 0 && spec.default_value.empty() ? "" : FormatNumber(*number);  // unset optional seconds
+  if (const auto* number = std::get_if<double>(&value)) {
+    if (*number == 0 && spec.default_value.empty()) return "";  // unset optional seconds, no duration
+    return spec.type == Type::kDuration ? FormatInterval(*number) : FormatNumber(*number);
+  }
   if (const auto* database = std::get_if<DatabaseUrl>(&value)) return database->redacted;
   std::string joined;
   for (const std::string& item : As<std::vector<std::string>>(value)) joined += (joined.empty() ? "" : ",") + item;
   return joined;
-}
-
-std::string FormatNumber(double number) {
-  char buffer[64];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, number);
-  return error == std::errc() ? std::string(buffer, end) : std::to_string(number);
 }
 
 }  // namespace orch

@@ -27,6 +27,7 @@ enum class SettingType {
   kInteger,          // a whole number within [min, max]
   kPositiveInteger,  // a whole number within [1, max]
   kSeconds,          // a decimal number of seconds, > 0
+  kDuration,         // seconds, or a number then s, m, h or d ("24h"); "" for none (0)
   kRatio,            // a decimal number within [0, 100]
   kUrl,              // https://, or http:// towards a loopback host; trailing '/' dropped
   kSecretUrl,        // a kUrl that is its own credential (a webhook): masked, never read from the file
@@ -60,6 +61,9 @@ struct SettingSpec {
   bool in_file = true;                                    // whether the TOML file may set it (secrets may not)
   void (*store)(Config&, const SettingValue&) = nullptr;  // global settings
   void (*store_label)(LabelConfig&, const SettingValue&) = nullptr;  // per-label settings
+  // Per label: the global setting whose value is the default (MIN_NEW_ROWS for
+  // MIN_NEW_ROWS_<LABEL>); "" when `default_value` is.
+  std::string_view inherits = "";
 };
 
 // The global settings, in the order `orchestrator config` shows them.
@@ -97,8 +101,5 @@ SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw);
 
 // The value as `orchestrator config` shows it: secrets masked, database passwords redacted.
 std::string DisplaySetting(const SettingSpec& spec, const SettingValue& value);
-
-// Shortest text that reads back as `number` ("60", "0.5").
-std::string FormatNumber(double number);
 
 }  // namespace orch

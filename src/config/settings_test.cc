@@ -5,6 +5,7 @@
 #include <set>
 
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -53,6 +54,8 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"http_max_connections", "HTTP_MAX_CONNECTIONS"},
       {"orchestrator_name", "ORCHESTRATOR_NAME"},
       {"stale_after", "STALE_AFTER"},
+      {"min_new_rows", "MIN_NEW_ROWS"},
+      {"retrain_cooldown", "RETRAIN_COOLDOWN"},
       {"lock_lease", "LOCK_LEASE"},
       {"alert_webhook_url", "ALERT_WEBHOOK_URL"},
       {"pushgateway_url", "PUSHGATEWAY_URL"},

@@ -1,5 +1,10 @@
 #include "db/migrations.h"
 
+#include <iterator>
+#include <string>
+
+#include "util/error.h"
+
 namespace orch {
 namespace {
 
@@ -76,13 +81,40 @@ CREATE TABLE orchestrator_lock (
 );
 )sql";
 
+// What paying only for new evidence needs (the reviewed corrections a cycle asked for, and those of
+// the dataset last retrained), and `orchestrator label pause`.
+constexpr std::string_view kPostgresV2 = R"sql(
+ALTER TABLE orchestrator_label_state
+  ADD COLUMN requested_misclassified      BIGINT,
+  ADD COLUMN last_retrained_misclassified BIGINT,
+  ADD COLUMN paused_at                    TIMESTAMPTZ,
+  ADD COLUMN paused_reason                TEXT;
+)sql";
+
+constexpr std::string_view kSqliteV2 = R"sql(
+ALTER TABLE orchestrator_label_state ADD COLUMN requested_misclassified BIGINT;
+ALTER TABLE orchestrator_label_state ADD COLUMN last_retrained_misclassified BIGINT;
+ALTER TABLE orchestrator_label_state ADD COLUMN paused_at TEXT;
+ALTER TABLE orchestrator_label_state ADD COLUMN paused_reason TEXT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "label states, runs and the SQLite run lock", kPostgresV1, kSqliteV1},
+    {2, "new corrections per cycle, paused labels", kPostgresV2, kSqliteV2},
 };
 
 }  // namespace
 
 std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return std::size(kMigrations); }
+
+void RequireLatestSchema(int version) {
+  if (version >= LatestSchemaVersion()) return;
+  throw DatabaseError("the orchestrator's tables are at schema version " + std::to_string(version) +
+                      ", and this orchestrator reads version " + std::to_string(LatestSchemaVersion()) +
+                      ": run `orchestrator migrate` (a pass also migrates before it starts)");
+}
 
 std::string_view MigrationsTableSql(SqlDialect dialect) {
   if (dialect == SqlDialect::kPostgres)

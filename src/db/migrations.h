@@ -34,6 +34,13 @@ struct Migration {
 // Every migration, in the order they apply; versions are 1, 2, 3, … without gaps.
 std::span<const Migration> Migrations();
 
+// The version the last migration brings the schema to.
+int LatestSchemaVersion();
+
+// Throws DatabaseError, saying to run `orchestrator migrate`, when the tables exist at `version`
+// but an older one than this program reads.
+void RequireLatestSchema(int version);
+
 // CREATE TABLE orchestrator_schema_migrations (version INTEGER PRIMARY KEY, applied_at …).
 std::string_view MigrationsTableSql(SqlDialect dialect);
 

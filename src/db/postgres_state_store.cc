@@ -61,8 +61,10 @@ int PostgresStateStore::SchemaVersion() { return session_->TableExists(kMigratio
 std::vector<LabelState> PostgresStateStore::LoadLabels(std::span<const std::string> labels) {
   if (labels.empty()) return {};
   std::vector<SqlRow> rows;  // no table yet: nothing was ever recorded
-  if (session_->TableExists(kLabelStateTable))
+  if (session_->TableExists(kLabelStateTable)) {
+    RequireLatestSchema(SchemaVersion());
     rows = session_->Query(LabelStateSelectSql(SqlDialect::kPostgres), {}, "reading the labels' states");
+  }
   return LabelStatesFor(labels, rows);
 }
 

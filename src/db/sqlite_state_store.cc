@@ -56,8 +56,10 @@ int SqliteStateStore::SchemaVersion() { return session_.TableExists(kMigrationsT
 std::vector<LabelState> SqliteStateStore::LoadLabels(std::span<const std::string> labels) {
   if (labels.empty()) return {};
   std::vector<SqlRow> rows;  // no table yet: nothing was ever recorded
-  if (session_.TableExists(kLabelStateTable))
+  if (session_.TableExists(kLabelStateTable)) {
+    RequireLatestSchema(SchemaVersion());
     rows = session_.Query(LabelStateSelectSql(SqlDialect::kSqlite), {}, "reading the labels' states");
+  }
   return LabelStatesFor(labels, rows);
 }
 

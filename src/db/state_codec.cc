@@ -32,6 +32,10 @@ enum LabelField {
   kLastRetrainedVersion,
   kLastRetrainedAt,
   kUpdatedAt,
+  kRequestedMisclassified,
+  kLastRetrainedMisclassified,
+  kPausedAt,
+  kPausedReason,
   kLabelFieldCount
 };
 constexpr Column kLabelColumns[] = {
@@ -47,6 +51,10 @@ constexpr Column kLabelColumns[] = {
     {"last_retrained_version", Kind::kText},
     {"last_retrained_at", Kind::kTimestamp},
     {"updated_at", Kind::kTimestamp, true},
+    {"requested_misclassified", Kind::kInteger},
+    {"last_retrained_misclassified", Kind::kInteger},
+    {"paused_at", Kind::kTimestamp},
+    {"paused_reason", Kind::kText},
 };
 static_assert(std::size(kLabelColumns) == kLabelFieldCount);
 
@@ -152,12 +160,20 @@ LabelState ReadLabelState(const RowReader& reader) {
   state.last_retrained_version = reader.Text(kLastRetrainedVersion);
   state.last_retrained_at = reader.Timestamp(kLastRetrainedAt);
   state.updated_at = *reader.Timestamp(kUpdatedAt);
+  state.requested_misclassified = reader.Integer(kRequestedMisclassified);
+  state.last_retrained_misclassified = reader.Integer(kLastRetrainedMisclassified);
+  state.paused_at = reader.Timestamp(kPausedAt);
+  state.paused_reason = reader.Text(kPausedReason);
   return state;
 }
 
 // What makes a state that parses still impossible; nothing when it is consistent.
 std::optional<BadValue> InconsistencyOf(const LabelState& state) {
   if (state.required_len && *state.required_len < 0) return BadValue{kRequiredLen, "which is negative"};
+  if (state.requested_misclassified && *state.requested_misclassified < 0)
+    return BadValue{kRequestedMisclassified, "which is negative"};
+  if (state.last_retrained_misclassified && *state.last_retrained_misclassified < 0)
+    return BadValue{kLastRetrainedMisclassified, "which is negative"};
   if (state.phase == Phase::kPreparing && !state.prepare_requested_at)
     return BadValue{kPrepareRequestedAt, "while phase is preparing, which needs the time of the prepare request"};
   return std::nullopt;
@@ -248,6 +264,10 @@ SqlRow EncodeLabelState(const LabelState& state, SqlDialect dialect) {
   row[kLastRetrainedVersion] = state.last_retrained_version;
   row[kLastRetrainedAt] = OptionalTimestamp(state.last_retrained_at);
   row[kUpdatedAt] = FormatTimestamp(state.updated_at);
+  row[kRequestedMisclassified] = OptionalInteger(state.requested_misclassified);
+  row[kLastRetrainedMisclassified] = OptionalInteger(state.last_retrained_misclassified);
+  row[kPausedAt] = OptionalTimestamp(state.paused_at);
+  row[kPausedReason] = state.paused_reason;
   // The engine never makes such a state; writing it would only move the failure to the next load.
   if (const std::optional<BadValue> bad = InconsistencyOf(state))
     throw DatabaseError("not saving the state of label " + QuoteForMessage(state.label) + ": column " +

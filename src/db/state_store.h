@@ -36,6 +36,14 @@ struct LabelState {
   bool retrain_confirmed = false;                // the retrain restart was answered 200
   std::optional<std::string> last_retrained_version;
   std::optional<WallTime> last_retrained_at;
+  // The reviewed corrections (misclassified rows) counted when this cycle's prepare was asked for,
+  // and those of the dataset last retrained: what is new since is what MIN_NEW_ROWS weighs.
+  // Nothing for cycles recorded before these were kept.
+  std::optional<int64_t> requested_misclassified;
+  std::optional<int64_t> last_retrained_misclassified;
+  // `orchestrator label pause`: since when and why the label is counted but never prepared.
+  std::optional<WallTime> paused_at;
+  std::optional<std::string> paused_reason;
   WallTime updated_at{};
 };
 

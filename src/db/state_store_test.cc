@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <latch>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -138,12 +139,21 @@ INSTANTIATE_TEST_SUITE_P(StateStore, StoreTest, ::testing::Values(Engine::kSqlit
 TEST_P(MigrationTest, MigratingTwiceAppliesEachVersionOnce) {
   std::unique_ptr<StateStore> store = Open();
   EXPECT_EQ(store->SchemaVersion(), 0);
-  EXPECT_EQ(store->Migrate(), std::vector<int>{1});
-  EXPECT_EQ(store->SchemaVersion(), 1);
+  EXPECT_EQ(store->Migrate(), (std::vector<int>{1, 2}));
+  EXPECT_EQ(store->SchemaVersion(), 2);
   EXPECT_EQ(store->Migrate(), std::vector<int>{});
   EXPECT_EQ(Open()->Migrate(), std::vector<int>{});  // another connection sees the same version
-  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 1);
-  EXPECT_EQ(app_->QueryInt("SELECT max(version) FROM orchestrator_schema_migrations"), 1);
+  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 2);
+  EXPECT_EQ(app_->QueryInt("SELECT max(version) FROM orchestrator_schema_migrations"), 2);
+}
+
+TEST_P(MigrationTest, TablesOfAnOlderSchemaAreRefusedWithTheCommandThatMigratesThem) {
+  std::unique_ptr<StateStore> store = OpenMigrated();
+  app_->Exec("DELETE FROM orchestrator_schema_migrations WHERE version = 2");  // as an older orchestrator left it
+  const std::vector<std::string> labels = {"department"};
+  const std::string error = DatabaseErrorOf([&] { Open()->LoadLabels(labels); });
+  EXPECT_TRUE(error.find("schema version 1") != std::string::npos) << error;
+  EXPECT_TRUE(error.find("run `orchestrator migrate`") != std::string::npos) << error;
 }
 
 TEST_P(MigrationTest, VersionsFollowOneAnotherFromOne) {
@@ -167,9 +177,12 @@ TEST_P(MigrationTest, ConcurrentMigrationsAllSucceedAndApplyOnce) {
   for (std::thread& thread : threads) thread.join();
 
   for (const std::string& error : errors) EXPECT_EQ(error, "");
-  EXPECT_EQ(std::count(applied.begin(), applied.end(), std::vector<int>{1}), 1);
-  EXPECT_EQ(std::count(applied.begin(), applied.end(), std::vector<int>{}), kMigrators - 1);
-  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 1);
+  // Each version applied by exactly one of them (one may apply 1 while another applies 2).
+  std::map<int, int> appliers;
+  for (const std::vector<int>& versions : applied)
+    for (int version : versions) ++appliers[version];
+  EXPECT_EQ(appliers, (std::map<int, int>{{1, 1}, {2, 1}}));
+  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 2);
   const std::vector<std::string> names = ObjectNames();
   EXPECT_EQ(std::count(names.begin(), names.end(), "orchestrator_label_state"), 1);
 }
@@ -455,10 +468,10 @@ TEST_F(StateStorePostgres, ConnectsAsTheOrchestratorWithTimesAsTimestamptz) {
   EXPECT_EQ(app->QueryInt("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'orchestrator' "
                           "AND datname = current_database()"),
             1);
-  // label_state 4, runs 2, lock 2, schema_migrations 1.
+  // label_state 5, runs 2, lock 2, schema_migrations 1.
   EXPECT_EQ(app->QueryInt("SELECT count(*) FROM information_schema.columns WHERE table_name LIKE 'orchestrator_%' "
                           "AND data_type = 'timestamp with time zone' AND table_schema = current_schema()"),
-            9);
+            10);
   EXPECT_EQ(app->QueryInt("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orchestrator_runs' "
                           "AND column_name = 'summary' AND data_type = 'jsonb'"),
             1);

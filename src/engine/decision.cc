@@ -33,4 +33,35 @@ bool AlreadyRetrained(const LabelState& state, int64_t dataset_len) {
          state.dataset_version == state.last_retrained_version && dataset_len <= *state.required_len;
 }
 
+Evidence Weigh(const Decision& decision, const LabelState& state, int64_t misclassified, const LabelConfig& label,
+               WallTime now) {
+  Evidence evidence;
+  evidence.min_new_rows = label.min_new_rows;
+  if (!state.last_retrained_version)
+    evidence.new_rows = misclassified;
+  else if (state.last_retrained_misclassified)
+    evidence.new_rows = std::max<int64_t>(0, misclassified - *state.last_retrained_misclassified);
+  if (state.last_retrained_at && label.retrain_cooldown > 0) {
+    const WallTime until = *state.last_retrained_at + std::chrono::duration_cast<WallTime::duration>(
+                                                          std::chrono::duration<double>(label.retrain_cooldown));
+    if (now < until) evidence.cooldown_until = until;
+  }
+  if (state.phase != Phase::kIdle) return evidence;
+  if (state.paused_at) {
+    evidence.hold = Hold::kPaused;
+  } else if (decision.prepare && state.last_retrained_version &&
+             (evidence.new_rows ? *evidence.new_rows < evidence.min_new_rows
+                                : AlreadyRetrained(state, decision.dataset_len))) {
+    evidence.hold = Hold::kUpToDate;
+  } else if (decision.prepare && evidence.cooldown_until) {
+    evidence.hold = Hold::kCoolingDown;
+  }
+  return evidence;
+}
+
+std::string NewRowsText(const Evidence& evidence) {
+  return (evidence.new_rows ? std::to_string(*evidence.new_rows) : std::string("?")) + " new of " +
+         std::to_string(evidence.min_new_rows);
+}
+
 }  // namespace orch

@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 
+#include "config/config.h"
 #include "db/state_store.h"
 #include "hub/hub.h"
+#include "util/time.h"
 
 namespace orch {
 
@@ -37,9 +39,33 @@ bool IsNewDataset(const DatasetMetadata& metadata, const std::optional<std::stri
 // dataset was asked for: preparing again would build and retrain the same data once more.
 bool AlreadyRetrained(const LabelState& state, int64_t dataset_len);
 
-// The label has enough data, but no more than its dataset already retrained: nothing new to learn.
-inline bool UpToDate(const Decision& decision, const LabelState& state) {
-  return decision.prepare && AlreadyRetrained(state, decision.dataset_len);
-}
+// Why an idle label is not prepared although it may have enough data.
+enum class Hold {
+  kNone,         // nothing holds it: prepared when at its threshold
+  kPaused,       // `orchestrator label pause`: counted, never prepared
+  kUpToDate,     // fewer reviewed corrections new since its last retrained dataset than MIN_NEW_ROWS
+  kCoolingDown,  // its last retrain is more recent than RETRAIN_COOLDOWN
+};
+
+// What the label's evidence is worth now, beyond its threshold: paying only for new corrections.
+struct Evidence {
+  // Reviewed corrections new since the dataset last retrained: all of them before the first
+  // retrain, 0 when some were deleted since. Nothing when the last retrain was recorded before
+  // these counts were kept (then the dataset's length decides, see AlreadyRetrained).
+  std::optional<int64_t> new_rows;
+  int64_t min_new_rows = 1;                // MIN_NEW_ROWS[_<LABEL>]
+  std::optional<WallTime> cooldown_until;  // the last retrain plus RETRAIN_COOLDOWN, while that is ahead
+  Hold hold = Hold::kNone;                 // for an idle label; kPaused whatever its counts
+};
+
+// Weighs an idle label's evidence at `now` (a label in a cycle is held by nothing: its cycle goes
+// on). A label is held, in this order, when paused; when at its threshold with too few new
+// corrections since its last retrained dataset; when at its threshold within its cooldown.
+Evidence Weigh(const Decision& decision, const LabelState& state, int64_t misclassified, const LabelConfig& label,
+               WallTime now);
+
+// "12 new of 50": the new corrections against MIN_NEW_ROWS, as the log, the summary, `status` and
+// the status page say it ("? new of 50" when the last retrain's count is unknown).
+std::string NewRowsText(const Evidence& evidence);
 
 }  // namespace orch

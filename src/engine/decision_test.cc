@@ -5,6 +5,8 @@
 namespace orch {
 namespace {
 
+using namespace std::chrono_literals;
+
 TEST(Decision, SampleIsHalfTheMisclassifiedRoundedDown) {
   EXPECT_EQ(WantedCorrectRows(101, 0.5), 50);
   EXPECT_EQ(WantedCorrectRows(0, 0.5), 0);
@@ -43,6 +45,62 @@ TEST(Decision, NewDatasetNeedsANewVersionAndEnoughSamples) {
   EXPECT_FALSE(IsNewDataset({"v2", 149}, std::string("v1"), 150));
   EXPECT_FALSE(IsNewDataset({"v1", 500}, std::string("v1"), 150));
   EXPECT_TRUE(IsNewDataset({"v1", 500}, std::nullopt, 150)) << "no dataset before: the first one is new";
+}
+
+LabelState Retrained(int64_t misclassified) {
+  LabelState state;
+  state.label = "department";
+  state.last_retrained_version = "v2";
+  state.dataset_version = "v2";
+  state.required_len = misclassified + misclassified / 2;
+  state.last_retrained_misclassified = misclassified;
+  state.last_retrained_at = WallTime{} + std::chrono::hours(100);
+  return state;
+}
+
+LabelConfig WithEvidence(int64_t min_new_rows, double cooldown) {
+  LabelConfig label;
+  label.name = "department";
+  label.threshold = 40;
+  label.min_new_rows = min_new_rows;
+  label.retrain_cooldown = cooldown;
+  return label;
+}
+
+TEST(Evidence, BeforeTheFirstRetrainEveryCorrectionIsNew) {
+  LabelState never;
+  const Evidence evidence = Weigh(Decide(50, 100, 0.5, 40), never, 50, WithEvidence(1000, 0), WallTime{});
+  EXPECT_EQ(evidence.new_rows, 50);
+  EXPECT_EQ(evidence.hold, Hold::kNone) << "MIN_NEW_ROWS weighs only against a retrained dataset";
+}
+
+TEST(Evidence, TooFewNewCorrectionsHoldALabelAtItsThreshold) {
+  const WallTime now = WallTime{} + std::chrono::hours(200);
+  EXPECT_EQ(Weigh(Decide(59, 100, 0.5, 40), Retrained(50), 59, WithEvidence(10, 0), now).hold, Hold::kUpToDate);
+  EXPECT_EQ(Weigh(Decide(60, 100, 0.5, 40), Retrained(50), 60, WithEvidence(10, 0), now).hold, Hold::kNone);
+  const Evidence below = Weigh(Decide(5, 100, 0.5, 40), Retrained(50), 5, WithEvidence(10, 0), now);
+  EXPECT_EQ(below.hold, Hold::kNone) << "below its threshold, nothing needs holding";
+  EXPECT_EQ(below.new_rows, 0);
+}
+
+TEST(Evidence, TheCooldownRunsFromTheLastRetrain) {
+  const LabelState state = Retrained(50);
+  const WallTime retrained = *state.last_retrained_at;
+  const Evidence inside = Weigh(Decide(80, 100, 0.5, 40), state, 80, WithEvidence(1, 3600), retrained + 3599s);
+  EXPECT_EQ(inside.hold, Hold::kCoolingDown);
+  EXPECT_EQ(inside.cooldown_until, retrained + 3600s);
+  const Evidence after = Weigh(Decide(80, 100, 0.5, 40), state, 80, WithEvidence(1, 3600), retrained + 3600s);
+  EXPECT_EQ(after.hold, Hold::kNone);
+  EXPECT_EQ(after.cooldown_until, std::nullopt);
+}
+
+TEST(Evidence, APauseHoldsAnIdleLabelWhateverItsCountsButNotItsCycle) {
+  LabelState state = Retrained(50);
+  state.paused_at = WallTime{};
+  EXPECT_EQ(Weigh(Decide(1, 100, 0.5, 40), state, 1, WithEvidence(1, 0), WallTime{}).hold, Hold::kPaused);
+  state.phase = Phase::kPreparing;
+  state.prepare_requested_at = WallTime{};
+  EXPECT_EQ(Weigh(Decide(90, 100, 0.5, 40), state, 90, WithEvidence(1, 0), WallTime{}).hold, Hold::kNone);
 }
 
 }  // namespace

@@ -16,6 +16,32 @@ bool UnconfirmedRetrain(const LabelState& state) {
 
 std::string Seconds(double seconds) { return std::to_string(static_cast<long long>(std::ceil(seconds))); }
 
+std::string DecisionText(const LabelReport& report, bool forced) {
+  if (forced)
+    return report.evidence.hold == Hold::kUpToDate ? "prepare (forced: too few new corrections)"
+                                                   : "prepare (forced: within the retrain cooldown)";
+  if (report.prepare) return "prepare";
+  switch (report.evidence.hold) {
+    case Hold::kPaused: return "skip (paused)";
+    case Hold::kUpToDate: return "skip (too few new corrections)";
+    case Hold::kCoolingDown:
+      return "skip (retrain cooldown until " + FormatTimestamp(*report.evidence.cooldown_until) + ")";
+    case Hold::kNone: break;
+  }
+  return "skip";
+}
+
+// How a label that is not prepared ends: what holds it, or below its threshold.
+Outcome RestingOutcome(const LabelReport& report) {
+  switch (report.evidence.hold) {
+    case Hold::kPaused: return Outcome::kPaused;
+    case Hold::kUpToDate: return Outcome::kUpToDate;
+    case Hold::kCoolingDown: return Outcome::kCoolingDown;
+    case Hold::kNone: break;
+  }
+  return Outcome::kBelowThreshold;
+}
+
 }  // namespace
 
 Pass::LabelRun::LabelRun(const LabelConfig& label) : config(label) {
@@ -64,6 +90,7 @@ PassReport Pass::Run() {
 // ---- counting -------------------------------------------------------------------------------
 
 void Pass::CountAndDecide() {
+  const WallTime now = services_.clock.WallNow();
   std::vector<int64_t> misclassified = CountMisclassified(config_, services_.database);
   std::vector<std::optional<int64_t>> pools = CountPools(config_, services_.database, misclassified);
   for (size_t i = 0; i < labels_.size(); ++i) {
@@ -75,21 +102,18 @@ void Pass::CountAndDecide() {
     report.dataset_len = decision.dataset_len;
     report.upper_bound = decision.upper_bound;
     report.prepare = decision.prepare;
-    const bool up_to_date = UpToDate(decision, label.state);
-    if (up_to_date && !force_) {
-      report.prepare = false;
-      report.up_to_date = true;
-    }
+    report.evidence = Weigh(decision, label.state, misclassified[i], label.config, now);
+    const Hold hold = report.evidence.hold;
+    const bool forced = force_ && decision.prepare && (hold == Hold::kUpToDate || hold == Hold::kCoolingDown);
+    if (hold != Hold::kNone && !forced) report.prepare = false;
     services_.log.Info(report.label, "counts",
                        {{"misclassified", report.misclassified},
                         {"sampled_correct", report.sampled_correct},
                         {"dataset_len", report.dataset_len},
                         {"upper_bound", report.upper_bound},
                         {"threshold", report.threshold},
-                        {"decision", report.prepare && up_to_date ? "prepare (forced: no new data)"
-                                     : report.prepare             ? "prepare"
-                                     : report.up_to_date          ? "skip (no new data)"
-                                                                  : "skip"},
+                        {"new", NewRowsText(report.evidence)},
+                        {"decision", DecisionText(report, forced)},
                         {"phase", PhaseName(label.state.phase)}});
   }
 }
@@ -107,7 +131,7 @@ void Pass::ReportDryRun() {
     if (label.report.prepare || label.state.phase != Phase::kIdle) {
       pending.push_back(&label);
     } else {
-      Finish(label, label.report.up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
+      Finish(label, RestingOutcome(label.report));
     }
   }
   LabelSet with_url;  // a dry run may lack a label's metadata URL
@@ -171,7 +195,7 @@ void Pass::ResumeUnfinishedCycles() {
   // Labels with no cycle to resume and not enough data are done.
   for (LabelRun& label : labels_)
     if (label.report.outcome == Outcome::kPending && !label.waiting && !label.report.prepare)
-      Finish(label, label.report.up_to_date ? Outcome::kUpToDate : Outcome::kBelowThreshold);
+      Finish(label, RestingOutcome(label.report));
 }
 
 // A cycle too old to wait for any longer gets one last look: a dataset the worker published
@@ -298,6 +322,7 @@ void Pass::ResumeRetrains(const LabelSet& unconfirmed) {
       state.retrain_confirmed = true;
       state.last_retrained_version = state.dataset_version;
       state.last_retrained_at = state.retrain_requested_at;
+      state.last_retrained_misclassified = state.requested_misclassified;
       state.phase = Phase::kIdle;
       confirmed.push_back(&label);
     } else {
@@ -384,6 +409,7 @@ void Pass::StartPrepare(const LabelSet& labels) {
     state.phase = Phase::kPreparing;
     state.baseline_version = label->report.baseline_version;
     state.required_len = label->report.dataset_len;
+    state.requested_misclassified = label->report.misclassified;
     state.prepare_requested_at = now;
     state.prepare_confirmed = false;
     state.dataset_version.reset();
@@ -543,6 +569,7 @@ void Pass::StartRetrains(const LabelSet& ready) {
     state.retrain_confirmed = true;
     state.last_retrained_version = state.dataset_version;
     state.last_retrained_at = services_.clock.WallNow();
+    state.last_retrained_misclassified = state.requested_misclassified;
     state.phase = Phase::kIdle;
     confirmed.push_back(&label);
     services_.log.Info(

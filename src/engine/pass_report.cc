@@ -15,6 +15,8 @@ const char* OutcomeName(Outcome outcome) {
     case Outcome::kDeferred: return "deferred";
     case Outcome::kCancelled: return "cancelled";
     case Outcome::kUpToDate: return "up_to_date";
+    case Outcome::kCoolingDown: return "cooling_down";
+    case Outcome::kPaused: return "paused";
   }
   return "unknown";
 }
@@ -22,11 +24,19 @@ const char* OutcomeName(Outcome outcome) {
 bool PassReport::ok() const {
   if (error) return false;
   if (cancelled_by != 0) return false;
-  for (const LabelReport& label : labels)
-    if (label.outcome != Outcome::kBelowThreshold && label.outcome != Outcome::kUpToDate &&
-        label.outcome != Outcome::kDryRun && label.outcome != Outcome::kRetrainTriggered &&
-        label.outcome != Outcome::kDeferred)
-      return false;
+  for (const LabelReport& label : labels) switch (label.outcome) {
+      case Outcome::kBelowThreshold:
+      case Outcome::kUpToDate:
+      case Outcome::kCoolingDown:
+      case Outcome::kPaused:
+      case Outcome::kDryRun:
+      case Outcome::kRetrainTriggered:
+      case Outcome::kDeferred: break;
+      case Outcome::kPending:
+      case Outcome::kTimeout:
+      case Outcome::kFailed:
+      case Outcome::kCancelled: return false;
+    }
   return true;
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/decision.h"
+
 namespace orch {
 
 enum class Outcome {
@@ -19,7 +21,9 @@ enum class Outcome {
   kDeferred,          // enough data, but a prepare cycle is still in flight, or the retrain worker is still
                       // running the last retrain: prepared in a later pass
   kCancelled,         // the pass was stopped (SIGTERM/SIGINT) while waiting; the next pass resumes
-  kUpToDate,          // enough data, but no more than the dataset already retrained: nothing new to learn
+  kUpToDate,          // enough data, but fewer new corrections since the dataset last retrained than MIN_NEW_ROWS
+  kCoolingDown,       // enough new data, but the last retrain is more recent than RETRAIN_COOLDOWN
+  kPaused,            // `orchestrator label pause`: counted, not prepared
 };
 const char* OutcomeName(Outcome outcome);
 
@@ -31,7 +35,7 @@ struct LabelReport {
   bool upper_bound = false;
   int64_t threshold = 0;
   bool prepare = false;
-  bool up_to_date = false;  // at its threshold, but no more data than the dataset already retrained
+  Evidence evidence;  // new corrections against MIN_NEW_ROWS, the cooldown, and what holds the label
   Outcome outcome = Outcome::kPending;
   std::optional<std::string> baseline_version;
   std::optional<std::string> dataset_version;

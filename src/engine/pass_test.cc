@@ -784,7 +784,7 @@ TEST_F(PassTest, ARetrainedDatasetIsNotPreparedAgainUntilMoreDataArrives) {
 
   PassReport same = Run();
   EXPECT_EQ(Of(same, "department").outcome, Outcome::kUpToDate);
-  EXPECT_TRUE(Of(same, "department").up_to_date);
+  EXPECT_EQ(Of(same, "department").evidence.new_rows, 0);
   EXPECT_EQ(same.exit_code(), 0);
   EXPECT_EQ(trigger.started.size(), 2u) << "the same data is neither prepared nor retrained twice";
 
@@ -810,10 +810,136 @@ TEST_F(PassTest, ForcePreparesAndRetrainsAnUpToDateLabelOnPurpose) {
   forced.set_force(true);
   const PassReport report = forced.Run();
   EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
-  EXPECT_FALSE(Of(report, "department").up_to_date);
+  EXPECT_EQ(Of(report, "department").evidence.hold, Hold::kUpToDate) << "held, and prepared on purpose";
   EXPECT_EQ(Of(report, "department").dataset_version, "v3");
   EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
   EXPECT_EQ(log.Count("department", "counts"), 2);
+}
+
+// Paying only for new evidence: MIN_NEW_ROWS, RETRAIN_COOLDOWN and `label pause`.
+class EvidencePassTest : public PassTest {
+ protected:
+  // department retrains v2 at 100 corrections, and its retrain worker is done with it.
+  void RetrainOnce() {
+    config.labels = {Label("department", 100)};
+    config.labels[0].min_new_rows = min_new_rows;
+    config.labels[0].retrain_cooldown = cooldown;
+    database.misclassified = {{"department", 100}};
+    database.pool = {{"department", 1000}};
+    PublishAfterPrepare("department", "v2", 150, 30);
+    ASSERT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+    ASSERT_EQ(state.labels["department"].last_retrained_misclassified, 100);
+    trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+    publications.clear();
+  }
+  int64_t min_new_rows = 1;
+  double cooldown = 0;
+};
+
+TEST_F(EvidencePassTest, ALabelIsPreparedAgainOnlyOnceMinNewRowsCorrectionsAreNew) {
+  min_new_rows = 10;
+  RetrainOnce();
+  database.misclassified = {{"department", 109}};
+  const PassReport nine = Run();
+  EXPECT_EQ(Of(nine, "department").outcome, Outcome::kUpToDate);
+  EXPECT_EQ(Of(nine, "department").evidence.new_rows, 9);
+  EXPECT_EQ(NewRowsText(Of(nine, "department").evidence), "9 new of 10");
+  EXPECT_EQ(nine.exit_code(), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1) << "nine new corrections buy no new dataset";
+
+  database.misclassified = {{"department", 110}};
+  PublishAfterPrepare("department", "v3", 165, 30);
+  const PassReport ten = Run();
+  EXPECT_EQ(Of(ten, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(Of(ten, "department").evidence.new_rows, 10);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
+  EXPECT_EQ(state.labels["department"].last_retrained_misclassified, 110);
+}
+
+TEST_F(EvidencePassTest, DeletedCorrectionsCountAsNoNewOnes) {
+  RetrainOnce();
+  database.misclassified = {{"department", 95}};  // reviewers took five corrections back
+  const PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kUpToDate);
+  EXPECT_EQ(Of(report, "department").evidence.new_rows, 0) << "95 - 100: never negative";
+}
+
+TEST_F(EvidencePassTest, TheCooldownHoldsANewPrepareUntilItHasPassed) {
+  cooldown = 3600;
+  RetrainOnce();
+  database.misclassified = {{"department", 150}};
+  const PassReport early = Run();
+  EXPECT_EQ(Of(early, "department").outcome, Outcome::kCoolingDown);
+  ASSERT_TRUE(Of(early, "department").evidence.cooldown_until.has_value());
+  EXPECT_EQ(early.exit_code(), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+
+  clock.SleepUntil(clock.Now() + 3600s);
+  PublishAfterPrepare("department", "v3", 225, 30);
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
+}
+
+TEST_F(EvidencePassTest, ForceOverridesTheCooldown) {
+  cooldown = 3600;
+  RetrainOnce();
+  database.misclassified = {{"department", 150}};
+  PublishAfterPrepare("department", "v3", 225, 30);
+  Pass forced(config, {database, hub, trigger, clock, log, state});
+  forced.set_force(true);
+  EXPECT_EQ(Of(forced.Run(), "department").outcome, Outcome::kRetrainTriggered);
+}
+
+TEST_F(EvidencePassTest, APausedLabelIsCountedButNeverPreparedEvenWhenForced) {
+  RetrainOnce();
+  state.labels["department"].paused_at = clock.WallNow();
+  state.labels["department"].paused_reason = "relabelling";
+  database.misclassified = {{"department", 500}};
+  Pass forced(config, {database, hub, trigger, clock, log, state});
+  forced.set_force(true);
+  const PassReport report = forced.Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kPaused);
+  EXPECT_EQ(Of(report, "department").misclassified, 500) << "counted";
+  EXPECT_EQ(report.exit_code(), 0);
+  EXPECT_EQ(trigger.StartsOf("owner/prepare"), 1);
+}
+
+TEST_F(EvidencePassTest, APauseLetsTheCycleInFlightEnd) {
+  config.labels = {Label("department", 100)};
+  database.misclassified = {{"department", 100}};
+  database.pool = {{"department", 1000}};
+  LabelState preparing;  // an earlier pass asked for a dataset, then the label was paused
+  preparing.label = "department";
+  preparing.phase = Phase::kPreparing;
+  preparing.required_len = 150;
+  preparing.requested_misclassified = 100;
+  preparing.prepare_requested_at = clock.WallNow();
+  preparing.prepare_confirmed = true;
+  preparing.paused_at = clock.WallNow();
+  state.labels["department"] = preparing;
+  hub.Publish(Url("department"), "v2", 150, At(30));
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered) << "its published dataset is not forgotten";
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kPaused);
+}
+
+TEST_F(EvidencePassTest, ACycleRecordedWithoutCountsKeepsTheDatasetLengthRule) {
+  config.labels = {Label("department", 100)};
+  database.pool = {{"department", 1000}};
+  LabelState retrained;  // as an orchestrator that did not record the counts left it
+  retrained.label = "department";
+  retrained.required_len = 150;
+  retrained.dataset_version = "v2";
+  retrained.last_retrained_version = "v2";
+  retrained.last_retrained_at = clock.WallNow();
+  state.labels["department"] = retrained;
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  database.misclassified = {{"department", 100}};
+  const PassReport same = Run();
+  EXPECT_EQ(Of(same, "department").outcome, Outcome::kUpToDate);
+  EXPECT_EQ(Of(same, "department").evidence.new_rows, std::nullopt);
+  database.misclassified = {{"department", 101}};
+  PublishAfterPrepare("department", "v3", 151, 30);
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
 }
 
 // v2 was retrained by a first pass; enough new data for v3 has arrived since.

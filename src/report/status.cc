@@ -14,7 +14,7 @@ using Json = nlohmann::ordered_json;
 Json JsonOrNull(const std::optional<std::string>& value) { return value ? Json(*value) : Json(nullptr); }
 Json JsonOrNull(const std::optional<WallTime>& value) { return value ? Json(FormatTimestamp(*value)) : Json(nullptr); }
 
-std::vector<LabelStatus> ReadStatus(const Config& config) {
+std::vector<LabelStatus> ReadStatus(const Config& config, WallTime now) {
   std::unique_ptr<Database> database = OpenDatabase(config.database);
   std::unique_ptr<StateStore> store = OpenStateStore(config.database);
   std::vector<std::string> names;
@@ -25,13 +25,24 @@ std::vector<LabelStatus> ReadStatus(const Config& config) {
   std::vector<LabelStatus> status;
   for (size_t i = 0; i < config.labels.size(); ++i) {
     const LabelConfig& label = config.labels[i];
-    status.push_back({&label, misclassified[i],
-                      Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold), states[i]});
+    const Decision decision = Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold);
+    const Evidence evidence = Weigh(decision, states[i], misclassified[i], label, now);
+    status.push_back({&label, misclassified[i], decision, std::move(states[i]), evidence});
   }
   return status;
 }
 
-bool UpToDate(const LabelStatus& label) { return UpToDate(label.decision, label.state); }
+bool Ready(const LabelStatus& label) { return label.decision.prepare && label.evidence.hold == Hold::kNone; }
+
+const char* HoldName(Hold hold) {
+  switch (hold) {
+    case Hold::kPaused: return "paused";
+    case Hold::kUpToDate: return "up_to_date";
+    case Hold::kCoolingDown: return "cooling_down";
+    case Hold::kNone: break;
+  }
+  return nullptr;
+}
 
 Json StatusJson(const std::vector<LabelStatus>& status) {
   Json labels = Json::array();
@@ -42,8 +53,14 @@ Json StatusJson(const std::vector<LabelStatus>& status) {
                       {"upper_bound", label.decision.upper_bound},
                       {"dataset_len", label.decision.dataset_len},
                       {"threshold", label.config->threshold},
-                      {"ready", label.decision.prepare && !UpToDate(label)},
-                      {"up_to_date", UpToDate(label)},
+                      {"new_rows", label.evidence.new_rows ? Json(*label.evidence.new_rows) : Json(nullptr)},
+                      {"min_new_rows", label.evidence.min_new_rows},
+                      {"ready", Ready(label)},
+                      {"up_to_date", label.evidence.hold == Hold::kUpToDate},
+                      {"held_by", HoldName(label.evidence.hold) ? Json(HoldName(label.evidence.hold)) : Json(nullptr)},
+                      {"cooldown_until", JsonOrNull(label.evidence.cooldown_until)},
+                      {"paused_at", JsonOrNull(label.state.paused_at)},
+                      {"paused_reason", JsonOrNull(label.state.paused_reason)},
                       {"phase", PhaseName(label.state.phase)},
                       {"baseline_version", JsonOrNull(label.state.baseline_version)},
                       {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},

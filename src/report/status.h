@@ -18,13 +18,18 @@ struct LabelStatus {
   int64_t misclassified;
   Decision decision;
   LabelState state;
+  Evidence evidence;  // weighed at the time of the counts
 };
 
-// Counts and loads every configured label. Throws DatabaseError when the database cannot be read.
-std::vector<LabelStatus> ReadStatus(const Config& config);
+// Counts and loads every configured label, weighing the evidence at `now`. Throws DatabaseError
+// when the database cannot be read.
+std::vector<LabelStatus> ReadStatus(const Config& config, WallTime now);
 
-// At its threshold, but no more rows than the dataset already retrained.
-bool UpToDate(const LabelStatus& label);
+// At its threshold and held by nothing: the next pass prepares it (unless a cycle is in flight).
+bool Ready(const LabelStatus& label);
+
+// "paused", "up_to_date", "cooling_down", or nothing when nothing holds the label.
+const char* HoldName(Hold hold);
 
 // A value, or JSON null when there is none; times as FormatTimestamp writes them.
 nlohmann::ordered_json JsonOrNull(const std::optional<std::string>& value);

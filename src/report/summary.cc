@@ -28,6 +28,10 @@ Json LabelJson(const LabelReport& label) {
                {"dataset_len", label.dataset_len},
                {"upper_bound", label.upper_bound},
                {"threshold", label.threshold},
+               {"new_rows", OrNull(label.evidence.new_rows)},
+               {"min_new_rows", label.evidence.min_new_rows},
+               {"cooldown_until",
+                label.evidence.cooldown_until ? Json(FormatTimestamp(*label.evidence.cooldown_until)) : Json(nullptr)},
                {"decision", label.prepare ? "prepare" : "skip"},
                {"outcome", OutcomeName(label.outcome)},
                {"baseline_version", OrNull(label.baseline_version)},
@@ -75,15 +79,16 @@ std::string SummaryMarkdown(const PassReport& report) {
       "### Orchestrator pass: " + std::string(report.status()) + (report.dry_run ? " (dry run)" : "") + "\n\n";
   if (report.error) text += "**Error:** " + Cell(*report.error) + "\n\n";
   text +=
-      "| label | misclassified | sampled correct | dataset_len | threshold | decision | outcome | dataset version | "
-      "error |\n";
-  text += "|---|---:|---:|---:|---:|---|---|---|---|\n";
+      "| label | misclassified | sampled correct | dataset_len | threshold | new corrections | decision | outcome | "
+      "dataset version | error |\n";
+  text += "|---|---:|---:|---:|---:|---:|---|---|---|---|\n";
   for (const LabelReport& label : report.labels) {
     text += "| " + Cell(label.label) + " | " + std::to_string(label.misclassified) + " | " +
             std::to_string(label.sampled_correct) + " | " + (label.upper_bound ? "≤ " : "") +
             std::to_string(label.dataset_len) + " | " + std::to_string(label.threshold) + " | " +
-            (label.prepare ? "prepare" : "skip") + " | " + OutcomeName(label.outcome) + " | " +
-            Cell(label.dataset_version.value_or("")) + " | " + Cell(label.error.value_or("")) + " |\n";
+            NewRowsText(label.evidence) + " | " + (label.prepare ? "prepare" : "skip") + " | " +
+            OutcomeName(label.outcome) + " | " + Cell(label.dataset_version.value_or("")) + " | " +
+            Cell(label.error.value_or("")) + " |\n";
   }
   return text + "\n";
 }

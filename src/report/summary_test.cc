@@ -19,6 +19,7 @@ PassReport Example() {
   done.outcome = Outcome::kRetrainTriggered;
   done.baseline_version = "v1";
   done.dataset_version = "v2";
+  done.evidence.new_rows = 40;
   LabelReport skipped;
   skipped.label = "urgency";
   skipped.misclassified = 2;
@@ -38,9 +39,13 @@ TEST(Summary, JsonHasEveryDocumentedField) {
   EXPECT_EQ(summary["started_at"], "2025-11-26T06:31:17.000Z");
   EXPECT_EQ(summary["finished_at"], "2025-11-26T06:31:20.000Z");
   const nlohmann::ordered_json& label = summary["labels"][0];
-  for (const char* key : {"label", "misclassified", "sampled_correct", "dataset_len", "threshold", "decision",
-                          "outcome", "baseline_version", "dataset_version", "error", "upper_bound"})
+  for (const char* key :
+       {"label", "misclassified", "sampled_correct", "dataset_len", "threshold", "decision", "outcome",
+        "baseline_version", "dataset_version", "error", "upper_bound", "new_rows", "min_new_rows", "cooldown_until"})
     EXPECT_TRUE(label.contains(key)) << key;
+  EXPECT_EQ(label["new_rows"], 40);
+  EXPECT_EQ(label["min_new_rows"], 1);
+  EXPECT_TRUE(summary["labels"][1]["new_rows"].is_null());
   EXPECT_EQ(label["decision"], "prepare");
   EXPECT_EQ(label["outcome"], "retrain_triggered");
   EXPECT_EQ(summary["labels"][1]["decision"], "skip");
@@ -73,7 +78,7 @@ TEST(Summary, MarkdownTableHasARowPerLabelAndEscapesPipes) {
   PassReport report = Example();
   report.labels[1].error = "a|b";
   std::string markdown = SummaryMarkdown(report);
-  EXPECT_NE(markdown.find("| department | 40 | 20 | 60 | 50 | prepare | retrain_triggered | v2 |  |"),
+  EXPECT_NE(markdown.find("| department | 40 | 20 | 60 | 50 | 40 new of 1 | prepare | retrain_triggered | v2 |  |"),
             std::string::npos)
       << markdown;
   EXPECT_NE(markdown.find("| urgency | 2 | 1 | ≤ 3 |"), std::string::npos) << markdown;

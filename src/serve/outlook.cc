@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "serve/interval.h"
+#include "util/duration.h"
 
 namespace orch {
 namespace {
@@ -52,6 +52,8 @@ const char* NextStepName(NextStep step) {
     case NextStep::kBelowThreshold: return "below threshold";
     case NextStep::kReadyToPrepare: return "ready to prepare";
     case NextStep::kUpToDate: return "up to date";
+    case NextStep::kCoolingDown: return "cooling down";
+    case NextStep::kPaused: return "paused";
     case NextStep::kWaiting: return "waiting";
     case NextStep::kDeferred: return "deferred";
   }
@@ -70,10 +72,22 @@ Outlook OutlookOf(const LabelStatus& label, const std::vector<std::string>& in_f
                   WallTime now) {
   if (label.state.phase == Phase::kPreparing) return Preparing(label, config, now);
   if (label.state.phase == Phase::kRetraining) return Retraining(label);
-  if (UpToDate(label))
-    return {NextStep::kUpToDate, Rows(label) + ", no more than the dataset " +
+  const Evidence& evidence = label.evidence;
+  if (evidence.hold == Hold::kPaused)
+    return {NextStep::kPaused, "paused since " + FormatTimestamp(*label.state.paused_at) + " (" +
+                                   label.state.paused_reason.value_or("") +
+                                   "): counted, not prepared until `orchestrator "
+                                   "label resume " +
+                                   label.config->name + "`"};
+  if (evidence.hold == Hold::kUpToDate)
+    return {NextStep::kUpToDate, Rows(label) + ", " + NewRowsText(evidence) + " corrections needed since the dataset " +
                                      label.state.last_retrained_version.value_or("?") +
-                                     " already retrained: nothing new to learn"};
+                                     " was retrained: too few new ones to prepare again"};
+  if (evidence.hold == Hold::kCoolingDown)
+    return {NextStep::kCoolingDown, Rows(label) + " reach the threshold, but " +
+                                        label.state.last_retrained_version.value_or("the last dataset") +
+                                        " was retrained less than RETRAIN_COOLDOWN ago: prepared after " +
+                                        FormatTimestamp(*evidence.cooldown_until)};
   if (!label.decision.prepare) {
     const int64_t missing = label.config->threshold - label.decision.dataset_len;
     return {NextStep::kBelowThreshold,

@@ -12,9 +12,9 @@
 
 namespace orch {
 
-enum class NextStep { kBelowThreshold, kReadyToPrepare, kUpToDate, kWaiting, kDeferred };
+enum class NextStep { kBelowThreshold, kReadyToPrepare, kUpToDate, kCoolingDown, kPaused, kWaiting, kDeferred };
 
-// "below threshold", "ready to prepare", "up to date", "waiting", "deferred".
+// "below threshold", "ready to prepare", "up to date", "cooling down", "paused", "waiting", "deferred".
 const char* NextStepName(NextStep step);
 
 struct Outlook {

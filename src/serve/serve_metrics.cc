@@ -72,8 +72,18 @@ void Labels(Exposition& out, const Snapshot& snapshot) {
       out.Sample(LabelPair("label", label.config->name) + "," + LabelPair("phase", PhaseName(phase)),
                  label.state.phase == phase ? "1" : "0");
   PerLabel(out, labels, "orchestrator_label_ready",
-           "1 when the label has enough rows and more than its last retrained dataset: the next pass prepares it.",
-           [](const LabelStatus& label) { return label.decision.prepare && !UpToDate(label) ? "1" : "0"; });
+           "1 when the label has enough rows, enough new corrections, and nothing holds it: the next pass prepares it.",
+           [](const LabelStatus& label) { return Ready(label) ? "1" : "0"; });
+  PerLabel(out, labels, "orchestrator_label_new_corrections_rows",
+           "Reviewed corrections new since the label's last retrained dataset (all of them before the first).",
+           [](const LabelStatus& label) {
+             return label.evidence.new_rows ? std::to_string(*label.evidence.new_rows) : std::string("NaN");
+           });
+  PerLabel(out, labels, "orchestrator_label_min_new_corrections_rows",
+           "New corrections the label needs before it is prepared again (MIN_NEW_ROWS).",
+           [](const LabelStatus& label) { return std::to_string(label.evidence.min_new_rows); });
+  PerLabel(out, labels, "orchestrator_label_paused", "1 while the label is paused (orchestrator label pause).",
+           [](const LabelStatus& label) { return label.state.paused_at ? "1" : "0"; });
   bool any_retrained = false;
   for (const LabelStatus& label : labels) any_retrained = any_retrained || label.state.last_retrained_at.has_value();
   if (any_retrained) {

@@ -8,10 +8,10 @@
 #include "config/url_policy.h"
 #include "serve/endpoints.h"
 #include "serve/http_server.h"
-#include "serve/interval.h"
 #include "serve/pass_worker.h"
 #include "serve/snapshot_keeper.h"
 #include "serve/status_page.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/strings.h"
 

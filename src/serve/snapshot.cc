@@ -129,7 +129,7 @@ Snapshot TakeSnapshot(const Config& config, int history) {
   const auto start = std::chrono::steady_clock::now();
   Snapshot snapshot;
   snapshot.taken_at = std::chrono::system_clock::now();
-  snapshot.labels = ReadStatus(config);
+  snapshot.labels = ReadStatus(config, snapshot.taken_at);
   snapshot.status_json = StatusJson(snapshot.labels).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   DigestRuns(config, OpenStateStore(config.database)->History(history), snapshot);
   snapshot.took_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -5,9 +5,9 @@
 #include <map>
 
 #include "serve/html.h"
-#include "serve/interval.h"
 #include "serve/outlook.h"
 #include "serve/svg_chart.h"
+#include "util/duration.h"
 
 namespace orch {
 namespace {
@@ -24,7 +24,7 @@ constexpr std::string_view kStyle =
     "border-bottom:1px solid #8883}th{font-weight:600}"
     "meter{width:5.5rem;height:.8rem;vertical-align:middle}"
     // The next pass's step (StepClass): ready, deferred, waiting, up to date, below threshold.
-    ".sr,.sd{color:#b26a00}.sw{color:#1565c0}.su{color:#2e7d32}.sb{color:#666}"
+    ".sr,.sd{color:#b26a00}.sw{color:#1565c0}.su{color:#2e7d32}.sb,.sc,.sp{color:#666}"
     ".ok{color:#2e7d32}.failed,.locked{color:#c62828}.cancelled,.abandoned,.running{color:#b26a00}"
     ".ch{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:.4rem 1rem}"
     "svg{width:100%;height:auto;max-width:28rem}svg text{font-size:10px;fill:currentColor}"
@@ -62,6 +62,8 @@ const char* StepClass(NextStep step) {
     case NextStep::kBelowThreshold: return "sb";
     case NextStep::kReadyToPrepare: return "sr";
     case NextStep::kUpToDate: return "su";
+    case NextStep::kCoolingDown: return "sc";
+    case NextStep::kPaused: return "sp";
     case NextStep::kWaiting: return "sw";
     case NextStep::kDeferred: return "sd";
   }
@@ -126,9 +128,16 @@ class Page {
     out_ += "</h1>";
     SnapshotLine();
     out_ += "<dl><dt>evidence<dd>";
-    Evidence(label);
+    EvidenceBars(label, false);
     out_ += " (" + std::to_string(label.misclassified) + " misclassified + " +
-            std::to_string(label.decision.sampled_correct) + " correct)<dt>phase<dd>";
+            std::to_string(label.decision.sampled_correct) + " correct)<dt>new corrections<dd>";
+    NewCorrectionsBar(label.evidence);
+    out_ += " (since the dataset last retrained; MIN_NEW_ROWS)";
+    if (label.state.paused_at) {
+      out_ += "<dt>paused<dd>since " + Timestamp(*label.state.paused_at) + ": ";
+      Text(label.state.paused_reason.value_or(""));
+    }
+    out_ += "<dt>phase<dd>";
     out_ += PhaseName(label.state.phase);
     out_ += "<dt>next pass<dd class=";
     out_ += StepClass(outlook.step);
@@ -226,7 +235,7 @@ class Page {
     out_ += "<p>" + std::to_string(outlooks.size()) + (outlooks.size() == 1 ? " label" : " labels");
     const char* separator = ": ";
     for (NextStep step : {NextStep::kWaiting, NextStep::kReadyToPrepare, NextStep::kDeferred, NextStep::kUpToDate,
-                          NextStep::kBelowThreshold}) {
+                          NextStep::kCoolingDown, NextStep::kPaused, NextStep::kBelowThreshold}) {
       if (counts[step] == 0) continue;
       out_ += separator;
       out_ += "<span class=" + std::string(StepClass(step)) + ">" + std::to_string(counts[step]) + " " +
@@ -236,13 +245,29 @@ class Page {
     out_ += "</p>";
   }
 
-  void Evidence(const LabelStatus& label) {
+  // Rows toward the threshold; in the table (`in_table`) also new corrections toward MIN_NEW_ROWS
+  // where they are what the label waits for (the label's page shows them always, on their own).
+  void EvidenceBars(const LabelStatus& label, bool in_table) {
     const int64_t threshold = label.config->threshold;
     const double fraction =
         threshold > 0 ? std::min(1.0, static_cast<double>(label.decision.dataset_len) / static_cast<double>(threshold))
                       : 1.0;
     out_ += "<meter value=" + Fixed(fraction, 2) + "></meter> " + (label.decision.upper_bound ? "≤" : "") +
             std::to_string(label.decision.dataset_len) + "/" + std::to_string(threshold);
+    const Evidence& evidence = label.evidence;
+    if (in_table && label.state.last_retrained_version &&
+        (evidence.min_new_rows > 1 || evidence.hold == Hold::kUpToDate)) {
+      out_ += "<br>";
+      NewCorrectionsBar(evidence);
+    }
+  }
+
+  void NewCorrectionsBar(const Evidence& evidence) {
+    const double share =
+        evidence.new_rows
+            ? std::min(1.0, static_cast<double>(*evidence.new_rows) / static_cast<double>(evidence.min_new_rows))
+            : 0;
+    out_ += "<meter value=" + Fixed(share, 2) + "></meter> " + NewRowsText(evidence);
   }
 
   void LabelTable(const Snapshot& snapshot, const std::vector<Outlook>& outlooks) {
@@ -255,7 +280,7 @@ class Page {
       const LabelState& state = label.state;
       // Label names are [a-z][a-z0-9_]*: safe in a path and unquoted.
       out_ += "<tr><td><a href=labels/" + label.config->name + ">" + label.config->name + "</a><td>";
-      Evidence(label);
+      EvidenceBars(label, true);
       out_ += "<td>";
       out_ += PhaseName(state.phase);
       out_ += "<td>";

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "config/settings.h"
 #include "serve/html.h"
+#include "util/strings.h"
 
 namespace orch {
 namespace {

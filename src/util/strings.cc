@@ -35,4 +35,10 @@ std::optional<int64_t> ParseInteger(std::string_view text) {
   return value;
 }
 
+std::string FormatNumber(double number) {
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, number);
+  return error == std::errc() ? std::string(buffer, end) : std::to_string(number);
+}
+
 }  // namespace orch

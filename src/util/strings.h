@@ -28,4 +28,7 @@ bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix);
 // A whole decimal integer and nothing else ("-5"; not "5.0", " 5", "" or one out of range).
 std::optional<int64_t> ParseInteger(std::string_view text);
 
+// Shortest text that reads back as `number` ("60", "0.5").
+std::string FormatNumber(double number);
+
 }  // namespace orch

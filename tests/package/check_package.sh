@@ -6,8 +6,8 @@
 #     documentation; no tests, benchmarks, libraries or headers);
 #   - Depends: every library the program loads directly comes from a package it names, none is a
 #     -dev package, and apt can install them all on a machine where nothing is installed;
-#   - the installed program: --version, --help, the man page renders, the bash completion loads, and
-#     `orchestrator demo` runs the whole loop.
+#   - the installed program: --version, --help, `serve` starts orchestrator-serve, the man page
+#     renders, the bash completion loads, and `orchestrator demo` runs the whole loop.
 # Usage: check_package.sh <build>/CPackConfig.cmake <version>
 # Quiet on success but for one line; on a failure, says what failed and exits 1.
 set -uo pipefail
@@ -73,7 +73,7 @@ fi
 
 # --- Contents -------------------------------------------------------------------------------------
 dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$scratch/contents"
-allowed='^/(usr/?|usr/bin/?|usr/bin/orchestrator|usr/share/?|usr/share/man(/man1)?/?|usr/share/man/man1/orchestrator\.1\.gz'
+allowed='^/(usr/?|usr/bin/?|usr/bin/orchestrator|usr/libexec(/orchestrator)?/?|usr/libexec/orchestrator/orchestrator-serve|usr/share/?|usr/share/man(/man1)?/?|usr/share/man/man1/orchestrator\.1\.gz'
 allowed+='|usr/share/bash-completion(/completions)?/?|usr/share/bash-completion/completions/orchestrator'
 allowed+='|usr/share/zsh(/vendor-completions)?/?|usr/share/zsh/vendor-completions/_orchestrator'
 allowed+='|usr/share/doc(/orchestrator)?/?|usr/share/doc/orchestrator/README\.md|usr/share/doc/orchestrator/docs/?'
@@ -100,18 +100,14 @@ mkdir "$scratch/root"
 dpkg-deb -x "$deb" "$scratch/root" || die "dpkg-deb -x could not unpack ${deb##*/}"
 root=$scratch/root
 program=$root/usr/bin/orchestrator
+serve_program=$root/usr/libexec/orchestrator/orchestrator-serve
 [ -x "$program" ] || die "the package has no executable /usr/bin/orchestrator"
+[ -x "$serve_program" ] || fail "the package has no executable /usr/libexec/orchestrator/orchestrator-serve"
 [ -f "$root/usr/share/doc/orchestrator/README.md" ] || fail "no /usr/share/doc/orchestrator/README.md"
 
-# Every library the program needs directly is in a package that Depends names (or in an essential
+# Every library the programs need directly is in a package that Depends names (or in an essential
 # package such as libc6, which Depends names too since dpkg-shlibdeps lists it). Transitive libraries
 # come with those packages.
-ldd "$program" >"$scratch/ldd" 2>&1 || { show "$scratch/ldd"; fail "ldd cannot read the installed program"; }
-if grep -q 'not found' "$scratch/ldd"; then
-  fail "the installed program needs libraries this machine lacks: $(grep 'not found' "$scratch/ldd" | tr -s ' \t\n' ' ')"
-fi
-needed=$(LC_ALL=C readelf -d "$program" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-[ -n "$needed" ] || fail "readelf finds no NEEDED library in the installed program"
 # The package that owns a library file, whichever of /lib and /usr/lib (the same since /usr was
 # merged) dpkg has it under.
 owner_of() {
@@ -124,16 +120,30 @@ owner_of() {
     fi
   done
 }
-for soname in $needed; do
-  path=$(awk -v soname="$soname" '$1 == soname && $2 == "=>" {print $3}' "$scratch/ldd")
-  owner=
-  [ -z "$path" ] || owner=$(owner_of "$path")
-  if [ -z "$owner" ]; then
-    fail "$soname, which the program needs, comes from no installed Debian package"
-  elif ! grep -qx "$owner" <<<"$depends_names"; then
-    fail "$soname comes from $owner, which Depends does not name: '$depends'"
+for binary in "$program" "$serve_program"; do
+  [ -x "$binary" ] || continue
+  name=${binary##*/}
+  ldd "$binary" >"$scratch/ldd" 2>&1 || { show "$scratch/ldd"; fail "ldd cannot read the installed $name"; }
+  if grep -q 'not found' "$scratch/ldd"; then
+    fail "the installed $name needs libraries this machine lacks: $(grep 'not found' "$scratch/ldd" | tr -s ' \t\n' ' ')"
   fi
+  needed=$(LC_ALL=C readelf -d "$binary" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+  [ -n "$needed" ] || fail "readelf finds no NEEDED library in the installed $name"
+  for soname in $needed; do
+    path=$(awk -v soname="$soname" '$1 == soname && $2 == "=>" {print $3}' "$scratch/ldd")
+    owner=
+    [ -z "$path" ] || owner=$(owner_of "$path")
+    if [ -z "$owner" ]; then
+      fail "$soname, which $name needs, comes from no installed Debian package"
+    elif ! grep -qx "$owner" <<<"$depends_names"; then
+      fail "$soname comes from $owner, which Depends does not name: '$depends'"
+    fi
+  done
 done
+# Only orchestrator-serve loads the HTTP server's library.
+if LC_ALL=C readelf -d "$program" 2>/dev/null | grep -q 'NEEDED.*httplib'; then
+  fail "/usr/bin/orchestrator loads cpp-httplib, which only orchestrator-serve needs"
+fi
 
 # --- The installed program ------------------------------------------------------------------------
 out=$("$program" --version 2>&1) || fail "orchestrator --version exits with $?: $out"
@@ -143,6 +153,14 @@ if out=$("$program" --help 2>&1); then
   grep -q 'demo' <<<"$out" || fail "orchestrator --help does not list the demo command"
 else
   fail "orchestrator --help exits with non-zero status: $(head -n 3 <<<"$out")"
+fi
+
+# `orchestrator serve` starts the installed orchestrator-serve: a bad --listen is refused there, by the
+# code that serves (exit 2, naming SERVE_LISTEN), before anything listens.
+out=$(cd "$scratch" && "$program" serve --listen no-port-here 2>&1)
+status=$?
+if [ "$status" -ne 2 ] || ! grep -q 'SERVE_LISTEN' <<<"$out"; then
+  fail "orchestrator serve --listen no-port-here exits with $status, not 2 naming SERVE_LISTEN: $(head -n 3 <<<"$out")"
 fi
 
 manpage=$root/usr/share/man/man1/orchestrator.1.gz

@@ -1,15 +1,14 @@
-#include "serve/interval.h"
+#include "util/duration.h"
 
 #include <charconv>
 #include <cmath>
 
-#include "config/settings.h"
 #include "util/strings.h"
 
 namespace orch {
 namespace {
 
-constexpr double kMaxSeconds = 365.0 * 24 * 3600;  // as for every setting in seconds
+constexpr double kMaxSeconds = 365.0 * 24 * 3600;  // as for every setting in seconds (config/settings.cc)
 
 struct Unit {
   char suffix;

@@ -1,7 +1,8 @@
-// `orchestrator serve`: the status page, the JSON API and /metrics over HTTP, with passes on request
-// and on a schedule, until SIGTERM or SIGINT (see serve/server.h).
+// orchestrator-serve: the command line of `orchestrator`, with `serve` able to serve. `orchestrator
+// serve` starts this program (cli/serve_program.h); the HTTP server's libraries load only here.
 #include <iostream>
 
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "cli/sources.h"
@@ -11,7 +12,10 @@
 #include "util/clock.h"
 
 namespace orch {
+namespace {
 
+// The status page, the JSON API and /metrics over HTTP, with passes on request and on a schedule,
+// until SIGTERM or SIGINT (see serve/server.h).
 int ServeCommand(const CommonOptions& common, const ServeOptions& options) {
   ConfigSources sources = SourcesFrom(common);
   if (options.listen) sources.command_line["SERVE_LISTEN"] = *options.listen;
@@ -33,4 +37,7 @@ int ServeCommand(const CommonOptions& common, const ServeOptions& options) {
   return Serve(config, settings, log, cancellation);
 }
 
+}  // namespace
 }  // namespace orch
+
+int main(int argc, char** argv) { return orch::RunApp(argc, argv, &orch::ServeCommand); }

@@ -1,6 +1,5 @@
-// Intervals as people write them for a schedule: "6h", "30m", "90s", "1d", or plain seconds, read
-// from `orchestrator serve --schedule` and SERVE_SCHEDULE; and durations as the status page says
-// them.
+// Durations as people write them: "6h", "30m", "90s", "1d", or plain seconds (SERVE_SCHEDULE,
+// RETRAIN_COOLDOWN), and as people read them (the status page, messages).
 #pragma once
 
 #include <optional>
