@@ -77,6 +77,30 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "Completed in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (goal: under 30 s)."
   rm -rf "$demo_dir"
   echo
+  echo "## orchestrator serve"
+  echo
+  echo "\`orchestrator serve\` with 1,000 labels and 10,000 passes in \`orchestrator_runs\`, on SQLite and"
+  echo "PostgreSQL. Every label counts 100,000 reviewed misclassifications and 100,000 correct complaints,"
+  echo "with thresholds spread so that some are ready and their pool is counted; one label in fifty is"
+  echo "preparing and one retraining. The newest 200 passes carry a summary of all 1,000 labels (retrain"
+  echo "decisions included, about 300 KB each), the 9,800 older ones a small one: the server reads only the"
+  echo "newest 50. The client asks on loopback, one connection per request; each figure is the median (and"
+  echo "90th percentile) of 101 requests. Goals: under 50 ms per answer, a page under 200 KiB, under 20 MiB"
+  echo "and no CPU while idle."
+  echo
+  build/bench_serve --idle 10
+  echo
+  echo "- **Answers come from the snapshot.** The endpoints answer in a few milliseconds whatever counting"
+  echo "  costs. The last column asks with \`SERVE_REFRESH=0.001\`, so that every request has a new count"
+  echo "  started in the background: the answers take no longer."
+  echo "- **The page** is compressed with gzip when the browser asks (the second figure of its weight)."
+  echo "- **Idle**: the resident set once warmed up (\`VmRSS\`), of which the process's own memory"
+  echo "  (\`RssAnon\`); the rest is pages of the shared libraries. CPU time and context switches of all the"
+  echo "  server's threads over the idle seconds (\`/proc/<pid>/task/*/status\`). The peak (\`VmHWM\`) is while"
+  echo "  a snapshot reads the 50 newest summaries of 300 KB each."
+  echo "- \`serve\` runs in \`orchestrator-serve\`, the one program that loads cpp-httplib (which sets up"
+  echo "  OpenSSL when loaded): the other commands do not pay for it."
+  echo
   echo "## Soak: random kills, Hub faults and publication times"
   echo
   echo "Passes run one after another against PostgreSQL and the fake Hub. Before each, the prepare"
