@@ -238,6 +238,17 @@ TEST(CliDemo, RunsTheWholeLoopAndSaysWhatEachStepDid) {
   const ProcessResult empty =
       RunBinary({"label", "pause", "department", "--reason", "", "--env-file", env_file}, env, demo);
   EXPECT_EQ(empty.exit_code, 2) << "a pause says why";
+
+  // The README's next step: a pass of one's own with the demo's settings, whose command: workers
+  // get those settings from the same --env-file (the environment holds nothing but PATH).
+  const ProcessResult own =
+      Subprocess::Run({ORCH_BINARY, "run", "--force", "--wait", "--env-file", env_file}, env, demo, 300s);
+  ASSERT_EQ(own.exit_code, 0) << own.out << own.err;
+  const nlohmann::json forced = nlohmann::json::parse(own.out);
+  for (const nlohmann::json& label : forced["labels"]) {
+    EXPECT_EQ(label["outcome"], "retrain_triggered") << label.dump();
+    EXPECT_EQ(label["retrain"]["result"], "finished") << label.dump();
+  }
 }
 
 // ---- Shell completion ----------------------------------------------------------------------

@@ -206,8 +206,9 @@ void CheckHub(const Config& config, Checks& checks) {
 }  // namespace
 
 int CheckCommand(const CommonOptions& common, bool json) {
-  Config config = LoadConfig(SourcesFrom(common));
-  Checks checks({config.hf_token, config.database.password});
+  const ConfigSources sources = SourcesFrom(common);
+  Config config = LoadConfig(sources);
+  Checks checks(Secrets(config, sources.environment));
   checks.Add("configuration", CheckStatus::kOk, std::to_string(config.labels.size()) + " labels");
   CheckDatabase(config, checks);
   CheckHub(config, checks);

@@ -55,7 +55,7 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
   SignalWatcher signals(cancellation);
   SystemClock clock(&cancellation);
   if (config.github_actions && !config.hf_token.empty()) std::cerr << "::add-mask::" << config.hf_token << '\n';
-  std::vector<std::string> secrets = {config.hf_token, config.database.password, config.alert_webhook_url};
+  const std::vector<std::string> secrets = Secrets(config, sources.environment);
   StreamLog log(std::cerr, FormatOf(config), clock, secrets);
   log.Info("", "pass started",
            {{"dry_run", config.dry_run},
@@ -71,7 +71,7 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
                               clock, log, cancellation);
 
   constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
-  std::string summary = Redact(SummaryJson(report).dump(2, ' ', false, kReplace), secrets);
+  const std::string summary = SummaryJson(report).dump(2, ' ', false, kReplace);  // redacted by RunPass
   std::cout << summary << '\n' << std::flush;
   if (summary_file) *summary_file << summary << '\n';
   AppendStepSummary(config, report, log);

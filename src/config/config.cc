@@ -304,9 +304,27 @@ std::map<std::string, std::vector<std::string>> EnvSpellings(const std::vector<L
   return spellings;
 }
 
+// Settings a `command:` worker does not get even when they are set: credentials only the pass and
+// the server use, and the files of the pass's own GitHub step.
+bool KeptFromWorkers(const SettingSpec& spec) {
+  return spec.key == "alert_webhook_url" || spec.key == "serve_token" || spec.key == "github_step_summary" ||
+         spec.key == "github_output";
+}
+
+// A setting given by name (command line, environment, .env), for the workers' environment.
+void PassToWorkers(const SettingSpec& spec, const RawSetting& raw, Config& config) {
+  if (spec.env.empty() || KeptFromWorkers(spec)) return;
+  if (raw.origin != Origin::kCommandLine && raw.origin != Origin::kEnvironment && raw.origin != Origin::kDotEnv) return;
+  const std::string entry = raw.name + "=" + raw.text;
+  for (const std::string& existing : config.worker_environment)
+    if (existing == entry) return;  // a label's setting inherited from the global one
+  config.worker_environment.push_back(entry);
+}
+
 void LoadGlobals(const Sources& sources, Config& config) {
   for (const SettingSpec& spec : Settings()) {
     RawSetting raw = ResolveGlobal(spec, sources);
+    PassToWorkers(spec, raw, config);
     SettingValue value = ParseSetting(spec, raw);
     spec.store(config, value);
     config.values.push_back({std::string(spec.key), std::string(spec.env), DisplaySetting(spec, value), raw.origin});
@@ -319,6 +337,7 @@ void LoadLabels(const Sources& sources, Config& config) {
     const std::vector<std::string>& names = spellings[label.name];
     for (const SettingSpec& spec : LabelSettings()) {
       RawSetting raw = ResolveLabel(spec, label.name, names, sources);
+      PassToWorkers(spec, raw, config);
       SettingValue value = ParseSetting(spec, raw);
       spec.store_label(label, value);
       bool named = raw.origin != Origin::kFile && raw.origin != Origin::kDefault;
@@ -376,6 +395,49 @@ void ShowDerivedValues(Config& config) {
       value.value = FormatNumber(StaleAfter(config)) + " (2 x poll_timeout)";
 }
 
+// The webhook token goes to every webhook: WEBHOOK_TOKEN_ENV may not name a credential the
+// orchestrator holds for someone else.
+void RefuseSharedWebhookToken(const Config& config) {
+  for (const SettingSpec& spec : Settings()) {
+    const bool credential = spec.type == SettingType::kSecret || spec.type == SettingType::kSecretUrl ||
+                            spec.type == SettingType::kDatabaseUrl;
+    if (credential && spec.env == config.webhook_token_env)
+      throw ConfigError("WEBHOOK_TOKEN_ENV=" + QuoteForMessage(config.webhook_token_env) + " names " +
+                        std::string(spec.env) +
+                        ", a credential for another service: every webhook worker would receive it. Put the "
+                        "webhooks' token in a variable of its own, e.g. WEBHOOK_TOKEN");
+  }
+}
+
+// What a `command:` worker gets besides the settings (already in config.worker_environment): the
+// system's variables, those WORKER_ENV names (from the environment, else .env), and the --config
+// file as ORCHESTRATOR_CONFIG.
+void AddWorkerEnvironment(const ConfigSources& given, const std::optional<std::string>& config_file, Config& config) {
+  std::vector<std::string>& environment = config.worker_environment;
+  for (const auto& [name, value] : given.environment)
+    if (IsWorkerSystemVariable(name)) environment.push_back(name + "=" + value);
+  if (!Trim(config.worker_env).empty()) {
+    std::map<std::string, std::string> dot_env;
+    if (given.env_file || std::filesystem::exists(kDefaultEnvFile))
+      dot_env = ReadEnvFile(given.env_file.value_or(std::string(kDefaultEnvFile)));
+    size_t start = 0;
+    while (start <= config.worker_env.size()) {
+      const size_t comma = std::min(config.worker_env.find(',', start), config.worker_env.size());
+      const std::string name(Trim(std::string_view(config.worker_env).substr(start, comma - start)));
+      start = comma + 1;
+      if (name.empty()) continue;
+      if (!IsVariableName(name))
+        throw ConfigError("WORKER_ENV names " + QuoteForMessage(name) +
+                          ", which is not a variable name; expected names like AWS_PROFILE, separated by commas");
+      if (auto found = given.environment.find(name); found != given.environment.end())
+        environment.push_back(name + "=" + found->second);
+      else if (auto in_file = dot_env.find(name); in_file != dot_env.end())
+        environment.push_back(name + "=" + in_file->second);
+    }
+  }
+  if (config_file) environment.push_back("ORCHESTRATOR_CONFIG=" + std::filesystem::absolute(*config_file).string());
+}
+
 }  // namespace
 
 const char* OriginName(Origin origin) {
@@ -389,13 +451,26 @@ const char* OriginName(Origin origin) {
   return "default";
 }
 
-Config LoadConfig(const ConfigSources& sources) {
+bool IsWorkerSystemVariable(std::string_view name) {
+  for (std::string_view system : {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR"})
+    if (name == system) return true;
+  return name.starts_with("LC_");
+}
+
+Config LoadConfig(const ConfigSources& given) {
+  ConfigSources sources = given;
+  if (!sources.config_file) {
+    auto named = sources.environment.find("ORCHESTRATOR_CONFIG");
+    if (named != sources.environment.end() && !named->second.empty()) sources.config_file = named->second;
+  }
   Sources all = ReadSources(sources);
   Config config;
   LoadGlobals(all, config);
   LoadLabels(all, config);
   RefuseUnknownCommandLineNames(sources.command_line, config);
+  RefuseSharedWebhookToken(config);
   ShowDerivedValues(config);
+  AddWorkerEnvironment(sources, sources.config_file, config);
   return config;
 }
 
@@ -462,6 +537,16 @@ std::map<std::string, std::string> ProcessEnvironment() {
     environment.emplace(text.substr(0, equals), text.substr(equals + 1));
   }
   return environment;
+}
+
+std::vector<std::string> Secrets(const Config& config, const std::map<std::string, std::string>& environment) {
+  std::vector<std::string> secrets;
+  for (const std::string& secret :
+       {config.hf_token, config.database.password, config.alert_webhook_url, config.serve_token})
+    if (!secret.empty()) secrets.push_back(secret);
+  if (auto token = environment.find(config.webhook_token_env); token != environment.end() && !token->second.empty())
+    secrets.push_back(token->second);
+  return secrets;
 }
 
 }  // namespace orch

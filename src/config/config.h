@@ -75,6 +75,7 @@ struct Config {
   std::string alert_webhook_url;                     // "" when alerts are off
   std::string pushgateway_url;                       // "" when metrics are off
   std::string worker_log_dir = "orchestrator-logs";  // command: workers' log files
+  std::string worker_env;                            // WORKER_ENV: more variables command: workers get
   std::string webhook_token_env = "WEBHOOK_TOKEN";   // names the variable holding the webhook token
   double decision_threshold = 0.001;                 // macro-F1 gain a retrained model needs to be deployed
   int64_t prepare_seed = 42;                         // seeds orchestrator prepare's sampling and splits
@@ -88,6 +89,9 @@ struct Config {
   std::string github_repository;
   std::vector<LabelConfig> labels;
   std::vector<ConfigValue> values;  // every effective setting, in table order, for display
+  // The whole environment of a `command:` worker but its request ("NAME=value"), so that whatever
+  // set the pass's settings is what its workers see; see WorkerEnvironment.
+  std::vector<std::string> worker_environment;
 };
 
 struct ConfigSources {
@@ -98,8 +102,13 @@ struct ConfigSources {
 };
 
 // Reads and validates every source. Throws ConfigError saying which value is wrong, where it came
-// from, and what is expected.
+// from, and what is expected. Without a --config file, ORCHESTRATOR_CONFIG in the environment names
+// one (a `command:` worker gets it from its pass).
 Config LoadConfig(const ConfigSources& sources);
+
+// The variables a `command:` worker gets from this process's environment whatever the
+// settings: PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, TZ, TMPDIR and LC_*.
+bool IsWorkerSystemVariable(std::string_view name);
 
 // Whether some worker is a Hugging Face Space or some metadata is read over https, and so the
 // Hub token is needed.
@@ -124,6 +133,11 @@ void KeepOnlyLabels(Config& config, const std::vector<std::string>& names);
 inline double StaleAfter(const Config& config) {
   return config.stale_after > 0 ? config.stale_after : 2 * config.poll_timeout;
 }
+
+// Every secret the program holds, to keep out of every text it writes: the Hub token, the database
+// password, the alert webhook URL, the server's token, and the webhook token (the value of the
+// variable WEBHOOK_TOKEN_ENV names in `environment`). Empty ones are left out.
+std::vector<std::string> Secrets(const Config& config, const std::map<std::string, std::string>& environment);
 
 // Returns the process environment as a map.
 std::map<std::string, std::string> ProcessEnvironment();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -147,6 +148,59 @@ TEST_F(ConfigTest, ABadMinNewRowsOrCooldownNamesTheVariableAndAnExample) {
   Env("RETRAIN_COOLDOWN", "soon");
   EXPECT_TRUE(Contains(Error(), "RETRAIN_COOLDOWN=\"soon\" (environment): expected a duration"));
   EXPECT_TRUE(Contains(Error(), "e.g. RETRAIN_COOLDOWN=24h"));
+}
+
+TEST_F(ConfigTest, CommandWorkersGetTheSettingsWhereverTheyCameFromAndOnlyWhatTheyNeed) {
+  Env("PATH", "/usr/bin:/bin");
+  Env("LC_ALL", "C.UTF-8");
+  Env("HF_TOKEN", "hf_secret");
+  Env("ALERT_WEBHOOK_URL", "https://hooks.example/T0/B0/XX");
+  Env("SERVE_TOKEN", "serve_secret");
+  Env("UNRELATED_TOKEN", "not for workers");
+  Env("WANDB_API_KEY", "wandb");
+  Env("WORKER_ENV", "WANDB_API_KEY, AWS_PROFILE");
+  DotEnv("DATABASE_URL=sqlite:///app.db\nAWS_PROFILE=training\nTHRESHOLD_DEPT=12\nUNRELATED=x\n");
+  Toml("poll_interval = 5\n");
+  const Config config = Load();
+  std::vector<std::string> environment = config.worker_environment;
+  std::sort(environment.begin(), environment.end());
+  EXPECT_EQ(environment, (std::vector<std::string>{
+                             "AWS_PROFILE=training", "DATABASE_URL=sqlite:///app.db", "HF_TOKEN=hf_secret",
+                             "LC_ALL=C.UTF-8", "ORCHESTRATOR_CONFIG=" + TomlPath(), "PATH=/usr/bin:/bin",
+                             "THRESHOLD_DEPT=12", "WANDB_API_KEY=wandb", "WORKER_ENV=WANDB_API_KEY, AWS_PROFILE"}));
+}
+
+TEST_F(ConfigTest, OrchestratorConfigNamesTheFileWhenNoConfigOptionDoes) {
+  Toml("poll_interval = 7\n");
+  const std::string path = TomlPath();
+  sources_.config_file.reset();
+  Env("ORCHESTRATOR_CONFIG", path);
+  EXPECT_EQ(Load().poll_interval, 7);
+}
+
+TEST_F(ConfigTest, WorkerEnvRefusesWhatIsNotAVariableName) {
+  Env("WORKER_ENV", "GOOD,not-a-name");
+  EXPECT_TRUE(Contains(Error(), "WORKER_ENV names \"not-a-name\", which is not a variable name"));
+}
+
+TEST_F(ConfigTest, TheWebhookTokenMayNotBeAnotherServicesCredential) {
+  for (const char* name : {"HF_TOKEN", "SERVE_TOKEN", "DATABASE_URL", "ALERT_WEBHOOK_URL"}) {
+    Env("WEBHOOK_TOKEN_ENV", name);
+    EXPECT_TRUE(Contains(Error(), std::string("names ") + name + ", a credential for another service")) << name;
+  }
+  Env("WEBHOOK_TOKEN_ENV", "AIRFLOW_TOKEN");
+  EXPECT_EQ(Load().webhook_token_env, "AIRFLOW_TOKEN");
+}
+
+TEST_F(ConfigTest, SecretsAreEveryCredentialHeld) {
+  Env("HF_TOKEN", "hf_abc");
+  Env("SERVE_TOKEN", "serve_abc");
+  Env("DATABASE_URL", "postgresql://u:pw_abc@db.example/app");
+  Env("WEBHOOK_TOKEN_ENV", "AIRFLOW_TOKEN");
+  std::map<std::string, std::string> environment = {{"AIRFLOW_TOKEN", "air_abc"}};
+  std::vector<std::string> secrets = Secrets(Load(), environment);
+  std::sort(secrets.begin(), secrets.end());
+  EXPECT_EQ(secrets, (std::vector<std::string>{"air_abc", "hf_abc", "pw_abc", "serve_abc"}));
 }
 
 TEST_F(ConfigTest, ValuesNameTheirVariable) {

@@ -183,4 +183,11 @@ std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
   return ParseEnvFile(text.str(), path);
 }
 
+bool IsVariableName(std::string_view name) {
+  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
+  for (char c : name)
+    if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  return true;
+}
+
 }  // namespace orch

@@ -20,4 +20,7 @@ std::map<std::string, std::string> ParseEnvFile(std::string_view text, std::stri
 // Reads and parses the file at `path`. Throws ConfigError when it cannot be read.
 std::map<std::string, std::string> ReadEnvFile(const std::string& path);
 
+// Whether `name` is a portable environment variable name: [A-Za-z_][A-Za-z0-9_]*.
+bool IsVariableName(std::string_view name);
+
 }  // namespace orch

@@ -60,6 +60,7 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"alert_webhook_url", "ALERT_WEBHOOK_URL"},
       {"pushgateway_url", "PUSHGATEWAY_URL"},
       {"worker_log_dir", "WORKER_LOG_DIR"},
+      {"worker_env", "WORKER_ENV"},
       {"webhook_token_env", "WEBHOOK_TOKEN_ENV"},
       {"decision_threshold", "DECISION_THRESHOLD"},
       {"prepare_seed", "PREPARE_SEED"},

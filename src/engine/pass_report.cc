@@ -1,6 +1,7 @@
 #include "engine/pass_report.h"
 
 #include "util/error.h"
+#include "util/redact.h"
 
 namespace orch {
 
@@ -50,6 +51,18 @@ int PassReport::exit_code() const {
   if (locked) return kExitLocked;
   if (cancelled_by != 0) return 128 + cancelled_by;
   return ok() ? kExitOk : kExitFailed;
+}
+
+void RedactReport(PassReport& report, const std::vector<std::string>& secrets) {
+  const auto redact = [&secrets](std::optional<std::string>& text) {
+    if (text) text = Redact(std::move(*text), secrets);
+  };
+  redact(report.error);
+  for (LabelReport& label : report.labels) {
+    redact(label.error);
+    redact(label.retrain_detail);
+    redact(label.retrain_decision);
+  }
 }
 
 }  // namespace orch

@@ -65,4 +65,8 @@ struct PassReport {
   const char* status() const;  // "ok", "failed", "cancelled" or "locked"
 };
 
+// Replaces every secret in the report's texts (the pass's and each label's error, a retrain's detail
+// and decision) with "***", whoever wrote them: a worker, libcurl, the Hub, libpq.
+void RedactReport(PassReport& report, const std::vector<std::string>& secrets);
+
 }  // namespace orch

@@ -123,7 +123,7 @@ bool AcquireLock(RunLock& lock, std::optional<double> wait_seconds, Cancellation
 
 PassReport RunPass(const Config& config, const PassRequest& request, Clock& clock, Log& log,
                    Cancellation& cancellation) {
-  std::vector<std::string> secrets = {config.hf_token, config.database.password, config.alert_webhook_url};
+  const std::vector<std::string> secrets = Secrets(config, request.environment);
   Notifier notifier(config, log, secrets);
   PassDatabases databases;
   try {
@@ -146,6 +146,7 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
   } catch (const DatabaseError& error) {
     log.Error("", "database", {{"error", error.what()}});
     PassReport failed = FailedReport(config, clock, error.what());
+    RedactReport(failed, secrets);
     notifier.PassEnded(failed, nullptr);
     return failed;
   }
@@ -169,7 +170,7 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
   HfHub hub(http, config.hf_endpoint);
   MetadataSources metadata(hub);
   HfSpaceTrigger spaces(hub);
-  CommandTrigger commands(config.worker_log_dir, clock);
+  CommandTrigger commands(config.worker_log_dir, config.worker_environment, clock);
   WebhookTrigger webhooks(config.http, EnvironmentValue(request.environment, config.webhook_token_env), on_retry,
                           &cancellation);
   TargetTriggers triggers(spaces, commands, webhooks);
@@ -177,6 +178,8 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
   pass.set_wait_for_retrains(request.wait_for_retrains);
   pass.set_force(request.force);
   PassReport report = pass.Run();
+  // Whoever wrote a message (a worker's last log lines, libcurl, the Hub), no secret goes further.
+  RedactReport(report, secrets);
   notifier.PassEnded(report, &state);
   if (run_id != 0) {
     try {

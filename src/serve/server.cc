@@ -53,7 +53,7 @@ ServeSettings ServeSettingsFrom(const Config& config, const std::map<std::string
                       Where(config, "GITHUB_REPOSITORY", "") + "): expected owner/name, e.g. octo-org/grievances");
   settings.environment = environment;
   for (const char* name : {"GITHUB_RUN_ID", "GITHUB_SHA", "GITHUB_EVENT_NAME"}) settings.environment.erase(name);
-  settings.secrets = {config.serve_token, config.hf_token, config.database.password, config.alert_webhook_url};
+  settings.secrets = Secrets(config, environment);
   return settings;
 }
 

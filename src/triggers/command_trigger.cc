@@ -59,7 +59,8 @@ std::string LastJsonLine(const std::string& text) {
   return "";
 }
 
-CommandTrigger::CommandTrigger(std::string log_dir, Clock& clock) : log_dir_(std::move(log_dir)), clock_(clock) {}
+CommandTrigger::CommandTrigger(std::string log_dir, std::vector<std::string> environment, Clock& clock)
+    : log_dir_(std::move(log_dir)), environment_(std::move(environment)), clock_(clock) {}
 
 std::vector<StartResult> CommandTrigger::Start(std::span<const StartRequest> requests) {
   std::vector<StartResult> results;
@@ -72,13 +73,14 @@ StartResult CommandTrigger::StartOne(const StartRequest& request) {
   std::filesystem::create_directories(log_dir_, error);
   if (error) return {false, "cannot create the worker log directory " + log_dir_ + ": " + error.message()};
   const std::string log_path = NewLogPath(request);
-  const std::vector<std::string> environment = {
-      "ORCHESTRATOR_LABEL=" + request.label,
-      "ORCHESTRATOR_REQUIRED_LEN=" + std::to_string(request.required_len),
-      "ORCHESTRATOR_BASELINE_VERSION=" + request.baseline_version,
-      "ORCHESTRATOR_DATASET_VERSION=" + request.dataset_version,
-      "ORCHESTRATOR_IDEMPOTENCY_KEY=" + request.idempotency_key,
-  };
+  std::vector<std::string> environment = environment_;
+  environment.insert(environment.end(), {
+                                            "ORCHESTRATOR_LABEL=" + request.label,
+                                            "ORCHESTRATOR_REQUIRED_LEN=" + std::to_string(request.required_len),
+                                            "ORCHESTRATOR_BASELINE_VERSION=" + request.baseline_version,
+                                            "ORCHESTRATOR_DATASET_VERSION=" + request.dataset_version,
+                                            "ORCHESTRATOR_IDEMPOTENCY_KEY=" + request.idempotency_key,
+                                        });
   try {
     auto run =
         std::make_unique<Run>(Run{ChildProcess(ParseTarget(request.target).argv, environment, log_path), log_path});

@@ -4,9 +4,11 @@
 // Each start gets a log file of its own in the log directory, holding the worker's stdout and
 // stderr; a worker that exits non-zero fails the waiting labels at once, with its last log lines
 // in the message. A small record per target (pid, start time, log) lets a later pass tell whether
-// a worker an earlier pass started still runs. The worker receives the request in its
-// environment: ORCHESTRATOR_LABEL, ORCHESTRATOR_REQUIRED_LEN, ORCHESTRATOR_BASELINE_VERSION,
-// ORCHESTRATOR_DATASET_VERSION and ORCHESTRATOR_IDEMPOTENCY_KEY.
+// a worker an earlier pass started still runs. The worker's environment is the one it is given
+// (Config::worker_environment: the system's variables, the pass's settings, WORKER_ENV) and its
+// request: ORCHESTRATOR_LABEL, ORCHESTRATOR_REQUIRED_LEN, ORCHESTRATOR_BASELINE_VERSION,
+// ORCHESTRATOR_DATASET_VERSION and ORCHESTRATOR_IDEMPOTENCY_KEY. Logs and records are readable by
+// their owner only: a worker's output may hold what it was given.
 #pragma once
 
 #include <map>
@@ -23,8 +25,9 @@ namespace orch {
 
 class CommandTrigger final : public Trigger {
  public:
-  // Logs and records go to `log_dir`, created when missing.
-  CommandTrigger(std::string log_dir, Clock& clock);
+  // Logs and records go to `log_dir`, created when missing; `environment` ("NAME=value") is what
+  // every worker gets besides its request.
+  CommandTrigger(std::string log_dir, std::vector<std::string> environment, Clock& clock);
 
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override;
   // kActive while the worker runs; kFinished after exit 0 (with the last JSON line of its log as
@@ -43,6 +46,7 @@ class CommandTrigger final : public Trigger {
   std::string NewLogPath(const StartRequest& request);
 
   std::string log_dir_;
+  std::vector<std::string> environment_;
   Clock& clock_;
   std::map<std::string, std::unique_ptr<Run>> runs_;  // the latest start of each target by this pass
 };

@@ -1,9 +1,12 @@
 #include "triggers/command_trigger.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "support/engine_fakes.h"
@@ -40,10 +43,33 @@ WorkerState InspectUntilDone(CommandTrigger& trigger, const std::string& target)
   return state;
 }
 
+TEST(CommandTrigger, AWorkerSeesOnlyTheEnvironmentItIsGivenAndItsLogIsTheOwnersOnly) {
+  TempDir dir;
+  testing::FakeClock clock;
+  // This process's environment (HOME, the test runner's variables...) does not reach the worker.
+  CommandTrigger trigger(dir.File("logs"), {"PATH=/usr/bin:/bin", "DATABASE_URL=sqlite:///x.db"}, clock);
+  const StartRequest request = Request("env");
+  StartResult result = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  ASSERT_TRUE(result.ok) << result.detail;
+  WorkerState state = InspectUntilDone(trigger, request.target);
+  ASSERT_EQ(state.health, WorkerState::Health::kFinished) << state.detail;
+  const std::string log = state.detail.substr(state.detail.find("log ") + 4);
+  std::vector<std::string> names;
+  std::istringstream lines(testing::ReadFile(log));
+  for (std::string line; std::getline(lines, line);) names.push_back(line.substr(0, line.find('=')));
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"DATABASE_URL", "ORCHESTRATOR_BASELINE_VERSION",
+                                             "ORCHESTRATOR_DATASET_VERSION", "ORCHESTRATOR_IDEMPOTENCY_KEY",
+                                             "ORCHESTRATOR_LABEL", "ORCHESTRATOR_REQUIRED_LEN", "PATH"}));
+  struct stat info {};
+  ASSERT_EQ(::stat(log.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u) << "a worker's output may hold what it was given";
+}
+
 TEST(CommandTrigger, StartsTheWorkerWithTheRequestInItsEnvironmentAndLogsItsOutput) {
   TempDir dir;
   testing::FakeClock clock;
-  CommandTrigger trigger(dir.File("logs"), clock);
+  CommandTrigger trigger(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
   const StartRequest request = Request(
       "sh -c 'echo label=$ORCHESTRATOR_LABEL len=$ORCHESTRATOR_REQUIRED_LEN base=$ORCHESTRATOR_BASELINE_VERSION "
       "version=$ORCHESTRATOR_DATASET_VERSION key=$ORCHESTRATOR_IDEMPOTENCY_KEY; "
@@ -62,7 +88,7 @@ TEST(CommandTrigger, StartsTheWorkerWithTheRequestInItsEnvironmentAndLogsItsOutp
 TEST(CommandTrigger, ANonZeroExitFailsWithTheLastLinesOfTheLog) {
   TempDir dir;
   testing::FakeClock clock;
-  CommandTrigger trigger(dir.File("logs"), clock);
+  CommandTrigger trigger(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
   const StartRequest request = Request("sh -c 'for i in 1 2 3 4 5 6 7; do echo line$i; done; echo oops >&2; exit 3'");
   ASSERT_TRUE(trigger.Start(std::span<const StartRequest>(&request, 1)).front().ok);
   WorkerState state = InspectUntilDone(trigger, request.target);
@@ -75,7 +101,7 @@ TEST(CommandTrigger, ANonZeroExitFailsWithTheLastLinesOfTheLog) {
 TEST(CommandTrigger, AProgramThatCannotStartIsAFailedStart) {
   TempDir dir;
   testing::FakeClock clock;
-  CommandTrigger trigger(dir.File("logs"), clock);
+  CommandTrigger trigger(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
   const StartRequest request = Request("/nonexistent/worker --flag");
   StartResult result = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
   // posix_spawnp reports a missing program either at once or as exit status 127.
@@ -92,12 +118,12 @@ TEST(CommandTrigger, ALaterPassSeesAWorkerAnEarlierPassStarted) {
   const StartRequest request = Request("sleep 30");
   pid_t pid = 0;
   {
-    CommandTrigger first(dir.File("logs"), clock);
+    CommandTrigger first(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
     StartResult result = first.Start(std::span<const StartRequest>(&request, 1)).front();
     ASSERT_TRUE(result.ok) << result.detail;
     pid = std::stoi(result.detail.substr(4));
   }
-  CommandTrigger later(dir.File("logs"), clock);
+  CommandTrigger later(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
   WorkerState running = later.Inspect(std::span<const std::string>(&request.target, 1)).front();
   EXPECT_EQ(running.health, WorkerState::Health::kActive) << running.detail;
   EXPECT_NE(running.detail.find("earlier pass"), std::string::npos);
@@ -112,7 +138,7 @@ TEST(CommandTrigger, ALaterPassSeesAWorkerAnEarlierPassStarted) {
 TEST(CommandTrigger, EachStartHasALogOfItsOwn) {
   TempDir dir;
   testing::FakeClock clock;
-  CommandTrigger trigger(dir.File("logs"), clock);
+  CommandTrigger trigger(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
   const StartRequest request = Request("true");
   std::string first = trigger.Start(std::span<const StartRequest>(&request, 1)).front().detail;
   InspectUntilDone(trigger, request.target);

@@ -19,36 +19,20 @@
 #include "util/spawn.h"
 
 namespace orch {
-namespace {
-
-std::vector<std::string> EnvironmentWith(const std::vector<std::string>& extra) {
-  std::vector<std::string> environment;
-  for (const std::string& text : CurrentEnvironment()) {
-    const std::string_view name = std::string_view(text).substr(0, text.find('='));
-    bool replaced = false;
-    for (const std::string& added : extra) replaced = replaced || added.substr(0, added.find('=')) == name;
-    if (!replaced) environment.emplace_back(text);
-  }
-  environment.insert(environment.end(), extra.begin(), extra.end());
-  return environment;
-}
-
-}  // namespace
-
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
                            const std::string& log_path) {
   if (argv.empty()) throw std::runtime_error("no program to start");
   const std::optional<std::string> program = FindProgram(argv[0]);
   if (!program) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(ENOENT));
   const FileDescriptor input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  const FileDescriptor log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  const FileDescriptor log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!input.is_open() || !log.is_open())
     throw std::runtime_error("cannot start " + argv[0] + ": cannot open " + (input.is_open() ? log_path : "/dev/null") +
                              ": " + std::strerror(errno));
   try {
     pid_ = Spawn({.program = *program,
                   .argv = argv,
-                  .environment = EnvironmentWith(extra_env),
+                  .environment = environment,
                   .stdin_fd = input.get(),
                   .stdout_fd = log.get(),
                   .stderr_fd = log.get(),

@@ -1,6 +1,7 @@
 // A local worker process started by a pass: its own session (a Ctrl-C or a cancelled job
-// aimed at the orchestrator does not reach it), stdin from /dev/null, stdout and stderr appended
-// to a log file.
+// aimed at the orchestrator does not reach it), an environment of its own (nothing of this
+// process's but what it is given), stdin from /dev/null, stdout and stderr appended to a log file
+// that only its owner can read.
 //
 // Like a restarted Space, the worker outlives the pass that started it: destroying the object
 // neither kills nor waits for it. A pass that stays (--wait, or to watch a prepare worker) asks
@@ -17,9 +18,9 @@ namespace orch {
 
 class ChildProcess {
  public:
-  // Starts argv[0] (searched on PATH) with `extra_env` ("NAME=value") added to this process's
+  // Starts argv[0] (searched on this process's PATH) with `environment` ("NAME=value") as its whole
   // environment. Throws std::runtime_error saying why it could not start.
-  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
                const std::string& log_path);
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;
