@@ -27,6 +27,7 @@ int ServeCommand(const CommonOptions& common, const ServeOptions& options) {
   // What `orchestrator config` displays (eight entries per label, a megabyte or more with a thousand
   // labels) is not needed by a server that runs for weeks; its settings are all read by now.
   std::vector<ConfigValue>().swap(config.values);
+  const std::vector<std::string> warnings = std::move(config.warnings);
 
   Cancellation cancellation;
   SignalWatcher signals(cancellation);  // before any other thread, so that they all inherit the mask
@@ -34,6 +35,7 @@ int ServeCommand(const CommonOptions& common, const ServeOptions& options) {
   StreamLog stream(std::cerr, config.log_format == "json" ? LogFormat::kJson : LogFormat::kText, clock,
                    settings.secrets);
   SerializedLog log(stream);
+  for (const std::string& warning : warnings) log.Warning("", warning);
   return Serve(config, settings, log, cancellation);
 }
 

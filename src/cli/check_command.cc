@@ -207,7 +207,7 @@ void CheckHub(const Config& config, Checks& checks) {
 
 int CheckCommand(const CommonOptions& common, bool json) {
   const ConfigSources sources = SourcesFrom(common);
-  Config config = LoadConfig(sources);
+  Config config = LoadConfigAndWarn(sources);
   Checks checks(Secrets(config, sources.environment));
   checks.Add("configuration", CheckStatus::kOk, std::to_string(config.labels.size()) + " labels");
   CheckDatabase(config, checks);

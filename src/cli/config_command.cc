@@ -6,7 +6,7 @@
 namespace orch {
 
 int ConfigCommand(const CommonOptions& common, const RunOptions& settings, bool json) {
-  Config config = LoadConfig(SourcesFrom(common, settings));
+  Config config = LoadConfigAndWarn(SourcesFrom(common, settings));
   std::cout << (json ? ConfigToJson(config) + "\n" : FormatConfig(config));
   return 0;
 }

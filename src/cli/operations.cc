@@ -29,7 +29,7 @@ std::unique_ptr<RunLock> TakeLock(const Config& config) {
 }  // namespace
 
 int UnlockCommand(const CommonOptions& common) {
-  const Config config = LoadConfig(SourcesFrom(common));
+  const Config config = LoadConfigAndWarn(SourcesFrom(common));
   OpenStateStore(config.database)->Migrate();  // the lease table comes with the schema
   std::unique_ptr<RunLock> lock = OpenRunLock(config.database, config.name, HostAndPid(),
                                               std::chrono::seconds(static_cast<long>(config.lock_lease)));
@@ -110,7 +110,7 @@ int LabelCommand(const CommonOptions& common, const LabelOptions& options) {
                                    [&](const LabelAction& candidate) { return candidate.name == options.action; });
   if (action == std::end(kLabelActions))
     throw ConfigError("unknown label action " + QuoteForMessage(options.action) + ": use reset, pause or resume");
-  Config config = LoadConfig(SourcesFrom(common));
+  Config config = LoadConfigAndWarn(SourcesFrom(common));
   KeepOnlyLabels(config, {options.label});
   if (options.reason.empty())
     throw ConfigError("--reason is empty: say why the label is " + std::string(options.action) +

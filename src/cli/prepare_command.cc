@@ -56,7 +56,7 @@ void PrintText(const PreparedLabel& prepared) {
 }  // namespace
 
 int PrepareCommand(const CommonOptions& common, const PrepareOptions& options) {
-  Config config = LoadConfig(SourcesFrom(common));
+  Config config = LoadConfigAndWarn(SourcesFrom(common));
   if (!options.labels.empty()) KeepOnlyLabels(config, options.labels);
   const std::filesystem::path hub = std::filesystem::absolute(options.hub_dir);
   RequireHubDirectory(hub);

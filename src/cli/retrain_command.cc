@@ -42,7 +42,7 @@ void PrintSummary(const RetrainOutcome& outcome, const std::filesystem::path& mo
 }  // namespace
 
 int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
-  Config config = LoadConfig(SourcesFrom(common));
+  Config config = LoadConfigAndWarn(SourcesFrom(common));
   RetrainRequest request;
   request.label = options.label;
   request.dataset_dir = options.dataset_dir;

@@ -57,6 +57,7 @@ int RunCommand(const CommonOptions& common, const RunOptions& options) {
   if (config.github_actions && !config.hf_token.empty()) std::cerr << "::add-mask::" << config.hf_token << '\n';
   const std::vector<std::string> secrets = Secrets(config, sources.environment);
   StreamLog log(std::cerr, FormatOf(config), clock, secrets);
+  for (const std::string& warning : config.warnings) log.Warning("", warning);
   log.Info("", "pass started",
            {{"dry_run", config.dry_run},
             {"labels", config.labels.size()},

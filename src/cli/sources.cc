@@ -1,5 +1,7 @@
 #include "cli/sources.h"
 
+#include <iostream>
+
 namespace orch {
 
 ConfigSources SourcesFrom(const CommonOptions& common, const RunOptions& settings) {
@@ -10,6 +12,12 @@ ConfigSources SourcesFrom(const CommonOptions& common, const RunOptions& setting
   if (settings.dry_run) sources.command_line["DRY_RUN"] = "true";
   if (settings.log_format) sources.command_line["LOG_FORMAT"] = *settings.log_format;
   return sources;
+}
+
+Config LoadConfigAndWarn(const ConfigSources& sources) {
+  Config config = LoadConfig(sources);
+  for (const std::string& warning : config.warnings) std::cerr << "orchestrator: warning: " << warning << '\n';
+  return config;
 }
 
 }  // namespace orch

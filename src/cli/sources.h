@@ -10,4 +10,8 @@ namespace orch {
 // "command line" origin, the strongest.
 ConfigSources SourcesFrom(const CommonOptions& common, const RunOptions& settings = {});
 
+// LoadConfig, then each of its warnings on stderr ("orchestrator: warning: ..."): for the commands
+// that have no log of their own (`run` and `serve` log them).
+Config LoadConfigAndWarn(const ConfigSources& sources);
+
 }  // namespace orch

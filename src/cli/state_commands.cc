@@ -112,7 +112,7 @@ void PrintRunText(const RunRecord& run) {
 }  // namespace
 
 int MigrateCommand(const CommonOptions& common) {
-  Config config = LoadConfig(SourcesFrom(common));
+  Config config = LoadConfigAndWarn(SourcesFrom(common));
   std::unique_ptr<StateStore> store = OpenStateStore(config.database);
   std::vector<int> applied = store->Migrate();
   if (applied.empty()) {
@@ -124,7 +124,7 @@ int MigrateCommand(const CommonOptions& common) {
 }
 
 int StatusCommand(const CommonOptions& common, bool json) {
-  Config config = LoadConfig(SourcesFrom(common));
+  Config config = LoadConfigAndWarn(SourcesFrom(common));
   std::vector<LabelStatus> status = ReadStatus(config, std::chrono::system_clock::now());
   if (json) {
     std::cout << StatusJson(status).dump(2, ' ', false, kReplace) << "\n";
@@ -135,7 +135,7 @@ int StatusCommand(const CommonOptions& common, bool json) {
 }
 
 int HistoryCommand(const CommonOptions& common, const HistoryOptions& options) {
-  Config config = LoadConfig(SourcesFrom(common));
+  Config config = LoadConfigAndWarn(SourcesFrom(common));
   std::unique_ptr<StateStore> store = OpenStateStore(config.database);
   if (options.run) {
     const std::optional<RunRecord> run = store->FindRun(*options.run);

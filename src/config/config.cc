@@ -409,6 +409,51 @@ void RefuseSharedWebhookToken(const Config& config) {
   }
 }
 
+// Names of the environment and .env that look like a setting but are none: a near miss of a known
+// name ("POLL_TIMOUT"), or a label's setting for a label that is not configured ("THRESHOLD_TOPIC").
+// GitHub's and the runner's own variables are theirs, whatever they look like.
+void WarnAboutUnknownVariables(const Sources& sources, Config& config) {
+  std::set<std::string> known = {"ORCHESTRATOR_CONFIG", config.webhook_token_env};
+  for (const SettingSpec& spec : Settings()) known.emplace(spec.env);
+  for (const auto& [label, names] : EnvSpellings(config.labels))
+    for (const SettingSpec& spec : LabelSettings())
+      for (const std::string& spelling : names)
+        if (!spec.env.empty()) known.insert(LabelEnvName(spec, spelling));
+  std::set<std::string> seen;
+  for (const Source& source : sources) {
+    if (source.origin != Origin::kEnvironment && source.origin != Origin::kDotEnv) continue;
+    for (const auto& [name, raw] : source.values) {
+      if (known.count(name) || !seen.insert(name).second || name.starts_with("GITHUB_") || name.starts_with("RUNNER_"))
+        continue;
+      const std::string& where = raw.where;
+      std::string warning;
+      for (const SettingSpec& spec : LabelSettings()) {
+        const std::string_view pattern = spec.env;
+        const size_t at = pattern.find("{LABEL}");
+        if (at == std::string_view::npos) continue;
+        const std::string_view prefix = pattern.substr(0, at), suffix = pattern.substr(at + 7);
+        if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix))
+          continue;
+        const std::string label =
+            ToLower(std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
+        if (!IsValidLabelName(label)) continue;
+        warning = name + " (" + where + ") sets " + std::string(spec.key) + " for the label " + QuoteForMessage(label) +
+                  ", which is not configured: add it to LABELS, or remove the variable";
+        break;
+      }
+      if (warning.empty() && name.size() >= 5) {
+        const size_t allowed = name.size() >= 8 ? 2 : 1;
+        for (const std::string& candidate : known)
+          if (!candidate.empty() && EditDistance(name, candidate) <= allowed) {
+            warning = name + " (" + where + ") is not a setting; did you mean " + candidate + "?";
+            break;
+          }
+      }
+      if (!warning.empty()) config.warnings.push_back(std::move(warning));
+    }
+  }
+}
+
 // What a `command:` worker gets besides the settings (already in config.worker_environment): the
 // system's variables, those WORKER_ENV names (from the environment, else .env), and the --config
 // file as ORCHESTRATOR_CONFIG.
@@ -469,6 +514,7 @@ Config LoadConfig(const ConfigSources& given) {
   LoadLabels(all, config);
   RefuseUnknownCommandLineNames(sources.command_line, config);
   RefuseSharedWebhookToken(config);
+  WarnAboutUnknownVariables(all, config);
   ShowDerivedValues(config);
   AddWorkerEnvironment(sources, sources.config_file, config);
   return config;

@@ -92,6 +92,9 @@ struct Config {
   // The whole environment of a `command:` worker but its request ("NAME=value"), so that whatever
   // set the pass's settings is what its workers see; see WorkerEnvironment.
   std::vector<std::string> worker_environment;
+  // Variables of the environment or .env that look like settings and are not (a typo, a label not
+  // in LABELS), each with the setting it most likely meant: said, never refused.
+  std::vector<std::string> warnings;
 };
 
 struct ConfigSources {

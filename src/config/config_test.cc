@@ -203,6 +203,21 @@ TEST_F(ConfigTest, SecretsAreEveryCredentialHeld) {
   EXPECT_EQ(secrets, (std::vector<std::string>{"air_abc", "hf_abc", "pw_abc", "serve_abc"}));
 }
 
+TEST_F(ConfigTest, AVariableThatLooksLikeASettingIsNamedWithTheOneItMeant) {
+  Env("POLL_TIMOUT", "60");
+  Env("GITHUB_ACTION", "run");  // GitHub's own, one letter from GITHUB_ACTIONS
+  Env("HOME", "/root");
+  DotEnv("THRESHOLD_TOPIC=10\nHF_TOKN=x\n");
+  const std::vector<std::string> warnings = Load().warnings;
+  ASSERT_EQ(warnings.size(), 3u) << ::testing::PrintToString(warnings);
+  std::string all;
+  for (const std::string& warning : warnings) all += warning + "\n";
+  EXPECT_TRUE(Contains(all, "POLL_TIMOUT (environment) is not a setting; did you mean POLL_TIMEOUT?"));
+  EXPECT_TRUE(Contains(all, "HF_TOKN (in " + dir_.File(".env") + ") is not a setting; did you mean HF_TOKEN?"));
+  EXPECT_TRUE(Contains(all, "THRESHOLD_TOPIC (in " + dir_.File(".env") + ") sets threshold"));
+  EXPECT_TRUE(Contains(all, "sets threshold for the label \"topic\", which is not configured: add it to LABELS"));
+}
+
 TEST_F(ConfigTest, ValuesNameTheirVariable) {
   Config config = Load();
   EXPECT_EQ(Value(config, "poll_interval").env, "POLL_INTERVAL");

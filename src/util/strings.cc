@@ -1,6 +1,8 @@
 #include "util/strings.h"
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace orch {
 namespace {
@@ -39,6 +41,21 @@ std::string FormatNumber(double number) {
   char buffer[64];
   auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, number);
   return error == std::errc() ? std::string(buffer, end) : std::to_string(number);
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace orch
