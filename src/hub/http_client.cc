@@ -271,7 +271,7 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
     std::string reason =
         transfer.error_buffer[0] ? transfer.error_buffer : curl_easy_strerror(static_cast<CURLcode>(curl_code));
     if (RequestWasSent(transfer.easy.get())) response.may_have_arrived = true;
-    if (ScheduleRetry(transfer, reason, std::chrono::milliseconds(0))) return;
+    if (MayResend(transfer) && ScheduleRetry(transfer, reason, std::chrono::milliseconds(0))) return;
     response.error = reason;
     transfer.easy.reset();
     return;
@@ -284,7 +284,7 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
     return;
   }
   if (status == 502 || status == 504) response.may_have_arrived = true;  // the gateway lost the upstream's answer
-  if (IsRetryableStatus(static_cast<int>(status))) {
+  if (IsRetryableStatus(static_cast<int>(status)) && MayResend(transfer)) {
     auto floor = ParseRetryAfter(transfer.retry_after, static_cast<long long>(time(nullptr)))
                      .value_or(std::chrono::milliseconds(0));
     if (ScheduleRetry(transfer, "HTTP " + std::to_string(status), floor)) return;
@@ -306,6 +306,10 @@ void HttpClient::Abandon(std::vector<Transfer>& transfers) {
     if (!answered) transfer.response->error = "cancelled";
     transfer.easy.reset();
   }
+}
+
+bool HttpClient::MayResend(const Transfer& transfer) const {
+  return !transfer.response->may_have_arrived || transfer.method != "POST" || transfer.request->repeatable;
 }
 
 bool HttpClient::ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor) {

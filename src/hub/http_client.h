@@ -3,8 +3,10 @@
 //
 // Built on libcurl's multi interface, so a thousand requests cost one thread and at most
 // HttpSettings::max_connections sockets. A request is retried on network errors, 429 and 5xx
-// (honouring Retry-After); 4xx answers are final. Redirects are followed by hand so that every
-// hop passes the same scheme check and the token goes only to the origin it was issued for.
+// (honouring Retry-After); 4xx answers are final. A POST is never sent again once an attempt may
+// have been carried out (see HttpResponse::may_have_arrived) unless its receiver drops repeats
+// (HttpRequest::repeatable): the caller asks the worker what happened instead. Redirects are followed by hand so that
+// every hop passes the same scheme check and the token goes only to the origin it was issued for.
 #pragma once
 
 #include <chrono>
@@ -28,6 +30,9 @@ struct HttpRequest {
   std::string body;                  // sent with POST and PUT
   std::string content_type;          // of `body`, e.g. "application/json"
   std::vector<std::string> headers;  // further "Name: value" lines
+  // Whether sending it again after an attempt that may have been carried out does no harm: true
+  // for GET and PUT; for a POST only when its receiver drops repeats (an Idempotency-Key).
+  bool repeatable = false;
 };
 
 struct HttpResponse {
@@ -84,6 +89,8 @@ class HttpClient {
   void Start(Transfer& transfer);
   void Finish(Transfer& transfer, int curl_code);
   bool ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor);
+  // False for a POST that may have been carried out, unless it is repeatable.
+  bool MayResend(const Transfer& transfer) const;
   bool FollowRedirect(Transfer& transfer);
 
   HttpSettings settings_;

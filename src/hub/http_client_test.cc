@@ -186,10 +186,31 @@ TEST_F(HttpClientTest, AConnectionClosedAfterTheRequestMayHaveDeliveredIt) {
   EXPECT_TRUE(response.may_have_arrived);
 }
 
-TEST_F(HttpClientTest, AGatewayTimeoutMayHaveDeliveredIt) {
+TEST_F(HttpClientTest, AGatewayTimeoutMayHaveDeliveredItSoThePostIsNotSentAgain) {
   HttpResponse response = RestartMeeting(hub, {Fault::Status(504, 1), Fault::Status(503, 100)});
-  EXPECT_EQ(response.status, 503);
-  EXPECT_TRUE(response.may_have_arrived) << "the first attempt's upstream may have restarted the Space";
+  EXPECT_EQ(response.status, 504);
+  EXPECT_EQ(response.attempts, 1) << "the caller asks the Space before sending it again";
+  EXPECT_TRUE(response.may_have_arrived) << "the upstream may have restarted the Space";
+}
+
+TEST_F(HttpClientTest, APostThatMayHaveArrivedIsNeverSentAgainByTheClient) {
+  for (const Fault& fault : {Fault::Status(502, 1), Fault::Of(Fault::Kind::kCloseConnection, 1)}) {
+    FakeHub fresh;
+    HttpResponse response = RestartMeeting(fresh, {fault});
+    EXPECT_EQ(response.attempts, 1);
+    EXPECT_TRUE(response.may_have_arrived);
+  }
+}
+
+TEST_F(HttpClientTest, ARepeatablePostAndAGetAreSentAgainAfterAnAnswerThatMayHaveBeenLost) {
+  hub.AddSpace("owner/prepare", "PAUSED");
+  hub.InjectFault("/restart", Fault::Status(502, 1));
+  HttpClient http(FastSettings(), "hf_test_token", hub.endpoint());
+  HttpRequest post = Post(hub.endpoint() + "/api/spaces/owner/prepare/restart");
+  post.repeatable = true;
+  HttpResponse response = http.Perform(post);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 2) << "its receiver drops a repeat";
 }
 
 TEST_F(HttpClientTest, RefusesPlainHttpToARemoteHost) {

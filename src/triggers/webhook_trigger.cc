@@ -51,6 +51,7 @@ std::vector<StartResult> WebhookTrigger::Start(std::span<const StartRequest> req
     post.body = WebhookBody(request);
     post.content_type = "application/json";
     post.headers.push_back("Idempotency-Key: " + request.idempotency_key);
+    post.repeatable = true;  // the receiver drops a repeat by its key
     const HttpResponse response = ClientFor(post.url).Perform(post);
     if (response.status >= 200 && response.status < 300) {
       results.push_back({true, "HTTP " + std::to_string(response.status) + " from " + post.url});
