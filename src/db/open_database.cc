@@ -55,8 +55,16 @@ PassDatabases OpenPassDatabases(const DatabaseUrl& url, bool with_lock, const st
     return opened;
   }
   opened.counts = OpenDatabase(url);
-  opened.state = OpenStateStore(url);
-  if (with_lock) opened.lock = OpenRunLock(url, name, holder, lease);
+  if (!with_lock) {
+    opened.state = OpenStateStore(url);
+    return opened;
+  }
+  // The lease fences every state write: a pass whose lease another pass took writes nothing more.
+  auto lock = std::make_unique<SqliteRunLock>(url.target, name, holder, lease);
+  auto state = std::make_unique<SqliteStateStore>(url.target);
+  state->SetFence([lock = lock.get()](SqliteSession& session) { lock->CheckHeldIn(session); });
+  opened.lock = std::move(lock);
+  opened.state = std::move(state);
   return opened;
 }
 

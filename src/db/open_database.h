@@ -37,13 +37,15 @@ std::unique_ptr<ApplicationWriter> OpenApplicationWriter(const DatabaseUrl& url)
 // Everything a pass needs from its database: the counts, the state, and the run lock.
 struct PassDatabases {
   std::unique_ptr<Database> counts;
-  std::unique_ptr<StateStore> state;
-  std::unique_ptr<RunLock> lock;  // null when not asked for (a dry run takes no lock)
+  std::unique_ptr<RunLock> lock;      // null when not asked for (a dry run takes no lock)
+  std::unique_ptr<StateStore> state;  // fenced by `lock` (declared after it, so it goes first)
 };
 
 // Opens what a pass needs. On PostgreSQL all three share one connection, named after `holder` so
-// a pass that finds the lock taken can say who holds it; on SQLite each opens the file its own way
-// (the counts read-only). `name` keys the lock; `lease` is how long a SQLite lease lasts.
+// a pass that finds the lock taken can say who holds it, and a state write can only be made while
+// the session that holds the lock lives; on SQLite each opens the file its own way (the counts
+// read-only), and every state write checks the lease in its own transaction (a LockLostError
+// once another pass took it). `name` keys the lock; `lease` is how long a SQLite lease lasts.
 PassDatabases OpenPassDatabases(const DatabaseUrl& url, bool with_lock, const std::string& name,
                                 const std::string& holder, std::chrono::seconds lease);
 

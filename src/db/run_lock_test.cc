@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 
 #include "db/open_database.h"
 #include "db/postgres_run_lock.h"
 #include "db/sqlite_run_lock.h"
+#include "db/sqlite_state_store.h"
 #include "db/state_store.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
@@ -141,6 +143,61 @@ TEST_F(RunLockSqlite, ALeaseExpiresAndAnotherHolderTakesIt) {
   EXPECT_FALSE(first->TryAcquire());
   first->Release();  // deletes nothing of the new holder's
   EXPECT_TRUE(first->Holder().description.starts_with("host-b:202"));
+}
+
+// The race the lease must fence: a pass stalls past its lease, another takes the lock and works,
+// and the first wakes up. Its state writes are refused in their own transaction, and nothing of
+// the second pass's is overwritten.
+TEST_F(RunLockSqlite, AWriteOfAPassWhoseLeaseWasTakenIsRefusedAndChangesNothing) {
+  std::unique_ptr<SqliteRunLock> first = Lock("host-a:101");
+  SqliteStateStore first_store(app_->database_url().target);
+  first_store.SetFence([lock = first.get()](SqliteSession& session) { lock->CheckHeldIn(session); });
+  ASSERT_TRUE(first->TryAcquire());
+  LabelState preparing;
+  preparing.label = "department";
+  preparing.phase = Phase::kPreparing;
+  preparing.prepare_requested_at = now_;
+  preparing.updated_at = now_;
+  first_store.SaveLabel(preparing);  // held: written
+
+  now_ += 61s;  // the first pass stalls past its lease; the second takes the lock and works
+  std::unique_ptr<SqliteRunLock> second = Lock("host-b:202");
+  ASSERT_TRUE(second->TryAcquire());
+  LabelState retrained;
+  retrained.label = "department";
+  retrained.last_retrained_version = "v2";
+  retrained.updated_at = now_;
+  SqliteStateStore(app_->database_url().target).SaveLabel(retrained);
+
+  LabelState stale = preparing;  // what the first pass would save when it wakes up
+  stale.dataset_version = "v2";
+  const std::vector<LabelState> both = {stale, stale};
+  for (const std::span<const LabelState> states :
+       {std::span<const LabelState>(&stale, 1), std::span<const LabelState>(both)}) {
+    try {
+      first_store.SaveLabels(states);
+      ADD_FAILURE() << "a write after the lease was taken went through";
+    } catch (const LockLostError& error) {
+      EXPECT_NE(std::string(error.what()).find("the run lock \"main\" was lost"), std::string::npos) << error.what();
+    }
+  }
+  const std::vector<std::string> labels = {"department"};
+  const LabelState kept = SqliteStateStore(app_->database_url().target).LoadLabels(labels).front();
+  EXPECT_EQ(kept.phase, Phase::kIdle) << "the second pass's state stands";
+  EXPECT_EQ(kept.last_retrained_version, "v2");
+  EXPECT_FALSE(first->Renew());
+}
+
+TEST_F(RunLockSqlite, AnExpiredLeaseNobodyTookStillFencesTheWrite) {
+  std::unique_ptr<SqliteRunLock> first = Lock("host-a:101");
+  SqliteStateStore store(app_->database_url().target);
+  store.SetFence([lock = first.get()](SqliteSession& session) { lock->CheckHeldIn(session); });
+  ASSERT_TRUE(first->TryAcquire());
+  now_ += 61s;
+  LabelState state;
+  state.label = "urgency";
+  state.updated_at = now_;
+  EXPECT_THROW(store.SaveLabel(state), LockLostError) << "another pass may take it at any moment";
 }
 
 TEST_F(RunLockSqlite, RenewingMovesTheExpiry) {

@@ -32,7 +32,7 @@ SqliteRunLock::~SqliteRunLock() {
 
 std::optional<SqliteRunLock::Lease> SqliteRunLock::CurrentLease(std::string_view what) {
   const std::vector<SqlRow> rows =
-      session_.Query("SELECT holder, expires_at FROM orchestrator_lock WHERE name = ?1", {name_}, what);
+      session_.Query("SELECT holder, expires_at, acquired_at FROM orchestrator_lock WHERE name = ?1", {name_}, what);
   if (rows.empty()) return std::nullopt;
   const std::optional<std::string>& expires = rows[0][1];
   const std::optional<WallTime> expires_at = expires ? ParseTimestamp(*expires) : std::nullopt;
@@ -42,10 +42,11 @@ std::optional<SqliteRunLock::Lease> SqliteRunLock::CurrentLease(std::string_view
                         ", which is not a timestamp like '2026-11-26T07:31:02.123Z'. Repair it by hand: "
                         "DELETE FROM orchestrator_lock WHERE name = " +
                         QuoteSqlText(name_) + " when no pass is running");
-  return Lease{rows[0][0].value_or(""), *expires_at};
+  return Lease{rows[0][0].value_or(""), *expires_at, rows[0][2].value_or("")};
 }
 
 bool SqliteRunLock::TryAcquire() {
+  const std::lock_guard<std::mutex> guard(mutex_);
   const std::string what = "taking the run lock";
   SqliteTransaction transaction(session_, what);
   const WallTime now = now_();
@@ -54,13 +55,16 @@ bool SqliteRunLock::TryAcquire() {
     held_ = false;  // if it was ours, it expired and was taken
     return false;   // the transaction rolls back: nothing was written
   }
-  session_.Command(kWriteLeaseSql, {name_, holder_, FormatTimestamp(now), FormatTimestamp(now + lease_)}, what);
+  const std::string acquired_at = FormatTimestamp(now);
+  session_.Command(kWriteLeaseSql, {name_, holder_, acquired_at, FormatTimestamp(now + lease_)}, what);
   transaction.Commit();
   held_ = true;
+  acquired_at_ = acquired_at;
   return true;
 }
 
 RunLock::UnlockResult SqliteRunLock::Unlock() {
+  const std::lock_guard<std::mutex> guard(mutex_);
   const std::string what = "freeing the run lock";
   SqliteTransaction transaction(session_, what);
   const std::optional<Lease> current = CurrentLease(what);
@@ -73,6 +77,7 @@ RunLock::UnlockResult SqliteRunLock::Unlock() {
 }
 
 LockHolder SqliteRunLock::Holder() {
+  const std::lock_guard<std::mutex> guard(mutex_);
   const std::optional<Lease> current = CurrentLease("looking for the run lock's holder");
   if (!current) return {"unknown"};
   const bool expired = current->expires_at < now_();
@@ -81,11 +86,12 @@ LockHolder SqliteRunLock::Holder() {
 }
 
 bool SqliteRunLock::Renew() {
+  const std::lock_guard<std::mutex> guard(mutex_);
   if (!held_) return false;
   const std::string what = "renewing the run lock";
   SqliteTransaction transaction(session_, what);
   const std::optional<Lease> current = CurrentLease(what);
-  if (!current || current->holder != holder_) {
+  if (!current || current->holder != holder_ || current->acquired_at != acquired_at_) {
     held_ = false;
     return false;
   }
@@ -95,7 +101,23 @@ bool SqliteRunLock::Renew() {
   return true;
 }
 
+void SqliteRunLock::CheckHeldIn(SqliteSession& session) {
+  const std::lock_guard<std::mutex> guard(mutex_);
+  const std::string what = "checking that this pass still holds the run lock";
+  const std::vector<SqlRow> rows =
+      session.Query("SELECT expires_at FROM orchestrator_lock WHERE name = ?1 AND holder = ?2 AND acquired_at = ?3",
+                    {name_, holder_, acquired_at_}, what);
+  const std::optional<WallTime> expires_at = rows.empty() || !rows[0][0] ? std::nullopt : ParseTimestamp(*rows[0][0]);
+  if (held_ && expires_at && !(*expires_at < now_())) return;
+  held_ = false;
+  throw LockLostError("the run lock " + QuoteForMessage(name_) + " was lost (" +
+                      (expires_at ? "its lease expired at " + FormatTimestamp(*expires_at)
+                                  : std::string("another pass took it after its lease expired")) +
+                      "): nothing more is written or sent; this pass stops and the next one resumes");
+}
+
 void SqliteRunLock::Release() {
+  const std::lock_guard<std::mutex> guard(mutex_);
   if (!held_) return;
   held_ = false;
   session_.Command("DELETE FROM orchestrator_lock WHERE name = ?1 AND holder = ?2", {name_, holder_},

@@ -4,10 +4,16 @@
 // renews it while the pass runs; a lease left by a killed process simply expires. Every read and
 // write of the row happens in a BEGIN IMMEDIATE transaction, so two processes never both see the
 // lease free. The orchestrator_lock table comes with the schema migrations: migrate first.
+//
+// The lease also fences the pass's writes: CheckHeldIn, run by the state store inside the
+// transaction of each state write, refuses the write unless this very acquisition (holder and
+// acquisition time) still holds an unexpired lease. Safe to use from two threads (the pass and
+// the thread that keeps the lease renewed).
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,11 +50,17 @@ class SqliteRunLock final : public RunLock {
   // by itself).
   void Release() override;
   UnlockResult Unlock() override;
+  std::optional<std::chrono::seconds> lease() const override { return lease_; }
+
+  // Throws LockLostError unless this acquisition's lease is still the row's and unexpired, read
+  // through `session` (the writer's, inside its transaction).
+  void CheckHeldIn(SqliteSession& session);
 
  private:
   struct Lease {
     std::string holder;
     WallTime expires_at;
+    std::string acquired_at;
   };
   // The row for this lock's name, if any.
   std::optional<Lease> CurrentLease(std::string_view what);
@@ -58,7 +70,9 @@ class SqliteRunLock final : public RunLock {
   std::string holder_;
   std::chrono::seconds lease_;
   WallClock now_;
+  std::mutex mutex_;
   bool held_ = false;
+  std::string acquired_at_;  // with the holder, what tells this acquisition from a later one
 };
 
 }  // namespace orch

@@ -64,10 +64,13 @@ std::vector<LabelState> SqliteStateStore::LoadLabels(std::span<const std::string
 }
 
 void SqliteStateStore::SaveLabels(std::span<const LabelState> states) {
-  // One label: a statement commits by itself. Several: one transaction, one commit for them all.
-  if (states.size() == 1) return SaveOne(states.front());
+  // One label without a fence: a statement commits by itself. Otherwise one transaction, the fence
+  // checked in it, one commit for them all.
+  if (states.empty()) return;
+  if (states.size() == 1 && !fence_) return SaveOne(states.front());
   const std::string what = "saving the state of " + std::to_string(states.size()) + " labels";
   SqliteTransaction transaction(session_, what);
+  if (fence_) fence_(session_);
   for (const LabelState& state : states) SaveOne(state);
   transaction.Commit();
 }

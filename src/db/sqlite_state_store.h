@@ -5,6 +5,7 @@
 // alone: switching the application's database to WAL is not the orchestrator's decision.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,10 @@ class SqliteStateStore final : public StateStore {
   std::vector<RunRecord> History(int limit) override;
   std::optional<RunRecord> FindRun(int64_t id) override;
 
+  // Runs `fence` inside the transaction of every label state write, before it: it throws (a
+  // LockLostError) to refuse the write. See SqliteRunLock::CheckHeldIn.
+  void SetFence(std::function<void(SqliteSession&)> fence) { fence_ = std::move(fence); }
+
  private:
   void SaveOne(const LabelState& state);
   // Applies `migration` unless another process applied it first; true when this call did.
@@ -37,6 +42,7 @@ class SqliteStateStore final : public StateStore {
   int AppliedVersion();
 
   SqliteSession session_;
+  std::function<void(SqliteSession&)> fence_;
 };
 
 }  // namespace orch

@@ -122,6 +122,10 @@ class RunLock {
     std::string holder;  // who held it (kFreed) or holds it (kHeld)
   };
   virtual UnlockResult Unlock() = 0;
+
+  // How long a lease lasts without renewal, for a lock that must be renewed (SQLite); nothing for
+  // a lock that lasts as long as its session (PostgreSQL).
+  virtual std::optional<std::chrono::seconds> lease() const { return std::nullopt; }
 };
 
 }  // namespace orch

@@ -3,6 +3,10 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include "config/url_policy.h"
 #include "db/open_database.h"
@@ -106,6 +110,35 @@ class Notifier {
   std::unique_ptr<Alerter> alerter_;
 };
 
+// Renews a lock that has a lease every third of it while a pass runs, so that no wait of the pass
+// (a slow HTTP exchange and its retries) outlasts the lease while the process lives; a killed pass
+// stops renewing and its lease expires. A lease found lost is left so: the pass's next write or
+// restart finds out and stops.
+class LeaseKeeper {
+ public:
+  explicit LeaseKeeper(RunLock* lock) {
+    if (lock == nullptr || !lock->lease()) return;
+    const auto every = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(100), *lock->lease() / 3);
+    thread_ = std::jthread([this, lock, every](std::stop_token stop) {
+      std::unique_lock<std::mutex> guard(mutex_);
+      while (true) {
+        wake_.wait_for(guard, stop, every, [] { return false; });  // woken early only by the stop
+        if (stop.stop_requested()) return;
+        try {
+          if (!lock->Renew()) return;
+        } catch (const DatabaseError&) {
+          // Busy or gone for now: the next round tries again, and the pass's own checks decide.
+        }
+      }
+    });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::jthread thread_;  // last: stopped and joined before the members it uses go
+};
+
 // Takes the run lock, waiting up to `wait_seconds` for it. Throws nothing; false when held elsewhere.
 bool AcquireLock(RunLock& lock, std::optional<double> wait_seconds, Cancellation& cancellation, Log& log) {
   if (lock.TryAcquire()) return true;
@@ -175,6 +208,7 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
                           &cancellation);
   TargetTriggers triggers(spaces, commands, webhooks);
   Pass pass(config, {*databases.counts, metadata, triggers, clock, log, state, databases.lock.get(), &cancellation});
+  const LeaseKeeper keeper(databases.lock.get());
   pass.set_wait_for_retrains(request.wait_for_retrains);
   pass.set_force(request.force);
   PassReport report = pass.Run();

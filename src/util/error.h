@@ -40,6 +40,13 @@ class DatabaseError : public Error {
   explicit DatabaseError(const std::string& message) : Error(message, kExitFailed) {}
 };
 
+// The run lock was lost while the pass held it (its lease expired and another pass took it, or
+// its session ended): the write that found it out was not made, and the pass stops.
+class LockLostError : public DatabaseError {
+ public:
+  explicit LockLostError(const std::string& message) : DatabaseError(message) {}
+};
+
 // An HTTP exchange failed in a way the caller cannot recover from.
 class HubError : public Error {
  public:
