@@ -151,6 +151,47 @@ TEST_P(LocalLoop, PreparesPublishesRetrainsDeploysAndPredictsThenDoesNothingTwic
   }
 }
 
+// Reviewed corrections of complaints whose text is nothing once cleaned (empty, blank, only a link or
+// tags) are counted by the pass and cannot be trained on: the worker makes up for them, says so in
+// dataset_metadata.json, and every label still completes its cycle.
+TEST_P(LocalLoop, CorrectionsWithoutUsableTextLeaveNoLabelStuck) {
+  const std::vector<std::string> empty_texts = {"", "  \n\t ", "https://example.org/complaint/17", "<p></p><br/>"};
+  for (const std::string& message : empty_texts) {
+    testing::MisclassifiedRow department;
+    department.predicted_department = testing::kDepartments[0];
+    department.correct_department = testing::kDepartments[3];
+    database->AddMisclassifiedRow(department,
+                                  database->AddComplaint(testing::kDepartments[3], testing::kUrgencies[0], message));
+    testing::MisclassifiedRow urgency;
+    urgency.predicted_urgency = testing::kUrgencies[0];
+    urgency.correct_urgency = testing::kUrgencies[2];
+    database->AddMisclassifiedRow(urgency,
+                                  database->AddComplaint(testing::kDepartments[1], testing::kUrgencies[2], message));
+  }
+  const Json first = RunPass();
+  EXPECT_EQ(last_exit, 0) << last_err;
+  for (const std::string label : {"department", "urgency"}) {
+    SCOPED_TRACE(label);
+    const Json& report = Label(first, label);
+    EXPECT_EQ(report["misclassified"], (label == "department" ? added.department : added.urgency) + 4)
+        << "the rows without text are counted";
+    EXPECT_EQ(report["outcome"], "retrain_triggered") << report.dump();
+    EXPECT_EQ(report["retrain"]["result"], "finished") << report.dump();
+    const Json metadata = ReadJson(Hub() / label / "dataset_metadata.json");
+    ASSERT_TRUE(metadata.is_object());
+    EXPECT_EQ(metadata["version_tag"], report["dataset_version"]);
+    EXPECT_GE(metadata["rows_left_out"]["no_text"].get<int>(), 4) << metadata.dump();
+    EXPECT_EQ(metadata["rows_dropped"], 0) << "the pool made up for them: " << metadata.dump();
+    EXPECT_EQ(metadata["num_samples"], report["dataset_len"]) << metadata.dump();
+  }
+  EXPECT_EQ(database->QueryInt("SELECT count(*) FROM orchestrator_label_state WHERE phase <> 'idle'"), 0)
+      << "no label left preparing or retraining";
+
+  const Json second = RunPass();
+  EXPECT_EQ(last_exit, 0) << last_err;
+  for (const std::string label : {"department", "urgency"}) EXPECT_EQ(Label(second, label)["outcome"], "up_to_date");
+}
+
 // A later dataset whose labels are scrambled trains a worse model: it is rejected and the
 // deployed model stays; the decision is recorded either way.
 TEST_P(LocalLoop, AWorseModelIsNotDeployed) {

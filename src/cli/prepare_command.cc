@@ -41,6 +41,7 @@ Json ToJson(const PreparedLabel& prepared) {
           {"misclassified", prepared.sources.misclassified},
           {"correct", prepared.sources.correct},
           {"dropped", prepared.sources.dropped},
+          {"rows_dropped", CountedRowsDropped(prepared.sources)},
           {"created_at", version.created_at}};
 }
 
@@ -50,7 +51,11 @@ void PrintText(const PreparedLabel& prepared) {
   std::cout << prepared.label << ": published " << version.version_tag << " with " << version.num_samples
             << " rows (train " << version.splits.train << ", eval " << version.splits.eval << ", test "
             << version.splits.test << "): " << sources.misclassified << " misclassified + " << sources.correct
-            << " correct, " << sources.dropped << " left out\n  " << version.path.string() << std::endl;
+            << " correct, " << sources.dropped << " left out";
+  if (sources.dropped > 0)
+    std::cout << " (" << RowsReplaced(sources) << " made up for with other correct rows, rows_dropped "
+              << CountedRowsDropped(sources) << ")";
+  std::cout << "\n  " << version.path.string() << std::endl;
 }
 
 }  // namespace

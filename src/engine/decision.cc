@@ -23,9 +23,30 @@ Decision Decide(int64_t misclassified, std::optional<int64_t> available, double 
   return decision;
 }
 
+int64_t RowsShort(const DatasetMetadata& metadata, int64_t required_len) {
+  // One subtraction at a time, each between non-negative numbers (ParseMetadata): adding the two
+  // counts of a file could overflow.
+  if (metadata.rows_dropped >= required_len) return 0;
+  return std::max<int64_t>(0, required_len - metadata.rows_dropped - metadata.num_samples);
+}
+
 bool IsNewDataset(const DatasetMetadata& metadata, const std::optional<std::string>& baseline_version,
                   int64_t required_len) {
-  return metadata.num_samples >= required_len && metadata.version_tag != baseline_version;
+  return RowsShort(metadata, required_len) == 0 && metadata.version_tag != baseline_version;
+}
+
+std::string WhyNotTheDataset(const MetadataRead& read, const std::optional<std::string>& baseline_version,
+                             int64_t required_len) {
+  if (read.status != MetadataRead::Status::kOk)
+    return std::string("its dataset_metadata.json could not be read (") + MetadataStatusName(read.status) + ": " +
+           read.detail + ")";
+  const DatasetMetadata& metadata = *read.metadata;
+  if (metadata.version_tag == baseline_version) return "no version other than " + *baseline_version + " was published";
+  const int64_t short_by = RowsShort(metadata, required_len);
+  if (short_by == 0) return "";
+  return "the latest version, " + metadata.version_tag + ", has " + std::to_string(metadata.num_samples) +
+         " samples and " + std::to_string(metadata.rows_dropped) + " rows dropped: " + std::to_string(short_by) +
+         " short of the " + std::to_string(required_len) + " asked for";
 }
 
 bool AlreadyRetrained(const LabelState& state, int64_t dataset_len) {

@@ -31,9 +31,21 @@ struct Decision {
 Decision Decide(int64_t misclassified, std::optional<int64_t> available, double correct_ratio, int64_t threshold);
 
 // A published dataset is the one asked for when it is large enough and is not the version that
-// was current before the prepare worker was started.
+// was current before the prepare worker was started. Large enough: num_samples plus the counted
+// rows the worker says it dropped (rows_dropped) reach required_len, so a row the pass counted
+// and the worker could not use (no text after cleaning, no label) does not hold the cycle back.
 bool IsNewDataset(const DatasetMetadata& metadata, const std::optional<std::string>& baseline_version,
                   int64_t required_len);
+
+// How many rows `metadata` lacks to reach required_len, its rows_dropped counted: 0 when none.
+int64_t RowsShort(const DatasetMetadata& metadata, int64_t required_len);
+
+// Why `read` is not the dataset a cycle with this baseline and required_len waits for, for the
+// log and the label's error: "no version other than v1 was published", "the latest version, v2,
+// has 148 samples and 0 rows dropped: 2 short of the 150 asked for", or why the metadata could not
+// be read. "" when it is that dataset.
+std::string WhyNotTheDataset(const MetadataRead& read, const std::optional<std::string>& baseline_version,
+                             int64_t required_len);
 
 // The label's last cycle ended with its dataset retrained, and the data has not grown since that
 // dataset was asked for: preparing again would build and retrain the same data once more.

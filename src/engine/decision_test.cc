@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace orch {
 namespace {
 
@@ -45,6 +47,36 @@ TEST(Decision, NewDatasetNeedsANewVersionAndEnoughSamples) {
   EXPECT_FALSE(IsNewDataset({"v2", 149}, std::string("v1"), 150));
   EXPECT_FALSE(IsNewDataset({"v1", 500}, std::string("v1"), 150));
   EXPECT_TRUE(IsNewDataset({"v1", 500}, std::nullopt, 150)) << "no dataset before: the first one is new";
+}
+
+TEST(Decision, RowsTheWorkerDroppedCountTowardsTheLengthAskedFor) {
+  EXPECT_TRUE(IsNewDataset({"v2", 147, 3}, std::string("v1"), 150)) << "3 counted rows had no text after cleaning";
+  EXPECT_FALSE(IsNewDataset({"v2", 147, 2}, std::string("v1"), 150));
+  EXPECT_FALSE(IsNewDataset({"v1", 147, 3}, std::string("v1"), 150)) << "still not a new version";
+  EXPECT_EQ(RowsShort({"v2", 147, 2}, 150), 1);
+  EXPECT_EQ(RowsShort({"v2", 200, 0}, 150), 0);
+  const int64_t most = std::numeric_limits<int64_t>::max();
+  EXPECT_TRUE(IsNewDataset({"v2", most, most}, std::nullopt, 150)) << "no overflow on absurd counts";
+  EXPECT_EQ(RowsShort({"v2", 0, 0}, most), most);
+}
+
+MetadataRead Published(const std::string& version, int64_t samples, int64_t dropped = 0) {
+  MetadataRead read;
+  read.status = MetadataRead::Status::kOk;
+  read.metadata = DatasetMetadata{version, samples, dropped};
+  return read;
+}
+
+TEST(Decision, SaysWhyAPublishedVersionIsNotTheDatasetAskedFor) {
+  EXPECT_EQ(WhyNotTheDataset(Published("v2", 148, 0), std::string("v1"), 150),
+            "the latest version, v2, has 148 samples and 0 rows dropped: 2 short of the 150 asked for");
+  EXPECT_EQ(WhyNotTheDataset(Published("v1", 500), std::string("v1"), 150), "no version other than v1 was published");
+  EXPECT_EQ(WhyNotTheDataset(Published("v2", 147, 3), std::string("v1"), 150), "") << "it is the one";
+  MetadataRead missing;
+  missing.status = MetadataRead::Status::kNotFound;
+  missing.detail = "HTTP 404";
+  EXPECT_EQ(WhyNotTheDataset(missing, std::nullopt, 150),
+            "its dataset_metadata.json could not be read (not_found: HTTP 404)");
 }
 
 LabelState Retrained(int64_t misclassified) {

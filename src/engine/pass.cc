@@ -221,7 +221,9 @@ void Pass::CloseStaleCycles(const LabelSet& stale) {
         label.config.name, "abandoning a stale prepare cycle",
         {{"stale_after", StaleAfter(config_)},
          {"baseline_version", state.baseline_version.value_or("none")},
-         {"metadata", read.status == MetadataRead::Status::kOk ? read.metadata->version_tag : read.detail}});
+         {"required_len", state.required_len.value_or(0)},
+         {"metadata", read.status == MetadataRead::Status::kOk ? read.metadata->version_tag : read.detail},
+         {"reason", WhyNotTheDataset(read, state.baseline_version, state.required_len.value_or(0))}});
     state.phase = Phase::kIdle;
     abandoned.push_back(&label);
   }
@@ -502,14 +504,16 @@ void Pass::PollOnce() {
     LabelRun& label = *waiting[k];
     int64_t required = label.state.required_len.value_or(label.report.dataset_len);
     const MetadataRead& read = reads[k];
+    label.last_read = read;
     if (read.status == MetadataRead::Status::kOk) {
       const DatasetMetadata& metadata = *read.metadata;
       bool is_new = IsNewDataset(metadata, label.state.baseline_version, required);
-      services_.log.Info(label.config.name, "poll",
-                         {{"current_len", metadata.num_samples},
-                          {"required_len", required},
-                          {"version", metadata.version_tag},
-                          {"ready", is_new}});
+      Fields fields = {{"current_len", metadata.num_samples},
+                       {"required_len", required},
+                       {"version", metadata.version_tag},
+                       {"ready", is_new}};
+      if (metadata.rows_dropped > 0) fields.insert(fields.begin() + 1, {"rows_dropped", metadata.rows_dropped});
+      services_.log.Info(label.config.name, "poll", fields);
       if (is_new) {
         label.report.dataset_version = metadata.version_tag;
         label.report.dataset_samples = metadata.num_samples;
@@ -527,14 +531,17 @@ void Pass::PollOnce() {
 }
 
 void Pass::StartRetrains(const LabelSet& ready) {
-  LabelSet starting;
+  LabelSet starting, retrained_before;
   std::vector<StartRequest> requests;
   WallTime now = services_.clock.WallNow();
   for (LabelRun* label : ready) {
     LabelState& state = label->state;
     std::string version = label->report.dataset_version.value_or(state.dataset_version.value_or(""));
     if (state.last_retrained_version == version) {
-      Finish(*label, Outcome::kFailed, "dataset " + version + " was already retrained; it is not retrained twice");
+      // Not a dataset to retrain, and waiting on would fail this way every pass until the cycle is
+      // stale: the cycle ends here, once.
+      state.phase = Phase::kIdle;
+      retrained_before.push_back(label);
       continue;
     }
     state.phase = Phase::kRetraining;
@@ -544,7 +551,21 @@ void Pass::StartRetrains(const LabelSet& ready) {
     starting.push_back(label);
     requests.push_back(RetrainRequest(*label));
   }
-  Save(starting);  // recorded before the restarts: a pass killed now confirms or repeats each, once
+  LabelSet recorded = starting;
+  recorded.insert(recorded.end(), retrained_before.begin(), retrained_before.end());
+  Save(recorded);  // recorded before the restarts: a pass killed now confirms or repeats each, once
+  for (LabelRun* label : retrained_before) {
+    const std::string& version = *label->state.last_retrained_version;
+    const std::string when =
+        label->state.last_retrained_at ? " on " + FormatTimestamp(*label->state.last_retrained_at) : "";
+    services_.log.Warning(
+        label->config.name, "ending the cycle: its dataset was already retrained",
+        {{"dataset_version", version}, {"baseline_version", label->state.baseline_version.value_or("none")}});
+    Finish(*label, Outcome::kFailed,
+           "the dataset this cycle found, " + version + ", was already retrained" + when +
+               "; it is not retrained twice, so the cycle ends and the label is idle again: the next pass starts a "
+               "new cycle if the label has new corrections");
+  }
   if (starting.empty() || !StillHoldLock(starting)) return;
   std::vector<StartResult> results = services_.trigger.Start(requests);
   LabelSet confirmed, unsent;
@@ -614,8 +635,10 @@ void Pass::FailUnpublished() {
   for (LabelRun* label : Waiting())
     Finish(*label, Outcome::kFailed,
            "the prepare worker " + config_.prepare_target + " finished without publishing a dataset with at least " +
-               std::to_string(label->state.required_len.value_or(0)) + " samples and a version other than " +
-               label->state.baseline_version.value_or("none") + "; see its log in " + config_.worker_log_dir);
+               std::to_string(label->state.required_len.value_or(0)) +
+               " samples (rows_dropped included) and a version other than " +
+               label->state.baseline_version.value_or("none") + WhyStillWaiting(*label) + "; see its log in " +
+               config_.worker_log_dir);
 }
 
 // ---- waiting for the retrains (--wait) -------------------------------------------------------
@@ -680,8 +703,8 @@ void Pass::ExpireDeadlines() {
     // The state stays `preparing`: a later pass resumes the wait until the cycle is stale.
     Finish(*label, Outcome::kTimeout,
            "no dataset with at least " + std::to_string(state.required_len.value_or(0)) +
-               " samples and a version other than " + state.baseline_version.value_or("none") +
-               " appeared within POLL_TIMEOUT=" + Seconds(config_.poll_timeout) + " s");
+               " samples (rows_dropped included) and a version other than " + state.baseline_version.value_or("none") +
+               " appeared within POLL_TIMEOUT=" + Seconds(config_.poll_timeout) + " s" + WhyStillWaiting(*label));
   }
 }
 
@@ -735,6 +758,15 @@ bool Pass::IsCycleDataset(const LabelRun& label, const MetadataRead& read) {
   const LabelState& state = label.state;
   return read.status == MetadataRead::Status::kOk &&
          IsNewDataset(*read.metadata, state.baseline_version, state.required_len.value_or(0));
+}
+
+// "; the latest version, v2, has 148 samples ...": why the label's last poll did not end its wait,
+// or "" when it was not polled.
+std::string Pass::WhyStillWaiting(const LabelRun& label) {
+  if (!label.last_read) return "";
+  const std::string why =
+      WhyNotTheDataset(*label.last_read, label.state.baseline_version, label.state.required_len.value_or(0));
+  return why.empty() ? "" : "; " + why;
 }
 
 // Asks each label's retrain worker how it is doing (no call for no label).

@@ -65,7 +65,8 @@ class Pass {
     bool waiting = false;
     Clock::TimePoint waiting_since{};
     Clock::TimePoint deadline{};
-    bool retrain_seen_active = false;  // with --wait: its retrain worker was seen running
+    bool retrain_seen_active = false;       // with --wait: its retrain worker was seen running
+    std::optional<MetadataRead> last_read;  // its metadata as the last poll read it: why it still waits
   };
   using LabelSet = std::vector<LabelRun*>;
 
@@ -99,6 +100,7 @@ class Pass {
   static bool IsCycleDataset(const LabelRun& label, const MetadataRead& read);
   std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels);
   bool AnyDatasetPublished(const LabelSet& labels);
+  static std::string WhyStillWaiting(const LabelRun& label);
   bool MayHaveStarted(const StartResult& result) const;
   bool Cancelled() const;  // a SIGTERM or SIGINT arrived
   StartRequest PrepareRequest(const LabelSet& labels) const;

@@ -37,13 +37,15 @@ class PassTest : public ::testing::Test {
     return "https://hub.test/datasets/owner/" + label + "/resolve/main/dataset_metadata.json";
   }
   Clock::TimePoint At(double seconds) const { return Clock::TimePoint{} + SecondsToDuration(seconds); }
-  // After the prepare worker is started, `label` publishes `version` with `samples` rows `delay` seconds later.
-  void PublishAfterPrepare(const std::string& label, const std::string& version, int64_t samples, double delay) {
-    publications.push_back({label, version, samples, delay});
+  // After the prepare worker is started, `label` publishes `version` with `samples` rows `delay` seconds
+  // later, saying it dropped `rows_dropped` counted rows.
+  void PublishAfterPrepare(const std::string& label, const std::string& version, int64_t samples, double delay,
+                           int64_t rows_dropped = 0) {
+    publications.push_back({label, version, samples, delay, rows_dropped});
     trigger.on_start = [this](const StartRequest& request) {
       if (request.target != config.prepare_target) return;
       for (const auto& p : publications)
-        hub.Publish(Url(p.label), p.version, p.samples, clock.Now() + SecondsToDuration(p.delay));
+        hub.Publish(Url(p.label), p.version, p.samples, clock.Now() + SecondsToDuration(p.delay), p.rows_dropped);
     };
   }
   PassReport Run() {
@@ -60,6 +62,7 @@ class PassTest : public ::testing::Test {
     std::string label, version;
     int64_t samples;
     double delay;
+    int64_t rows_dropped;
   };
   std::vector<Publication> publications;
   Config config;
@@ -336,7 +339,7 @@ TEST_F(PassTest, ManyLabelsAreWaitedForTogether) {
     config.labels.push_back(Label(name, 10));
     database.misclassified[name] = 10;
     database.pool[name] = 100;
-    publications.push_back({name, "v2", 15, static_cast<double>(i % 300)});
+    publications.push_back({name, "v2", 15, static_cast<double>(i % 300), 0});
   }
   PublishAfterPrepare("l0", "v2", 15, 0);
   PassReport report = Run();
@@ -987,6 +990,127 @@ TEST_F(NextCyclePassTest, IsNotHeldBackByARetrainWorkerActiveLongAfterItsRestart
   trigger.states["owner/retrain_department"] = {WorkerState::Health::kActive, "stage RUNNING"};
   EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
   EXPECT_EQ(trigger.StartsOf("owner/prepare"), 2);
+}
+
+}  // namespace
+}  // namespace orch
+
+namespace orch {
+namespace {
+
+// ---- no label stuck: every cycle completes or ends ----------------------------------------------
+
+TEST_F(StatefulPassTest, ADatasetShortOnlyByTheRowsItsWorkerDroppedIsTheOneAskedFor) {
+  PublishAfterPrepare("department", "v2", 147, 30, /*rows_dropped=*/3);  // 150 counted, 3 cleaned to nothing
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(Of(report, "department").dataset_version, "v2");
+  EXPECT_EQ(Of(report, "department").dataset_samples, 147);
+  EXPECT_EQ(log.FieldOf("department", "poll", "rows_dropped"), 3);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kIdle);
+  EXPECT_EQ(report.exit_code(), 0);
+}
+
+TEST_F(StatefulPassTest, ADatasetShortByMoreThanItsWorkerDroppedTimesOutSayingHowManyRowsShort) {
+  config.poll_timeout = 300;
+  PublishAfterPrepare("department", "v2", 146, 30, /*rows_dropped=*/3);
+  PassReport report = Run();
+  const LabelReport& department = Of(report, "department");
+  EXPECT_EQ(department.outcome, Outcome::kTimeout);
+  ASSERT_TRUE(department.error);
+  EXPECT_NE(department.error->find("the latest version, v2, has 146 samples and 3 rows dropped: 1 short of the 150"),
+            std::string::npos)
+      << *department.error;
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0);
+}
+
+TEST_F(StatefulPassTest, AStaleCycleWhoseDatasetWasTooSmallIsAbandonedSayingHowManyRowsShort) {
+  EarlierPassPrepared(4000);
+  hub.Publish(Url("department"), "v2", 140, At(0));  // published for the cycle, 10 rows short
+  PublishAfterPrepare("department", "v3", 150, 30);
+  PassReport report = Run();
+  EXPECT_EQ(log.Count("department", "abandoning a stale prepare cycle"), 1);
+  EXPECT_EQ(log.FieldOf("department", "abandoning a stale prepare cycle", "reason"),
+            "the latest version, v2, has 140 samples and 0 rows dropped: 10 short of the 150 asked for");
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kRetrainTriggered) << "prepared anew at once";
+  EXPECT_EQ(Of(report, "department").baseline_version, "v2");
+  EXPECT_EQ(Of(report, "department").dataset_version, "v3");
+}
+
+TEST_F(StatefulPassTest, AStaleCycleWithNothingPublishedIsAbandonedSayingSo) {
+  EarlierPassPrepared(4000);
+  hub.Publish(Url("department"), "v1", 5000, At(0));  // still the baseline
+  config.poll_timeout = 300;
+  Run();
+  EXPECT_EQ(log.FieldOf("department", "abandoning a stale prepare cycle", "reason"),
+            "no version other than v1 was published");
+}
+
+// The earlier pass could not read the baseline, and the version the metadata then showed is the one
+// the label retrained before.
+void PreparingForAVersionAlreadyRetrained(MemoryStateStore& state) {
+  LabelState& earlier = state.labels.at("department");
+  earlier.baseline_version.reset();
+  earlier.requested_misclassified = 100;
+  earlier.last_retrained_version = "v2";
+  earlier.last_retrained_misclassified = 100;
+  earlier.last_retrained_at = *earlier.prepare_requested_at - std::chrono::hours(24);
+}
+
+TEST_F(StatefulPassTest, ACycleWhoseDatasetWasAlreadyRetrainedEndsAtOnceAndTheNextPassDoesNotFail) {
+  EarlierPassPrepared(600);
+  PreparingForAVersionAlreadyRetrained(state);
+  hub.Publish(Url("department"), "v2", 150, At(0));
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kFinished, "stage PAUSED"};
+  PassReport first = Run();
+  const LabelReport& department = Of(first, "department");
+  EXPECT_EQ(department.outcome, Outcome::kFailed);
+  ASSERT_TRUE(department.error);
+  EXPECT_NE(department.error->find("v2, was already retrained"), std::string::npos) << *department.error;
+  EXPECT_NE(department.error->find("the label is idle again"), std::string::npos) << *department.error;
+  EXPECT_EQ(log.Count("department", "ending the cycle: its dataset was already retrained"), 1);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kIdle);
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v2");
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0) << "never retrained twice";
+  EXPECT_EQ(clock.Seconds(), 0) << "at once, not at the timeout";
+
+  PassReport second = Run();  // nothing new: the label rests instead of failing again
+  EXPECT_EQ(Of(second, "department").outcome, Outcome::kUpToDate);
+  EXPECT_EQ(second.exit_code(), 0);
+  EXPECT_EQ(trigger.started.size(), 0u);
+
+  database.misclassified["department"] = 110;  // new corrections: a new cycle, with v2 as its baseline
+  PublishAfterPrepare("department", "v3", 165, 30);
+  PassReport third = Run();
+  EXPECT_EQ(Of(third, "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(Of(third, "department").baseline_version, "v2");
+  EXPECT_EQ(state.labels.at("department").last_retrained_version, "v3");
+}
+
+TEST_F(StatefulPassTest, AStaleCycleWhoseDatasetWasAlreadyRetrainedEndsOnceToo) {
+  EarlierPassPrepared(4000);
+  PreparingForAVersionAlreadyRetrained(state);
+  hub.Publish(Url("department"), "v2", 150, At(0));
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kFailed);
+  EXPECT_EQ(state.labels.at("department").phase, Phase::kIdle);
+  PassReport next = Run();
+  EXPECT_EQ(Of(next, "department").outcome, Outcome::kUpToDate);
+  EXPECT_EQ(next.exit_code(), 0);
+  EXPECT_EQ(trigger.started.size(), 0u);
+}
+
+TEST_F(LocalWorkersPassTest, APrepareCommandThatPublishedTooSmallADatasetSaysHowManyRowsShort) {
+  trigger.on_start = [this](const StartRequest& request) {
+    if (request.target == config.prepare_target) hub.Publish(Url("department"), "v2", 140, clock.Now(), 2);
+  };
+  trigger.states[config.prepare_target] = Process(WorkerState::Health::kFinished, "pid 12 exited with status 0");
+  PassReport report = Run();
+  const LabelReport& department = Of(report, "department");
+  EXPECT_EQ(department.outcome, Outcome::kFailed);
+  ASSERT_TRUE(department.error);
+  EXPECT_NE(department.error->find("has 140 samples and 2 rows dropped: 8 short of the 150 asked for"),
+            std::string::npos)
+      << *department.error;
 }
 
 }  // namespace

@@ -16,6 +16,10 @@ namespace orch {
 struct DatasetMetadata {
   std::string version_tag;
   int64_t num_samples = 0;
+  // Rows the worker counted (as the orchestrator counts them) but could not put in the dataset
+  // and could not make up for: optional in the file (0 when absent, as the original worker
+  // writes it). num_samples + rows_dropped is the dataset_len the worker's rows count as.
+  int64_t rows_dropped = 0;
 };
 
 struct MetadataRead {
@@ -41,7 +45,8 @@ class Hub {
 };
 
 // Parses a dataset_metadata.json body (at most kMaxMetadataBytes). Returns kOk with the metadata,
-// or kInvalid with a detail saying what is wrong.
+// or kInvalid with a detail saying what is wrong: a missing or malformed version_tag or
+// num_samples, or a rows_dropped present but not a non-negative integer.
 inline constexpr size_t kMaxMetadataBytes = 1 << 20;
 MetadataRead ParseMetadata(std::string_view body);
 

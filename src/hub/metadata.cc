@@ -38,9 +38,13 @@ MetadataRead ParseMetadata(std::string_view body) {
   auto samples = doc.find("num_samples");
   if (samples == doc.end() || !samples->is_number_integer() || samples->get<int64_t>() < 0)
     return Invalid("dataset_metadata.json has no non-negative integer \"num_samples\"");
+  auto dropped = doc.find("rows_dropped");  // optional: the original worker does not write it
+  if (dropped != doc.end() && (!dropped->is_number_integer() || dropped->get<int64_t>() < 0))
+    return Invalid("dataset_metadata.json has a \"rows_dropped\" that is not a non-negative integer");
   MetadataRead read;
   read.status = MetadataRead::Status::kOk;
-  read.metadata = DatasetMetadata{tag->get<std::string>(), samples->get<int64_t>()};
+  read.metadata = DatasetMetadata{tag->get<std::string>(), samples->get<int64_t>(),
+                                  dropped == doc.end() ? 0 : dropped->get<int64_t>()};
   return read;
 }
 

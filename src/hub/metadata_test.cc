@@ -13,6 +13,15 @@ TEST(Metadata, ReadsTheFieldsTheOriginalWorkerWrites) {
   ASSERT_EQ(read.status, MetadataRead::Status::kOk);
   EXPECT_EQ(read.metadata->version_tag, "v20251030_115250");
   EXPECT_EQ(read.metadata->num_samples, 1600);
+  EXPECT_EQ(read.metadata->rows_dropped, 0) << "the original worker does not write it";
+}
+
+TEST(Metadata, ReadsTheRowsTheWorkerDroppedWhenItSaysSo) {
+  MetadataRead read = ParseMetadata(R"({"version_tag": "v2", "num_samples": 148, "rows_dropped": 2,
+      "rows_left_out": {"no_text": 5, "no_label": 0, "replaced": 3}})");
+  ASSERT_EQ(read.status, MetadataRead::Status::kOk) << read.detail;
+  EXPECT_EQ(read.metadata->num_samples, 148);
+  EXPECT_EQ(read.metadata->rows_dropped, 2);
 }
 
 TEST(Metadata, RefusesBodiesThatAreNotMetadata) {
@@ -25,7 +34,12 @@ TEST(Metadata, RefusesBodiesThatAreNotMetadata) {
                        R"({"version_tag": "v", "num_samples": "3"})",
                        R"({"version_tag": "v", "num_samples": 3.5})",
                        R"({"version_tag": "v", "num_samples": -1})",
-                       R"({"version_tag": "v"})"};
+                       R"({"version_tag": "v"})",
+                       R"({"version_tag": "v", "num_samples": 3, "rows_dropped": -1})",
+                       R"({"version_tag": "v", "num_samples": 3, "rows_dropped": "2"})",
+                       R"({"version_tag": "v", "num_samples": 3, "rows_dropped": 1.5})",
+                       R"({"version_tag": "v", "num_samples": 3, "rows_dropped": null})",
+                       R"({"version_tag": "v", "num_samples": 3, "rows_dropped": 18446744073709551615})"};
   for (const char* body : bad) {
     MetadataRead read = ParseMetadata(body);
     EXPECT_EQ(read.status, MetadataRead::Status::kInvalid) << body;

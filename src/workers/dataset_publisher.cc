@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -164,21 +165,34 @@ std::string Cell(std::string_view text) {
   return cell;
 }
 
-// How many rows came from where.
+// How many rows came from where, and what the rows left out cost.
 std::string SourcesTable(const DatasetSources& from, int64_t total) {
-  return "| rows | count |\n|---|---:|\n"
-         "| misclassified, with the reviewer's correction | " +
-         std::to_string(from.misclassified) +
-         " |\n"
-         "| correctly classified, sampled (" +
-         std::to_string(from.correct_wanted) + " wanted from a pool of " + std::to_string(from.pool) + ") | " +
-         std::to_string(from.correct) +
-         " |\n"
-         "| left out: no text after cleaning, or no label | " +
-         std::to_string(from.dropped) +
-         " |\n"
-         "| **total** | **" +
-         std::to_string(total) + "** |\n";
+  const int64_t replaced = RowsReplaced(from);
+  std::string table =
+      "| rows | count |\n|---|---:|\n"
+      "| misclassified, with the reviewer's correction | " +
+      std::to_string(from.misclassified) +
+      " |\n"
+      "| correctly classified, sampled (" +
+      std::to_string(from.correct_wanted) + " wanted from a pool of " + std::to_string(from.pool) +
+      (replaced > 0 ? ", " + std::to_string(replaced) + " more in place of rows left out" : std::string()) + ") | " +
+      std::to_string(from.correct) +
+      " |\n"
+      "| left out: no text after cleaning | " +
+      std::to_string(from.dropped_no_text) +
+      " |\n"
+      "| left out: no usable label | " +
+      std::to_string(from.dropped - from.dropped_no_text) +
+      " |\n"
+      "| **total** | **" +
+      std::to_string(total) + "** |\n";
+  const int64_t short_by = CountedRowsDropped(from);
+  if (short_by > 0)
+    table += "\nThe orchestrator counts " + std::to_string(CountedRows(from)) + " rows for this data; " +
+             std::to_string(short_by) +
+             " of them were left out and the pool had no usable row left to take their place "
+             "(`rows_dropped` in `dataset_metadata.json`).\n";
+  return table;
 }
 
 // Rows per class and split.
@@ -233,7 +247,12 @@ std::string MetadataJson(const Dataset& dataset, const PublishedVersion& version
       {"label_column", "label"},
       {"num_samples", version.num_samples},
       {"splits", {{"train", version.splits.train}, {"eval", version.splits.eval}, {"test", version.splits.test}}},
-      {"created_at", version.created_at}};
+      {"created_at", version.created_at},
+      {"rows_dropped", CountedRowsDropped(dataset.sources)},
+      {"rows_left_out",
+       {{"no_text", dataset.sources.dropped_no_text},
+        {"no_label", dataset.sources.dropped - dataset.sources.dropped_no_text},
+        {"replaced", RowsReplaced(dataset.sources)}}}};
   return metadata.dump(2) + "\n";
 }
 
@@ -257,6 +276,16 @@ LockFile LockLabelDirectory(const fs::path& hub_dir, const std::string& label) {
 }
 
 }  // namespace
+
+int64_t CountedRows(const DatasetSources& from) { return from.misclassified_read + from.correct_wanted; }
+
+int64_t CountedRowsDropped(const DatasetSources& from) {
+  return std::max<int64_t>(0, CountedRows(from) - from.misclassified - from.correct);
+}
+
+int64_t RowsReplaced(const DatasetSources& from) {
+  return std::max<int64_t>(0, from.dropped - CountedRowsDropped(from));
+}
 
 std::string VersionTag(std::chrono::system_clock::time_point time) {
   const std::tm fields = UtcFields(time);

@@ -29,17 +29,30 @@
 
 namespace orch {
 
-// Where a dataset's rows came from, for the report and the dataset card.
+// Where a dataset's rows came from, for the report, the dataset card and dataset_metadata.json.
 struct DatasetSources {
   int64_t misclassified_read = 0;  // reviewed misclassified rows the database returned
   int64_t misclassified = 0;       // of those, the rows kept
   int64_t pool = 0;                // complaints in the correct pool
   int64_t correct_wanted = 0;      // floor(misclassified_read × correct_ratio), capped at the pool
-  int64_t correct = 0;             // sampled correct rows kept
+  int64_t correct = 0;             // sampled correct rows kept (more than wanted: see RowsReplaced)
   int64_t dropped = 0;             // rows read but left out: no text after cleaning, or no label
+  int64_t dropped_no_text = 0;     // of those, the rows whose text was empty after cleaning
   double correct_ratio = 0;        // CORRECT_RATIO
   int64_t seed = 0;                // PREPARE_SEED
 };
+
+// The rows a pass counts for these sources, its dataset_len: every misclassified row read and the
+// sample of the pool it asks for.
+int64_t CountedRows(const DatasetSources& from);
+
+// Counted rows the dataset lacks: left out (no text, no label) and not made up for by another
+// correct row, because the pool had no usable row left. The published num_samples plus these is
+// CountedRows; dataset_metadata.json says it as "rows_dropped".
+int64_t CountedRowsDropped(const DatasetSources& from);
+
+// Rows left out that another correct row of the pool took the place of: dropped - CountedRowsDropped.
+int64_t RowsReplaced(const DatasetSources& from);
 
 // A label's dataset, built and split, ready to be written.
 struct Dataset {

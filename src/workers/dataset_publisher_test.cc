@@ -40,6 +40,7 @@ Dataset SmallDataset() {
                      .correct_wanted = 2,
                      .correct = 2,
                      .dropped = 1,
+                     .dropped_no_text = 1,
                      .correct_ratio = 0.5,
                      .seed = 42};
   return dataset;
@@ -83,11 +84,13 @@ TEST(DatasetPublisher, WritesTheContractsLayoutWithTheMetadataNamingTheVersion) 
   const nlohmann::json metadata = nlohmann::json::parse(metadata_text);
   EXPECT_EQ(metadata, nlohmann::json::parse(R"({"dataset_name": "urgency", "version_tag": "v20261126_101502",
       "label_column": "label", "num_samples": 6, "splits": {"train": 4, "eval": 1, "test": 1},
-      "created_at": "2026-11-26T10:15:02.110260+00:00"})"));
+      "created_at": "2026-11-26T10:15:02.110260+00:00",
+      "rows_dropped": 1, "rows_left_out": {"no_text": 1, "no_label": 0, "replaced": 0}})"));
   const MetadataRead read = ParseMetadata(metadata_text);  // what the orchestrator polls
   ASSERT_EQ(read.status, MetadataRead::Status::kOk) << read.detail;
   EXPECT_EQ(read.metadata->version_tag, "v20261126_101502");
   EXPECT_EQ(read.metadata->num_samples, 6);
+  EXPECT_EQ(read.metadata->rows_dropped, 1) << "5 misclassified + 2 correct counted, 6 published";
 
   // Lines in split order, the text intact (Unicode, quotes, backslashes).
   const auto train = JsonLines(ReadFile((version.path / "train.jsonl").string()));
@@ -108,6 +111,8 @@ TEST(DatasetPublisher, WritesTheContractsLayoutWithTheMetadataNamingTheVersion) 
   EXPECT_NE(card.find("| NORMAL | 0 | 4 | 0 | 0 | 4 |"), std::string::npos) << card;
   EXPECT_NE(card.find("| URGENT | 1 | 0 | 1 | 1 | 2 |"), std::string::npos) << card;
   EXPECT_NE(card.find("PREPARE_SEED=42, CORRECT_RATIO=0.5"), std::string::npos) << card;
+  EXPECT_NE(card.find("| left out: no text after cleaning | 1 |"), std::string::npos) << card;
+  EXPECT_NE(card.find("The orchestrator counts 7 rows for this data; 1 of them"), std::string::npos) << card;
 }
 
 TEST(DatasetPublisher, VersionsInTheSameSecondGetSuffixes) {

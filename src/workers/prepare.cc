@@ -41,6 +41,13 @@ bool CleanInPlace(std::string& text, std::string& buffer) {
   return !text.empty();
 }
 
+enum class LeftOut { kNoText, kNoLabel };
+
+void Count(LeftOut why, DatasetSources& sources) {
+  ++sources.dropped;
+  if (why == LeftOut::kNoText) ++sources.dropped_no_text;
+}
+
 // Draws the pool in a seeded order (a Fisher-Yates shuffle carried out only as far as needed) and
 // keeps the first `wanted` usable rows, reading texts only for the rows drawn.
 class CorrectSample {
@@ -50,21 +57,21 @@ class CorrectSample {
     std::iota(order_.begin(), order_.end(), size_t{0});
   }
 
-  // The first `wanted` usable rows of the order (fewer when the pool runs out). `dropped` counts
-  // the drawn rows that could not be used.
-  std::vector<CleanRow> Draw(TrainingRows& rows, size_t wanted, int64_t& dropped) {
+  // The first `wanted` usable rows of the order (fewer when the pool runs out). The drawn rows that
+  // could not be used are counted in `sources`.
+  std::vector<CleanRow> Draw(TrainingRows& rows, size_t wanted, DatasetSources& sources) {
     std::vector<CleanRow> kept;
     kept.reserve(wanted);
     while (kept.size() < wanted && drawn_ < order_.size()) {
-      const std::vector<PoolEntry> batch = DrawWithUsableLabel(wanted - kept.size(), dropped);
-      KeepThoseWithText(rows, batch, kept, dropped);
+      const std::vector<PoolEntry> batch = DrawWithUsableLabel(wanted - kept.size(), sources);
+      KeepThoseWithText(rows, batch, kept, sources);
     }
     return kept;
   }
 
  private:
   // The next `count` entries of the seeded order (fewer at its end), less those without a label.
-  std::vector<PoolEntry> DrawWithUsableLabel(size_t count, int64_t& dropped) {
+  std::vector<PoolEntry> DrawWithUsableLabel(size_t count, DatasetSources& sources) {
     std::vector<PoolEntry> batch;
     for (const size_t end = std::min(order_.size(), drawn_ + count); drawn_ < end; ++drawn_) {
       std::swap(order_[drawn_], order_[drawn_ + shuffler_.Below(order_.size() - drawn_)]);
@@ -72,7 +79,7 @@ class CorrectSample {
       if (usable_[entry.label]) {
         batch.push_back(entry);
       } else {
-        ++dropped;
+        Count(LeftOut::kNoLabel, sources);
       }
     }
     return batch;
@@ -80,7 +87,7 @@ class CorrectSample {
 
   // Reads and cleans the batch's texts, and keeps the rows that have text left.
   static void KeepThoseWithText(TrainingRows& rows, const std::vector<PoolEntry>& batch, std::vector<CleanRow>& kept,
-                                int64_t& dropped) {
+                                DatasetSources& sources) {
     std::vector<int64_t> ids;
     for (const PoolEntry& entry : batch) ids.push_back(entry.complaint_id);
     std::vector<std::string> texts = rows.ReadMessages(ids);
@@ -89,7 +96,7 @@ class CorrectSample {
       if (CleanInPlace(texts[i], buffer)) {
         kept.push_back({std::move(texts[i]), batch[i].label});
       } else {
-        ++dropped;
+        Count(LeftOut::kNoText, sources);
       }
     }
   }
@@ -134,8 +141,12 @@ void KeepMisclassified(std::vector<LabeledText>& rows, const std::vector<bool>& 
                        DatasetSources& sources) {
   std::string buffer;
   for (LabeledText& row : rows) {
-    if (!usable[row.label] || !CleanInPlace(row.text, buffer)) {
-      ++sources.dropped;
+    if (!usable[row.label]) {
+      Count(LeftOut::kNoLabel, sources);
+      continue;
+    }
+    if (!CleanInPlace(row.text, buffer)) {
+      Count(LeftOut::kNoText, sources);
       continue;
     }
     kept.push_back({std::move(row.text), row.label});
@@ -143,7 +154,8 @@ void KeepMisclassified(std::vector<LabeledText>& rows, const std::vector<bool>& 
   sources.misclassified = static_cast<int64_t>(kept.size());
 }
 
-// Reads one label's rows in one snapshot: the misclassified ones, then the sample of the pool.
+// Reads one label's rows in one snapshot: the misclassified ones, then the sample of the pool, which
+// also makes up for each misclassified row left out while the pool has usable rows.
 std::vector<CleanRow> ReadRows(TrainingRows& rows, const LabelColumns& columns, const PrepareSettings& settings,
                                ClassNames& classes, DatasetSources& sources) {
   SnapshotScope snapshot(rows);
@@ -159,8 +171,11 @@ std::vector<CleanRow> ReadRows(TrainingRows& rows, const LabelColumns& columns, 
   std::vector<CleanRow> kept;
   kept.reserve(misclassified.size() + static_cast<size_t>(sources.correct_wanted));
   KeepMisclassified(misclassified, usable, kept, sources);
+  // The pass counted every misclassified row read: one left out is made up for with one more
+  // correct row, so the dataset has the rows the pass waits for whenever the pool allows.
+  const int64_t sample_size = sources.correct_wanted + sources.misclassified_read - sources.misclassified;
   CorrectSample sample(pool, usable, settings.seed);
-  std::vector<CleanRow> correct = sample.Draw(rows, static_cast<size_t>(sources.correct_wanted), sources.dropped);
+  std::vector<CleanRow> correct = sample.Draw(rows, static_cast<size_t>(sample_size), sources);
   sources.correct = static_cast<int64_t>(correct.size());
   std::move(correct.begin(), correct.end(), std::back_inserter(kept));
   return kept;

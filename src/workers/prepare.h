@@ -8,8 +8,11 @@
 // text or label; encodes the classes with the label's stable map (workers/label_map.h); splits
 // 80/10/10 by class (workers/stratified_split.h); and publishes (workers/dataset_publisher.h).
 //
-// A sampled correct row that turns out unusable (no text after cleaning, or no label) is replaced by
-// the next one the seeded draw gives, so the sample reaches its size whenever the pool allows.
+// The dataset has the rows the orchestrator counts for it (its dataset_len) whenever the pool allows:
+// a sampled correct row that turns out unusable (no text after cleaning, or no label) is replaced by
+// the next one the seeded draw gives, and each misclassified row left out is made up for by one more
+// correct row. What the pool could not make up for is published as "rows_dropped" in
+// dataset_metadata.json (see CountedRowsDropped), so the pass still recognises the dataset.
 // Everything is deterministic: the same rows and settings give byte-identical split files.
 #pragma once
 

@@ -8,6 +8,9 @@
 
 #include "db/open_database.h"
 #include "db/sqlite_database.h"
+#include "engine/counts.h"
+#include "engine/decision.h"
+#include "hub/hub.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
@@ -197,6 +200,45 @@ TEST(Prepare, MisclassifiedRowsWithoutTextOrLabelAreLeftOut) {
   EXPECT_EQ(dataset.label_map.size(), 3u);  // nothing added for the unusable values
 }
 
+TEST(Prepare, MisclassifiedRowsLeftOutAreMadeUpForWithMoreCorrectRows) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(10, kUrgencyNames);
+  rows.misclassified[2].text = "";
+  rows.misclassified[5].text = " https://only.a/link ";
+  rows.misclassified[7].text = "<p></p>\n<br/>";
+  rows.misclassified[8].correct = " ";
+  rows.AddPool(100, kUrgencyNames);
+  const Dataset dataset = Build(rows);
+  const DatasetSources& sources = dataset.sources;
+  EXPECT_EQ(CountedRows(sources), 15) << "10 misclassified + floor(10 x 0.5): what the pass waits for";
+  EXPECT_EQ(sources.misclassified, 6);
+  EXPECT_EQ(sources.correct_wanted, 5);
+  EXPECT_EQ(sources.correct, 9) << "5 wanted, and one more for each of the 4 misclassified rows left out";
+  EXPECT_EQ(static_cast<int64_t>(dataset.texts.size()), 15);
+  EXPECT_EQ(sources.dropped, 4);
+  EXPECT_EQ(sources.dropped_no_text, 3);
+  EXPECT_EQ(CountedRowsDropped(sources), 0);
+  EXPECT_EQ(RowsReplaced(sources), 4);
+  for (const std::string& text : dataset.texts) EXPECT_FALSE(text.empty());
+}
+
+TEST(Prepare, RowsThePoolCannotMakeUpForAreCountedAsDropped) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(10, kUrgencyNames);
+  rows.misclassified[0].text = "www.example.org";
+  rows.misclassified[1].text = "\t \n";
+  rows.AddPool(6, kUrgencyNames);
+  rows.pool.begin()->second.message = "<br>";  // one of the pool's rows is no better
+  const Dataset dataset = Build(rows);
+  const DatasetSources& sources = dataset.sources;
+  EXPECT_EQ(CountedRows(sources), 15);
+  EXPECT_EQ(sources.correct, 5) << "the pool's 5 usable rows, all taken";
+  EXPECT_EQ(static_cast<int64_t>(dataset.texts.size()), 13);
+  EXPECT_EQ(sources.dropped, 3);
+  EXPECT_EQ(CountedRowsDropped(sources), 2) << "published 13 + dropped 2 = the 15 the pass counted";
+  EXPECT_EQ(RowsReplaced(sources), 1);
+}
+
 TEST(Prepare, NewClassesGetNewIdsAndStoredIdsAreKept) {
   FakeTrainingRows rows;
   rows.misclassified = {{"URGENT", "a"}, {"CRITICAL", "b"}, {"LOW", "c"}};
@@ -275,6 +317,81 @@ TEST(Prepare, TheSameRowsGiveTheSameDatasetOnSqliteAndPostgres) {
   EXPECT_EQ(a.splits.test, b.splits.test);
   EXPECT_EQ(a.sources.pool, 702);
   EXPECT_EQ(b.sources.pool, 702);
+}
+
+// ---- rows that clean to nothing: the worker and the pass agree, on a real database ------------
+
+class PrepareAgreesWithThePass : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = testing::AppDatabase::Sqlite(dir_.File("app.db"));
+    db_->CreateSchema();
+    db_->AddMisclassified(20, "department");
+    // Reviewed corrections of complaints whose text is nothing once cleaned: counted by the pass.
+    for (const char* message : {"", " \n\t ", "https://example.org/only-a-link", "<p></p><br/>"}) {
+      const int64_t id = db_->AddComplaint(testing::kDepartments[2], testing::kUrgencies[0], message);
+      testing::MisclassifiedRow row;
+      row.predicted_department = testing::kDepartments[0];
+      row.correct_department = testing::kDepartments[2];
+      db_->AddMisclassifiedRow(row, id);
+    }
+    config_.correct_ratio = 0.5;
+    LabelConfig label;
+    label.name = "department";
+    label.columns = LabelColumns::Defaults("department");
+    label.threshold = 10;
+    config_.labels.push_back(label);
+  }
+  // The dataset_len a pass counts now.
+  int64_t PassDatasetLen() {
+    SqliteDatabase database(db_->database_url().target);
+    const std::vector<int64_t> misclassified = CountMisclassified(config_, database);
+    const std::vector<std::optional<int64_t>> pools = CountPools(config_, database, misclassified);
+    return Decide(misclassified[0], pools[0], config_.correct_ratio, config_.labels[0].threshold).dataset_len;
+  }
+  // Publishes with the worker, and returns dataset_metadata.json.
+  nlohmann::json Prepare() {
+    PrepareLabel(*OpenTrainingRows(db_->database_url()), config_.labels[0].columns, hub_.path(), {0.5, 42},
+                 std::chrono::system_clock::now());
+    return nlohmann::json::parse(ReadFile(hub_.File("department/dataset_metadata.json")));
+  }
+  // What the pass makes of that file.
+  static DatasetMetadata AsThePassReadsIt(const nlohmann::json& metadata) {
+    const MetadataRead read = ParseMetadata(metadata.dump());
+    EXPECT_EQ(read.status, MetadataRead::Status::kOk) << read.detail;
+    return read.metadata.value_or(DatasetMetadata{});
+  }
+
+  TempDir dir_, hub_;
+  std::unique_ptr<testing::AppDatabase> db_;
+  Config config_;
+};
+
+TEST_F(PrepareAgreesWithThePass, RowsThatCleanToNothingAreMadeUpForAndReported) {
+  db_->AddCorrectComplaints(100);
+  const int64_t dataset_len = PassDatasetLen();
+  ASSERT_EQ(dataset_len, 36) << "24 misclassified, empty texts included, + 12 correct";
+  const nlohmann::json metadata = Prepare();
+  EXPECT_EQ(metadata["num_samples"], 36) << "4 more correct rows in place of the 4 without text";
+  EXPECT_EQ(metadata["rows_dropped"], 0);
+  EXPECT_EQ(metadata["rows_left_out"], nlohmann::json::parse(R"({"no_text": 4, "no_label": 0, "replaced": 4})"));
+  EXPECT_TRUE(IsNewDataset(AsThePassReadsIt(metadata), std::nullopt, dataset_len));
+}
+
+TEST_F(PrepareAgreesWithThePass, RowsThePoolCannotMakeUpForAreReportedAndThePassStillTakesTheDataset) {
+  db_->AddCorrectComplaints(5);  // 12 wanted: the pool is taken whole, nothing left to make up with
+  const int64_t dataset_len = PassDatasetLen();
+  ASSERT_EQ(dataset_len, 29);
+  const nlohmann::json metadata = Prepare();
+  EXPECT_EQ(metadata["num_samples"], 25);
+  EXPECT_EQ(metadata["rows_dropped"], 4);
+  EXPECT_EQ(metadata["rows_left_out"], nlohmann::json::parse(R"({"no_text": 4, "no_label": 0, "replaced": 0})"));
+  const DatasetMetadata read = AsThePassReadsIt(metadata);
+  EXPECT_TRUE(IsNewDataset(read, std::nullopt, dataset_len));
+  EXPECT_FALSE(IsNewDataset(read, std::nullopt, dataset_len + 1)) << "a row more than counted is a row short";
+  const std::string card =
+      ReadFile(hub_.File("department/" + metadata["version_tag"].get<std::string>() + "/README.md"));
+  EXPECT_NE(card.find("| left out: no text after cleaning | 4 |"), std::string::npos) << card;
 }
 
 // ---- which labels are due: counted as a pass counts, on a real database ----------------------

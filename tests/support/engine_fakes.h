@@ -77,10 +77,12 @@ class TimelineHub : public Hub {
   explicit TimelineHub(FakeClock& clock) : clock_(clock) {}
 
   void Set(const std::string& url, MetadataRead read, Clock::TimePoint from) { timeline_[url][from] = std::move(read); }
-  void Publish(const std::string& url, const std::string& version, int64_t samples, Clock::TimePoint from) {
+  // `rows_dropped`: counted rows the worker says it could not use (0: as the original worker).
+  void Publish(const std::string& url, const std::string& version, int64_t samples, Clock::TimePoint from,
+               int64_t rows_dropped = 0) {
     MetadataRead read;
     read.status = MetadataRead::Status::kOk;
-    read.metadata = DatasetMetadata{version, samples};
+    read.metadata = DatasetMetadata{version, samples, rows_dropped};
     Set(url, read, from);
   }
   std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) override {
@@ -173,6 +175,15 @@ class RecordingLog : public Log {
     int count = 0;
     for (const Line& line : lines) count += line.label == label && line.message == message;
     return count;
+  }
+  // The value of `key` on the first line with this label and message; null when there is none.
+  nlohmann::json FieldOf(std::string_view label, std::string_view message, std::string_view key) const {
+    for (const Line& line : lines) {
+      if (line.label != label || line.message != message) continue;
+      for (const Field& field : line.fields)
+        if (field.key == key) return field.value;
+    }
+    return nullptr;
   }
 };
 
