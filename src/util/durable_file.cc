@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <new>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -38,6 +40,66 @@ void ThrowFileError(std::string_view action, const fs::path& path, int error_num
   // system_category's text is strerror's, without strerror's shared buffer.
   throw WorkerError("cannot " + std::string(action) + " " + path.string() + ": " +
                     std::system_category().message(error_number));
+}
+
+namespace {
+
+// What a file that is not a regular file is, in words.
+const char* FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+}  // namespace
+
+std::optional<std::string> ReadRegularFile(const fs::path& path, uint64_t max_bytes, std::string_view what,
+                                           std::string_view advice) {
+  const std::string named = std::string(what) + " " + path.string();
+  const std::string then = advice.empty() ? "" : "; " + std::string(advice);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it does nothing to a regular file's reads.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd.is_open()) {
+    const int error = errno;
+    if (error == ENOENT) return std::nullopt;
+    if (error == ELOOP) throw WorkerError(named + " is a loop of symlinks, not a regular file" + then);
+    throw WorkerError("cannot open " + named + ": " + std::system_category().message(error) + then);
+  }
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0)
+    throw WorkerError("cannot examine " + named + ": " + std::system_category().message(errno) + then);
+  if (!S_ISREG(status.st_mode))
+    throw WorkerError(named + " is " + FileKind(status.st_mode) + ", not a regular file" + then);
+  const auto too_large = [&](const std::string& size) {
+    return WorkerError(named + " is " + size + ", more than the " + std::to_string(max_bytes) +
+                       " bytes such a file can have" + then);
+  };
+  const uint64_t size = static_cast<uint64_t>(status.st_size);
+  if (size > max_bytes) throw too_large(std::to_string(size) + " bytes");
+  std::string content;
+  try {
+    // One byte more than the limit allows is read to notice a file that grew meanwhile.
+    content.resize(static_cast<size_t>(size) + 1);
+  } catch (const std::bad_alloc&) {
+    throw WorkerError("not enough memory to read " + named + " (" + std::to_string(size) + " bytes)");
+  }
+  size_t filled = 0;
+  for (;;) {
+    if (filled == content.size()) {
+      if (content.size() > max_bytes) throw too_large("more than " + std::to_string(max_bytes) + " bytes");
+      content.resize(std::min<size_t>(static_cast<size_t>(max_bytes) + 1, content.size() + 65536));
+    }
+    const ssize_t got = ::read(fd.get(), content.data() + filled, content.size() - filled);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw WorkerError("cannot read " + named + ": " + std::system_category().message(errno) + then);
+    if (got == 0) break;
+    filled += static_cast<size_t>(got);
+  }
+  content.resize(filled);
+  return content;
 }
 
 FileDescriptor CreateNewFile(const fs::path& path) {

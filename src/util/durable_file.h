@@ -1,5 +1,5 @@
 // Writing files so that they survive a crash: the workers' published datasets and models, and the
-// records of the command workers a pass starts.
+// records of the command workers a pass starts; and reading such a file back without trusting it.
 //
 // A published file must never be seen half written: new files are written whole, fsynced and only
 // then made visible by a rename, and the directory holding the rename is fsynced too. These are the
@@ -8,9 +8,11 @@
 // the system's reason, e.g. "cannot sync /hub/urgency/v1/train.jsonl: No space left on device".
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -38,6 +40,16 @@ class FileDescriptor {
 
 // Throws WorkerError("cannot <action> <path>: <the system's text for error_number>").
 [[noreturn]] void ThrowFileError(std::string_view action, const std::filesystem::path& path, int error_number);
+
+// Reads the whole of `path` when it is a regular file of at most `max_bytes` bytes; nothing when it
+// does not exist (a dangling symlink included), so the caller says what a missing file means. A
+// file that is anything else gives a WorkerError instead of a hang, a crash or an unbounded
+// allocation: a directory, a FIFO, a socket or a device (checked on the opened file, which is
+// opened without blocking), a symlink loop, a file larger than `max_bytes` (or that grows past it
+// while it is read), a read error. `what` names the file in messages and `advice`, when not empty,
+// follows them: "the model file /m/model.bin is a FIFO (named pipe), not a regular file; <advice>".
+std::optional<std::string> ReadRegularFile(const std::filesystem::path& path, uint64_t max_bytes, std::string_view what,
+                                           std::string_view advice = {});
 
 // Creates `path` for writing (mode 0644). Throws WorkerError when it exists already or cannot be made.
 FileDescriptor CreateNewFile(const std::filesystem::path& path);

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <set>
 #include <string>
 #include <system_error>
@@ -176,6 +178,50 @@ TEST(DurableFile, AFileDescriptorIsClosedOnceByItsLastOwner) {
   EXPECT_FALSE(owner.is_open());
   EXPECT_EQ(owner.Close(), 0);  // closing again does nothing
   EXPECT_EQ(ReadFile(dir.File("f")), "content");
+}
+
+TEST(ReadRegularFile, ReadsARegularFileWhole) {
+  TempDir dir;
+  const fs::path path = dir.path() / "labels.json";
+  EXPECT_EQ(ReadRegularFile(path, 10, "the label map"), std::nullopt);
+  fs::create_symlink("gone", path);  // dangling: missing too
+  EXPECT_EQ(ReadRegularFile(path, 10, "the label map"), std::nullopt);
+  fs::remove(path);
+  WriteFile(path.string(), "0123456789");
+  EXPECT_EQ(ReadRegularFile(path, 10, "the label map"), "0123456789");
+  WriteFile(path.string(), "");
+  EXPECT_EQ(ReadRegularFile(path, 0, "the label map"), "");
+  WriteFile((dir.path() / "target").string(), "{}");
+  fs::remove(path);
+  fs::create_symlink("target", path);  // a symlink to a regular file is one
+  EXPECT_EQ(ReadRegularFile(path, 10, "the label map"), "{}");
+}
+
+TEST(ReadRegularFile, RefusesWhatIsNotARegularFileOfBoundedSize) {
+  TempDir dir;
+  const fs::path path = dir.path() / "model.bin";
+  const std::string named = "the model file " + path.string();
+  WriteFile(path.string(), "01234567890");
+  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file", "retrain"); }),
+            named + " is 11 bytes, more than the 10 bytes such a file can have; retrain");
+  fs::remove(path);
+  fs::create_directory(path);
+  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file"); }),
+            named + " is a directory, not a regular file");
+  fs::remove(path);
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file", "retrain"); }),
+            named + " is a FIFO (named pipe), not a regular file; retrain");
+  fs::remove(path);
+  fs::create_symlink("model.bin", path);
+  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file"); }),
+            named + " is a loop of symlinks, not a regular file");
+  fs::remove(path);
+  EXPECT_EQ(ErrorOf([&] { ReadRegularFile("/dev/null", 10, "the model file"); }),
+            "the model file /dev/null is a character device, not a regular file");
+  WriteFile(path.string(), "x");
+  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path / "inside", 10, "the model file"); }),
+            "cannot open the model file " + (path / "inside").string() + ": " + Reason(ENOTDIR));
 }
 
 }  // namespace

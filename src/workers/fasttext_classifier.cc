@@ -10,7 +10,10 @@
 #include <optional>
 #include <sstream>
 
+#include "config/label_name.h"
+#include "util/durable_file.h"
 #include "util/error.h"
+#include "workers/fasttext_model_file.h"
 #include "workers/stratified_split.h"
 
 namespace orch {
@@ -31,7 +34,8 @@ std::optional<int> ClassIdOf(const std::string& label) {
 int ParseLabel(const std::string& label) {
   std::optional<int> id = ClassIdOf(label);
   if (!id)
-    throw WorkerError("the model's class " + label + " is not a class id: it was not trained by orchestrator retrain");
+    throw WorkerError("the model's class " + QuoteForMessage(label) +
+                      " is not a class id: it was not trained by orchestrator retrain");
   return *id;
 }
 
@@ -41,26 +45,19 @@ int ParseLabel(const std::string& label) {
 // only a derived class can reach.
 class FastTextClassifier::Model : public fasttext::FastText {
  public:
-  void LoadChecked(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in.is_open()) throw WorkerError("cannot open the model file " + file.string());
-    if (!checkModel(in)) throw WorkerError(file.string() + " is not a fastText model (or one from a newer fastText)");
-    // fastText's loader does not check its reads; a short file would otherwise load as garbage.
+  // Loads the model file `bytes` once CheckFastTextModelFile has found it whole and safe to read;
+  // `file` names it in errors.
+  void LoadChecked(std::string bytes, const std::string& file) {
+    CheckFastTextModelFile(bytes, file);
+    std::istringstream in(std::move(bytes));
+    // Checked already; should a read still fail, it must not load as garbage.
     in.exceptions(std::ios::eofbit | std::ios::failbit | std::ios::badbit);
-    try {
-      loadModel(in);
-    } catch (const std::ios_base::failure&) {
-      throw WorkerError(file.string() + " is truncated: the model was not completely written");
-    }
-    in.exceptions(std::ios::goodbit);
-    if (in.peek() != std::char_traits<char>::eof())
-      throw WorkerError(file.string() + " has bytes after the model: it is damaged");
-    if (getArgs().model != fasttext::model_name::sup)
-      throw WorkerError(file.string() + " is a fastText word-vector model, not a classifier");
+    if (!checkModel(in)) throw WorkerError(file + " is not a fastText model (or one from a newer fastText)");
+    loadModel(in);
     std::shared_ptr<const fasttext::Dictionary> dictionary = getDictionary();
     for (int32_t i = 0; i < dictionary->nlabels(); ++i)
       if (!ClassIdOf(dictionary->getLabel(i)))
-        throw WorkerError(file.string() + " has the class " + dictionary->getLabel(i) +
+        throw WorkerError(file + " has the class " + QuoteForMessage(dictionary->getLabel(i)) +
                           ", not a class id: it was not trained by orchestrator retrain");
   }
 };
@@ -216,15 +213,19 @@ FastTextClassifier FastTextClassifier::Train(std::span<const SplitRow> rows, con
 }
 
 FastTextClassifier FastTextClassifier::Load(const fs::path& file) {
-  std::error_code error;
-  if (!fs::is_regular_file(file, error)) throw WorkerError("the model file " + file.string() + " is missing");
+  std::optional<std::string> bytes = ReadRegularFile(file, kMaxModelFileBytes, "the model file");
+  if (!bytes) throw WorkerError("the model file " + file.string() + " is missing");
+  return FromBytes(std::move(*bytes), file.string());
+}
+
+FastTextClassifier FastTextClassifier::FromBytes(std::string bytes, const std::string& file) {
   auto model = std::make_unique<Model>();
   try {
-    model->LoadChecked(file);
+    model->LoadChecked(std::move(bytes), file);
   } catch (const WorkerError&) {
     throw;
-  } catch (const std::exception& failure) {  // a damaged header can ask for absurd allocations
-    throw WorkerError("cannot load the model " + file.string() + ": " + failure.what());
+  } catch (const std::exception& failure) {  // what the checks did not foresee, out of memory included
+    throw WorkerError("cannot load the model " + file + ": " + failure.what());
   }
   return FastTextClassifier(std::move(model));
 }
@@ -255,7 +256,14 @@ std::vector<int> FastTextClassifier::PredictLabels(std::span<const SplitRow> row
 
 ClassPrediction FastTextClassifier::PredictLine(std::istream& in) const {
   std::vector<std::pair<fasttext::real, std::string>> predictions;
-  model_->predictLine(in, predictions, 1, 0.0);
+  try {
+    model_->predictLine(in, predictions, 1, 0.0);
+  } catch (const fasttext::DenseMatrix::EncounteredNaNError&) {
+    throw WorkerError(
+        "the model computed a score that is not a number: its weights are damaged; retrain to replace it");
+  } catch (const std::exception& error) {
+    throw WorkerError(std::string("fastText could not classify a text: ") + error.what());
+  }
   if (!predictions.empty()) return {ParseLabel(predictions.front().second), predictions.front().first};
   // No word at all: answer the most frequent class (fastText sorts classes by count) with its share.
   std::shared_ptr<const fasttext::Dictionary> dictionary = model_->getDictionary();

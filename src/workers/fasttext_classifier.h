@@ -9,8 +9,9 @@
 // kept (fastText reads no more of a line).
 //
 // fastText reports bad input by throwing (std::invalid_argument, its NaN error) and, for a damaged
-// model file, by reading garbage; every such failure comes out of this class as a WorkerError, and a
-// model file is read with checks for its signature, a truncated end and trailing bytes.
+// model file, by reading garbage, allocating what a damaged count asks for or crashing; every such
+// failure comes out of this class as a WorkerError. A model file is read whole (a regular file of at
+// most kMaxModelFileBytes) and checked field by field (fasttext_model_file.h) before fastText sees it.
 #pragma once
 
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "workers/fasttext_model_file.h"
 #include "workers/jsonl_dataset.h"
 
 namespace orch {
@@ -46,9 +48,12 @@ class FastTextClassifier {
   // Trains on `rows`. Throws WorkerError when there are no rows, a setting is out of range, or
   // fastText fails (say, a learning rate so high that training diverges).
   static FastTextClassifier Train(std::span<const SplitRow> rows, const FastTextSettings& settings);
-  // Loads a model saved by Save(). Throws WorkerError when the file is missing, not a supervised
-  // fastText model, truncated or followed by other bytes.
+  // Loads a model saved by Save(). Throws WorkerError when the file is missing, not a regular file
+  // of at most kMaxModelFileBytes, not a fastText classifier, truncated, damaged (a count or size
+  // that does not fit the file) or followed by other bytes, or has classes that are not class ids.
   static FastTextClassifier Load(const std::filesystem::path& file);
+  // Load() of a model file's content, `bytes`; `file` names it in errors.
+  static FastTextClassifier FromBytes(std::string bytes, const std::string& file);
 
   FastTextClassifier(FastTextClassifier&&) noexcept;
   FastTextClassifier& operator=(FastTextClassifier&&) noexcept;
@@ -57,9 +62,10 @@ class FastTextClassifier {
   // Writes the model to `file` (replacing it). Throws WorkerError when it cannot.
   void Save(const std::filesystem::path& file) const;
 
-  // The most likely class of `text` and its probability.
+  // The most likely class of `text` and its probability. Throws WorkerError when fastText fails (a
+  // model whose weights make its scores overflow).
   ClassPrediction Predict(std::string_view text) const;
-  // The most likely class of each row's text.
+  // The most likely class of each row's text; throws like Predict().
   std::vector<int> PredictLabels(std::span<const SplitRow> rows) const;
 
   // The settings the model was trained with. fastText's file does not keep the learning rate, the

@@ -137,7 +137,7 @@ TEST(FastTextClassifier, RefusesModelsWithOtherClasses) {
                                {}, dir.path().string(), std::chrono::seconds(60));
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Load(dir.path() / "model.bin"); }),
-                       "has the class __label__road, not a class id"));
+                       "has the class \"__label__road\", not a class id"));
 }
 
 TEST(FastTextClassifier, RefusesWhatFastTextWouldChokeOn) {

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <climits>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <utility>
 
 #include "config/label_name.h"
+#include "util/durable_file.h"
 #include "util/error.h"
+#include "workers/json_text.h"
 #include "workers/label_map.h"
 
 namespace orch {
@@ -20,23 +21,11 @@ constexpr const char* kRepublish = "publish the dataset again (orchestrator prep
 constexpr const char* kSplitNames[] = {"train", "eval", "test"};
 constexpr size_t kMaxVersionTagLength = 100;
 
-std::string ReadWholeFile(const fs::path& file, const std::string& what_is_missing) {
-  std::error_code error;
-  if (!fs::exists(file, error)) throw WorkerError(file.string() + " is missing: " + what_is_missing);
-  if (!fs::is_regular_file(file, error)) throw WorkerError(file.string() + " is not a regular file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in.is_open()) throw WorkerError("cannot open " + file.string() + " (check its permissions)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw WorkerError("cannot read " + file.string());
-  return text.str();
-}
-
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is what people need.
-std::string ParseProblem(const Json::exception& error) {
-  std::string message = error.what();
-  size_t end = message.find("] ");
-  return end == std::string::npos ? message : message.substr(end + 2);
+// The whole of `file`, at most `max_bytes`; `what_is_missing` says why it may be missing and what to do.
+std::string ReadWholeFile(const fs::path& file, uint64_t max_bytes, const std::string& what_is_missing) {
+  std::optional<std::string> text = ReadRegularFile(file, max_bytes, "the dataset file", kRepublish);
+  if (!text) throw WorkerError(file.string() + " is missing: " + what_is_missing);
+  return std::move(*text);
 }
 
 // Version directories present in the dataset directory, newest (by name) first, for hints.
@@ -63,13 +52,15 @@ struct Metadata {
 Metadata ReadMetadata(const fs::path& dataset_dir, std::string_view label) {
   fs::path file = dataset_dir / "dataset_metadata.json";
   std::string text = ReadWholeFile(
-      file, "no version of the " + std::string(label) +
-                " dataset has been published in this directory yet; run orchestrator prepare, or pass --version");
+      file, kMaxJsonDocumentBytes,
+      "no version of the " + std::string(label) +
+          " dataset has been published in this directory yet; run orchestrator prepare, or pass --version");
   Json metadata;
   try {
     metadata = Json::parse(text);
   } catch (const Json::exception& error) {
-    throw WorkerError(file.string() + " is not valid JSON (" + ParseProblem(error) + "); " + kRepublish);
+    throw WorkerError(file.string() + " is not valid JSON (" + JsonSyntaxErrorIn(text, error).Describe() + "); " +
+                      kRepublish);
   }
   if (!metadata.is_object() || !metadata.contains("version_tag") || !metadata["version_tag"].is_string())
     throw WorkerError(file.string() + " has no \"version_tag\" string; " + kRepublish);
@@ -111,7 +102,8 @@ SplitRow ParseRow(std::string_view line, bool last_line_unterminated, const Clas
                         ": the line is cut short (the file ends inside it, with no final newline): "
                         "the file was not completely written; " +
                         kRepublish);
-    throw WorkerError(at.Where() + ": not valid JSON (" + ParseProblem(error) + "); " + LineProblemAdvice());
+    const JsonSyntaxError syntax = JsonSyntaxErrorIn(line, error);
+    throw WorkerError(at.Where() + ": not valid JSON (" + syntax.DescribeInLine() + "); " + LineProblemAdvice());
   }
   if (!row.is_object()) throw WorkerError(at.Where() + ": not a JSON object; " + LineProblemAdvice());
   if (!row.contains("grievance") || !row["grievance"].is_string())
@@ -156,7 +148,8 @@ std::string LatestDatasetVersion(const fs::path& dataset_dir, std::string_view l
 }
 
 ClassNamesById ReadClassNames(const fs::path& labels_file) {
-  std::string text = ReadWholeFile(labels_file, std::string("the version has no label map; ") + kRepublish);
+  std::string text =
+      ReadWholeFile(labels_file, kMaxJsonDocumentBytes, std::string("the version has no label map; ") + kRepublish);
   LabelMap map = LabelMap::Parse(text, labels_file.string());
   ClassNamesById classes;
   for (const auto& [name, id] : map.ids()) {
@@ -168,8 +161,13 @@ ClassNamesById ReadClassNames(const fs::path& labels_file) {
 }
 
 std::vector<SplitRow> ReadLabelledJsonl(const fs::path& file, const ClassNamesById& classes) {
-  std::string text = ReadWholeFile(
-      file, std::string("the version is incomplete; ") + kRepublish + ", or pass --version with another version");
+  const std::string text = ReadWholeFile(
+      file, kMaxSplitFileBytes,
+      std::string("the version is incomplete; ") + kRepublish + ", or pass --version with another version");
+  return ParseLabelledJsonl(text, classes, file);
+}
+
+std::vector<SplitRow> ParseLabelledJsonl(std::string_view text, const ClassNamesById& classes, const fs::path& file) {
   std::string labels_file = (file.parent_path() / "labels.json").string();
   std::vector<SplitRow> rows;
   size_t line_number = 0;

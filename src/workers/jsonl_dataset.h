@@ -6,9 +6,12 @@
 // line that is not a {"grievance": text, "label": id} object (a last line cut short is a file that was
 // not completely written), an id the version's labels.json does not name, an empty split, a split
 // whose row count differs from the metadata's, or metadata naming a version whose directory is
-// missing. Each refusal is a WorkerError naming the file (and line) and saying what to do.
+// missing, or a file that is not a regular file of bounded size (a directory, a FIFO, a symlink loop,
+// a split over kMaxSplitFileBytes, metadata or a label map over kMaxJsonDocumentBytes). Each refusal
+// is a WorkerError naming the file (and line) and saying what to do.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -36,6 +39,9 @@ struct TextDataset {
   std::vector<SplitRow> train, eval, test;
 };
 
+// The most a split file may hold: 4 GiB, ten million rows of 400 bytes.
+constexpr uint64_t kMaxSplitFileBytes = uint64_t{4} << 30;
+
 // Whether `tag` can name a version directory: letters, digits, '_', '-', '.', not starting with '.',
 // at most 100 characters (so a tag never leaves the dataset directory).
 bool IsSafeVersionTag(std::string_view tag);
@@ -55,5 +61,10 @@ ClassNamesById ReadClassNames(const std::filesystem::path& labels_file);
 
 // Reads one JSONL split, checking every line against `classes`. An empty file gives no rows.
 std::vector<SplitRow> ReadLabelledJsonl(const std::filesystem::path& file, const ClassNamesById& classes);
+
+// The rows of a split's text, read from `file` (named in errors, with the line, as "<file> line 7: ..."):
+// ReadLabelledJsonl without the reading.
+std::vector<SplitRow> ParseLabelledJsonl(std::string_view text, const ClassNamesById& classes,
+                                         const std::filesystem::path& file);
 
 }  // namespace orch

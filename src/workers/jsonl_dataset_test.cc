@@ -1,12 +1,14 @@
 #include "workers/jsonl_dataset.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
 
 #include "support/temp_dir.h"
 #include "util/error.h"
+#include "workers/json_text.h"
 
 namespace orch {
 namespace {
@@ -224,6 +226,100 @@ TEST_F(JsonlDatasetTest, LabelMapsAreChecked) {
   EXPECT_THROW(ReadTextDataset(dataset_dir(), "department"), WorkerError);
   WriteFile((version_dir("v1") / "labels.json").string(), R"(["a"])");
   EXPECT_THROW(ReadTextDataset(dataset_dir(), "department"), WorkerError);
+}
+
+TEST_F(JsonlDatasetTest, SyntaxErrorsAreNamedByLineAndColumn) {
+  MakeVersion("v1");
+  const fs::path test = version_dir("v1") / "test.jsonl";
+  WriteFile(test.string(), Rows(1) + "{\"grievance\": \"b\", \"label\": }\n" + Rows(1));
+  EXPECT_EQ(ReadError(), test.string() +
+                             " line 2: not valid JSON (column 29: syntax error while parsing value - unexpected '}'; "
+                             "expected '[', '{', or a literal); the file is damaged: publish the dataset again "
+                             "(orchestrator prepare), or pass --version with an earlier version");
+  // Bytes that are not UTF-8 are refused by position, and not quoted in the message.
+  WriteFile(test.string(), Rows(2) + "{\"grievance\": \"\xff\xfe\", \"label\": 0}\n");
+  const std::string message = ReadError();
+  EXPECT_TRUE(message.starts_with(test.string() + " line 3: not valid JSON (column 16: syntax error while parsing "
+                                                  "value - invalid string: ill-formed UTF-8 byte)"))
+      << message;
+  EXPECT_EQ(message.find('\xff'), std::string::npos);
+
+  MakeVersion("v1");
+  WriteFile((version_dir("v1") / "labels.json").string(), "{\n  \"Infrastructure\": 0,\n  \"Education\" 1\n}");
+  EXPECT_TRUE(Contains(ReadError(), "label map " + (version_dir("v1") / "labels.json").string() +
+                                        " is not valid JSON (line 3, column 15: syntax error while parsing object "
+                                        "separator - unexpected number literal; expected ':')"))
+      << ReadError();
+  MakeVersion("v1");
+  WriteFile((dataset_dir() / "dataset_metadata.json").string(), "{\"version_tag\":\n\n  v1}");
+  EXPECT_TRUE(Contains(ReadError(), (dataset_dir() / "dataset_metadata.json").string() +
+                                        " is not valid JSON (line 3, column 3: syntax error while parsing value - "
+                                        "invalid literal); publish the dataset again (orchestrator prepare)"))
+      << ReadError();
+}
+
+TEST_F(JsonlDatasetTest, AFileThatIsNotARegularFileIsRefused) {
+  MakeVersion("v1");
+  const fs::path train = version_dir("v1") / "train.jsonl";
+  const std::string named = "the dataset file " + train.string();
+  const std::string advice = "; publish the dataset again (orchestrator prepare)";
+  fs::remove(train);
+  fs::create_directory(train);
+  EXPECT_EQ(ReadError(), named + " is a directory, not a regular file" + advice);
+  fs::remove(train);
+  ASSERT_EQ(mkfifo(train.c_str(), 0600), 0);
+  EXPECT_EQ(ReadError(), named + " is a FIFO (named pipe), not a regular file" + advice);
+  fs::remove(train);
+  fs::create_symlink("train.jsonl", train);
+  EXPECT_EQ(ReadError(), named + " is a loop of symlinks, not a regular file" + advice);
+  fs::remove(train);
+  fs::create_symlink("gone.jsonl", train);
+  EXPECT_TRUE(ReadError().starts_with(train.string() + " is missing: the version is incomplete")) << ReadError();
+  fs::remove(train);
+  WriteFile(train.string(), Rows(6));
+  fs::resize_file(train, kMaxSplitFileBytes + 1);  // sparse: never read
+  EXPECT_EQ(ReadError(), named + " is " + std::to_string(kMaxSplitFileBytes + 1) + " bytes, more than the " +
+                             std::to_string(kMaxSplitFileBytes) + " bytes such a file can have" + advice);
+
+  MakeVersion("v1");
+  const fs::path metadata = dataset_dir() / "dataset_metadata.json";
+  fs::remove(metadata);
+  ASSERT_EQ(mkfifo(metadata.c_str(), 0600), 0);
+  EXPECT_EQ(ReadError(),
+            "the dataset file " + metadata.string() + " is a FIFO (named pipe), not a regular file" + advice);
+  fs::remove(metadata);
+  Publish("v1");
+  const fs::path labels = version_dir("v1") / "labels.json";
+  WriteFile(labels.string(), kLabels);
+  fs::resize_file(labels, kMaxJsonDocumentBytes + 1);
+  EXPECT_EQ(ReadError(), "the dataset file " + labels.string() + " is " + std::to_string(kMaxJsonDocumentBytes + 1) +
+                             " bytes, more than the " + std::to_string(kMaxJsonDocumentBytes) +
+                             " bytes such a file can have" + advice);
+}
+
+TEST(ParseLabelledJsonl, ReadsTextAsTheFileWould) {
+  const ClassNamesById classes = {{0, "a"}, {4, "b"}};
+  const std::vector<SplitRow> rows = ParseLabelledJsonl(
+      "{\"grievance\": \"x\", \"label\": 4}\r\n{\"grievance\": \"\", \"label\": 0}", classes, "f.jsonl");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].text, "x");
+  EXPECT_EQ(rows[0].label, 4);
+  EXPECT_EQ(rows[1].label, 0);
+  EXPECT_TRUE(ParseLabelledJsonl("", classes, "f.jsonl").empty());
+  try {
+    ParseLabelledJsonl("{\"grievance\": \"x\", \"label\": 0}\n{\"grievance\": \"x\", \"label\": 6E666}\n", classes,
+                       "f.jsonl");
+    FAIL() << "a number beyond a double was accepted";
+  } catch (const WorkerError& error) {
+    EXPECT_TRUE(std::string(error.what()).starts_with("f.jsonl line 2: not valid JSON (a number too large to be read)"))
+        << error.what();
+  }
+  try {
+    ParseLabelledJsonl("{\"grievance\": \"x\", \"label\": 9223372036854775808}\n", classes, "f.jsonl");
+    FAIL() << "a class id beyond int64 was accepted";
+  } catch (const WorkerError& error) {
+    EXPECT_TRUE(std::string(error.what()).starts_with("f.jsonl line 1: class id ")) << error.what();
+  }
 }
 
 }  // namespace

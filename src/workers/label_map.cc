@@ -1,15 +1,16 @@
 #include "workers/label_map.h"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
+#include "config/label_name.h"
 #include "db/application_schema.h"
+#include "util/durable_file.h"
 #include "util/error.h"
+#include "workers/json_text.h"
 
 namespace orch {
 namespace {
@@ -27,7 +28,7 @@ int64_t IdOf(const nlohmann::json& value, const std::string& name, const std::st
                         ? value.get<uint64_t>() <= static_cast<uint64_t>(kLargestId)
                         : value.is_number_integer() && value.get<int64_t>() >= 0 && value.get<int64_t>() <= kLargestId;
   if (!fits)
-    Refuse(where, "gives \"" + name + "\" the id " + value.dump() + ", not an integer from 0 to " +
+    Refuse(where, "gives " + QuoteForMessage(name) + " the id " + value.dump() + ", not an integer from 0 to " +
                       std::to_string(kLargestId));
   return value.get<int64_t>();
 }
@@ -45,8 +46,12 @@ LabelMap LabelMap::Initial(std::string_view label) {
 }
 
 LabelMap LabelMap::Parse(std::string_view json_text, const std::string& where) {
-  const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) Refuse(where, "is not valid JSON");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& error) {
+    Refuse(where, "is not valid JSON (" + JsonSyntaxErrorIn(json_text, error).Describe() + ")");
+  }
   if (!doc.is_object()) Refuse(where, "is not a JSON object");
   LabelMap map;
   std::set<int64_t> seen;
@@ -60,18 +65,12 @@ LabelMap LabelMap::Parse(std::string_view json_text, const std::string& where) {
 }
 
 LabelMap LabelMap::Load(const std::filesystem::path& file, std::string_view label) {
-  std::error_code error;
-  if (!std::filesystem::exists(file, error)) {
-    if (error) throw WorkerError("cannot look for label map " + file.string() + ": " + error.message());
-    return Initial(label);
-  }
-  if (!std::filesystem::is_regular_file(file, error))
-    throw WorkerError("label map " + file.string() + " is not a file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in.is_open()) throw WorkerError("cannot open label map " + file.string());
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw WorkerError("cannot read label map " + file.string());
-  return Parse(text, file.string());
+  const std::optional<std::string> text =
+      ReadRegularFile(file, kMaxJsonDocumentBytes, "the label map",
+                      "put back the label map, e.g. a copy of the newest version's labels.json, so that ids keep "
+                      "their meaning");
+  if (!text) return Initial(label);
+  return Parse(*text, file.string());
 }
 
 std::optional<int64_t> LabelMap::Find(std::string_view name) const {

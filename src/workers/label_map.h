@@ -24,12 +24,12 @@ class LabelMap {
   // The map `label` starts with: the original workers' ids for department and urgency, else empty.
   static LabelMap Initial(std::string_view label);
 
-  // Parses labels.json text. Throws WorkerError naming `where` unless it is a JSON object of class
-  // names to distinct non-negative integer ids.
+  // Parses labels.json text. Throws WorkerError naming `where` (and, for a syntax error, the line)
+  // unless it is a JSON object of class names to distinct non-negative integer ids.
   static LabelMap Parse(std::string_view json_text, const std::string& where);
 
   // Reads `file`, or returns Initial(label) when it does not exist. Throws WorkerError when it
-  // cannot be read or parsed.
+  // cannot be read or parsed, or is not a regular file of at most kMaxJsonDocumentBytes.
   static LabelMap Load(const std::filesystem::path& file, std::string_view label);
 
   // The id of `name`, or nothing when it has none yet.

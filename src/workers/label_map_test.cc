@@ -1,12 +1,14 @@
 #include "workers/label_map.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <string>
 #include <vector>
 
 #include "support/temp_dir.h"
 #include "util/error.h"
+#include "workers/json_text.h"
 
 namespace orch {
 namespace {
@@ -92,6 +94,39 @@ TEST(LabelMap, LoadsTheFileOrStartsFromTheInitialMap) {
   std::filesystem::remove(file);
   std::filesystem::create_directory(file);
   EXPECT_THROW(LabelMap::Load(file, "urgency"), WorkerError);
+}
+
+TEST(LabelMap, ADamagedFileIsNamedAndNotTakenForAMissingOne) {
+  TempDir dir;
+  const std::filesystem::path file = dir.path() / "labels.json";
+  auto load_error = [&] {
+    try {
+      LabelMap::Load(file, "urgency");
+    } catch (const WorkerError& error) {
+      return std::string(error.what());
+    }
+    return std::string("(loaded)");
+  };
+  const std::string named = "label map " + file.string();
+  const std::string advice =
+      "; put back the label map, e.g. a copy of the newest version's labels.json, so that ids keep their meaning";
+  WriteFile(file.string(), "{\"NORMAL\": 0,\n \"URGENT\": 1,,\n}");
+  EXPECT_EQ(load_error(), named +
+                              " is not valid JSON (line 2, column 14: syntax error while parsing object key - "
+                              "unexpected ','; expected string literal); it must be a JSON object of class names to "
+                              "distinct non-negative integer ids, e.g. {\"NORMAL\": 0, \"URGENT\": 1}");
+  std::filesystem::remove(file);
+  ASSERT_EQ(mkfifo(file.c_str(), 0600), 0);
+  EXPECT_EQ(load_error(), "the " + named + " is a FIFO (named pipe), not a regular file" + advice);
+  std::filesystem::remove(file);
+  std::filesystem::create_symlink("labels.json", file);
+  EXPECT_EQ(load_error(), "the " + named + " is a loop of symlinks, not a regular file" + advice);
+  std::filesystem::remove(file);
+  WriteFile(file.string(), "{}");
+  std::filesystem::resize_file(file, kMaxJsonDocumentBytes + 1);
+  EXPECT_EQ(load_error(), "the " + named + " is " + std::to_string(kMaxJsonDocumentBytes + 1) +
+                              " bytes, more than the " + std::to_string(kMaxJsonDocumentBytes) +
+                              " bytes such a file can have" + advice);
 }
 
 }  // namespace

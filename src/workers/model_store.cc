@@ -1,16 +1,18 @@
 #include "workers/model_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
-#include <fstream>
-#include <sstream>
+#include <limits>
 #include <utility>
 
+#include "config/label_name.h"
 #include "util/error.h"
+#include "workers/json_text.h"
 
 namespace orch {
 namespace {
@@ -51,10 +53,6 @@ Json ScoresJson(const ClassificationScores& scores) {
   return {{"macro_f1", scores.macro_f1}, {"accuracy", scores.accuracy}};
 }
 
-ClassificationScores ScoresFrom(const Json& json) {
-  return {.macro_f1 = json.value("macro_f1", 0.0), .accuracy = json.value("accuracy", 0.0)};
-}
-
 Json SettingsJson(const FastTextSettings& settings, int search_trainings) {
   return {{"epoch", settings.epochs},
           {"lr", settings.learning_rate},
@@ -68,23 +66,67 @@ Json SettingsJson(const FastTextSettings& settings, int search_trainings) {
           {"search_trainings", search_trainings}};
 }
 
-FastTextSettings SettingsFrom(const Json& json) {
-  return {.epochs = json.value("epoch", 0),
-          .learning_rate = json.value("lr", 0.0),
-          .word_ngrams = json.value("word_ngrams", 0),
-          .dimension = json.value("dim", 0),
-          .buckets = json.value("bucket", 0),
-          .threads = json.value("thread", 0),
-          .seed = json.value("seed", 0)};
-}
+// Reads the members of one model card, refusing a member of the wrong type or out of range. An
+// absent (or null) member keeps its default: cards of older versions lack some.
+class CardReader {
+ public:
+  explicit CardReader(const std::string& where) : where_(where) {}
 
-std::string ReadTextFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) throw WorkerError("cannot open " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+  [[noreturn]] void Refuse(const std::string& problem) const {
+    throw WorkerError("the model card " + where_ + " " + problem + ": the model version is damaged");
+  }
+
+  std::string String(const Json& object, const char* key) const {
+    const Json* value = Member(object, key);
+    if (value == nullptr) return "";
+    if (!value->is_string()) Refuse("has a \"" + std::string(key) + "\" that is not a string");
+    return value->get<std::string>();
+  }
+
+  double Number(const Json& object, const char* key) const {
+    const Json* value = Member(object, key);
+    if (value == nullptr) return 0;
+    if (!value->is_number()) Refuse("has a \"" + std::string(key) + "\" that is not a number");
+    return value->get<double>();
+  }
+
+  // An integer from INT32_MIN to `most`.
+  int64_t Integer(const Json& object, const char* key, int64_t most = std::numeric_limits<int32_t>::max()) const {
+    constexpr int64_t kLeast = std::numeric_limits<int32_t>::min();
+    const Json* value = Member(object, key);
+    if (value == nullptr) return 0;
+    const bool fits = value->is_number_unsigned() ? value->get<uint64_t>() <= static_cast<uint64_t>(most)
+                                                  : value->is_number_integer() && value->get<int64_t>() >= kLeast &&
+                                                        value->get<int64_t>() <= most;
+    if (!fits)
+      Refuse("has a \"" + std::string(key) + "\" that is not an integer from " + std::to_string(kLeast) + " to " +
+             std::to_string(most));
+    return value->get<int64_t>();
+  }
+
+  int Int(const Json& object, const char* key) const { return static_cast<int>(Integer(object, key)); }
+
+  // A member that must be an object when present; nullptr when absent.
+  const Json* Object(const Json& object, const char* key) const {
+    const Json* value = Member(object, key);
+    if (value != nullptr && !value->is_object()) Refuse("has a \"" + std::string(key) + "\" that is not an object");
+    return value;
+  }
+
+  ClassificationScores Scores(const Json& card, const char* key) const {
+    const Json* scores = Object(card, key);
+    if (scores == nullptr) return {};
+    return {.macro_f1 = Number(*scores, "macro_f1"), .accuracy = Number(*scores, "accuracy")};
+  }
+
+ private:
+  static const Json* Member(const Json& object, const char* key) {
+    auto found = object.find(key);
+    return found == object.end() || found->is_null() ? nullptr : &*found;
+  }
+
+  const std::string& where_;
+};
 
 }  // namespace
 
@@ -103,29 +145,39 @@ nlohmann::ordered_json ModelCardJson(const ModelCard& card) {
 }
 
 ModelCard ParseModelCard(std::string_view text, const std::string& where) {
-  Json json = Json::parse(text, nullptr, false);
-  if (json.is_discarded() || !json.is_object())
-    throw WorkerError("the model card " + where + " is not a JSON object: the model directory is damaged");
-  if (!json.contains("label_map") || !json["label_map"].is_object())
-    throw WorkerError("the model card " + where + " has no \"label_map\" object: the model directory is damaged");
+  const CardReader read(where);
+  Json json;
+  try {
+    json = Json::parse(text);
+  } catch (const Json::exception& error) {
+    read.Refuse("is not valid JSON (" + JsonSyntaxErrorIn(text, error).Describe() + ")");
+  }
+  if (!json.is_object()) read.Refuse("is not a JSON object");
+  const Json* label_map = read.Object(json, "label_map");
+  if (label_map == nullptr) read.Refuse("has no \"label_map\" object");
   ModelCard card;
-  for (const auto& [name, id] : json["label_map"].items()) {
+  for (const auto& [name, id] : label_map->items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
-      throw WorkerError("the model card " + where + " gives the class \"" + name + "\" no valid id");
+      read.Refuse("gives the class " + QuoteForMessage(name) + " no valid id");
     card.label_map[id.get<int>()] = name;
   }
-  card.label = json.value("label", "");
-  card.model_version = json.value("model_version", "");
-  card.dataset_version = json.value("dataset_version", "");
-  card.created_at = json.value("created_at", "");
-  if (json.contains("metrics") && json["metrics"].is_object()) card.metrics = ScoresFrom(json["metrics"]);
-  if (json.contains("eval_metrics") && json["eval_metrics"].is_object())
-    card.eval_metrics = ScoresFrom(json["eval_metrics"]);
-  if (json.contains("hyperparameters") && json["hyperparameters"].is_object()) {
-    card.hyperparameters = SettingsFrom(json["hyperparameters"]);
-    card.search_trainings = json["hyperparameters"].value("search_trainings", 0);
+  card.label = read.String(json, "label");
+  card.model_version = read.String(json, "model_version");
+  card.dataset_version = read.String(json, "dataset_version");
+  card.created_at = read.String(json, "created_at");
+  card.metrics = read.Scores(json, "metrics");
+  card.eval_metrics = read.Scores(json, "eval_metrics");
+  if (const Json* settings = read.Object(json, "hyperparameters")) {
+    card.hyperparameters = {.epochs = read.Int(*settings, "epoch"),
+                            .learning_rate = read.Number(*settings, "lr"),
+                            .word_ngrams = read.Int(*settings, "word_ngrams"),
+                            .dimension = read.Int(*settings, "dim"),
+                            .buckets = read.Int(*settings, "bucket"),
+                            .threads = read.Int(*settings, "thread"),
+                            .seed = read.Int(*settings, "seed")};
+    card.search_trainings = read.Int(*settings, "search_trainings");
   }
-  card.train_rows = json.value("train_rows", int64_t{0});
+  card.train_rows = read.Integer(json, "train_rows", std::numeric_limits<int64_t>::max());
   return card;
 }
 
@@ -182,11 +234,12 @@ std::optional<std::string> ModelStore::CurrentVersion() const {
 
 ModelCard ModelStore::ReadCard(std::string_view model_version) const {
   fs::path path = VersionDirectory(model_version) / kCardFile;
-  std::error_code error;
-  if (!fs::is_regular_file(path, error))
+  std::optional<std::string> text =
+      ReadRegularFile(path, kMaxJsonDocumentBytes, "the model card", "the model version is damaged");
+  if (!text)
     throw WorkerError("the model card " + path.string() + " is missing: the model version " +
                       std::string(model_version) + " is incomplete or was removed");
-  return ParseModelCard(ReadTextFile(path), path.string());
+  return ParseModelCard(*text, path.string());
 }
 
 FastTextClassifier ModelStore::LoadModel(std::string_view model_version) const {
@@ -233,21 +286,55 @@ void ModelStore::MakeCurrent(std::string_view model_version) {
 void ModelStore::AppendDecision(const RetrainDecision& decision) {
   CreateDirectory();
   fs::path path = directory_ / kDecisionsFile;
-  FileDescriptor fd(open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  const WorkerError not_a_file("the decision log " + path.string() +
+                               " is not a regular file: move it aside, and retrain again to record the decision");
+  // Read too, for the last byte. O_NONBLOCK: a FIFO in the file's place is refused, never waited on.
+  FileDescriptor fd(open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644));
+  if (!fd.is_open() && errno == EISDIR) throw not_a_file;
   if (!fd.is_open()) ThrowFileError("open", path, errno);
-  // One write per line: appends from several processes never interleave within a line.
+  struct stat status {};
+  if (fstat(fd.get(), &status) != 0) ThrowFileError("examine", path, errno);
+  if (!S_ISREG(status.st_mode)) throw not_a_file;
+  // One write per line: appends from several processes never interleave within a line. A last line
+  // cut short (a crash while it was written) is ended first, so that it does not swallow this one
+  // (the label's retrain lock keeps a second retrain from doing the same at the same time).
   std::string line =
       RetrainDecisionJson(decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  char last = '\n';
+  if (status.st_size > 0 && pread(fd.get(), &last, 1, status.st_size - 1) != 1) last = '\n';
+  if (last != '\n') line.insert(0, "\n");
   WriteAll(fd.get(), line, path);
   SyncAndClose(fd, path);
 }
 
 std::optional<std::string> ModelStore::DecisionFor(std::string_view dataset_version) const {
-  std::ifstream in(directory_ / kDecisionsFile);
+  const fs::path path = directory_ / kDecisionsFile;
+  const std::string advice =
+      "move the file aside (it is the label's history), or retrain with --force, which does not read it";
+  const std::optional<std::string> text = ReadRegularFile(path, kMaxDecisionsBytes, "the decision log", advice);
+  if (!text) return std::nullopt;
   std::optional<std::string> found;
-  for (std::string line; std::getline(in, line);) {
-    const nlohmann::json decision = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (decision.is_object() && decision.value("dataset_version", "") == dataset_version) found = line;
+  size_t line_number = 0;
+  for (size_t start = 0; start < text->size();) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    const std::string_view line(text->data() + start, end - start);
+    ++line_number;
+    start = end + 1;
+    const auto refuse = [&](const std::string& problem) {
+      return WorkerError(path.string() + " line " + std::to_string(line_number) + " " + problem +
+                         ": the decision log is damaged; delete or repair that line, or " + advice);
+    };
+    nlohmann::json decision;
+    try {
+      decision = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& error) {
+      const JsonSyntaxError syntax = JsonSyntaxErrorIn(line, error);
+      throw refuse("is not valid JSON (" + syntax.DescribeInLine() + ")");
+    }
+    if (!decision.is_object() || !decision.contains("dataset_version") || !decision["dataset_version"].is_string())
+      throw refuse("is not a decision (a JSON object with a \"dataset_version\" string)");
+    if (decision["dataset_version"].get<std::string>() == dataset_version) found = std::string(line);
   }
   return found;
 }

@@ -11,9 +11,14 @@
 // `orchestrator predict` always finds a complete model. A retrain holds the label's lock file
 // (MODELS/<label>/.retrain.lock) from the moment it looks at the deployed model until it has
 // recorded its decision, so two retrains of one label cannot interleave.
+//
+// Nothing read from the store is trusted: a model card, a model or the decision log that is not a
+// regular file of bounded size, or does not parse, is a WorkerError naming the file (and the line)
+// and what is wrong.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,7 +48,8 @@ struct ModelCard {
 };
 
 nlohmann::ordered_json ModelCardJson(const ModelCard& card);
-// Parses model.json text; `where` names the file in errors. Throws WorkerError.
+// Parses model.json text; `where` names the file in errors. Throws WorkerError when it is not valid
+// JSON (naming the line), has no label map, or has a member of the wrong type or out of range.
 ModelCard ParseModelCard(std::string_view text, const std::string& where);
 
 // One line of decisions.jsonl.
@@ -63,6 +69,9 @@ struct RetrainDecision {
 // {"time", "label", "dataset_version", "model_version", "decision": "accepted"|"rejected", "new",
 //  "deployed", "deployed_version", "decision_threshold", "reason"}
 nlohmann::ordered_json RetrainDecisionJson(const RetrainDecision& decision);
+
+// The most decisions.jsonl may hold: 64 MiB, a hundred thousand decisions and more.
+constexpr uint64_t kMaxDecisionsBytes = uint64_t{64} << 20;
 
 // "m" + the UTC time as YYYYMMDD_HHMMSS, e.g. m20261126_101502.
 std::string ModelVersionAt(std::chrono::system_clock::time_point time);
@@ -92,7 +101,9 @@ class ModelStore {
   // The deployed version (what `current` points to), or nothing when no model is deployed.
   // Throws WorkerError when `current` is not a symlink to a version name.
   std::optional<std::string> CurrentVersion() const;
+  // The card of `model_version`. Throws WorkerError when it is missing or damaged.
   ModelCard ReadCard(std::string_view model_version) const;
+  // The model of `model_version` (FastTextClassifier::Load). Throws WorkerError when it is missing or damaged.
   FastTextClassifier LoadModel(std::string_view model_version) const;
 
   // A version name for a model made at `time` that no directory uses yet (a suffix _2, _3, ...
@@ -104,10 +115,13 @@ class ModelStore {
   void Store(const FastTextClassifier& model, const ModelCard& card);
   // Points `current` at `model_version`, atomically.
   void MakeCurrent(std::string_view model_version);
-  // Appends one line to decisions.jsonl.
+  // Appends one line to decisions.jsonl (after ending a last line that a crash cut short). Throws
+  // WorkerError when it cannot, or when decisions.jsonl is not a regular file.
   void AppendDecision(const RetrainDecision& decision);
   // The last decision line recorded for `dataset_version` (its JSON text), if any: a repeated
-  // request for a version already decided is answered from it instead of training again.
+  // request for a version already decided is answered from it instead of training again. Throws
+  // WorkerError naming the line when a line is not a decision, and when decisions.jsonl is not a
+  // regular file of at most kMaxDecisionsBytes.
   std::optional<std::string> DecisionFor(std::string_view dataset_version) const;
 
  private:

@@ -1,6 +1,7 @@
 #include "workers/model_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include "support/temp_dir.h"
 #include "util/error.h"
+#include "workers/json_text.h"
 
 namespace orch {
 namespace {
@@ -192,11 +194,145 @@ TEST_F(ModelStoreTest, ABadCurrentIsReported) {
   EXPECT_THROW(store_.LoadModel("m9"), WorkerError);
 }
 
+// The WorkerError message `action` throws ("(no error)" when it throws none).
+template <typename Action>
+std::string ErrorOf(Action action) {
+  try {
+    action();
+  } catch (const WorkerError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
 TEST(ModelCardTest, DamagedCardsAreRefused) {
-  EXPECT_THROW(ParseModelCard("not json", "x/model.json"), WorkerError);
-  EXPECT_THROW(ParseModelCard(R"({"label": "department"})", "x/model.json"), WorkerError);
-  EXPECT_THROW(ParseModelCard(R"({"label_map": {"a": -1}})", "x/model.json"), WorkerError);
+  auto card_error = [](const std::string& text) { return ErrorOf([&] { ParseModelCard(text, "x/model.json"); }); };
+  const std::string damaged = ": the model version is damaged";
+  EXPECT_EQ(card_error("not json"),
+            "the model card x/model.json is not valid JSON (line 1, column 2: syntax error while parsing value - "
+            "invalid literal)" +
+                damaged);
+  EXPECT_EQ(card_error("{\n  \"label_map\": {},\n  \"label\": department\n}"),
+            "the model card x/model.json is not valid JSON (line 3, column 12: syntax error while parsing value - "
+            "invalid literal)" +
+                damaged);
+  EXPECT_EQ(card_error(R"({"label_map": {}, "train_rows": 1e999})"),
+            "the model card x/model.json is not valid JSON (a number too large to be read)" + damaged);
+  EXPECT_EQ(card_error("[]"), "the model card x/model.json is not a JSON object" + damaged);
+  EXPECT_EQ(card_error(R"({"label": "department"})"),
+            "the model card x/model.json has no \"label_map\" object" + damaged);
+  EXPECT_EQ(card_error(R"({"label_map": [0]})"),
+            "the model card x/model.json has a \"label_map\" that is not an object" + damaged);
+  EXPECT_EQ(card_error(R"({"label_map": {"a": -1}})"),
+            "the model card x/model.json gives the class \"a\" no valid id" + damaged);
+  // Members of the wrong type or out of range: nothing of them is taken for a value.
+  EXPECT_EQ(card_error(R"({"label_map": {}, "label": 5})"),
+            "the model card x/model.json has a \"label\" that is not a string" + damaged);
+  EXPECT_EQ(card_error(R"({"label_map": {}, "metrics": {"macro_f1": "high"}})"),
+            "the model card x/model.json has a \"macro_f1\" that is not a number" + damaged);
+  EXPECT_EQ(
+      card_error(R"({"label_map": {}, "hyperparameters": {"epoch": 1e300}})"),
+      "the model card x/model.json has a \"epoch\" that is not an integer from -2147483648 to 2147483647" + damaged);
+  EXPECT_EQ(
+      card_error(R"({"label_map": {}, "hyperparameters": {"dim": 4294967296}})"),
+      "the model card x/model.json has a \"dim\" that is not an integer from -2147483648 to 2147483647" + damaged);
+  EXPECT_EQ(card_error(R"({"label_map": {}, "hyperparameters": 3})"),
+            "the model card x/model.json has a \"hyperparameters\" that is not an object" + damaged);
+  EXPECT_EQ(card_error(R"({"label_map": {}, "train_rows": 18446744073709551615})"),
+            "the model card x/model.json has a \"train_rows\" that is not an integer from -2147483648 to "
+            "9223372036854775807" +
+                damaged);
   EXPECT_EQ(ParseModelCard(R"({"label_map": {"a": 3}})", "x/model.json").label_map, (ClassNamesById{{3, "a"}}));
+  EXPECT_EQ(ParseModelCard(R"({"label_map": {"a": 3}, "label": null, "train_rows": 7})", "x").train_rows, 7);
+  EXPECT_EQ(ModelCardJson(ParseModelCard(ModelCardJson(Card("m1")).dump(), "x")), ModelCardJson(Card("m1")));
+}
+
+TEST_F(ModelStoreTest, ACardThatIsNotARegularFileIsRefused) {
+  store_.Store(SmallModel(), Card("m1"));
+  const fs::path card = store_.VersionDirectory("m1") / "model.json";
+  const std::string named = "the model card " + card.string();
+  const std::string damaged = "; the model version is damaged";
+  fs::remove(card);
+  fs::create_directory(card);
+  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }), named + " is a directory, not a regular file" + damaged);
+  fs::remove(card);
+  ASSERT_EQ(mkfifo(card.c_str(), 0600), 0);
+  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }), named + " is a FIFO (named pipe), not a regular file" + damaged);
+  fs::remove(card);
+  fs::create_symlink("model.json", card);
+  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }), named + " is a loop of symlinks, not a regular file" + damaged);
+  fs::remove(card);
+  WriteFile(card.string(), "{}");
+  fs::resize_file(card, kMaxJsonDocumentBytes + 1);
+  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }),
+            named + " is " + std::to_string(kMaxJsonDocumentBytes + 1) + " bytes, more than the " +
+                std::to_string(kMaxJsonDocumentBytes) + " bytes such a file can have" + damaged);
+}
+
+RetrainDecision DecisionOn(const std::string& dataset_version) {
+  return {.time = "2026-11-26T10:20:00.000Z",
+          .label = "department",
+          .dataset_version = dataset_version,
+          .model_version = "m1",
+          .accepted = true,
+          .new_scores = {.macro_f1 = 0.8, .accuracy = 0.85},
+          .deployed_scores = std::nullopt,
+          .deployed_version = std::nullopt,
+          .decision_threshold = 0.001,
+          .reason = "no model is deployed yet"};
+}
+
+TEST_F(ModelStoreTest, ADamagedDecisionLogIsNamedWithItsLine) {
+  store_.AppendDecision(DecisionOn("v1"));
+  store_.AppendDecision(DecisionOn("v2"));
+  const fs::path log = store_.directory() / "decisions.jsonl";
+  const std::string good = ReadFile(log.string());
+  ASSERT_TRUE(store_.DecisionFor("v2").has_value());
+  EXPECT_EQ(store_.DecisionFor("v3"), std::nullopt);
+  const std::string advice =
+      ": the decision log is damaged; delete or repair that line, or move the file aside (it is "
+      "the label's history), or retrain with --force, which does not read it";
+
+  WriteFile(log.string(), good + "[1, 2]\n");
+  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }),
+            log.string() + " line 3 is not a decision (a JSON object with a \"dataset_version\" string)" + advice);
+  WriteFile(log.string(), "\n" + good);
+  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }),
+            log.string() +
+                " line 1 is not valid JSON (column 1: syntax error while parsing value - unexpected end of input; "
+                "expected '[', '{', or a literal)" +
+                advice);
+  WriteFile(log.string(), good + good.substr(0, 40));  // a crash while the third line was written
+  EXPECT_TRUE(
+      ErrorOf([&] { store_.DecisionFor("v1"); }).starts_with(log.string() + " line 3 is not valid JSON (column 41: "));
+
+  // Appending ends the cut-short line first: the new decision is a line of its own.
+  store_.AppendDecision(DecisionOn("v4"));
+  const std::string text = ReadFile(log.string());
+  EXPECT_EQ(text.substr(0, good.size() + 41), good + good.substr(0, 40) + "\n");
+  EXPECT_EQ(nlohmann::json::parse(text.substr(good.size() + 41))["dataset_version"], "v4");
+}
+
+TEST_F(ModelStoreTest, ADecisionLogThatIsNotARegularFileIsRefused) {
+  fs::create_directories(store_.directory());
+  const fs::path log = store_.directory() / "decisions.jsonl";
+  const std::string named = "the decision log " + log.string();
+  const std::string advice =
+      "; move the file aside (it is the label's history), or retrain with --force, which does not read it";
+  ASSERT_EQ(mkfifo(log.c_str(), 0600), 0);
+  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }), named + " is a FIFO (named pipe), not a regular file" + advice);
+  // Nor is a decision written into it: that would wait for a reader.
+  EXPECT_EQ(ErrorOf([&] { store_.AppendDecision(DecisionOn("v1")); }),
+            named + " is not a regular file: move it aside, and retrain again to record the decision");
+  fs::remove(log);
+  fs::create_directory(log);
+  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }), named + " is a directory, not a regular file" + advice);
+  fs::remove(log);
+  WriteFile(log.string(), "");
+  fs::resize_file(log, kMaxDecisionsBytes + 1);
+  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }),
+            named + " is " + std::to_string(kMaxDecisionsBytes + 1) + " bytes, more than the " +
+                std::to_string(kMaxDecisionsBytes) + " bytes such a file can have" + advice);
 }
 
 }  // namespace

@@ -21,8 +21,14 @@ DeployedClassifier DeployedClassifier::Load(const std::filesystem::path& models_
     throw WorkerError("no model of " + label + " is deployed in " + models_dir.string() + " (no " +
                       (store.directory() / "current").string() + "): run `orchestrator retrain --label " + label +
                       " --dataset HUB/" + label + " --models " + models_dir.string() + "` first");
-  ModelCard card = store.ReadCard(*version);
-  return DeployedClassifier(*version, store.LoadModel(*version), std::move(card.label_map));
+  try {
+    ModelCard card = store.ReadCard(*version);
+    return DeployedClassifier(*version, store.LoadModel(*version), std::move(card.label_map));
+  } catch (const WorkerError& error) {
+    throw WorkerError("the deployed model of " + label + " (" + *version + ") cannot be used: " + error.what() +
+                      ". The next accepted retrain replaces it: run `orchestrator retrain --label " + label +
+                      " --dataset HUB/" + label + " --models " + models_dir.string() + "`");
+  }
 }
 
 LabelPrediction DeployedClassifier::Predict(std::string_view text) const {

@@ -24,7 +24,8 @@ struct LabelPrediction {
 class DeployedClassifier {
  public:
   // Loads the deployed model of `label` in `models_dir`. Throws WorkerError when none is deployed
-  // (saying to run `orchestrator retrain` first) or it cannot be read.
+  // (saying to run `orchestrator retrain` first) or it cannot be read or is damaged (naming the file
+  // and what is wrong, and saying that the next accepted retrain replaces it).
   static DeployedClassifier Load(const std::filesystem::path& models_dir, const std::string& label);
 
   // The class of a raw text (cleaned first).

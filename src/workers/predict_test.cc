@@ -12,7 +12,9 @@ namespace orch {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ReadFile;
 using testing::TempDir;
+using testing::WriteFile;
 
 class PredictTest : public ::testing::Test {
  protected:
@@ -66,6 +68,45 @@ TEST_F(PredictTest, WithoutADeployedModelSaysToRetrainFirst) {
         << error.what();
   }
   EXPECT_THROW(DeployedClassifier::Load(models_.path(), "Bad Label"), ConfigError);
+}
+
+TEST_F(PredictTest, ADamagedDeployedModelIsNamedAndTheNextRetrainReplacesIt) {
+  Deploy();
+  const fs::path version = models_.path() / "department" / "m20261126_102000";
+  auto load_error = [&] {
+    try {
+      DeployedClassifier::Load(models_.path(), "department");
+    } catch (const WorkerError& error) {
+      return std::string(error.what());
+    }
+    return std::string("(loaded)");
+  };
+  const std::string replaced =
+      ". The next accepted retrain replaces it: run `orchestrator retrain --label department "
+      "--dataset HUB/department --models " +
+      models_.path().string() + "`";
+  const std::string model = (version / "model.bin").string();
+  const std::string bytes = ReadFile(model);
+  WriteFile(model, bytes.substr(0, 100));
+  EXPECT_EQ(load_error(), "the deployed model of department (m20261126_102000) cannot be used: " + model +
+                              " is truncated: its 100 bytes end inside dictionary entry 1 of " +
+                              std::to_string(static_cast<unsigned char>(bytes[64])) +
+                              ", so the model was not completely written, or a count before that point is damaged" +
+                              replaced);
+
+  fs::remove(model);
+  fs::create_directory(model);
+  EXPECT_EQ(load_error(), "the deployed model of department (m20261126_102000) cannot be used: the model file " +
+                              model + " is a directory, not a regular file" + replaced);
+
+  fs::remove(model);
+  WriteFile(model, bytes);
+  WriteFile((version / "model.json").string(), R"({"label_map": {"a": 0}, "train_rows": "many"})");
+  EXPECT_EQ(load_error(), "the deployed model of department (m20261126_102000) cannot be used: the model card " +
+                              (version / "model.json").string() +
+                              " has a \"train_rows\" that is not an integer from -2147483648 to 9223372036854775807: "
+                              "the model version is damaged" +
+                              replaced);
 }
 
 TEST_F(PredictTest, JsonHasLabelIdAndProbability) {

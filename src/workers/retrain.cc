@@ -188,7 +188,8 @@ ClassificationScores ScoreDeployed(const ModelStore& store, const std::string& v
 }
 
 std::string DecisionReason(const ClassificationScores& candidate, const std::optional<ClassificationScores>& deployed,
-                           double threshold, bool accepted) {
+                           double threshold, bool accepted, const std::string& deployed_damage) {
+  if (!deployed_damage.empty()) return deployed_damage;
   if (!deployed) return "no model is deployed yet";
   std::string comparison = "macro-F1 " + Fixed(candidate.macro_f1) + " against the deployed model's " +
                            Fixed(deployed->macro_f1) + " (gain " + Fixed(candidate.macro_f1 - deployed->macro_f1) + ")";
@@ -291,10 +292,20 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
   }
   std::optional<std::string> deployed_version = store.CurrentVersion();
   std::optional<ClassificationScores> deployed_scores;
+  std::string deployed_damage;  // why the deployed model could not be scored, as the decision's reason
   if (deployed_version) {
-    deployed_scores = ScoreDeployed(store, *deployed_version, dataset);
-    Report(request.progress,
-           "deployed model " + *deployed_version + ": test macro-F1 " + Fixed(deployed_scores->macro_f1));
+    try {
+      deployed_scores = ScoreDeployed(store, *deployed_version, dataset);
+      Report(request.progress,
+             "deployed model " + *deployed_version + ": test macro-F1 " + Fixed(deployed_scores->macro_f1));
+    } catch (const WorkerError& error) {
+      // A deployed model that cannot be read must not keep the label from ever moving on: the new
+      // model is judged alone, as when nothing is deployed, and replaces it.
+      const std::string damaged = "the deployed model " + *deployed_version + " is damaged or unreadable";
+      deployed_damage = damaged + ", so only the new model was scored (" + error.what() + ")";
+      Report(request.progress,
+             damaged + ": only the new model is scored, and replaces it when it trains (" + error.what() + ")");
+    }
   }
 
   SearchResult search = SearchSettings(dataset.train, dataset.eval, request.search, request.progress);
@@ -306,16 +317,17 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
   bool accepted = ShouldDeploy(test_scores, deployed_scores, request.decision_threshold);
   RetrainOutcome outcome;
   outcome.card = NewCard(request, dataset, search, test_scores, store.UnusedVersion(now), FormatTimestamp(now));
-  outcome.decision = {.time = FormatTimestamp(now),
-                      .label = request.label,
-                      .dataset_version = dataset.version_tag,
-                      .model_version = outcome.card.model_version,
-                      .accepted = accepted,
-                      .new_scores = test_scores,
-                      .deployed_scores = deployed_scores,
-                      .deployed_version = deployed_version,
-                      .decision_threshold = request.decision_threshold,
-                      .reason = DecisionReason(test_scores, deployed_scores, request.decision_threshold, accepted)};
+  outcome.decision = {
+      .time = FormatTimestamp(now),
+      .label = request.label,
+      .dataset_version = dataset.version_tag,
+      .model_version = outcome.card.model_version,
+      .accepted = accepted,
+      .new_scores = test_scores,
+      .deployed_scores = deployed_scores,
+      .deployed_version = deployed_version,
+      .decision_threshold = request.decision_threshold,
+      .reason = DecisionReason(test_scores, deployed_scores, request.decision_threshold, accepted, deployed_damage)};
   if (accepted) Deploy(store, search.model, outcome.card);
   try {
     store.AppendDecision(outcome.decision);

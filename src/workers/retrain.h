@@ -3,7 +3,9 @@
 //
 // One retrain of a label:
 //   1. reads and checks the dataset version (jsonl_dataset.h); nothing else happens when it is bad;
-//   2. takes the label's lock and scores the deployed model, if any, on the version's test split;
+//   2. takes the label's lock and scores the deployed model, if any, on the version's test split; a
+//      deployed model that cannot be read (a damaged model.bin or model.json, a version directory
+//      that is gone) is reported as damaged and not scored, as if nothing were deployed;
 //   3. chooses fastText's epochs, learning rate and word n-grams on the eval split by successive
 //      halving: every combination of the search space is trained on 2,000 train rows, the
 //      best third goes on to three times as many rows, and so on until one is left (or the rows run
@@ -13,8 +15,10 @@
 //      model's by more than the decision threshold (or nothing is deployed): the model and its card
 //      go to MODELS/<label>/<model_version>/ and `current` moves to it;
 //   5. appends the decision, accepted or rejected, to MODELS/<label>/decisions.jsonl.
-// A run that fails (bad data, an unreadable deployed model, a disk error) throws before step 5: it
-// records no decision and leaves the deployed model and `current` as they were.
+// A run that fails (bad data, a `current` that is not a symlink to a version name, a disk error)
+// throws before step 5: it records no decision and leaves the deployed model and `current` as they
+// were. A damaged deployed model is no such failure: the decision records it (`deployed_scores`
+// null, the reason saying what was wrong) and the new model replaces it.
 #pragma once
 
 #include <filesystem>

@@ -1,8 +1,11 @@
 #include "workers/retrain.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <sstream>
 
@@ -226,13 +229,127 @@ TEST_F(RetrainTest, ADatasetOfOneClassIsRefused) {
   EXPECT_FALSE(fs::exists(label_models()));  // a run that fails on its data leaves no trace
 }
 
-TEST_F(RetrainTest, AnUnreadableDeployedModelStopsTheRetrain) {
+// Ways a deployed model can be damaged, each with what the decision's reason must say about it.
+struct Damage {
+  std::string name;
+  std::function<void(const fs::path& version_dir)> apply;
+  std::string problem;  // after the file's path
+};
+
+std::vector<Damage> Damages() {
+  auto model = [](const fs::path& dir) { return dir / "model.bin"; };
+  return {
+      {"truncated",
+       [&](const fs::path& dir) {
+         std::string bytes = ReadFile(model(dir).string());
+         WriteFile(model(dir).string(), bytes.substr(0, bytes.size() / 2));
+       },
+       "model.bin is truncated: its "},
+      {"a flipped byte in the dictionary's size",
+       [&](const fs::path& dir) {
+         std::string bytes = ReadFile(model(dir).string());
+         bytes[65] = static_cast<char>(bytes[65] ^ 0x40);  // the dictionary's entry count, second byte
+         WriteFile(model(dir).string(), bytes);
+       },
+       "model.bin is damaged: its dictionary says it holds "},
+      {"a flipped byte in the dimension",
+       [&](const fs::path& dir) {
+         std::string bytes = ReadFile(model(dir).string());
+         bytes[11] = static_cast<char>(bytes[11] ^ 0x80);
+         WriteFile(model(dir).string(), bytes);
+       },
+       "model.bin is damaged: its dimension is -"},
+      {"a directory",
+       [&](const fs::path& dir) {
+         fs::remove(model(dir));
+         fs::create_directory(model(dir));
+       },
+       "model.bin is a directory, not a regular file"},
+      {"a FIFO",
+       [&](const fs::path& dir) {
+         fs::remove(model(dir));
+         ASSERT_EQ(mkfifo(model(dir).c_str(), 0600), 0);
+       },
+       "model.bin is a FIFO (named pipe), not a regular file"},
+      {"a symlink loop",
+       [&](const fs::path& dir) {
+         fs::remove(model(dir));
+         fs::create_symlink("model.bin", model(dir));
+       },
+       "model.bin is a loop of symlinks, not a regular file"},
+      {"a model card that does not parse",
+       [](const fs::path& dir) { WriteFile((dir / "model.json").string(), "{\n  \"label_map\": {\"a\": 0,\n}"); },
+       "model.json is not valid JSON (line 3, column 1: "},
+      {"a removed version", [](const fs::path& dir) { fs::remove_all(dir); },
+       "model.json is missing: the model version "},
+  };
+}
+
+TEST_F(RetrainTest, ADamagedDeployedModelIsReportedAndReplaced) {
   Publish("v1");
-  RetrainOutcome deployed = Retrain(Request());
-  WriteFile((label_models() / deployed.decision.model_version / "model.bin").string(), "damaged");
-  EXPECT_THROW(Retrain(Request()), WorkerError);
+  std::string deployed = Retrain(Request()).decision.model_version;
+  for (const Damage& damage : Damages()) {
+    SCOPED_TRACE(damage.name);
+    const fs::path damaged_dir = label_models() / deployed;
+    damage.apply(damaged_dir);
+    std::vector<std::string> progress;
+    RetrainRequest request = Request();
+    request.progress = [&progress](std::string_view message) { progress.emplace_back(message); };
+    const RetrainOutcome outcome = Retrain(request);
+
+    const std::string reason_start =
+        "the deployed model " + deployed + " is damaged or unreadable, so only the new model was scored (";
+    EXPECT_EQ(outcome.decision.reason.substr(0, reason_start.size()), reason_start) << outcome.decision.reason;
+    EXPECT_NE(outcome.decision.reason.find(damaged_dir.string() + "/" + damage.problem), std::string::npos)
+        << outcome.decision.reason;
+    EXPECT_TRUE(outcome.decision.accepted);
+    EXPECT_FALSE(outcome.decision.deployed_scores.has_value());
+    EXPECT_EQ(outcome.decision.deployed_version, deployed);
+    EXPECT_EQ(Current(), outcome.decision.model_version);
+    const std::string said = "the deployed model " + deployed +
+                             " is damaged or unreadable: only the new model is "
+                             "scored, and replaces it when it trains (";
+    EXPECT_EQ(std::count_if(progress.begin(), progress.end(),
+                            [&](const std::string& line) {
+                              return line.starts_with(said) && line.find(damage.problem) != std::string::npos;
+                            }),
+              1);
+
+    const nlohmann::json recorded = Decisions().back();
+    EXPECT_EQ(recorded["decision"], "accepted");
+    EXPECT_TRUE(recorded["deployed"].is_null());
+    EXPECT_EQ(recorded["deployed_version"], deployed);
+    EXPECT_EQ(recorded["reason"], outcome.decision.reason);
+    deployed = outcome.decision.model_version;
+  }
+  EXPECT_EQ(Decisions().size(), Damages().size() + 1);
+  // The model that replaced the last damaged one is scored like any deployed model.
+  const RetrainOutcome next = Retrain(Request());
+  ASSERT_TRUE(next.decision.deployed_scores.has_value());
+  EXPECT_GE(next.decision.deployed_scores->macro_f1, 0.9);
+}
+
+TEST_F(RetrainTest, ADamagedDecisionLogIsNamedWithItsLine) {
+  Publish("v1");
+  const RetrainOutcome deployed = Retrain(Request());
+  const fs::path log = label_models() / "decisions.jsonl";
+  WriteFile(log.string(), ReadFile(log.string()) + "{\"dataset_version\": \"v0\", oops}\n");
+  RetrainRequest repeat = Request();
+  repeat.answer_decided = true;
+  try {
+    Retrain(repeat);
+    FAIL() << "a damaged decision log was read";
+  } catch (const WorkerError& error) {
+    EXPECT_NE(std::string(error.what()).find(log.string() + " line 2 is not valid JSON (column 27: "),
+              std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find("--force"), std::string::npos) << error.what();
+  }
   EXPECT_EQ(Current(), deployed.decision.model_version);
-  EXPECT_EQ(Decisions().size(), 1u);
+  // --force does not read it, and adds its decision as a line of its own.
+  EXPECT_TRUE(Retrain(Request()).decision.deployed_scores.has_value());
+  const std::string text = ReadFile(log.string());
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
 }
 
 TEST_F(RetrainTest, ABadLabelNameIsAConfigError) {
