@@ -46,7 +46,8 @@ bench: build
 # libFuzzer targets (fuzz/), built with clang in build-fuzz; each runs FUZZ_SECONDS on a fresh copy
 # of its seed corpus. Crashing inputs are kept in build-fuzz/findings/. Not part of `make test`.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = fuzz_database_url fuzz_env_file fuzz_url_policy fuzz_config fuzz_metadata fuzz_label_name
+FUZZ_TARGETS = fuzz_database_url fuzz_env_file fuzz_url_policy fuzz_config fuzz_metadata fuzz_label_name \
+               fuzz_model_file fuzz_split_jsonl
 
 fuzz: $(DEPS)
 	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \

@@ -2,7 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+
+#include "util/durable_file.h"
+#include "util/error.h"
 
 namespace orch {
 namespace {
@@ -47,18 +51,19 @@ std::string FileUrlPath(std::string_view url) {
 }
 
 MetadataRead ReadMetadataFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    const int error = errno;
-    if (error == ENOENT || error == ENOTDIR)
-      return Failed(MetadataRead::Status::kNotFound, path + " does not exist (nothing published yet)");
-    return Failed(MetadataRead::Status::kRefused, "cannot read " + path + ": " + std::strerror(error));
+  // A FIFO, a device or a huge file in its place is refused without blocking or reading it all.
+  std::optional<std::string> body;
+  try {
+    body = ReadRegularFile(path, kMaxMetadataBytes, "the dataset metadata");
+  } catch (const Error& error) {
+    // Too large is what the content says (as for a body from the Hub); anything else, the file.
+    std::error_code ignored;
+    const bool too_large = std::filesystem::is_regular_file(path, ignored) &&
+                           std::filesystem::file_size(path, ignored) > kMaxMetadataBytes;
+    return Failed(too_large ? MetadataRead::Status::kInvalid : MetadataRead::Status::kRefused, error.what());
   }
-  std::string body(kMaxMetadataBytes + 1, '\0');
-  file.read(body.data(), static_cast<std::streamsize>(body.size()));
-  if (file.bad()) return Failed(MetadataRead::Status::kRefused, "cannot read " + path + ": read error");
-  body.resize(static_cast<size_t>(file.gcount()));
-  MetadataRead read = ParseMetadata(body);  // refuses a body over kMaxMetadataBytes
+  if (!body) return Failed(MetadataRead::Status::kNotFound, path + " does not exist (nothing published yet)");
+  MetadataRead read = ParseMetadata(*body);
   if (read.status != MetadataRead::Status::kOk) read.detail = path + ": " + read.detail;
   return read;
 }

@@ -1,6 +1,7 @@
 #include "hub/local_metadata.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -60,6 +61,14 @@ TEST(ReadMetadataFile, BadContentIsInvalidAndNamesTheFile) {
 
   WriteFile(dir.File("huge.json"), std::string(kMaxMetadataBytes + 10, ' '));
   EXPECT_EQ(ReadMetadataFile(dir.File("huge.json")).status, MetadataRead::Status::kInvalid);
+}
+
+TEST(ReadMetadataFile, AFifoInItsPlaceIsRefusedWithoutWaitingForAWriter) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.File("fifo.json").c_str(), 0600), 0);
+  const MetadataRead read = ReadMetadataFile(dir.File("fifo.json"));  // returns at once: no writer is needed
+  EXPECT_EQ(read.status, MetadataRead::Status::kRefused);
+  EXPECT_NE(read.detail.find("FIFO"), std::string::npos) << read.detail;
 }
 
 TEST(ReadMetadataFile, ADirectoryCannotBeRead) {
