@@ -11,11 +11,14 @@
 #include <string>
 #include <system_error>
 
+#include "support/error_of.h"
 #include "support/temp_dir.h"
 #include "util/error.h"
 
 namespace orch {
 namespace {
+
+using testing::WorkerErrorOf;
 
 namespace fs = std::filesystem;
 using testing::ReadFile;
@@ -28,17 +31,6 @@ std::set<std::string> Entries(const fs::path& dir) {
   return names;
 }
 
-// The message of the WorkerError `action` throws ("" when it throws none).
-template <typename Action>
-std::string ErrorOf(Action action) {
-  try {
-    action();
-  } catch (const WorkerError& error) {
-    return error.what();
-  }
-  return "";
-}
-
 std::string Reason(int error_number) { return std::system_category().message(error_number); }
 
 TEST(DurableFile, ANewFileHoldsItsContentAndAnExistingOneIsNotOverwritten) {
@@ -46,7 +38,8 @@ TEST(DurableFile, ANewFileHoldsItsContentAndAnExistingOneIsNotOverwritten) {
   const fs::path path = dir.path() / "card.json";
   WriteNewFile(path, "first");
   EXPECT_EQ(ReadFile(path.string()), "first");
-  EXPECT_EQ(ErrorOf([&] { WriteNewFile(path, "second"); }), "cannot create " + path.string() + ": " + Reason(EEXIST));
+  EXPECT_EQ(WorkerErrorOf([&] { WriteNewFile(path, "second"); }),
+            "cannot create " + path.string() + ": " + Reason(EEXIST));
   EXPECT_EQ(ReadFile(path.string()), "first");
 }
 
@@ -82,7 +75,7 @@ TEST(DurableFile, ATemporaryLeftByAKilledProcessIsReplacedButNothingElseAtItsNam
   // A directory at the temporary's name is not a leftover of ours: refused, and left as it is.
   fs::create_directory(temporary);
   WriteFile((temporary / "keep").string(), "x");
-  EXPECT_EQ(ErrorOf([&] { ReplaceFileAtomically(target, "other"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { ReplaceFileAtomically(target, "other"); }),
             "cannot create " + temporary.string() + ": " + Reason(EEXIST));
   EXPECT_EQ(ReadFile(target.string()), "whole");
   EXPECT_EQ(ReadFile((temporary / "keep").string()), "x");
@@ -104,7 +97,7 @@ TEST(DurableFile, AFailedRenameOverRemovesTheTemporaryAndNamesTheTarget) {
   const fs::path temporary = dir.path() / ".x.tmp";
   WriteFile(temporary.string(), "x");
   const fs::path target = dir.path() / "missing" / "x";
-  EXPECT_EQ(ErrorOf([&] { RenameOver(temporary, target); }),
+  EXPECT_EQ(WorkerErrorOf([&] { RenameOver(temporary, target); }),
             "cannot replace " + target.string() + ": " + Reason(ENOENT));
   EXPECT_TRUE(Entries(dir.path()).empty());
 }
@@ -153,18 +146,19 @@ TEST(DurableFile, ASecondLockIsRefusedWhileTheFirstIsHeldAndGrantedAfter) {
 TEST(DurableFile, ErrorsNameTheActionThePathAndTheReason) {
   TempDir dir;
   const fs::path missing = dir.path() / "missing";
-  EXPECT_EQ(ErrorOf([&] { WriteNewFile(missing / "f", "x"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { WriteNewFile(missing / "f", "x"); }),
             "cannot create " + (missing / "f").string() + ": " + Reason(ENOENT));
-  EXPECT_EQ(ErrorOf([&] { SyncPath(missing); }), "cannot open " + missing.string() + ": " + Reason(ENOENT));
-  EXPECT_EQ(ErrorOf([&] { LockFile::TryAcquire(missing / ".lock"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { SyncPath(missing); }), "cannot open " + missing.string() + ": " + Reason(ENOENT));
+  EXPECT_EQ(WorkerErrorOf([&] { LockFile::TryAcquire(missing / ".lock"); }),
             "cannot open the lock file " + (missing / ".lock").string() + ": " + Reason(ENOENT));
-  EXPECT_EQ(ErrorOf([&] { RenameWithoutReplacing(missing, dir.path() / "to"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { RenameWithoutReplacing(missing, dir.path() / "to"); }),
             "cannot rename " + missing.string() + " to " + (dir.path() / "to").string() + ": " + Reason(ENOENT));
 
   // /dev/full fails every write as a full disk does.
   FileDescriptor full(::open("/dev/full", O_WRONLY | O_CLOEXEC));
   ASSERT_TRUE(full.is_open());
-  EXPECT_EQ(ErrorOf([&] { WriteAll(full.get(), "rows", "/dev/full"); }), "cannot write /dev/full: " + Reason(ENOSPC));
+  EXPECT_EQ(WorkerErrorOf([&] { WriteAll(full.get(), "rows", "/dev/full"); }),
+            "cannot write /dev/full: " + Reason(ENOSPC));
 }
 
 TEST(DurableFile, AFileDescriptorIsClosedOnceByItsLastOwner) {
@@ -202,25 +196,25 @@ TEST(ReadRegularFile, RefusesWhatIsNotARegularFileOfBoundedSize) {
   const fs::path path = dir.path() / "model.bin";
   const std::string named = "the model file " + path.string();
   WriteFile(path.string(), "01234567890");
-  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file", "retrain"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { ReadRegularFile(path, 10, "the model file", "retrain"); }),
             named + " is 11 bytes, more than the 10 bytes such a file can have; retrain");
   fs::remove(path);
   fs::create_directory(path);
-  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { ReadRegularFile(path, 10, "the model file"); }),
             named + " is a directory, not a regular file");
   fs::remove(path);
   ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
-  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file", "retrain"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { ReadRegularFile(path, 10, "the model file", "retrain"); }),
             named + " is a FIFO (named pipe), not a regular file; retrain");
   fs::remove(path);
   fs::create_symlink("model.bin", path);
-  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path, 10, "the model file"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { ReadRegularFile(path, 10, "the model file"); }),
             named + " is a loop of symlinks, not a regular file");
   fs::remove(path);
-  EXPECT_EQ(ErrorOf([&] { ReadRegularFile("/dev/null", 10, "the model file"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { ReadRegularFile("/dev/null", 10, "the model file"); }),
             "the model file /dev/null is a character device, not a regular file");
   WriteFile(path.string(), "x");
-  EXPECT_EQ(ErrorOf([&] { ReadRegularFile(path / "inside", 10, "the model file"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { ReadRegularFile(path / "inside", 10, "the model file"); }),
             "cannot open the model file " + (path / "inside").string() + ": " + Reason(ENOTDIR));
 }
 

@@ -9,12 +9,15 @@
 #include <random>
 #include <set>
 
+#include "support/error_of.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "util/error.h"
 
 namespace orch {
 namespace {
+
+using testing::WorkerErrorOf;
 
 namespace fs = std::filesystem;
 using testing::ReadFile;
@@ -51,15 +54,6 @@ double Accuracy(const FastTextClassifier& model, const std::vector<SplitRow>& ro
   size_t right = 0;
   for (size_t i = 0; i < rows.size(); ++i) right += predicted[i] == rows[i].label;
   return static_cast<double>(right) / static_cast<double>(rows.size());
-}
-
-std::string ErrorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const WorkerError& error) {
-    return error.what();
-  }
-  return "(no error)";
 }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -109,19 +103,19 @@ TEST(FastTextClassifier, UnigramModelsHaveNoBuckets) {
 TEST(FastTextClassifier, RefusesDamagedModelFiles) {
   TempDir dir("orch-fasttext");
   fs::path file = dir.path() / "model.bin";
-  EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Load(file); }), "is missing"));
+  EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Load(file); }), "is missing"));
 
   WriteFile(file.string(), "this is not a model at all");
-  EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Load(file); }), "is not a fastText model"));
+  EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Load(file); }), "is not a fastText model"));
 
   FastTextClassifier::Train(Rows(60, 1), QuickSettings()).Save(file);
   std::string whole = ReadFile(file.string());
   for (size_t length : {size_t{12}, size_t{200}, whole.size() / 2, whole.size() - 1}) {
     WriteFile(file.string(), whole.substr(0, length));
-    EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Load(file); }), "is truncated")) << length << " bytes";
+    EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Load(file); }), "is truncated")) << length << " bytes";
   }
   WriteFile(file.string(), whole + "extra");
-  EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Load(file); }), "has bytes after the model"));
+  EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Load(file); }), "has bytes after the model"));
   WriteFile(file.string(), whole);
   EXPECT_NO_THROW(FastTextClassifier::Load(file));
 }
@@ -136,16 +130,16 @@ TEST(FastTextClassifier, RefusesModelsWithOtherClasses) {
                                 "1", "-dim", "4", "-thread", "1", "-verbose", "0"},
                                {}, dir.path().string(), std::chrono::seconds(60));
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
-  EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Load(dir.path() / "model.bin"); }),
+  EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Load(dir.path() / "model.bin"); }),
                        "has the class \"__label__road\", not a class id"));
 }
 
 TEST(FastTextClassifier, RefusesWhatFastTextWouldChokeOn) {
   std::vector<SplitRow> none;
-  EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Train(none, QuickSettings()); }), "no rows"));
+  EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Train(none, QuickSettings()); }), "no rows"));
   FastTextSettings settings = QuickSettings();
   settings.epochs = 0;
-  EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Train(Rows(30, 1), settings); }), "epochs 0"));
+  EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Train(Rows(30, 1), settings); }), "epochs 0"));
   settings = QuickSettings();
   settings.learning_rate = 0;
   EXPECT_THROW(FastTextClassifier::Train(Rows(30, 1), settings), WorkerError);
@@ -156,7 +150,7 @@ TEST(FastTextClassifier, RefusesWhatFastTextWouldChokeOn) {
 TEST(FastTextClassifier, ADivergingTrainingIsAWorkerError) {
   FastTextSettings settings = QuickSettings();
   settings.learning_rate = 1e30;
-  EXPECT_TRUE(Contains(ErrorOf([&] { FastTextClassifier::Train(Rows(60, 1), settings); }), "training diverged"));
+  EXPECT_TRUE(Contains(WorkerErrorOf([&] { FastTextClassifier::Train(Rows(60, 1), settings); }), "training diverged"));
 }
 
 TEST(FastTextClassifier, EmptyTextsStillGetAClass) {

@@ -7,12 +7,15 @@
 #include <set>
 #include <sstream>
 
+#include "support/error_of.h"
 #include "support/temp_dir.h"
 #include "util/error.h"
 #include "workers/json_text.h"
 
 namespace orch {
 namespace {
+
+using testing::WorkerErrorOf;
 
 namespace fs = std::filesystem;
 using testing::ReadFile;
@@ -194,19 +197,10 @@ TEST_F(ModelStoreTest, ABadCurrentIsReported) {
   EXPECT_THROW(store_.LoadModel("m9"), WorkerError);
 }
 
-// The WorkerError message `action` throws ("(no error)" when it throws none).
-template <typename Action>
-std::string ErrorOf(Action action) {
-  try {
-    action();
-  } catch (const WorkerError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
-
 TEST(ModelCardTest, DamagedCardsAreRefused) {
-  auto card_error = [](const std::string& text) { return ErrorOf([&] { ParseModelCard(text, "x/model.json"); }); };
+  auto card_error = [](const std::string& text) {
+    return WorkerErrorOf([&] { ParseModelCard(text, "x/model.json"); });
+  };
   const std::string damaged = ": the model version is damaged";
   EXPECT_EQ(card_error("not json"),
             "the model card x/model.json is not valid JSON (line 1, column 2: syntax error while parsing value - "
@@ -254,17 +248,19 @@ TEST_F(ModelStoreTest, ACardThatIsNotARegularFileIsRefused) {
   const std::string damaged = "; the model version is damaged";
   fs::remove(card);
   fs::create_directory(card);
-  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }), named + " is a directory, not a regular file" + damaged);
+  EXPECT_EQ(WorkerErrorOf([&] { store_.ReadCard("m1"); }), named + " is a directory, not a regular file" + damaged);
   fs::remove(card);
   ASSERT_EQ(mkfifo(card.c_str(), 0600), 0);
-  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }), named + " is a FIFO (named pipe), not a regular file" + damaged);
+  EXPECT_EQ(WorkerErrorOf([&] { store_.ReadCard("m1"); }),
+            named + " is a FIFO (named pipe), not a regular file" + damaged);
   fs::remove(card);
   fs::create_symlink("model.json", card);
-  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }), named + " is a loop of symlinks, not a regular file" + damaged);
+  EXPECT_EQ(WorkerErrorOf([&] { store_.ReadCard("m1"); }),
+            named + " is a loop of symlinks, not a regular file" + damaged);
   fs::remove(card);
   WriteFile(card.string(), "{}");
   fs::resize_file(card, kMaxJsonDocumentBytes + 1);
-  EXPECT_EQ(ErrorOf([&] { store_.ReadCard("m1"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { store_.ReadCard("m1"); }),
             named + " is " + std::to_string(kMaxJsonDocumentBytes + 1) + " bytes, more than the " +
                 std::to_string(kMaxJsonDocumentBytes) + " bytes such a file can have" + damaged);
 }
@@ -294,17 +290,18 @@ TEST_F(ModelStoreTest, ADamagedDecisionLogIsNamedWithItsLine) {
       "the label's history), or retrain with --force, which does not read it";
 
   WriteFile(log.string(), good + "[1, 2]\n");
-  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { store_.DecisionFor("v1"); }),
             log.string() + " line 3 is not a decision (a JSON object with a \"dataset_version\" string)" + advice);
   WriteFile(log.string(), "\n" + good);
-  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { store_.DecisionFor("v1"); }),
             log.string() +
                 " line 1 is not valid JSON (column 1: syntax error while parsing value - unexpected end of input; "
                 "expected '[', '{', or a literal)" +
                 advice);
   WriteFile(log.string(), good + good.substr(0, 40));  // a crash while the third line was written
-  EXPECT_TRUE(
-      ErrorOf([&] { store_.DecisionFor("v1"); }).starts_with(log.string() + " line 3 is not valid JSON (column 41: "));
+  EXPECT_TRUE(WorkerErrorOf([&] {
+                store_.DecisionFor("v1");
+              }).starts_with(log.string() + " line 3 is not valid JSON (column 41: "));
 
   // Appending ends the cut-short line first: the new decision is a line of its own.
   store_.AppendDecision(DecisionOn("v4"));
@@ -320,17 +317,18 @@ TEST_F(ModelStoreTest, ADecisionLogThatIsNotARegularFileIsRefused) {
   const std::string advice =
       "; move the file aside (it is the label's history), or retrain with --force, which does not read it";
   ASSERT_EQ(mkfifo(log.c_str(), 0600), 0);
-  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }), named + " is a FIFO (named pipe), not a regular file" + advice);
+  EXPECT_EQ(WorkerErrorOf([&] { store_.DecisionFor("v1"); }),
+            named + " is a FIFO (named pipe), not a regular file" + advice);
   // Nor is a decision written into it: that would wait for a reader.
-  EXPECT_EQ(ErrorOf([&] { store_.AppendDecision(DecisionOn("v1")); }),
+  EXPECT_EQ(WorkerErrorOf([&] { store_.AppendDecision(DecisionOn("v1")); }),
             named + " is not a regular file: move it aside, and retrain again to record the decision");
   fs::remove(log);
   fs::create_directory(log);
-  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }), named + " is a directory, not a regular file" + advice);
+  EXPECT_EQ(WorkerErrorOf([&] { store_.DecisionFor("v1"); }), named + " is a directory, not a regular file" + advice);
   fs::remove(log);
   WriteFile(log.string(), "");
   fs::resize_file(log, kMaxDecisionsBytes + 1);
-  EXPECT_EQ(ErrorOf([&] { store_.DecisionFor("v1"); }),
+  EXPECT_EQ(WorkerErrorOf([&] { store_.DecisionFor("v1"); }),
             named + " is " + std::to_string(kMaxDecisionsBytes + 1) + " bytes, more than the " +
                 std::to_string(kMaxDecisionsBytes) + " bytes such a file can have" + advice);
 }

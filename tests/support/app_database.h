@@ -15,6 +15,7 @@
 #include "config/database_url.h"
 #include "db/postgres_database.h"
 #include "db/sqlite_database.h"
+#include "support/error_of.h"
 #include "util/error.h"
 
 namespace orch::testing {
@@ -81,16 +82,5 @@ class AppDatabase {
 
 // A SQL string literal ('it''s'), or NULL.
 std::string SqlLiteral(const std::optional<std::string>& value);
-
-// The message of the DatabaseError that `action` throws; "" when it throws none.
-template <typename Action>
-std::string DatabaseErrorOf(Action&& action) {
-  try {
-    action();
-  } catch (const DatabaseError& error) {
-    return error.what();
-  }
-  return "";
-}
 
 }  // namespace orch::testing
