@@ -242,6 +242,38 @@ TEST_P(LocalLoop, ARetrainCommandThatExitsNonZeroFailsThePassWithItsLastLogLines
   EXPECT_NE(urgency["error"].get<std::string>().find("the eval split is empty"), std::string::npos) << urgency.dump();
 }
 
+// Everything the orchestrator keeps, as text: its tables, and the files of the hub, the models and
+// the worker logs (names and sizes).
+std::string EverythingKept(const testing::AppDatabase& database, const fs::path& root) {
+  std::string kept;
+  for (const char* table :
+       {"orchestrator_label_state", "orchestrator_runs", "orchestrator_lock", "orchestrator_schema_migrations"}) {
+    const std::string query = std::string("SELECT * FROM ") + table + " ORDER BY 1";
+    const ProcessResult dump = database.is_postgres()
+                                   ? Subprocess::Run({"/usr/bin/psql", "-At", database.url(), "-c", query},
+                                                     {{"PATH", "/usr/bin:/bin"}}, root.string(), 30s)
+                                   : Subprocess::Run({"/usr/bin/sqlite3", database.database_url().target, query},
+                                                     {{"PATH", "/usr/bin:/bin"}}, root.string(), 30s);
+    EXPECT_EQ(dump.exit_code, 0) << dump.err;
+    kept += std::string(table) + ":\n" + dump.out;
+  }
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root))
+    if (entry.is_regular_file() && entry.path().extension() != ".db")
+      kept += entry.path().string() + " " + std::to_string(entry.file_size()) + "\n";
+  return kept;
+}
+
+TEST_P(LocalLoop, ADryRunWritesNothingAnywhere) {
+  ASSERT_EQ(Label(RunPass(), "department")["outcome"], "retrain_triggered") << last_err;
+  application->AddBatch(600);  // enough new corrections that a real pass would prepare again
+  const std::string before = EverythingKept(*database, dir.path());
+  const ProcessResult dry = Orchestrator({"run", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  const Json summary = Json::parse(dry.out);
+  EXPECT_EQ(Label(summary, "department")["outcome"], "dry_run") << dry.out;
+  EXPECT_EQ(EverythingKept(*database, dir.path()), before) << "no table row, no file, no worker";
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, LocalLoop, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
