@@ -87,7 +87,22 @@ std::string Mask(std::string_view url, const std::vector<Span>& spans) {
   return masked + std::string(url.substr(copied));
 }
 
+// A user info whose end libpq would find elsewhere than at the password's last character (an
+// unencoded '@', '/', '?' or '#' in the password) would hand part of the password to libpq as a
+// host name, which its error messages then quote: such a URL is refused before libpq sees it.
+void RefuseAmbiguousUserInfo(std::string_view url, size_t rest_start) {
+  const std::string_view rest = url.substr(rest_start);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  const size_t ats_in_authority = std::count(authority.begin(), authority.end(), '@');
+  const bool at_after_authority = rest.find('@', authority.size()) != std::string_view::npos;
+  if (ats_in_authority > 1 || (ats_in_authority == 0 && at_after_authority))
+    Refuse(
+        "the user name or password holds an unencoded '@', '/', '?' or '#' (the URL is not shown: it holds "
+        "a password); percent-encode them, e.g. '@' as %40, '/' as %2F");
+}
+
 DatabaseUrl ParsePostgres(std::string_view url, size_t rest_start) {
+  RefuseAmbiguousUserInfo(url, rest_start);
   DatabaseUrl parsed;
   parsed.kind = DatabaseUrl::Kind::kPostgres;
   parsed.target = "postgresql://" + std::string(url.substr(rest_start));

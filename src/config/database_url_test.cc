@@ -47,10 +47,20 @@ TEST(DatabaseUrlTest, RedactionCoversEncodedAndEmptyPasswords) {
   EXPECT_EQ(ParseDatabaseUrl("postgresql://u:a:b@h/db").redacted, "postgresql://u:****@h/db");
 }
 
-TEST(DatabaseUrlTest, AmbiguousUserInfoIsMaskedWhole) {
-  DatabaseUrl url = ParseDatabaseUrl("postgresql://u:pa/ss@h/db");
-  EXPECT_EQ(url.redacted.find("pa/ss"), std::string::npos) << url.redacted;
-  EXPECT_EQ(url.redacted, "postgresql://****@h/db");
+// libpq would take part of such a password for the host and quote it in its errors.
+TEST(DatabaseUrlTest, AmbiguousUserInfoIsRefusedWithoutShowingIt) {
+  for (std::string_view text : {"postgresql://u:pa/zq9@h/db", "postgresql://u:pa@zq9@h/db", "postgresql://u:p?zq9@h/db",
+                                "postgres://u:p#zq9@h:5432/db?sslmode=require"}) {
+    try {
+      ParseDatabaseUrl(text);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const ConfigError& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("percent-encode them, e.g. '@' as %40"), std::string::npos) << message;
+      EXPECT_EQ(message.find("zq9"), std::string::npos) << message;
+    }
+  }
+  EXPECT_EQ(ParseDatabaseUrl("postgresql://u:pa%40ss@h/db").redacted, "postgresql://u:****@h/db");
 }
 
 TEST(DatabaseUrlTest, SqlitePaths) {
