@@ -74,6 +74,13 @@ PassReport Pass::Run() {
       WaitForDatasets();
       if (wait_for_retrains_) WaitForRetrains();
     }
+  } catch (const LockLostError& error) {
+    // Another pass holds the lock now: nothing more is written or sent, and what was recorded
+    // stays for that pass, or the next, to carry on.
+    report_.error = error.what();
+    services_.log.Error("", "run lock lost", {{"error", error.what()}});
+    for (LabelRun& label : labels_)
+      if (label.report.outcome == Outcome::kPending) Finish(label, Outcome::kCancelled, error.what());
   } catch (const DatabaseError& error) {
     report_.error = error.what();
     services_.log.Error("", "database", {{"error", error.what()}});

@@ -777,6 +777,26 @@ TEST_F(LocalWorkersPassTest, ASpaceCountsAsFinishedOnlyOnceItWasSeenRunning) {
 namespace orch {
 namespace {
 
+TEST_F(PassTest, ALockLostAtAWriteStopsThePassAndSendsNothingMore) {
+  config.labels = {Label("department", 100)};
+  database.misclassified = {{"department", 100}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 30);
+  const auto publish = trigger.on_start;
+  trigger.on_start = [&, publish](const StartRequest& request) {
+    publish(request);
+    state.lock_lost = true;  // while the prepare restart was on its way, another pass took the lease
+  };
+  const PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kCancelled) << "resumable by whoever holds the lock now";
+  ASSERT_TRUE(report.error.has_value());
+  EXPECT_NE(report.error->find("was lost"), std::string::npos) << *report.error;
+  EXPECT_EQ(report.exit_code(), 1);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 0) << "nothing is sent once the lock is lost";
+  EXPECT_EQ(state.labels["department"].phase, Phase::kPreparing) << "what was recorded before stays";
+  EXPECT_FALSE(state.labels["department"].prepare_confirmed);
+}
+
 TEST_F(PassTest, ARetrainedDatasetIsNotPreparedAgainUntilMoreDataArrives) {
   config.labels = {Label("department", 100)};
   database.misclassified = {{"department", 100}};

@@ -187,13 +187,15 @@ class RecordingLog : public Log {
   }
 };
 
-// The orchestrator's state in memory; `fail` makes every call throw, as a database gone away.
+// The orchestrator's state in memory; `fail` makes every call throw, as a database gone away, and
+// `lock_lost` every label write, as a fenced write of a pass whose lease was taken.
 class MemoryStateStore : public StateStore {
  public:
   std::map<std::string, LabelState> labels;
   std::vector<RunRecord> runs;
   std::vector<LabelState> saves;  // every SaveLabel, in order
   bool fail = false;
+  bool lock_lost = false;
 
   std::vector<int> Migrate() override { return {}; }
   int SchemaVersion() override { return 1; }
@@ -210,6 +212,7 @@ class MemoryStateStore : public StateStore {
   }
   void SaveLabels(std::span<const LabelState> states) override {
     Check();
+    if (lock_lost) throw LockLostError("the run lock \"orchestrator\" was lost (another pass took it)");
     for (const LabelState& state : states) {
       labels[state.label] = state;
       saves.push_back(state);
