@@ -121,7 +121,9 @@ PassBody ParsePassBody(const std::string& body) {
 Endpoints::Endpoints(const Config& config, EndpointSettings settings, SnapshotKeeper& snapshots, PassWorker& passes,
                      Log& log)
     : config_(config), settings_(std::move(settings)), snapshots_(snapshots), passes_(passes), log_(log) {
-  if (settings_.lock_holder.empty()) settings_.lock_holder = HostAndPid();
+  // Not the name its passes hold the lock under: on SQLite a lease is taken over by its own holder,
+  // so a check under that name could take, and then free, the lease of a pass this server runs.
+  if (settings_.lock_holder.empty()) settings_.lock_holder = HostAndPid() + " (serve's check)";
 }
 
 HttpResponse Endpoints::Handle(const HttpRequest& request) {

@@ -42,7 +42,7 @@ struct EndpointSettings {
   std::optional<double> schedule_seconds;
   double refresh_seconds = 60;
   std::vector<std::string> secrets;  // removed from every answer
-  std::string lock_holder;           // "host:pid": how this server names itself when it tries the run lock
+  std::string lock_holder;           // how this server names itself when it checks the run lock (not as its passes do)
 };
 
 class Endpoints {
