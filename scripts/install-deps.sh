@@ -26,6 +26,7 @@ packages=(
   clang-format              # make format, and the test that the tree follows .clang-format
   chromium                  # the serve tests load the status page in headless Chromium, at a phone's size
   prometheus                # promtool: the serve tests check GET /metrics with `promtool check metrics`
+  openssl                   # the HTTPS tests make a certificate authority of their own
 )
 
 missing=()

@@ -36,6 +36,7 @@ struct HttpSettings {
   double retry_base = 0.5;      // first backoff in seconds, doubled each retry, HTTP_RETRY_BASE
   double retry_max = 30;        // longest backoff or Retry-After honoured, HTTP_RETRY_MAX
   int max_connections = 16;     // concurrent transfers at most, HTTP_MAX_CONNECTIONS
+  std::string ca_bundle;        // PEM file HTTPS servers are verified against, HTTP_CA_BUNDLE ("": the system's)
 };
 
 struct LabelConfig {

@@ -52,6 +52,7 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"http_retry_base", "HTTP_RETRY_BASE"},
       {"http_retry_max", "HTTP_RETRY_MAX"},
       {"http_max_connections", "HTTP_MAX_CONNECTIONS"},
+      {"http_ca_bundle", "HTTP_CA_BUNDLE"},
       {"orchestrator_name", "ORCHESTRATOR_NAME"},
       {"stale_after", "STALE_AFTER"},
       {"min_new_rows", "MIN_NEW_ROWS"},

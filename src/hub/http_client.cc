@@ -227,6 +227,7 @@ void HttpClient::Start(Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);  // followed by hand, see FollowRedirect
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, Milliseconds(settings_.connect_timeout));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, Milliseconds(settings_.request_timeout));
+  if (!settings_.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings_.ca_bundle.c_str());
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "orchestrator/" ORCH_VERSION);
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer);

@@ -190,7 +190,20 @@ bool ShutdownConnection(const httplib::Request& request) {
 
 }  // namespace
 
-FakeHub::FakeHub(std::string host) : host_(std::move(host)), server_(std::make_unique<httplib::Server>()) {
+FakeHub::FakeHub(std::string host)
+    : host_(std::move(host)), scheme_("http"), server_(std::make_unique<httplib::Server>()) {
+  Start();
+}
+
+FakeHub::FakeHub(std::string host, const TestTls& tls)
+    : host_(std::move(host)),
+      scheme_("https"),
+      server_(std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str())) {
+  if (!server_->is_valid()) throw std::runtime_error("FakeHub cannot use the certificate " + tls.cert_file);
+  Start();
+}
+
+void FakeHub::Start() {
   // httplib takes ownership of the queue it is given.
   server_->new_task_queue = [] { return std::make_unique<httplib::ThreadPool>(kWorkerThreads).release(); };
   auto handler = [this](const httplib::Request& request, httplib::Response& response) { Handle(request, response); };
@@ -235,7 +248,7 @@ void FakeHub::Stop() {
   server_thread_.join();
 }
 
-std::string FakeHub::endpoint() const { return "http://" + host_ + ":" + std::to_string(port_); }
+std::string FakeHub::endpoint() const { return scheme_ + "://" + host_ + ":" + std::to_string(port_); }
 
 std::string FakeHub::MetadataUrl(const std::string& dataset_repo) const {
   return endpoint() + "/datasets/" + dataset_repo + "/resolve/main/dataset_metadata.json";

@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/test_tls.h"
+
 namespace httplib {
 class Server;
 struct Request;
@@ -103,11 +105,13 @@ class FakeHub {
   static constexpr size_t kOversizedBytes = 2 << 20;
 
   explicit FakeHub(std::string host = "127.0.0.1");
+  // Speaks HTTPS with `tls`'s certificate (see support/test_tls.h).
+  FakeHub(std::string host, const TestTls& tls);
   ~FakeHub();
   FakeHub(const FakeHub&) = delete;
   FakeHub& operator=(const FakeHub&) = delete;
 
-  // "http://HOST:PORT", what HF_ENDPOINT is set to.
+  // "http://HOST:PORT" (https with TLS), what HF_ENDPOINT is set to.
   std::string endpoint() const;
   int port() const { return port_; }
   // The full URL of a dataset's dataset_metadata.json on this fake.
@@ -211,7 +215,11 @@ class FakeHub {
   void RunPublicationTimer();
   void NotifyChanged();
 
+  // Binds, then serves in a thread of its own until Stop().
+  void Start();
+
   const std::string host_;
+  const std::string scheme_;  // "http" or "https"
   int port_ = -1;
   std::unique_ptr<httplib::Server> server_;
 

@@ -14,7 +14,15 @@ constexpr auto kStartDeadline = std::chrono::seconds(5);
 
 }  // namespace
 
-WebhookReceiver::WebhookReceiver() : server_(std::make_unique<httplib::Server>()) {
+WebhookReceiver::WebhookReceiver() : server_(std::make_unique<httplib::Server>()) { Start(); }
+
+WebhookReceiver::WebhookReceiver(const TestTls& tls)
+    : scheme_("https"), server_(std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str())) {
+  if (!server_->is_valid()) throw std::runtime_error("WebhookReceiver cannot use the certificate " + tls.cert_file);
+  Start();
+}
+
+void WebhookReceiver::Start() {
   auto handler = [this](const httplib::Request& request, httplib::Response& response) { Handle(request, response); };
   server_->Get(".*", handler).Post(".*", handler).Put(".*", handler);
   // One request per connection: stopping would otherwise wait for a client's idle keep-alive
@@ -44,9 +52,7 @@ void WebhookReceiver::Stop() {
   if (server_thread_.joinable()) server_thread_.join();
 }
 
-std::string WebhookReceiver::url() const {
-  return std::string("http://") + kHost + ":" + std::to_string(port_) + kPath;
-}
+std::string WebhookReceiver::url() const { return scheme_ + "://" + kHost + ":" + std::to_string(port_) + kPath; }
 
 void WebhookReceiver::SetStatus(int status) {
   std::lock_guard lock(mutex_);

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_tls.h"
+
 namespace httplib {
 class Server;
 struct Request;
@@ -29,6 +31,8 @@ class WebhookReceiver {
   };
 
   WebhookReceiver();
+  // Speaks HTTPS with `tls`'s certificate (see support/test_tls.h).
+  explicit WebhookReceiver(const TestTls& tls);
   ~WebhookReceiver();
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
@@ -52,6 +56,9 @@ class WebhookReceiver {
   void Handle(const httplib::Request& request, httplib::Response& response);
   void Stop();
 
+  void Start();
+
+  std::string scheme_ = "http";
   int port_ = -1;
   std::unique_ptr<httplib::Server> server_;
 
