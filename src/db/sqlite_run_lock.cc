@@ -46,25 +46,27 @@ std::optional<SqliteRunLock::Lease> SqliteRunLock::CurrentLease(std::string_view
 }
 
 bool SqliteRunLock::TryAcquire() {
-  const std::lock_guard<std::mutex> guard(mutex_);
+  const std::lock_guard<std::mutex> guard(session_mutex_);
   const std::string what = "taking the run lock";
   SqliteTransaction transaction(session_, what);
   const WallTime now = now_();
   const std::optional<Lease> current = CurrentLease(what);
   if (current && current->holder != holder_ && !(current->expires_at < now)) {
+    const std::lock_guard<std::mutex> fields(fields_mutex_);
     held_ = false;  // if it was ours, it expired and was taken
     return false;   // the transaction rolls back: nothing was written
   }
   const std::string acquired_at = FormatTimestamp(now);
   session_.Command(kWriteLeaseSql, {name_, holder_, acquired_at, FormatTimestamp(now + lease_)}, what);
   transaction.Commit();
+  const std::lock_guard<std::mutex> fields(fields_mutex_);
   held_ = true;
   acquired_at_ = acquired_at;
   return true;
 }
 
 RunLock::UnlockResult SqliteRunLock::Unlock() {
-  const std::lock_guard<std::mutex> guard(mutex_);
+  const std::lock_guard<std::mutex> guard(session_mutex_);
   const std::string what = "freeing the run lock";
   SqliteTransaction transaction(session_, what);
   const std::optional<Lease> current = CurrentLease(what);
@@ -77,7 +79,7 @@ RunLock::UnlockResult SqliteRunLock::Unlock() {
 }
 
 LockHolder SqliteRunLock::Holder() {
-  const std::lock_guard<std::mutex> guard(mutex_);
+  const std::lock_guard<std::mutex> guard(session_mutex_);
   const std::optional<Lease> current = CurrentLease("looking for the run lock's holder");
   if (!current) return {"unknown"};
   const bool expired = current->expires_at < now_();
@@ -86,12 +88,13 @@ LockHolder SqliteRunLock::Holder() {
 }
 
 bool SqliteRunLock::Renew() {
-  const std::lock_guard<std::mutex> guard(mutex_);
+  const std::lock_guard<std::mutex> guard(session_mutex_);
   if (!held_) return false;
   const std::string what = "renewing the run lock";
   SqliteTransaction transaction(session_, what);
   const std::optional<Lease> current = CurrentLease(what);
   if (!current || current->holder != holder_ || current->acquired_at != acquired_at_) {
+    const std::lock_guard<std::mutex> fields(fields_mutex_);
     held_ = false;
     return false;
   }
@@ -102,14 +105,21 @@ bool SqliteRunLock::Renew() {
 }
 
 void SqliteRunLock::CheckHeldIn(SqliteSession& session) {
-  const std::lock_guard<std::mutex> guard(mutex_);
+  // Only the fields' mutex: the renewing thread may hold the session's while it waits for the very
+  // write transaction this check runs in.
+  std::string acquired_at;
+  bool held = false;
+  {
+    const std::lock_guard<std::mutex> fields(fields_mutex_);
+    acquired_at = acquired_at_;
+    held = held_;
+  }
   const std::string what = "checking that this pass still holds the run lock";
   const std::vector<SqlRow> rows =
       session.Query("SELECT expires_at FROM orchestrator_lock WHERE name = ?1 AND holder = ?2 AND acquired_at = ?3",
-                    {name_, holder_, acquired_at_}, what);
+                    {name_, holder_, acquired_at}, what);
   const std::optional<WallTime> expires_at = rows.empty() || !rows[0][0] ? std::nullopt : ParseTimestamp(*rows[0][0]);
-  if (held_ && expires_at && !(*expires_at < now_())) return;
-  held_ = false;
+  if (held && expires_at && !(*expires_at < now_())) return;
   throw LockLostError("the run lock " + QuoteForMessage(name_) + " was lost (" +
                       (expires_at ? "its lease expired at " + FormatTimestamp(*expires_at)
                                   : std::string("another pass took it after its lease expired")) +
@@ -117,9 +127,12 @@ void SqliteRunLock::CheckHeldIn(SqliteSession& session) {
 }
 
 void SqliteRunLock::Release() {
-  const std::lock_guard<std::mutex> guard(mutex_);
+  const std::lock_guard<std::mutex> guard(session_mutex_);
   if (!held_) return;
-  held_ = false;
+  {
+    const std::lock_guard<std::mutex> fields(fields_mutex_);
+    held_ = false;
+  }
   session_.Command("DELETE FROM orchestrator_lock WHERE name = ?1 AND holder = ?2", {name_, holder_},
                    "releasing the run lock");
 }

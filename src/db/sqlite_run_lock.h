@@ -70,7 +70,10 @@ class SqliteRunLock final : public RunLock {
   std::string holder_;
   std::chrono::seconds lease_;
   WallClock now_;
-  std::mutex mutex_;
+  // The session is used by one thread at a time; the fields below are written with both mutexes
+  // held (taken in this order) and read by CheckHeldIn with the second only.
+  std::mutex session_mutex_;
+  std::mutex fields_mutex_;
   bool held_ = false;
   std::string acquired_at_;  // with the holder, what tells this acquisition from a later one
 };
