@@ -133,17 +133,21 @@ TEST_F(ModelStoreTest, VersionNamesComeFromTheTimeAndAvoidExistingOnes) {
   EXPECT_EQ(store_.UnusedVersion(time), "m20261126_101502_3");
 }
 
+RetrainDecision DecisionOn(const std::string& dataset_version) {
+  return {.time = "2026-11-26T10:20:00.000Z",
+          .label = "department",
+          .dataset_version = dataset_version,
+          .model_version = "m1",
+          .accepted = true,
+          .new_scores = {.macro_f1 = 0.8, .accuracy = 0.85},
+          .deployed_scores = std::nullopt,
+          .deployed_version = std::nullopt,
+          .decision_threshold = 0.001,
+          .reason = "no model is deployed yet"};
+}
+
 TEST_F(ModelStoreTest, DecisionsAreAppendedOnePerLine) {
-  RetrainDecision first{.time = "2026-11-26T10:20:00.000Z",
-                        .label = "department",
-                        .dataset_version = "v1",
-                        .model_version = "m1",
-                        .accepted = true,
-                        .new_scores = {.macro_f1 = 0.8, .accuracy = 0.85},
-                        .deployed_scores = std::nullopt,
-                        .deployed_version = std::nullopt,
-                        .decision_threshold = 0.001,
-                        .reason = "no model is deployed yet"};
+  RetrainDecision first = DecisionOn("v1");
   RetrainDecision second = first;
   second.model_version = "m2";
   second.accepted = false;
@@ -263,19 +267,6 @@ TEST_F(ModelStoreTest, ACardThatIsNotARegularFileIsRefused) {
   EXPECT_EQ(WorkerErrorOf([&] { store_.ReadCard("m1"); }),
             named + " is " + std::to_string(kMaxJsonDocumentBytes + 1) + " bytes, more than the " +
                 std::to_string(kMaxJsonDocumentBytes) + " bytes such a file can have" + damaged);
-}
-
-RetrainDecision DecisionOn(const std::string& dataset_version) {
-  return {.time = "2026-11-26T10:20:00.000Z",
-          .label = "department",
-          .dataset_version = dataset_version,
-          .model_version = "m1",
-          .accepted = true,
-          .new_scores = {.macro_f1 = 0.8, .accuracy = 0.85},
-          .deployed_scores = std::nullopt,
-          .deployed_version = std::nullopt,
-          .decision_threshold = 0.001,
-          .reason = "no model is deployed yet"};
 }
 
 TEST_F(ModelStoreTest, ADamagedDecisionLogIsNamedWithItsLine) {
