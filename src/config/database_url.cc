@@ -97,8 +97,8 @@ void RefuseAmbiguousUserInfo(std::string_view url, size_t rest_start) {
   const bool at_after_authority = rest.find('@', authority.size()) != std::string_view::npos;
   if (ats_in_authority > 1 || (ats_in_authority == 0 && at_after_authority))
     Refuse(
-        "the user name or password holds an unencoded '@', '/', '?' or '#' (the URL is not shown: it holds "
-        "a password); percent-encode them, e.g. '@' as %40, '/' as %2F");
+        "the user name or password holds an unencoded at sign, slash, question mark or number sign (the URL "
+        "is not shown: it holds a password); percent-encode them as %40, %2F, %3F and %23");
 }
 
 DatabaseUrl ParsePostgres(std::string_view url, size_t rest_start) {
