@@ -38,7 +38,7 @@ class EndToEnd : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = GetParam() == "postgres" ? AppDatabase::Postgres() : AppDatabase::Sqlite(dir.File("app.db"));
+    database = AppDatabase::ForEngine(GetParam(), dir.File("app.db"));
     database->CreateSchema();
     hub.SetToken(kToken);
     hub.AddSpace("owner/prepare", "PAUSED");

@@ -33,7 +33,7 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = GetParam() == "postgres" ? AppDatabase::Postgres() : AppDatabase::Sqlite(dir.File("app.db"));
+    database = AppDatabase::ForEngine(GetParam(), dir.File("app.db"));
     database->CreateSchema();
     database->AddMisclassified(20, "department");
     database->AddCorrectComplaints(100);

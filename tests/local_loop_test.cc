@@ -40,7 +40,7 @@ class LocalLoop : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = GetParam() == "postgres" ? AppDatabase::Postgres() : AppDatabase::Sqlite(dir.File("app.db"));
+    database = AppDatabase::ForEngine(GetParam(), dir.File("app.db"));
     application = std::make_unique<DemoDatabase>(database->database_url(), DemoDataOptions::WithSeed(7));
     added = application->AddBatch(1200);
     fs::create_directories(Hub());

@@ -39,7 +39,7 @@ class Secrets : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = GetParam() == "postgres" ? AppDatabase::Postgres() : AppDatabase::Sqlite(dir.File("app.db"));
+    database = AppDatabase::ForEngine(GetParam(), dir.File("app.db"));
     DemoDatabase application(database->database_url(), DemoDataOptions::WithSeed(11));
     application.AddBatch(600);
     std::string url = database->url();

@@ -77,6 +77,10 @@ std::unique_ptr<AppDatabase> AppDatabase::Sqlite(const std::string& file_path) {
   return db;
 }
 
+std::unique_ptr<AppDatabase> AppDatabase::ForEngine(const std::string& engine, const std::string& sqlite_path) {
+  return engine == "postgres" ? Postgres() : Sqlite(sqlite_path);
+}
+
 std::unique_ptr<AppDatabase> AppDatabase::Postgres() {
   PostgresServer& server = SharedPostgres();
   std::unique_ptr<AppDatabase> db(new AppDatabase());

@@ -41,6 +41,8 @@ class AppDatabase {
   static std::unique_ptr<AppDatabase> Sqlite(const std::string& file_path);
   // A fresh, uniquely named database on SharedPostgres(), dropped with this object.
   static std::unique_ptr<AppDatabase> Postgres();
+  // Postgres() for the engine "postgres", otherwise Sqlite(`sqlite_path`): for tests run on both.
+  static std::unique_ptr<AppDatabase> ForEngine(const std::string& engine, const std::string& sqlite_path);
   ~AppDatabase();
   AppDatabase(const AppDatabase&) = delete;
   AppDatabase& operator=(const AppDatabase&) = delete;
