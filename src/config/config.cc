@@ -315,10 +315,9 @@ bool KeptFromWorkers(const SettingSpec& spec) {
 void PassToWorkers(const SettingSpec& spec, const RawSetting& raw, Config& config) {
   if (spec.env.empty() || KeptFromWorkers(spec)) return;
   if (raw.origin != Origin::kCommandLine && raw.origin != Origin::kEnvironment && raw.origin != Origin::kDotEnv) return;
-  const std::string entry = raw.name + "=" + raw.text;
-  for (const std::string& existing : config.worker_environment)
-    if (existing == entry) return;  // a label's setting inherited from the global one
-  config.worker_environment.push_back(entry);
+  // A label's setting inherited from the global one is passed once, as the global one.
+  if (!spec.inherits.empty() && raw.name == FindSetting(spec.inherits)->env) return;
+  config.worker_environment.push_back(raw.name + "=" + raw.text);
 }
 
 void LoadGlobals(const Sources& sources, Config& config) {
@@ -444,7 +443,7 @@ void WarnAboutUnknownVariables(const Sources& sources, Config& config) {
       if (warning.empty() && name.size() >= 5) {
         const size_t allowed = name.size() >= 8 ? 2 : 1;
         for (const std::string& candidate : known)
-          if (!candidate.empty() && EditDistance(name, candidate) <= allowed) {
+          if (!candidate.empty() && WithinEditDistance(name, candidate, allowed)) {
             warning = name + " (" + where + ") is not a setting; did you mean " + candidate + "?";
             break;
           }

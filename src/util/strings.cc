@@ -43,19 +43,23 @@ std::string FormatNumber(double number) {
   return error == std::errc() ? std::string(buffer, end) : std::to_string(number);
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
+bool WithinEditDistance(std::string_view a, std::string_view b, size_t limit) {
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return false;
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diagonal = row[0];
     row[0] = i;
+    size_t best = row[0];
     for (size_t j = 1; j <= b.size(); ++j) {
       const size_t above = row[j];
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diagonal = above;
+      best = std::min(best, row[j]);
     }
+    if (best > limit) return false;
   }
-  return row[b.size()];
+  return row[b.size()] <= limit;
 }
 
 }  // namespace orch

@@ -28,8 +28,9 @@ bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix);
 // A whole decimal integer and nothing else ("-5"; not "5.0", " 5", "" or one out of range).
 std::optional<int64_t> ParseInteger(std::string_view text);
 
-// The Levenshtein distance between `a` and `b` (insertions, deletions, substitutions of one byte).
-size_t EditDistance(std::string_view a, std::string_view b);
+// Whether `a` becomes `b` with at most `limit` insertions, deletions or substitutions of one byte
+// (Levenshtein). Gives up as soon as every path costs more, so far-apart texts cost a few steps.
+bool WithinEditDistance(std::string_view a, std::string_view b, size_t limit);
 
 // Shortest text that reads back as `number` ("60", "0.5").
 std::string FormatNumber(double number);
