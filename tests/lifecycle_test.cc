@@ -178,15 +178,17 @@ TEST_P(Lifecycle, EightPassesAtOnceOneActsTheOthersExit75) {
   EXPECT_EQ(Retrains(), 1);
 }
 
-TEST_P(Lifecycle, SigtermStopsThePassWithinTwoSecondsAndTheNextResumes) {
-  env["POLL_INTERVAL"] = "5";  // asleep between polls when the signal comes
+TEST_P(Lifecycle, SigtermCutsTheWaitShortAndTheNextPassResumes) {
+  // Asleep for 10 minutes between polls when the signal comes: only the signal can end the pass
+  // within the 30 s given (bench_hostile measures how soon it does).
+  env["POLL_INTERVAL"] = "600";
+  env["POLL_TIMEOUT"] = "1200";
   hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
   auto pass = Start({"run", "--summary", dir.File("summary.json")});
   ASSERT_TRUE(pass->WaitForOutput("poll", 20s)) << pass->err();
-  auto signalled = std::chrono::steady_clock::now();
   pass->Signal(SIGTERM);
-  ProcessResult stopped = pass->Wait(10s);
-  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 2s);
+  ProcessResult stopped = pass->Wait(30s);
+  EXPECT_FALSE(stopped.timed_out);
   EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
   nlohmann::json summary = nlohmann::json::parse(testing::ReadFile(dir.File("summary.json")));
   EXPECT_EQ(summary["status"], "cancelled");

@@ -587,9 +587,10 @@ TEST_P(ServeEngine, SigtermDuringAPassStopsItRecordsItCancelledAndExits143) {
   EXPECT_TRUE(Contains(server->Get("/metrics")->body, "orchestrator_serve_pass_running 1"));
   EXPECT_TRUE(Contains(server->Get("/")->body, "Pass 1 (api) running since"));
 
-  const auto signalled = std::chrono::steady_clock::now();
+  // Stop() waits 30 s at most, half the POLL_TIMEOUT the pass would otherwise wait out: it ends only
+  // because the signal cut its wait short (bench_hostile measures how soon).
   ProcessResult stopped = server->Stop(SIGTERM);
-  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 5s);
+  EXPECT_FALSE(stopped.timed_out);
   EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
   EXPECT_TRUE(Contains(stopped.err, "pass_cut_short=true")) << stopped.err;
   const std::vector<RunRecord> runs = History(database->url(), 1);

@@ -180,7 +180,7 @@ void CheckMetadata(const Config& config, HfHub& hub, Checks& checks) {
     url_names.push_back("metadata (" + label.name + ")");
   }
   MetadataSources sources(hub);  // file:// paths too
-  std::vector<MetadataRead> reads = sources.ReadMetadata(urls);
+  std::vector<MetadataRead> reads = sources.ReadMetadata(urls, std::nullopt);
   for (size_t i = 0; i < reads.size(); ++i) {
     const MetadataRead& read = reads[i];
     if (read.status == MetadataRead::Status::kOk) {

@@ -12,6 +12,7 @@
 #include "config/label_name.h"
 #include "config/settings.h"
 #include "config/target.h"
+#include "util/durable_file.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -197,10 +198,9 @@ void AddLabels(const toml::node& node, const std::string& path, Source& file) {
 }
 
 toml::table ParseTomlFile(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path))
-    throw ConfigError("config file " + QuoteForMessage(path) + " does not exist or is not a regular file");
+  const std::string text = ReadSettingsFile(path, "config file");
   try {
-    return toml::parse_file(path);
+    return toml::parse(text, path);
   } catch (const toml::parse_error& error) {
     const toml::source_position& at = error.source().begin;
     throw ConfigError(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
@@ -411,6 +411,19 @@ void RefuseSharedWebhookToken(const Config& config) {
 // Names of the environment and .env that look like a setting but are none: a near miss of a known
 // name ("POLL_TIMOUT"), or a label's setting for a label that is not configured ("THRESHOLD_TOPIC").
 // GitHub's and the runner's own variables are theirs, whatever they look like.
+// libcurl reads HTTP_CA_BUNDLE itself, with no bound: a FIFO would hold every request, a device never end.
+void RefuseUnreadableCaBundle(const Config& config) {
+  if (config.http.ca_bundle.empty()) return;
+  constexpr uint64_t kMaxCaBundleBytes = 16 << 20;
+  try {
+    if (!ReadRegularFile(config.http.ca_bundle, kMaxCaBundleBytes, "HTTP_CA_BUNDLE"))
+      throw ConfigError("HTTP_CA_BUNDLE " + QuoteForMessage(config.http.ca_bundle) +
+                        " does not exist; name a PEM file of CA certificates, or unset it to use the system's");
+  } catch (const WorkerError& error) {
+    throw ConfigError(std::string(error.what()) + "; name a PEM file of CA certificates");
+  }
+}
+
 void WarnAboutUnknownVariables(const Sources& sources, Config& config) {
   std::set<std::string> known = {"ORCHESTRATOR_CONFIG", config.webhook_token_env};
   for (const SettingSpec& spec : Settings()) known.emplace(spec.env);
@@ -513,6 +526,7 @@ Config LoadConfig(const ConfigSources& given) {
   LoadLabels(all, config);
   RefuseUnknownCommandLineNames(sources.command_line, config);
   RefuseSharedWebhookToken(config);
+  RefuseUnreadableCaBundle(config);
   WarnAboutUnknownVariables(all, config);
   ShowDerivedValues(config);
   AddWorkerEnvironment(sources, sources.config_file, config);

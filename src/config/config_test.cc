@@ -1,13 +1,16 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "config/env_file.h"
 #include "support/temp_dir.h"
 #include "util/error.h"
 
@@ -361,9 +364,9 @@ TEST_F(ConfigTest, BadValuesAreRefusedWithWhatWasExpected) {
       {"CORRECT_RATIO", "half", "e.g. CORRECT_RATIO=0.5"},
       {"DRY_RUN", "maybe", "expected true or false (also 1/0, yes/no, on/off)"},
       {"DRY_RUN", "2", "expected true or false"},
-      {"HTTP_RETRIES", "-1", "expected a whole number >= 0, e.g. HTTP_RETRIES=4"},
-      {"HTTP_RETRIES", "1.5", "expected a whole number >= 0"},
-      {"HTTP_RETRIES", "99999999999", "expected a whole number >= 0"},
+      {"HTTP_RETRIES", "-1", "expected a whole number from 0 to 100, e.g. HTTP_RETRIES=4"},
+      {"HTTP_RETRIES", "1.5", "expected a whole number from 0 to 100"},
+      {"HTTP_RETRIES", "101", "expected a whole number from 0 to 100"},
       {"HTTP_MAX_CONNECTIONS", "0", "expected a whole number from 1 to 256"},
       {"HTTP_MAX_CONNECTIONS", "257", "expected a whole number from 1 to 256"},
       {"LOG_FORMAT", "xml", "expected one of text, json, e.g. LOG_FORMAT=json"},
@@ -728,7 +731,29 @@ TEST_F(ConfigTest, FileErrorsReportWhere) {
   sources_.config_file = dir_.File("absent.toml");
   EXPECT_TRUE(Contains(Error(), "absent.toml\" does not exist"));
   sources_.config_file = dir_.path().string();
-  EXPECT_TRUE(Contains(Error(), "is not a regular file"));
+  EXPECT_TRUE(Contains(Error(), "is a directory, not a regular file"));
+}
+
+// A FIFO would block a plain read until someone writes to it, a device would never end.
+TEST_F(ConfigTest, SettingsFilesMustBeRegularFilesOfBoundedSize) {
+  const std::string fifo = dir_.File("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  sources_.config_file = fifo;
+  EXPECT_TRUE(Contains(Error(), "config file " + fifo + " is a FIFO (named pipe), not a regular file")) << Error();
+  sources_.config_file = "/dev/zero";
+  EXPECT_TRUE(Contains(Error(), "is a character device, not a regular file")) << Error();
+  sources_.config_file.reset();
+  sources_.env_file = fifo;
+  EXPECT_TRUE(Contains(Error(), ".env file " + fifo + " is a FIFO")) << Error();
+  sources_.env_file = dir_.File("huge.env");
+  std::ofstream(*sources_.env_file).put('#');
+  std::filesystem::resize_file(*sources_.env_file, kMaxSettingsFileBytes + 1);
+  EXPECT_TRUE(Contains(Error(), "more than the 1048576 bytes")) << Error();
+  sources_.env_file = dir_.File("empty.env");
+  Env("HTTP_CA_BUNDLE", fifo);
+  EXPECT_TRUE(Contains(Error(), "HTTP_CA_BUNDLE " + fifo + " is a FIFO")) << Error();
+  Env("HTTP_CA_BUNDLE", dir_.File("absent.pem"));
+  EXPECT_TRUE(Contains(Error(), "absent.pem\" does not exist; name a PEM file")) << Error();
 }
 
 // ---- Secrets and output -----------------------------------------------------------------------

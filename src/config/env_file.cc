@@ -1,10 +1,9 @@
 #include "config/env_file.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include "config/label_name.h"
+#include "util/durable_file.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -173,14 +172,19 @@ std::map<std::string, std::string> ParseEnvFile(std::string_view text, std::stri
   return EnvFileParser(text, path).Parse();
 }
 
+std::string ReadSettingsFile(const std::string& path, std::string_view what) {
+  std::optional<std::string> text;
+  try {
+    text = ReadRegularFile(path, kMaxSettingsFileBytes, what);
+  } catch (const WorkerError& error) {
+    throw ConfigError(error.what());
+  }
+  if (!text) throw ConfigError(std::string(what) + " " + QuoteForMessage(path) + " does not exist");
+  return std::move(*text);
+}
+
 std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path))
-    throw ConfigError(".env file " + QuoteForMessage(path) + " cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(".env file " + QuoteForMessage(path) + " cannot be read");
-  return ParseEnvFile(text.str(), path);
+  return ParseEnvFile(ReadSettingsFile(path, ".env file"), path);
 }
 
 bool IsVariableName(std::string_view name) {

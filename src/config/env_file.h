@@ -7,6 +7,7 @@
 // Anything else is an error naming file:line. Variables are not expanded ($VAR stays as is).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -19,6 +20,12 @@ std::map<std::string, std::string> ParseEnvFile(std::string_view text, std::stri
 
 // Reads and parses the file at `path`. Throws ConfigError when it cannot be read.
 std::map<std::string, std::string> ReadEnvFile(const std::string& path);
+
+// A file of settings (a .env file, the TOML config) read whole: `what` names it in errors. Throws
+// ConfigError when it is missing, not a regular file (a FIFO would block, a device never end) or
+// larger than kMaxSettingsFileBytes.
+inline constexpr uint64_t kMaxSettingsFileBytes = 1 << 20;
+std::string ReadSettingsFile(const std::string& path, std::string_view what);
 
 // Whether `name` is a portable environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 bool IsVariableName(std::string_view name);

@@ -150,6 +150,7 @@ const SettingSpec kSettings[] = {
      .doc = "Retries of a failed HTTP request after the first attempt",
      .example = "4",
      .min = 0,
+     .max = 100,
      .store = [](Config& c, const SettingValue& v) { c.http.max_retries = static_cast<int>(As<int64_t>(v)); }},
     {.key = "http_retry_base",
      .env = "HTTP_RETRY_BASE",

@@ -43,12 +43,14 @@ std::unique_ptr<ApplicationWriter> OpenApplicationWriter(const DatabaseUrl& url)
 }
 
 PassDatabases OpenPassDatabases(const DatabaseUrl& url, bool with_lock, const std::string& name,
-                                const std::string& holder, std::chrono::seconds lease) {
+                                const std::string& holder, std::chrono::seconds lease,
+                                const Cancellation* cancellation) {
   PassDatabases opened;
   if (IsPostgres(url)) {
     // Read-write by default for the state's single-statement saves; the counts' configured
     // queries still run read-only (see PostgresDatabase).
     auto session = std::make_shared<PgSession>(url, LockSessionName(holder), PgAccess::kReadWrite);
+    session->SetCancellation(cancellation);
     opened.counts = std::make_unique<PostgresDatabase>(session);
     opened.state = std::make_unique<PostgresStateStore>(session);
     if (with_lock) opened.lock = std::make_unique<PostgresRunLock>(session, name);

@@ -12,6 +12,7 @@
 #include "db/database.h"
 #include "db/state_store.h"
 #include "db/training_rows.h"
+#include "util/cancellation.h"
 
 namespace orch {
 
@@ -46,7 +47,10 @@ struct PassDatabases {
 // the session that holds the lock lives; on SQLite each opens the file its own way (the counts
 // read-only), and every state write checks the lease in its own transaction (a LockLostError
 // once another pass took it). `name` keys the lock; `lease` is how long a SQLite lease lasts.
+// Once `cancellation` is set, a PostgreSQL statement that runs on is cancelled (see
+// PgSession::SetCancellation).
 PassDatabases OpenPassDatabases(const DatabaseUrl& url, bool with_lock, const std::string& name,
-                                const std::string& holder, std::chrono::seconds lease);
+                                const std::string& holder, std::chrono::seconds lease,
+                                const Cancellation* cancellation = nullptr);
 
 }  // namespace orch

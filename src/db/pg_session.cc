@@ -1,8 +1,11 @@
 #include "db/pg_session.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 
 #include "db/count_sql.h"
 #include "db/postgres_text.h"
@@ -81,8 +84,10 @@ PgSession::PgSession(const DatabaseUrl& url, const std::string& application_name
   // The access mode travels in the startup packet (no round trip of its own), after the URL's own
   // options. Entries before dbname are defaults the URL may override; those after it win.
   const std::string options = WithOption(UrlOption(url.target, "options"), access);
-  std::vector<const char*> keywords = {"connect_timeout", "fallback_application_name", "dbname", "options"};
-  std::vector<const char*> values = {"10", "orchestrator", url.target.c_str(), options.c_str()};
+  std::vector<const char*> keywords = {"connect_timeout",  "keepalives_idle",           "keepalives_interval",
+                                       "keepalives_count", "fallback_application_name", "dbname",
+                                       "options"};
+  std::vector<const char*> values = {"10", "30", "10", "3", "orchestrator", url.target.c_str(), options.c_str()};
   if (!application_name.empty()) {
     keywords.push_back("application_name");
     values.push_back(application_name.c_str());
@@ -118,11 +123,47 @@ void PgSession::Fail(std::string_view what, const pg_result* result, Tables tabl
   throw DatabaseError(message);
 }
 
-PgResult PgSession::Run(const std::string& sql, const SqlRow& params, std::string_view what) {
+PgResult PgSession::Exec(const std::string& sql, const SqlRow& params, std::string_view what) {
   std::vector<const char*> values;
   for (const std::optional<std::string>& param : params) values.push_back(param ? param->c_str() : nullptr);
-  PgResult result(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                               nullptr, nullptr, 0));
+  if (PQsendQueryParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                        nullptr, 0) != 1)
+    Fail(what, nullptr);
+  AwaitAnswer(what);
+  PgResult result(PQgetResult(conn_.get()));
+  while (PgResult rest{PQgetResult(conn_.get())}) {
+  }  // a statement's results end with a null one
+  return result;
+}
+
+void PgSession::AwaitAnswer(std::string_view what) {
+  using std::chrono::steady_clock;
+  const steady_clock::time_point sent = steady_clock::now();
+  bool cancel_sent = false;
+  while (PQisBusy(conn_.get())) {
+    pollfd socket{PQsocket(conn_.get()), POLLIN, 0};
+    const int ready = ::poll(&socket, 1, cancellation_ == nullptr ? -1 : 100);
+    if (ready < 0 && errno != EINTR)
+      throw DatabaseError(std::string(what) + " failed on " + redacted_url_ + ": cannot wait for the server's answer");
+    if (ready > 0 && PQconsumeInput(conn_.get()) != 1) Fail(what, nullptr);
+    const bool stop =
+        cancellation_ != nullptr && cancellation_->cancelled() && steady_clock::now() - sent >= std::chrono::seconds(1);
+    if (stop && !cancel_sent) {
+      cancel_sent = true;
+      const std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel(PQgetCancel(conn_.get()), PQfreeCancel);
+      char error[256] = "";
+      if (cancel) PQcancel(cancel.get(), error, sizeof error);
+    }
+  }
+  if (cancel_sent) {
+    while (PgResult rest{PQgetResult(conn_.get())}) {
+    }
+    throw DatabaseError(std::string(what) + " on " + redacted_url_ + " was cancelled: the pass was asked to stop");
+  }
+}
+
+PgResult PgSession::Run(const std::string& sql, const SqlRow& params, std::string_view what) {
+  PgResult result = Exec(sql, params, what);
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) Fail(what, result.get());
   return result;
@@ -139,7 +180,13 @@ int64_t PgSession::Command(const std::string& sql, const SqlRow& params, std::st
 }
 
 void PgSession::Execute(const std::string& sql, std::string_view what) {
-  PgResult result(PQexec(conn_.get(), sql.c_str()));
+  if (PQsendQuery(conn_.get(), sql.c_str()) != 1) Fail(what, nullptr);
+  AwaitAnswer(what);
+  // Several statements answer one result each; the first that failed is the one to report.
+  PgResult result(PQgetResult(conn_.get()));
+  while (PgResult next{PQgetResult(conn_.get())}) {
+    if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) result = std::move(next);
+  }
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) Fail(what, result.get());
 }
 

@@ -12,6 +12,7 @@
 
 #include "config/database_url.h"
 #include "db/sql_dialect.h"
+#include "util/cancellation.h"
 
 struct pg_conn;
 struct pg_result;
@@ -35,11 +36,21 @@ enum class PgAccess {
 
 class PgSession {
  public:
-  // Connects with a 10 s connect timeout (the URL may set another). `application_name` names the
+  // Connects with a 10 s connect timeout and TCP keepalives that notice a vanished server within
+  // about a minute (the URL may set others). `application_name` names the
   // session in pg_stat_activity and overrides one the URL sets; an empty one leaves the URL's, or
   // "orchestrator". Throws DatabaseError when the server cannot be reached or refuses.
   PgSession(const DatabaseUrl& url, const std::string& application_name, PgAccess access);
 
+  // Statements in flight when `cancellation` is set, and running for a second or more, are
+  // cancelled on the server and end with a DatabaseError saying so: a stopped pass does not wait
+  // for a long count or a lock, while the short statements that record how it ended still run.
+  void SetCancellation(const Cancellation* cancellation) { cancellation_ = cancellation; }
+
+  // Runs one statement with `params` bound as text ($1, $2, …; nullopt is NULL) and returns its
+  // result, whatever its status; the caller checks it. Throws DatabaseError when it cannot be sent,
+  // the connection breaks, or it was cancelled.
+  PgResult Exec(const std::string& sql, const SqlRow& params, std::string_view what);
   // Runs one statement with `params` bound as text ($1, $2, …; nullopt is NULL) and returns its
   // rows with every value as text. `what` names the statement in errors.
   std::vector<SqlRow> Query(const std::string& sql, const SqlRow& params, std::string_view what);
@@ -66,9 +77,13 @@ class PgSession {
   // libpq's text on one line, without any form of the password.
   std::string Clean(std::string libpq_text) const;
 
+  // Waits for the answer to the statement just sent, cancelling it as SetCancellation says.
+  void AwaitAnswer(std::string_view what);
+
   std::string redacted_url_;
   std::vector<std::string> secrets_;  // the password in every form libpq may echo it
   PgConnection conn_;
+  const Cancellation* cancellation_ = nullptr;
 };
 
 // A transaction on a PgSession: BEGIN on construction, ROLLBACK on destruction unless committed.

@@ -33,7 +33,7 @@ PostgresDatabase::PostgresDatabase(std::shared_ptr<PgSession> session) : session
 
 PgResult PostgresDatabase::Query(const std::string& sql, std::string_view what) {
   // The extended protocol runs exactly one statement: "SELECT 1; DELETE ..." is refused whole.
-  PgResult result(PQexecParams(session_->raw(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+  PgResult result = session_->Exec(sql, {}, what);
   const ExecStatusType status = PQresultStatus(result.get());
   if (status == PGRES_COMMAND_OK)
     throw DatabaseError(std::string(what) + " returned no rows; it must be a SELECT returning one integer");

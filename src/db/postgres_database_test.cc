@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <vector>
 
 #include "db/open_database.h"
@@ -81,6 +82,20 @@ TEST_F(PostgresDatabaseTest, NamesItselfToTheServerUnlessTheUrlDoes) {
   EXPECT_EQ(OpenDatabase(app_->database_url())->CountWithQuery(own_name + "'orchestrator'"), 1);
   const DatabaseUrl named = PostgresUrl(app_->url() + "?application_name=nightly");
   EXPECT_EQ(OpenDatabase(named)->CountWithQuery(own_name + "'nightly'"), 1);
+}
+
+TEST_F(PostgresDatabaseTest, AStopCancelsALongStatementOnTheServerAndLetsShortOnesRun) {
+  Cancellation stop;
+  stop.Cancel(SIGTERM);  // before the statement: it is cancelled once it has run for a second
+  PassDatabases databases = OpenPassDatabases(app_->database_url(), /*with_lock=*/true, "orchestrator", "host:1",
+                                              std::chrono::seconds(60), &stop);
+  const std::string message = DatabaseErrorOf([&] { databases.counts->CountWithQuery("SELECT 1 FROM pg_sleep(600)"); });
+  EXPECT_TRUE(Contains(message, "was cancelled: the pass was asked to stop")) << message;
+  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND state = "
+                           "'active' AND pid <> pg_backend_pid()"),
+            0)
+      << "the server stopped it too";
+  EXPECT_EQ(databases.counts->CountWithQuery("SELECT 7"), 7) << "the session stays usable for the last records";
 }
 
 TEST_F(PostgresDatabaseTest, AMissingDatabaseIsNamed) {

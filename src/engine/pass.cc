@@ -84,9 +84,10 @@ PassReport Pass::Run() {
   } catch (const DatabaseError& error) {
     report_.error = error.what();
     services_.log.Error("", "database", {{"error", error.what()}});
+    // A statement cut short by the signal is the stop the operator asked for, not a failure.
+    const Outcome outcome = Cancelled() ? Outcome::kCancelled : Outcome::kFailed;
     for (LabelRun& label : labels_)
-      if (label.report.outcome == Outcome::kPending)
-        Finish(label, Outcome::kFailed, std::string("database: ") + error.what());
+      if (label.report.outcome == Outcome::kPending) Finish(label, outcome, std::string("database: ") + error.what());
   }
   if (Cancelled()) report_.cancelled_by = services_.cancellation->signal_number();
   report_.finished_at = services_.clock.WallNow();
@@ -272,7 +273,7 @@ void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
     Save(unconfirmed);
     return;
   }
-  WorkerState worker = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
+  WorkerState worker = services_.trigger.Inspect(std::span<const std::string>(&target, 1), std::nullopt).front();
   if (worker.health == WorkerState::Health::kUnknown) {
     // Could not ask: sending it again might kill a run in progress. Wait, and ask next pass.
     services_.log.Warning("", "could not tell whether the recorded prepare restart happened; waiting without resending",
@@ -505,7 +506,7 @@ bool Pass::StopRequested() {
 
 void Pass::PollOnce() {
   LabelSet waiting = Waiting();
-  std::vector<MetadataRead> reads = ReadMetadataOf(waiting);
+  std::vector<MetadataRead> reads = ReadMetadataOf(waiting, WaitBudget());
   LabelSet ready;
   for (size_t k = 0; k < waiting.size(); ++k) {
     LabelRun& label = *waiting[k];
@@ -617,7 +618,7 @@ bool Pass::Cancelled() const { return services_.cancellation != nullptr && servi
 
 void Pass::WatchPrepareWorker() {
   std::string target = config_.prepare_target;
-  WorkerState state = services_.trigger.Inspect(std::span<const std::string>(&target, 1)).front();
+  WorkerState state = services_.trigger.Inspect(std::span<const std::string>(&target, 1), WaitBudget()).front();
   if (state.health == WorkerState::Health::kFailed) {
     const LabelSet waiting = Waiting();
     for (LabelRun* label : waiting)
@@ -656,7 +657,7 @@ void Pass::WaitForRetrains() {
     if (label.report.outcome == Outcome::kRetrainTriggered) running.push_back(&label);
   const Clock::TimePoint deadline = services_.clock.Now() + SecondsToDuration(config_.poll_timeout);
   while (!running.empty()) {
-    std::vector<WorkerState> workers = InspectRetrainWorkers(running);
+    std::vector<WorkerState> workers = InspectRetrainWorkers(running, BudgetUntil(deadline));
     LabelSet still;
     for (size_t k = 0; k < running.size(); ++k)
       if (!RetrainEnded(*running[k], workers[k])) still.push_back(running[k]);
@@ -754,10 +755,10 @@ StartRequest Pass::RetrainRequest(const LabelRun& label) {
 
 // ---- the labels' datasets and workers -------------------------------------------------------
 
-std::vector<MetadataRead> Pass::ReadMetadataOf(const LabelSet& labels) {
+std::vector<MetadataRead> Pass::ReadMetadataOf(const LabelSet& labels, TimeBudget budget) {
   std::vector<std::string> urls;
   for (const LabelRun* label : labels) urls.push_back(label->config.metadata_url);
-  return services_.hub.ReadMetadata(urls);
+  return services_.hub.ReadMetadata(urls, budget);
 }
 
 // Whether `read` shows the new dataset the label's recorded cycle asked for.
@@ -777,11 +778,25 @@ std::string Pass::WhyStillWaiting(const LabelRun& label) {
 }
 
 // Asks each label's retrain worker how it is doing (no call for no label).
-std::vector<WorkerState> Pass::InspectRetrainWorkers(const LabelSet& labels) {
+std::vector<WorkerState> Pass::InspectRetrainWorkers(const LabelSet& labels, TimeBudget budget) {
   if (labels.empty()) return {};
   std::vector<std::string> targets;
   for (const LabelRun* label : labels) targets.push_back(label->config.retrain_target);
-  return services_.trigger.Inspect(targets);
+  return services_.trigger.Inspect(targets, budget);
+}
+
+// A slow Hub must not hold a wait past its deadline: a round of calls may take the time left until
+// `deadline`, or one HTTP_TIMEOUT when less is left (the last look, at the deadline, gets one attempt).
+TimeBudget Pass::BudgetUntil(Clock::TimePoint deadline) {
+  const Clock::TimePoint latest =
+      std::max(deadline, services_.clock.Now() + SecondsToDuration(config_.http.request_timeout));
+  return std::chrono::ceil<std::chrono::milliseconds>(latest - services_.clock.Now());
+}
+
+TimeBudget Pass::WaitBudget() {
+  Clock::TimePoint last = services_.clock.Now();
+  for (const LabelRun* label : Waiting()) last = std::max(last, label->deadline);
+  return BudgetUntil(last);
 }
 
 // ---- bookkeeping ----------------------------------------------------------------------------

@@ -96,9 +96,14 @@ class Pass {
   bool StopRequested();
   bool StillHoldLock(const LabelSet& labels);
 
-  std::vector<MetadataRead> ReadMetadataOf(const LabelSet& labels);
+  // Within `budget` when given (see Hub::ReadMetadata).
+  std::vector<MetadataRead> ReadMetadataOf(const LabelSet& labels, TimeBudget budget = std::nullopt);
   static bool IsCycleDataset(const LabelRun& label, const MetadataRead& read);
-  std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels);
+  std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels, TimeBudget budget = std::nullopt);
+  // What a round of calls may take while waiting until `deadline` (see pass.cc).
+  TimeBudget BudgetUntil(Clock::TimePoint deadline);
+  // BudgetUntil the last deadline of the labels still waiting for their datasets.
+  TimeBudget WaitBudget();
   bool AnyDatasetPublished(const LabelSet& labels);
   static std::string WhyStillWaiting(const LabelRun& label);
   bool MayHaveStarted(const StartResult& result) const;

@@ -155,6 +155,26 @@ TEST_F(PassTest, ReadyLabelIsRetrainedAtOnceWithoutWaitingForTheOther) {
   EXPECT_LE(clock.Seconds(), 1000 + config.poll_interval) << "the slowest label plus at most one interval";
 }
 
+TEST_F(PassTest, EachPollRoundMayTakeOnlyTheTimeTheWaitHasLeft) {
+  config.poll_timeout = 150;
+  config.http.request_timeout = 20;
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "never", 1, 1e6);  // not within the wait
+  PassReport report = Run();
+  EXPECT_EQ(Of(report, "department").outcome, Outcome::kTimeout);
+  // The baseline read is no poll; the polls at 0, 60, 120 and the last look at 150 are.
+  std::vector<TimeBudget> polls(hub.budgets().begin() + 1, hub.budgets().end());
+  EXPECT_EQ(polls, (std::vector<TimeBudget>{150s, 90s, 30s, 20s}))
+      << "until the deadline, and one HTTP_TIMEOUT for the last look";
+  EXPECT_EQ(hub.budgets().front(), std::nullopt) << "the baseline read has its own HTTP limits only";
+  // The look at the prepare worker after each poll has the same bound.
+  std::vector<TimeBudget> looks;
+  for (const auto& [target, budget] : trigger.inspected)
+    if (target == "owner/prepare") looks.push_back(budget);
+  EXPECT_EQ(looks, (std::vector<TimeBudget>{150s, 90s, 30s, 20s}));
+}
+
 TEST_F(PassTest, ALabelNeverPublishedTimesOutAloneAndFailsThePass) {
   database.misclassified = {{"department", 100}, {"urgency", 60}};
   database.pool = {{"department", 1000}, {"urgency", 1000}};

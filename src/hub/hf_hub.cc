@@ -16,14 +16,14 @@ std::string DescribeHttpFailure(const HttpResponse& response, const std::string&
 
 HfHub::HfHub(HttpClient& http, std::string endpoint) : http_(http), endpoint_(std::move(endpoint)) {}
 
-std::vector<MetadataRead> HfHub::ReadMetadata(std::span<const std::string> urls) {
+std::vector<MetadataRead> HfHub::ReadMetadata(std::span<const std::string> urls, TimeBudget budget) {
   std::vector<HttpRequest> requests(urls.size());
   for (size_t i = 0; i < urls.size(); ++i) {
     requests[i].url = urls[i];
     requests[i].max_body_bytes = kMaxMetadataBytes;
     if (auto cached = cache_.find(urls[i]); cached != cache_.end()) requests[i].if_none_match = cached->second.etag;
   }
-  std::vector<HttpResponse> responses = http_.Perform(requests);
+  std::vector<HttpResponse> responses = http_.Perform(requests, budget);
   std::vector<MetadataRead> reads(urls.size());
   for (size_t i = 0; i < urls.size(); ++i) reads[i] = Interpret(urls[i], responses[i]);
   return reads;
@@ -63,13 +63,13 @@ MetadataRead HfHub::Interpret(const std::string& url, const HttpResponse& respon
 }
 
 std::vector<SpaceAnswer> HfHub::SpaceCalls(const std::string& method, const std::string& action,
-                                           std::span<const std::string> space_ids) {
+                                           std::span<const std::string> space_ids, TimeBudget budget) {
   std::vector<HttpRequest> requests(space_ids.size());
   for (size_t i = 0; i < space_ids.size(); ++i) {
     requests[i].method = method;
     requests[i].url = endpoint_ + "/api/spaces/" + space_ids[i] + "/" + action;
   }
-  std::vector<HttpResponse> responses = http_.Perform(requests);
+  std::vector<HttpResponse> responses = http_.Perform(requests, budget);
   std::vector<SpaceAnswer> answers(space_ids.size());
   for (size_t i = 0; i < space_ids.size(); ++i) {
     answers[i].status = responses[i].status;
@@ -86,11 +86,11 @@ std::vector<SpaceAnswer> HfHub::SpaceCalls(const std::string& method, const std:
 }
 
 std::vector<SpaceAnswer> HfHub::RestartSpaces(std::span<const std::string> space_ids) {
-  return SpaceCalls("POST", "restart", space_ids);
+  return SpaceCalls("POST", "restart", space_ids, std::nullopt);
 }
 
-std::vector<SpaceAnswer> HfHub::SpaceRuntimes(std::span<const std::string> space_ids) {
-  return SpaceCalls("GET", "runtime", space_ids);
+std::vector<SpaceAnswer> HfHub::SpaceRuntimes(std::span<const std::string> space_ids, TimeBudget budget) {
+  return SpaceCalls("GET", "runtime", space_ids, budget);
 }
 
 HfHub::Identity HfHub::WhoAmI() {

@@ -28,12 +28,12 @@ class HfHub : public Hub {
   // `endpoint` is HF_ENDPOINT without a trailing slash.
   HfHub(HttpClient& http, std::string endpoint);
 
-  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) override;
+  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls, TimeBudget budget) override;
 
   // POST /api/spaces/{id}/restart for each Space, concurrently.
   std::vector<SpaceAnswer> RestartSpaces(std::span<const std::string> space_ids);
-  // GET /api/spaces/{id}/runtime for each Space, concurrently.
-  std::vector<SpaceAnswer> SpaceRuntimes(std::span<const std::string> space_ids);
+  // GET /api/spaces/{id}/runtime for each Space, concurrently, within `budget`.
+  std::vector<SpaceAnswer> SpaceRuntimes(std::span<const std::string> space_ids, TimeBudget budget = std::nullopt);
 
   struct Identity {
     bool ok = false;
@@ -50,7 +50,7 @@ class HfHub : public Hub {
   };
   MetadataRead Interpret(const std::string& url, const HttpResponse& response);
   std::vector<SpaceAnswer> SpaceCalls(const std::string& method, const std::string& action,
-                                      std::span<const std::string> space_ids);
+                                      std::span<const std::string> space_ids, TimeBudget budget);
 
   HttpClient& http_;
   std::string endpoint_;

@@ -22,7 +22,7 @@ class HfHubTest : public ::testing::Test {
   }
   MetadataRead Read(const std::string& repo) {
     std::string url = fake.MetadataUrl(repo);
-    return hub.ReadMetadata(std::span<const std::string>(&url, 1)).front();
+    return hub.ReadMetadata(std::span<const std::string>(&url, 1), std::nullopt).front();
   }
   FakeHub fake;
   HttpClient http;
@@ -78,7 +78,7 @@ TEST_F(HfHubTest, RestartsSpacesAndReadsTheirStage) {
 
   fake.SetSpaceStage("owner/prepare", "RUNTIME_ERROR");
   std::vector<std::string> targets = {"owner/prepare", "owner/missing"};
-  std::vector<WorkerState> states = trigger.Inspect(targets);
+  std::vector<WorkerState> states = trigger.Inspect(targets, std::nullopt);
   EXPECT_EQ(states[0].health, WorkerState::Health::kFailed);
   EXPECT_EQ(states[0].detail, "stage RUNTIME_ERROR");
   EXPECT_EQ(states[1].health, WorkerState::Health::kFailed);

@@ -57,6 +57,7 @@ struct HttpClient::Transfer {
   int hops = 0;
   int retries = 0;
   SteadyClock::time_point ready_at;
+  std::optional<SteadyClock::time_point> give_up_at;
   EasyHandle easy;
   HeaderList headers;
   std::string body;
@@ -106,10 +107,12 @@ HttpResponse HttpClient::Perform(const HttpRequest& request) {
   return Perform(std::span<const HttpRequest>(&request, 1)).front();
 }
 
-std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> requests) {
+std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> requests, TimeBudget budget) {
   std::vector<HttpResponse> responses(requests.size());
   if (requests.empty()) return responses;
   EnsureStarted();
+  std::optional<SteadyClock::time_point> give_up_at;
+  if (budget) give_up_at = SteadyClock::now() + *budget;
   std::vector<Transfer> transfers(requests.size());
   using Entry = std::pair<SteadyClock::time_point, size_t>;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;  // by ready time
@@ -120,16 +123,22 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
     transfers[i].url = requests[i].url;
     transfers[i].method = requests[i].method;
     transfers[i].ready_at = SteadyClock::now();
+    transfers[i].give_up_at = give_up_at;
     queue.emplace(transfers[i].ready_at, i);
   }
 
   size_t active = 0;
   while (active > 0 || !queue.empty()) {
     if (cancellation_ != nullptr && cancellation_->cancelled()) {
-      Abandon(transfers);
+      Abandon(transfers, "cancelled");
       break;
     }
     auto now = SteadyClock::now();
+    if (give_up_at && now >= *give_up_at) {
+      Abandon(transfers, "no answer within the " + FormatNumber(static_cast<double>(budget->count()) / 1000) +
+                             " s the wait had left");
+      break;
+    }
     while (!queue.empty() && queue.top().first <= now && active < static_cast<size_t>(settings_.max_connections)) {
       Transfer& transfer = transfers[queue.top().second];
       queue.pop();
@@ -155,10 +164,11 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
     if (active == 0 && queue.empty()) break;
     // With a cancellation to watch, wake often enough to notice it.
     auto wait = std::chrono::milliseconds(cancellation_ != nullptr ? 100 : 1000);
-    if (!queue.empty()) {
-      auto until_ready = std::chrono::ceil<std::chrono::milliseconds>(queue.top().first - SteadyClock::now());
-      wait = std::clamp(until_ready, std::chrono::milliseconds(0), wait);
-    }
+    const auto until = [](SteadyClock::time_point at) {
+      return std::chrono::ceil<std::chrono::milliseconds>(at - SteadyClock::now());
+    };
+    if (!queue.empty()) wait = std::clamp(until(queue.top().first), std::chrono::milliseconds(0), wait);
+    if (give_up_at) wait = std::clamp(until(*give_up_at), std::chrono::milliseconds(0), wait);
     curl_multi_poll(multi_->get(), nullptr, 0, static_cast<int>(wait.count()), nullptr);
   }
   return responses;
@@ -225,8 +235,13 @@ void HttpClient::Start(Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);  // followed by hand, see FollowRedirect
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, Milliseconds(settings_.connect_timeout));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, Milliseconds(settings_.request_timeout));
+  long timeout = Milliseconds(settings_.request_timeout);
+  if (transfer.give_up_at) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*transfer.give_up_at - SteadyClock::now());
+    timeout = std::clamp(static_cast<long>(left.count()), 1L, timeout);
+  }
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, std::min(Milliseconds(settings_.connect_timeout), timeout));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout);
   if (!settings_.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings_.ca_bundle.c_str());
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "orchestrator/" ORCH_VERSION);
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -297,14 +312,14 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
   transfer.easy.reset();
 }
 
-void HttpClient::Abandon(std::vector<Transfer>& transfers) {
+void HttpClient::Abandon(std::vector<Transfer>& transfers, const std::string& why) {
   for (Transfer& transfer : transfers) {
     if (transfer.easy) {
       if (RequestWasSent(transfer.easy.get())) transfer.response->may_have_arrived = true;
       curl_multi_remove_handle(multi_->get(), transfer.easy.get());
     }
     bool answered = transfer.response->status != 0 || !transfer.response->error.empty();
-    if (!answered) transfer.response->error = "cancelled";
+    if (!answered) transfer.response->error = why;
     transfer.easy.reset();
   }
 }
@@ -319,8 +334,10 @@ bool HttpClient::ScheduleRetry(Transfer& transfer, const std::string& reason, st
   auto cap = std::chrono::milliseconds(Milliseconds(settings_.retry_max));
   auto wait =
       std::min(std::max(Backoff(transfer.retries, settings_.retry_base, settings_.retry_max, random_), floor), cap);
+  const SteadyClock::time_point ready_at = SteadyClock::now() + wait;
+  if (transfer.give_up_at && ready_at >= *transfer.give_up_at) return false;  // no time left for it
   if (on_retry_) on_retry_({transfer.method, transfer.url, transfer.response->attempts, reason, wait});
-  transfer.ready_at = SteadyClock::now() + wait;
+  transfer.ready_at = ready_at;
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "config/config.h"
 #include "util/cancellation.h"
+#include "util/clock.h"
 
 namespace orch {
 
@@ -68,8 +70,10 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Performs every request, concurrently. Response i answers requests[i]. Never throws for a
-  // failed exchange: the response says what happened.
-  std::vector<HttpResponse> Perform(std::span<const HttpRequest> requests);
+  // failed exchange: the response says what happened. With a `budget`, no attempt or retry
+  // outlasts it: a request still unanswered then ends with an error saying so (and
+  // may_have_arrived when it had been sent).
+  std::vector<HttpResponse> Perform(std::span<const HttpRequest> requests, TimeBudget budget = std::nullopt);
 
   HttpResponse Perform(const HttpRequest& request);
 
@@ -85,7 +89,8 @@ class HttpClient {
   class Multi;
 
   void EnsureStarted();
-  void Abandon(std::vector<Transfer>& transfers);
+  // Ends every unfinished transfer with `why` as its error.
+  void Abandon(std::vector<Transfer>& transfers, const std::string& why);
   void Start(Transfer& transfer);
   void Finish(Transfer& transfer, int curl_code);
   bool ScheduleRetry(Transfer& transfer, const std::string& reason, std::chrono::milliseconds floor);

@@ -158,6 +158,31 @@ TEST_F(HttpClientTest, SlowBodyPastTheRequestTimeoutIsANetworkError) {
   EXPECT_TRUE(response.may_have_arrived) << "the server had the request and answered too slowly";
 }
 
+TEST_F(HttpClientTest, NoAttemptOutlastsTheTimeGiven) {
+  // The answer would take 20 s and each attempt may take 5 s with 3 retries: the 0.3 s given wins.
+  hub.InjectFault("owner/data", Fault{Fault::Kind::kSlowBody, 200, 1, std::chrono::milliseconds(20000), 1, ""});
+  HttpClient http = Client();
+  HttpRequest request = Get(hub.MetadataUrl("owner/data"));
+  HttpResponse response =
+      http.Perform(std::span<const HttpRequest>(&request, 1), std::chrono::milliseconds(300)).front();
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 1) << "no retry is started without time left for it";
+  EXPECT_TRUE(response.may_have_arrived);
+  EXPECT_EQ(response.error, "no answer within the 0.3 s the wait had left");
+}
+
+TEST_F(HttpClientTest, ARetryWithoutTimeLeftIsNotStarted) {
+  hub.InjectFault("owner/data", Fault::RetryAfter(30));  // would wait 30 s (capped at retry_max)
+  HttpSettings settings = FastSettings();
+  settings.retry_max = 30;
+  HttpClient http = Client(settings);
+  HttpRequest request = Get(hub.MetadataUrl("owner/data"));
+  HttpResponse response = http.Perform(std::span<const HttpRequest>(&request, 1), std::chrono::seconds(20)).front();
+  EXPECT_EQ(response.status, 429) << "the Hub's answer, since its wait does not fit";
+  EXPECT_EQ(response.attempts, 1);
+  EXPECT_TRUE(retries.empty());
+}
+
 // A POST that failed may still have been acted on; the caller needs to know whether it must ask.
 TEST_F(HttpClientTest, ARefusedConnectionCertainlyDeliveredNothing) {
   HttpClient http = Client();

@@ -4,11 +4,14 @@
 // conditional requests, retries and a bounded number of connections), tests with a fake.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "util/clock.h"
 
 namespace orch {
 
@@ -40,14 +43,19 @@ const char* MetadataStatusName(MetadataRead::Status status);
 class Hub {
  public:
   virtual ~Hub() = default;
-  // Reads every URL, concurrently. Result i belongs to urls[i].
-  virtual std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) = 0;
+  // Reads every URL, concurrently, within `budget` (a read left unanswered is kUnavailable).
+  // Result i belongs to urls[i].
+  virtual std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls, TimeBudget budget) = 0;
 };
 
 // Parses a dataset_metadata.json body (at most kMaxMetadataBytes). Returns kOk with the metadata,
 // or kInvalid with a detail saying what is wrong: a missing or malformed version_tag or
 // num_samples, or a rows_dropped present but not a non-negative integer.
+// num_samples and rows_dropped are at most kMaxDatasetRows (a trillion rows), version_tag at most
+// kMaxVersionTagBytes without control characters.
 inline constexpr size_t kMaxMetadataBytes = 1 << 20;
+inline constexpr int64_t kMaxDatasetRows = 1'000'000'000'000;
+inline constexpr size_t kMaxVersionTagBytes = 256;
 MetadataRead ParseMetadata(std::string_view body);
 
 }  // namespace orch

@@ -68,7 +68,7 @@ MetadataRead ReadMetadataFile(const std::string& path) {
   return read;
 }
 
-std::vector<MetadataRead> MetadataSources::ReadMetadata(std::span<const std::string> urls) {
+std::vector<MetadataRead> MetadataSources::ReadMetadata(std::span<const std::string> urls, TimeBudget budget) {
   std::vector<MetadataRead> reads(urls.size());
   std::vector<std::string> remote_urls;
   std::vector<size_t> remote_places;
@@ -81,7 +81,7 @@ std::vector<MetadataRead> MetadataSources::ReadMetadata(std::span<const std::str
     }
   }
   if (remote_urls.empty()) return reads;
-  std::vector<MetadataRead> remote = remote_.ReadMetadata(remote_urls);
+  std::vector<MetadataRead> remote = remote_.ReadMetadata(remote_urls, budget);
   for (size_t k = 0; k < remote.size(); ++k) reads[remote_places[k]] = std::move(remote[k]);
   return reads;
 }

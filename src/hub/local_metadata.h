@@ -28,7 +28,7 @@ class MetadataSources final : public Hub {
   // `remote` reads every URL that is not file://.
   explicit MetadataSources(Hub& remote) : remote_(remote) {}
 
-  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) override;
+  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls, TimeBudget budget) override;
 
  private:
   Hub& remote_;

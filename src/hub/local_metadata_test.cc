@@ -17,7 +17,7 @@ using testing::WriteFile;
 class RecordingRemote : public Hub {
  public:
   std::vector<std::string> asked;
-  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) override {
+  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls, TimeBudget) override {
     std::vector<MetadataRead> reads;
     for (const std::string& url : urls) {
       asked.push_back(url);
@@ -84,7 +84,7 @@ TEST(MetadataSources, ReadsFilesLocallyAndSendsTheRestToTheRemoteHubInPlace) {
   MetadataSources sources(remote);
   const std::vector<std::string> urls = {"https://hub.example/x.json", "file://" + dir.File("a.json"),
                                          "https://hub.example/y.json", "file://" + dir.File("missing.json")};
-  std::vector<MetadataRead> reads = sources.ReadMetadata(urls);
+  std::vector<MetadataRead> reads = sources.ReadMetadata(urls, std::nullopt);
   ASSERT_EQ(reads.size(), 4u);
   EXPECT_EQ(reads[0].detail, "remote https://hub.example/x.json");
   EXPECT_EQ(reads[1].status, MetadataRead::Status::kOk);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "hub/hub.h"
@@ -35,12 +36,23 @@ MetadataRead ParseMetadata(std::string_view body) {
   auto tag = doc.find("version_tag");
   if (tag == doc.end() || !tag->is_string() || tag->get_ref<const std::string&>().empty())
     return Invalid("dataset_metadata.json has no string \"version_tag\"");
+  const std::string& version = tag->get_ref<const std::string&>();
+  if (version.size() > kMaxVersionTagBytes)
+    return Invalid("dataset_metadata.json has a \"version_tag\" of " + std::to_string(version.size()) +
+                   " bytes; at most " + std::to_string(kMaxVersionTagBytes) + " are accepted");
+  if (std::any_of(version.begin(), version.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return Invalid("dataset_metadata.json has a \"version_tag\" with a control character");
+  const auto is_count = [](const nlohmann::json& value) {
+    return value.is_number_unsigned() && value.get<uint64_t>() <= static_cast<uint64_t>(kMaxDatasetRows);
+  };
+  const std::string at_most = " from 0 to " + std::to_string(kMaxDatasetRows);
   auto samples = doc.find("num_samples");
-  if (samples == doc.end() || !samples->is_number_integer() || samples->get<int64_t>() < 0)
-    return Invalid("dataset_metadata.json has no non-negative integer \"num_samples\"");
+  if (samples == doc.end() || !is_count(*samples))
+    return Invalid("dataset_metadata.json has no \"num_samples\" that is a whole number" + at_most);
   auto dropped = doc.find("rows_dropped");  // optional: the original worker does not write it
-  if (dropped != doc.end() && (!dropped->is_number_integer() || dropped->get<int64_t>() < 0))
-    return Invalid("dataset_metadata.json has a \"rows_dropped\" that is not a non-negative integer");
+  if (dropped != doc.end() && !is_count(*dropped))
+    return Invalid("dataset_metadata.json has a \"rows_dropped\" that is not a whole number" + at_most);
   MetadataRead read;
   read.status = MetadataRead::Status::kOk;
   read.metadata = DatasetMetadata{tag->get<std::string>(), samples->get<int64_t>(),

@@ -47,6 +47,25 @@ TEST(Metadata, RefusesBodiesThatAreNotMetadata) {
   }
 }
 
+TEST(Metadata, NumbersAndTagsHaveUpperBounds) {
+  const std::string long_tag(kMaxVersionTagBytes + 1, 'v');
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"version_tag": "v", "num_samples": 1000000000001})", "num_samples"},
+      {R"({"version_tag": "v", "num_samples": 1, "rows_dropped": 1000000000001})", "rows_dropped"},
+      {R"({"version_tag": ")" + long_tag + R"(", "num_samples": 1})", "at most 256"},
+      {R"({"version_tag": "v1\nINFO forged log line", "num_samples": 1})", "control character"},
+  };
+  for (const auto& [body, named] : cases) {
+    MetadataRead read = ParseMetadata(body);
+    EXPECT_EQ(read.status, MetadataRead::Status::kInvalid) << body;
+    EXPECT_NE(read.detail.find(named), std::string::npos) << read.detail;
+  }
+  MetadataRead largest = ParseMetadata(R"({"version_tag": ")" + long_tag.substr(1) +
+                                       R"(", "num_samples": 1000000000000, "rows_dropped": 1000000000000})");
+  ASSERT_EQ(largest.status, MetadataRead::Status::kOk) << largest.detail;
+  EXPECT_EQ(largest.metadata->num_samples, kMaxDatasetRows);
+}
+
 TEST(Metadata, RefusesBodiesOverOneMebibyte) {
   std::string body = R"({"version_tag": "v", "num_samples": 1, "pad": ")" + std::string(kMaxMetadataBytes, 'x') + "\"}";
   EXPECT_EQ(ParseMetadata(body).status, MetadataRead::Status::kInvalid);

@@ -160,8 +160,9 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
   Notifier notifier(config, log, secrets);
   PassDatabases databases;
   try {
-    databases = OpenPassDatabases(config.database, !config.dry_run, config.name, HostAndPid(),
-                                  std::chrono::seconds(static_cast<long long>(std::ceil(config.lock_lease))));
+    databases =
+        OpenPassDatabases(config.database, !config.dry_run, config.name, HostAndPid(),
+                          std::chrono::seconds(static_cast<long long>(std::ceil(config.lock_lease))), &cancellation);
     if (!config.dry_run) {
       for (int version : databases.state->Migrate())
         log.Info("", "migrated the orchestrator's tables", {{"version", version}});

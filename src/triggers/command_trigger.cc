@@ -2,8 +2,8 @@
 
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <system_error>
 
 #include "config/target.h"
@@ -14,6 +14,8 @@ namespace orch {
 namespace {
 
 constexpr int kLogLinesInMessages = 5;
+// A start record is a one-line JSON object; anything larger is not one.
+constexpr uint64_t kMaxRecordBytes = 64 << 10;
 
 std::string FileStamp(std::chrono::system_clock::time_point time) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
@@ -93,7 +95,7 @@ StartResult CommandTrigger::StartOne(const StartRequest& request) {
   }
 }
 
-std::vector<WorkerState> CommandTrigger::Inspect(std::span<const std::string> targets) {
+std::vector<WorkerState> CommandTrigger::Inspect(std::span<const std::string> targets, TimeBudget) {
   std::vector<WorkerState> states;
   for (const std::string& target : targets) {
     auto own = runs_.find(target);
@@ -116,8 +118,13 @@ WorkerState CommandTrigger::InspectOwn(Run& run) {
 }
 
 WorkerState CommandTrigger::InspectRecorded(const std::string& target) {
-  std::ifstream in(RecordPath(target));
-  const nlohmann::json record = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  std::optional<std::string> text;
+  try {
+    text = ReadRegularFile(RecordPath(target), kMaxRecordBytes, "the record of the worker's last start");
+  } catch (const WorkerError& error) {
+    return {WorkerState::Health::kUnknown, error.what()};  // cannot tell: never start it blind
+  }
+  const nlohmann::json record = nlohmann::json::parse(text.value_or(""), nullptr, /*allow_exceptions=*/false);
   if (!record.is_object() || !record.contains("pid"))
     return {WorkerState::Health::kFinished, "not running (no earlier start recorded)"};
   const pid_t pid = record.value("pid", 0);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -36,7 +37,7 @@ WorkerState InspectUntilDone(CommandTrigger& trigger, const std::string& target)
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   WorkerState state;
   do {
-    state = trigger.Inspect(std::span<const std::string>(&target, 1)).front();
+    state = trigger.Inspect(std::span<const std::string>(&target, 1), std::nullopt).front();
     if (state.health != WorkerState::Health::kActive) return state;
     std::this_thread::yield();
   } while (std::chrono::steady_clock::now() < deadline);
@@ -124,15 +125,36 @@ TEST(CommandTrigger, ALaterPassSeesAWorkerAnEarlierPassStarted) {
     pid = std::stoi(result.detail.substr(4));
   }
   CommandTrigger later(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
-  WorkerState running = later.Inspect(std::span<const std::string>(&request.target, 1)).front();
+  WorkerState running = later.Inspect(std::span<const std::string>(&request.target, 1), std::nullopt).front();
   EXPECT_EQ(running.health, WorkerState::Health::kActive) << running.detail;
   EXPECT_NE(running.detail.find("earlier pass"), std::string::npos);
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   ASSERT_EQ(waitpid(pid, nullptr, 0), pid);  // this test process is still its parent
-  WorkerState ended = later.Inspect(std::span<const std::string>(&request.target, 1)).front();
+  WorkerState ended = later.Inspect(std::span<const std::string>(&request.target, 1), std::nullopt).front();
   EXPECT_EQ(ended.health, WorkerState::Health::kFinished) << ended.detail;
   const std::string never = "command:never started";
-  EXPECT_EQ(later.Inspect(std::span<const std::string>(&never, 1)).front().health, WorkerState::Health::kFinished);
+  EXPECT_EQ(later.Inspect(std::span<const std::string>(&never, 1), std::nullopt).front().health,
+            WorkerState::Health::kFinished);
+}
+
+TEST(CommandTrigger, AStartRecordThatCannotBeReadLeavesTheWorkerUnknownNotStartedAgain) {
+  TempDir dir;
+  testing::FakeClock clock;
+  const StartRequest request = Request("true");
+  {
+    CommandTrigger first(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
+    ASSERT_TRUE(first.Start(std::span<const StartRequest>(&request, 1)).front().ok);
+  }
+  std::string record;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("logs")))
+    if (entry.path().extension() == ".json") record = entry.path();
+  ASSERT_FALSE(record.empty());
+  std::filesystem::remove(record);
+  ASSERT_EQ(mkfifo(record.c_str(), 0600), 0);  // a plain read would block on it for ever
+  CommandTrigger later(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
+  WorkerState state = later.Inspect(std::span<const std::string>(&request.target, 1), std::nullopt).front();
+  EXPECT_EQ(state.health, WorkerState::Health::kUnknown) << state.detail;
+  EXPECT_NE(state.detail.find("is a FIFO (named pipe), not a regular file"), std::string::npos) << state.detail;
 }
 
 TEST(CommandTrigger, EachStartHasALogOfItsOwn) {

@@ -29,10 +29,10 @@ std::vector<StartResult> HfSpaceTrigger::Start(std::span<const StartRequest> req
   return results;
 }
 
-std::vector<WorkerState> HfSpaceTrigger::Inspect(std::span<const std::string> targets) {
+std::vector<WorkerState> HfSpaceTrigger::Inspect(std::span<const std::string> targets, TimeBudget budget) {
   std::vector<std::string> ids;
   for (const std::string& target : targets) ids.push_back(SpaceIdOf(target));
-  std::vector<SpaceAnswer> answers = hub_.SpaceRuntimes(ids);
+  std::vector<SpaceAnswer> answers = hub_.SpaceRuntimes(ids, budget);
   std::vector<WorkerState> states(answers.size());
   for (size_t i = 0; i < answers.size(); ++i) {
     if (answers[i].status == 404) {

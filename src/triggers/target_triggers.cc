@@ -40,10 +40,10 @@ std::vector<StartResult> TargetTriggers::Start(std::span<const StartRequest> req
       [](Trigger& trigger, std::span<const StartRequest> batch) { return trigger.Start(batch); });
 }
 
-std::vector<WorkerState> TargetTriggers::Inspect(std::span<const std::string> targets) {
+std::vector<WorkerState> TargetTriggers::Inspect(std::span<const std::string> targets, TimeBudget budget) {
   return Dispatch<std::string, WorkerState>(
       targets, [this](const std::string& target) -> Trigger& { return ForKindOf(target); },
-      [](Trigger& trigger, std::span<const std::string> batch) { return trigger.Inspect(batch); });
+      [budget](Trigger& trigger, std::span<const std::string> batch) { return trigger.Inspect(batch, budget); });
 }
 
 }  // namespace orch

@@ -17,7 +17,7 @@ class TargetTriggers final : public Trigger {
       : spaces_(spaces), commands_(commands), webhooks_(webhooks) {}
 
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override;
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets) override;
+  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override;
 
  private:
   Trigger& ForKindOf(const std::string& target);

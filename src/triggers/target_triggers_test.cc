@@ -18,7 +18,7 @@ class NamedTrigger : public Trigger {
     }
     return results;
   }
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets) override {
+  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget) override {
     std::vector<WorkerState> states;
     for (const std::string& target : targets) {
       seen.push_back(target);
@@ -48,7 +48,7 @@ TEST(TargetTriggers, EachKindGoesToItsTriggerAndResultsKeepTheirPlace) {
   EXPECT_EQ(spaces.seen, (std::vector<std::string>{"owner/retrain", "hf-space:owner/other"}));
 
   const std::vector<std::string> targets = {"webhook:https://hooks.example/run", "command:true"};
-  std::vector<WorkerState> states = triggers.Inspect(targets);
+  std::vector<WorkerState> states = triggers.Inspect(targets, std::nullopt);
   EXPECT_EQ(states[0].detail, "webhook");
   EXPECT_EQ(states[1].detail, "command");
 }

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/clock.h"
+
 namespace orch {
 
 struct StartRequest {
@@ -69,8 +71,9 @@ class Trigger {
   virtual ~Trigger() = default;
   // Starts (or restarts) each requested worker, concurrently. Result i belongs to requests[i].
   virtual std::vector<StartResult> Start(std::span<const StartRequest> requests) = 0;
-  // Asks each target how it is doing. Result i belongs to targets[i].
-  virtual std::vector<WorkerState> Inspect(std::span<const std::string> targets) = 0;
+  // Asks each target how it is doing, within `budget` (a worker that does not answer in time is
+  // kUnknown). Result i belongs to targets[i].
+  virtual std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) = 0;
 };
 
 }  // namespace orch

@@ -66,7 +66,7 @@ std::vector<StartResult> WebhookTrigger::Start(std::span<const StartRequest> req
   return results;
 }
 
-std::vector<WorkerState> WebhookTrigger::Inspect(std::span<const std::string> targets) {
+std::vector<WorkerState> WebhookTrigger::Inspect(std::span<const std::string> targets, TimeBudget) {
   return std::vector<WorkerState>(
       targets.size(), WorkerState(WorkerState::Health::kFinished,
                                   "a webhook receiver cannot be asked about its run; a repeated request carries the "

@@ -73,12 +73,15 @@ std::string DescribeExit(int status) {
 }
 
 std::string LastLines(const std::string& path, int lines) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return "";
-  const std::streamoff size = file.tellg();
-  const std::streamoff start = std::max<std::streamoff>(0, size - 4096);
-  file.seekg(start);
-  std::string tail((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  // Only the last 4 KiB of a regular file are read: a log replaced by a FIFO or a device, or one
+  // that keeps growing, cannot hold the pass.
+  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  struct stat status {};
+  if (!file.is_open() || ::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode)) return "";
+  const off_t start = std::max<off_t>(0, status.st_size - 4096);
+  std::string tail(static_cast<size_t>(status.st_size - start), '\0');
+  const ssize_t got = ::pread(file.get(), tail.data(), tail.size(), start);
+  tail.resize(got > 0 ? static_cast<size_t>(got) : 0);
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
   size_t from = tail.size();
   for (int found = 0; found < lines && from != std::string::npos && from > 0; ++found)

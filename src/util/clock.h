@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 namespace orch {
 
@@ -35,6 +36,10 @@ class SystemClock : public Clock {
  private:
   Cancellation* cancellation_;
 };
+
+// How long a round of outside calls may take in all, retries included; a call still unanswered
+// when it has passed ends as unanswered. None: each call's own limits (HTTP_TIMEOUT, ...) apply.
+using TimeBudget = std::optional<std::chrono::milliseconds>;
 
 // Converts seconds (possibly fractional) into a clock duration.
 Clock::Duration SecondsToDuration(double seconds);

@@ -85,7 +85,8 @@ class TimelineHub : public Hub {
     read.metadata = DatasetMetadata{version, samples, rows_dropped};
     Set(url, read, from);
   }
-  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls) override {
+  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls, TimeBudget budget) override {
+    budgets_.push_back(budget);
     std::vector<MetadataRead> reads;
     for (const std::string& url : urls) {
       ++reads_[url];
@@ -94,6 +95,8 @@ class TimelineHub : public Hub {
     return reads;
   }
   int reads(const std::string& url) { return reads_[url]; }
+  // The budget of each round of reads, in order.
+  const std::vector<TimeBudget>& budgets() const { return budgets_; }
 
  private:
   MetadataRead At(const std::string& url, Clock::TimePoint now) {
@@ -110,6 +113,7 @@ class TimelineHub : public Hub {
   FakeClock& clock_;
   std::map<std::string, std::map<Clock::TimePoint, MetadataRead>> timeline_;
   std::map<std::string, int> reads_;
+  std::vector<TimeBudget> budgets_;
 };
 
 // Records every start; runs `on_start` so a test can script what the worker then publishes.
@@ -124,7 +128,8 @@ class FakeTrigger : public Trigger {
   std::map<std::string, StartResult> results;  // by target; default ok
   std::map<std::string, WorkerState> states;   // by target; default active
   std::function<void(const StartRequest&)> on_start;
-  std::function<void()> on_inspect;  // called before each Inspect answers
+  std::function<void()> on_inspect;                           // called before each Inspect answers
+  std::vector<std::pair<std::string, TimeBudget>> inspected;  // each target asked, with its round's budget
 
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override {
     std::vector<StartResult> out;
@@ -136,10 +141,11 @@ class FakeTrigger : public Trigger {
     }
     return out;
   }
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets) override {
+  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override {
     if (on_inspect) on_inspect();
     std::vector<WorkerState> out;
     for (const std::string& target : targets) {
+      inspected.emplace_back(target, budget);
       auto state = states.find(target);
       out.push_back(state != states.end() ? state->second : WorkerState{WorkerState::Health::kActive, "stage RUNNING"});
     }
