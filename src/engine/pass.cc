@@ -321,9 +321,10 @@ void Pass::ResumeRetrains(const LabelSet& unconfirmed) {
     LabelState& state = label.state;
     if (workers[k].health == WorkerState::Health::kUnknown && state.last_retrained_version != state.dataset_version) {
       // Could not ask: a second restart might retrain the version twice. Ask again next pass.
-      Finish(label, Outcome::kFailed,
-             "could not tell whether the retrain restart for " + *state.dataset_version + " happened (" +
-                 workers[k].detail + "); the next pass asks again");
+      const std::string why =
+          "could not tell whether the retrain restart for " + *state.dataset_version + " happened (" + workers[k].detail + ")";
+      Finish(label, Outcome::kFailed, why + "; the next pass asks again");
+      if (CycleIsStale(state)) AbandonRetrain(label, why);
       continue;
     }
     if (state.last_retrained_version == state.dataset_version || workers[k].health == WorkerState::Health::kActive) {
@@ -341,7 +342,34 @@ void Pass::ResumeRetrains(const LabelSet& unconfirmed) {
   }
   Save(confirmed);
   for (LabelRun* label : confirmed) Finish(*label, Outcome::kRetrainTriggered);
-  if (!resend.empty()) StartRetrains(resend);
+  if (resend.empty()) return;
+  StartRetrains(resend);
+  for (LabelRun* label : resend)
+    if (label->report.outcome == Outcome::kFailed && UnconfirmedRetrain(label->state) && CycleIsStale(label->state))
+      AbandonRetrain(*label, label->report.error.value_or("the retrain restart failed"));
+}
+
+// Whether the label's cycle began (its prepare restart) STALE_AFTER ago or more.
+bool Pass::CycleIsStale(const LabelState& state) {
+  if (!state.prepare_requested_at) return false;
+  return std::chrono::duration<double>(services_.clock.WallNow() - *state.prepare_requested_at).count() >=
+         StaleAfter(config_);
+}
+
+// A retrain that could neither be started nor confirmed by STALE_AFTER ends its cycle, so that the
+// label is not held for ever (a deleted Space, a token that lost its rights): the label is idle
+// again, and its next cycle prepares a dataset with everything since its last retrain.
+void Pass::AbandonRetrain(LabelRun& label, const std::string& why) {
+  LabelState& state = label.state;
+  services_.log.Warning(label.config.name, "abandoning a stale retrain: the cycle began STALE_AFTER ago or more",
+                        {{"dataset_version", state.dataset_version.value_or("")},
+                         {"stale_after", StaleAfter(config_)},
+                         {"reason", why}});
+  state.phase = Phase::kIdle;
+  Save(label);
+  label.report.error = why + "; the cycle began more than STALE_AFTER=" + Seconds(StaleAfter(config_)) +
+                       " s ago, so it ends here without retraining " + state.dataset_version.value_or("") +
+                       ": the label is idle and its next cycle prepares a new dataset";
 }
 
 // ---- a new cycle ------------------------------------------------------------------------------

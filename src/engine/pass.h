@@ -100,6 +100,8 @@ class Pass {
   std::vector<MetadataRead> ReadMetadataOf(const LabelSet& labels, TimeBudget budget = std::nullopt);
   static bool IsCycleDataset(const LabelRun& label, const MetadataRead& read);
   std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels, TimeBudget budget = std::nullopt);
+  bool CycleIsStale(const LabelState& state);
+  void AbandonRetrain(LabelRun& label, const std::string& why);
   // What a round of calls may take while waiting until `deadline` (see pass.cc).
   TimeBudget BudgetUntil(Clock::TimePoint deadline);
   // BudgetUntil the last deadline of the labels still waiting for their datasets.

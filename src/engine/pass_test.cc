@@ -241,6 +241,56 @@ TEST_F(PassTest, FailedRetrainRestartFailsThatLabel) {
   EXPECT_NE(Of(report, "department").error->find("owner/retrain_department"), std::string::npos);
 }
 
+TEST_F(PassTest, ARetrainThatCanNeverBeSentEndsItsCycleAfterStaleAfter) {
+  config.stale_after = 7200;
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 0);
+  trigger.results["owner/retrain_department"] = {false, "Space owner/retrain_department: not found (404)"};
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kFailed);
+  EXPECT_EQ(state.labels["department"].phase, Phase::kRetraining);
+  clock.SleepUntil(clock.Now() + 3600s);  // younger than STALE_AFTER: sent again, kept
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kFailed);
+  EXPECT_EQ(state.labels["department"].phase, Phase::kRetraining);
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 2);
+
+  clock.SleepUntil(clock.Now() + 3600s);  // STALE_AFTER since the prepare restart: one last try, then idle
+  PassReport stale = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 3);
+  EXPECT_EQ(Of(stale, "department").outcome, Outcome::kFailed);
+  EXPECT_NE(Of(stale, "department").error->find("more than STALE_AFTER=7200 s ago"), std::string::npos)
+      << *Of(stale, "department").error;
+  EXPECT_NE(Of(stale, "department").error->find("not found (404)"), std::string::npos) << "says why";
+  EXPECT_EQ(state.labels["department"].phase, Phase::kIdle);
+  EXPECT_NE(state.labels["department"].last_retrained_version, std::optional<std::string>("v2"));
+  EXPECT_TRUE(std::any_of(log.lines.begin(), log.lines.end(), [](const RecordingLog::Line& line) {
+    return line.message.starts_with("abandoning a stale retrain");
+  }));
+
+  trigger.results.clear();  // the Space is back: the next pass prepares anew and retrains
+  PublishAfterPrepare("department", "v3", 160, 0);
+  EXPECT_EQ(Of(Run(), "department").outcome, Outcome::kRetrainTriggered);
+  EXPECT_EQ(state.labels["department"].last_retrained_version, std::optional<std::string>("v3"));
+}
+
+TEST_F(PassTest, ARetrainWhoseWorkerCannotBeAskedEndsItsCycleAfterStaleAfter) {
+  config.stale_after = 7200;
+  database.misclassified = {{"department", 100}, {"urgency", 0}};
+  database.pool = {{"department", 1000}};
+  PublishAfterPrepare("department", "v2", 150, 0);
+  trigger.results["owner/retrain_department"] = {false, "Space owner/retrain_department: no answer", true};
+  Run();
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kUnknown, "Space owner/retrain_department: HTTP 403"};
+  clock.SleepUntil(clock.Now() + 3600s);
+  Run();
+  EXPECT_EQ(state.labels["department"].phase, Phase::kRetraining) << "asked again next pass, never sent blind";
+  clock.SleepUntil(clock.Now() + 3600s);
+  PassReport stale = Run();
+  EXPECT_EQ(trigger.StartsOf("owner/retrain_department"), 1) << "a restart that may have happened is not repeated";
+  EXPECT_EQ(state.labels["department"].phase, Phase::kIdle);
+  EXPECT_NE(Of(stale, "department").error->find("HTTP 403"), std::string::npos) << *Of(stale, "department").error;
+}
+
 TEST_F(PassTest, UnreadableBaselineFailsTheLabelWithoutPreparing) {
   database.misclassified = {{"department", 100}, {"urgency", 0}};
   database.pool = {{"department", 1000}};
