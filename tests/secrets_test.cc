@@ -114,7 +114,19 @@ TEST_P(Secrets, NoSubcommandWritesOneAnywhere) {
                                              {"label", "pause", "urgency", "--reason", "checking"},
                                              {"label", "resume", "urgency"},
                                              {"label", "reset", "urgency", "--reason", "checking"},
-                                             {"serve", "--listen", "not-an-address"}}) {
+                                             {"serve", "--listen", "not-an-address"},
+                                             {"migrate"},
+                                             {"prepare", "--hub", dir.File("hub")},
+                                             {"prepare", "--hub", dir.File("hub"), "--json"},
+                                             {"retrain", "--label", "department", "--dataset",
+                                              dir.File("hub/department"), "--models", dir.File("models")},
+                                             {"retrain", "--label", "urgency", "--dataset", dir.File("no-such-hub"),
+                                              "--models", dir.File("models"), "--json"},
+                                             {"predict", "--label", "department", "--models", dir.File("models")},
+                                             {"predict", "--label", "urgency", "--models", dir.File("no-models")},
+                                             {"completion", "bash"},
+                                             {"--help"},
+                                             {"run", "--help"}}) {
     const ProcessResult result = Orchestrator(args);
     std::string name;
     for (const std::string& arg : args) name += arg + " ";
