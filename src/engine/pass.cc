@@ -75,19 +75,21 @@ PassReport Pass::Run() {
       if (wait_for_retrains_) WaitForRetrains();
     }
   } catch (const LockLostError& error) {
-    // Another pass holds the lock now: nothing more is written or sent, and what was recorded
-    // stays for that pass, or the next, to carry on.
-    report_.error = error.what();
-    services_.log.Error("", "run lock lost", {{"error", error.what()}});
-    for (LabelRun& label : labels_)
-      if (label.report.outcome == Outcome::kPending) Finish(label, Outcome::kCancelled, error.what());
+    LockLost(error.what());
   } catch (const DatabaseError& error) {
-    report_.error = error.what();
-    services_.log.Error("", "database", {{"error", error.what()}});
-    // A statement cut short by the signal is the stop the operator asked for, not a failure.
-    const Outcome outcome = Cancelled() ? Outcome::kCancelled : Outcome::kFailed;
-    for (LabelRun& label : labels_)
-      if (label.report.outcome == Outcome::kPending) Finish(label, outcome, std::string("database: ") + error.what());
+    if (!Cancelled() && LockGone()) {
+      // On PostgreSQL the state is written through the connection that holds the lock: a write
+      // that failed because it dropped lost the lock with it.
+      LockLost(std::string("the run lock was lost with the connection that held it (") + error.what() +
+               "); this pass stops");
+    } else {
+      report_.error = error.what();
+      services_.log.Error("", "database", {{"error", error.what()}});
+      // A statement cut short by the signal is the stop the operator asked for, not a failure.
+      const Outcome outcome = Cancelled() ? Outcome::kCancelled : Outcome::kFailed;
+      for (LabelRun& label : labels_)
+        if (label.report.outcome == Outcome::kPending) Finish(label, outcome, std::string("database: ") + error.what());
+    }
   }
   if (Cancelled()) report_.cancelled_by = services_.cancellation->signal_number();
   report_.finished_at = services_.clock.WallNow();
@@ -282,6 +284,7 @@ void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
   }
   bool restarted = worker.health == WorkerState::Health::kActive;
   if (!restarted) {
+    RequireLock();
     services_.log.Warning("", "the prepare restart an earlier pass recorded did not happen; sending it again",
                           {{"target", target}, {"detail", worker.detail}});
     StartRequest request = PrepareRequest(unconfirmed);
@@ -455,7 +458,7 @@ void Pass::StartPrepare(const LabelSet& labels) {
     state.retrain_confirmed = false;
   }
   Save(labels);  // recorded before the restart, so a pass killed during it resumes instead of repeating it
-  if (!StillHoldLock(labels)) return;
+  RequireLock();
   const StartRequest request = PrepareRequest(labels);
   StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
   if (!result.ok && MayHaveStarted(result)) {
@@ -508,13 +511,30 @@ void Pass::WaitForDatasets() {
 }
 
 // Checked right before each restart: a pass whose lease ran out while it waited must not act on
-// what may have become another pass's cycle. Its labels stay recorded for that other pass.
-bool Pass::StillHoldLock(const LabelSet& labels) {
-  if (services_.lock == nullptr || services_.lock->Renew()) return true;
-  report_.error = "the run lock was lost (its lease expired, or its connection dropped); this pass stops";
-  for (LabelRun* label : labels) Finish(*label, Outcome::kFailed, *report_.error);
-  for (LabelRun* label : Waiting()) Finish(*label, Outcome::kFailed, *report_.error);
-  return false;
+// what may have become another pass's cycle. It stops there (see Run), its labels recorded for
+// that other pass.
+void Pass::RequireLock() {
+  if (services_.lock == nullptr || services_.lock->Renew()) return;
+  throw LockLostError("the run lock was lost (its lease expired, or its connection dropped); this pass stops");
+}
+
+// Another pass holds the lock now: nothing more is written or sent, and what was recorded stays
+// for that pass, or the next, to carry on.
+void Pass::LockLost(const std::string& why) {
+  report_.error = why;
+  services_.log.Error("", "run lock lost", {{"error", why}});
+  for (LabelRun& label : labels_)
+    if (label.report.outcome == Outcome::kPending) Finish(label, Outcome::kCancelled, why);
+}
+
+// Whether the run lock is known to be lost; a lock that cannot be asked right now is not.
+bool Pass::LockGone() {
+  if (services_.lock == nullptr) return false;
+  try {
+    return !services_.lock->Renew();
+  } catch (const DatabaseError&) {
+    return false;
+  }
 }
 
 bool Pass::StopRequested() {
@@ -602,7 +622,8 @@ void Pass::StartRetrains(const LabelSet& ready) {
                "; it is not retrained twice, so the cycle ends and the label is idle again: the next pass starts a "
                "new cycle if the label has new corrections");
   }
-  if (starting.empty() || !StillHoldLock(starting)) return;
+  if (starting.empty()) return;
+  RequireLock();
   std::vector<StartResult> results = services_.trigger.Start(requests);
   LabelSet confirmed, unsent;
   for (size_t k = 0; k < starting.size(); ++k) {

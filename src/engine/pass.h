@@ -94,7 +94,9 @@ class Pass {
   void WaitForRetrains();
   bool RetrainEnded(LabelRun& label, const WorkerState& worker);
   bool StopRequested();
-  bool StillHoldLock(const LabelSet& labels);
+  void RequireLock();                     // throws LockLostError when the run lock was lost
+  void LockLost(const std::string& why);  // ends the pass that lost its run lock
+  bool LockGone();                        // whether the run lock is known to be lost
 
   // Within `budget` when given (see Hub::ReadMetadata).
   std::vector<MetadataRead> ReadMetadataOf(const LabelSet& labels, TimeBudget budget = std::nullopt);

@@ -1,10 +1,14 @@
 // In-memory stand-ins for the engine's collaborators, so a whole pass runs in microseconds:
 // a clock that moves only when the pass sleeps, counts from a map, metadata on a timeline,
-// workers that record their starts, a state store in memory and a log that remembers.
+// workers that record their starts, a state store in memory and a log that remembers; and gates
+// that hold one request of a pass while the test does something else.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -250,6 +254,81 @@ class MemoryStateStore : public StateStore {
   void Check() const {
     if (fail) throw DatabaseError("server closed the connection unexpectedly");
   }
+};
+
+// One call that hangs until the test lets it go, as a request that outlasts a lease: the pass's
+// thread waits inside the call, the test's thread acts meanwhile and then releases it. Calls
+// before and after the held one go straight through.
+class Gate {
+ public:
+  // The `n`th call from now on (1: the next) waits.
+  void HoldCall(int n) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    hold_at_ = calls_ + n;
+  }
+  // Waits up to `bound` for the held call to begin; false when it did not.
+  bool WaitUntilHeld(std::chrono::milliseconds bound) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, bound, [this] { return held_; });
+  }
+  // Lets the held call go on (also any call held later).
+  void Release() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+  // Called in each gated call: waits there if it is the one held, for at most a minute, so that
+  // a test that forgot to release it fails instead of hanging.
+  void Enter() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (++calls_ != hold_at_) return;
+    held_ = true;
+    changed_.notify_all();
+    changed_.wait_for(lock, std::chrono::minutes(1), [this] { return released_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int calls_ = 0;
+  int hold_at_ = 0;
+  bool held_ = false;
+  bool released_ = false;
+};
+
+// `inner`'s metadata, with a gate on the reads: a held read answers what `inner` says once released.
+class GateHub : public Hub {
+ public:
+  explicit GateHub(Hub& inner) : inner_(inner) {}
+  Gate reads;
+  std::vector<MetadataRead> ReadMetadata(std::span<const std::string> urls, TimeBudget budget) override {
+    reads.Enter();
+    return inner_.ReadMetadata(urls, budget);
+  }
+
+ private:
+  Hub& inner_;
+};
+
+// `inner`'s workers, with gates on the starts and on the questions: a held start reaches its
+// worker at once and its answer comes back once released; a held question is answered as the
+// worker is once released.
+class GateTrigger : public Trigger {
+ public:
+  explicit GateTrigger(Trigger& inner) : inner_(inner) {}
+  Gate starts, inspects;
+  std::vector<StartResult> Start(std::span<const StartRequest> requests) override {
+    std::vector<StartResult> results = inner_.Start(requests);
+    starts.Enter();
+    return results;
+  }
+  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override {
+    inspects.Enter();
+    return inner_.Inspect(targets, budget);
+  }
+
+ private:
+  Trigger& inner_;
 };
 
 }  // namespace orch::testing
