@@ -324,8 +324,8 @@ void Pass::ResumeRetrains(const LabelSet& unconfirmed) {
     LabelState& state = label.state;
     if (workers[k].health == WorkerState::Health::kUnknown && state.last_retrained_version != state.dataset_version) {
       // Could not ask: a second restart might retrain the version twice. Ask again next pass.
-      const std::string why =
-          "could not tell whether the retrain restart for " + *state.dataset_version + " happened (" + workers[k].detail + ")";
+      const std::string why = "could not tell whether the retrain restart for " + *state.dataset_version +
+                              " happened (" + workers[k].detail + ")";
       Finish(label, Outcome::kFailed, why + "; the next pass asks again");
       if (CycleIsStale(state)) AbandonRetrain(label, why);
       continue;
@@ -364,10 +364,9 @@ bool Pass::CycleIsStale(const LabelState& state) {
 // again, and its next cycle prepares a dataset with everything since its last retrain.
 void Pass::AbandonRetrain(LabelRun& label, const std::string& why) {
   LabelState& state = label.state;
-  services_.log.Warning(label.config.name, "abandoning a stale retrain: the cycle began STALE_AFTER ago or more",
-                        {{"dataset_version", state.dataset_version.value_or("")},
-                         {"stale_after", StaleAfter(config_)},
-                         {"reason", why}});
+  services_.log.Warning(
+      label.config.name, "abandoning a stale retrain: the cycle began STALE_AFTER ago or more",
+      {{"dataset_version", state.dataset_version.value_or("")}, {"stale_after", StaleAfter(config_)}, {"reason", why}});
   state.phase = Phase::kIdle;
   Save(label);
   label.report.error = why + "; the cycle began more than STALE_AFTER=" + Seconds(StaleAfter(config_)) +

@@ -280,7 +280,8 @@ TEST_F(PassTest, ARetrainWhoseWorkerCannotBeAskedEndsItsCycleAfterStaleAfter) {
   PublishAfterPrepare("department", "v2", 150, 0);
   trigger.results["owner/retrain_department"] = {false, "Space owner/retrain_department: no answer", true};
   Run();
-  trigger.states["owner/retrain_department"] = {WorkerState::Health::kUnknown, "Space owner/retrain_department: HTTP 403"};
+  trigger.states["owner/retrain_department"] = {WorkerState::Health::kUnknown,
+                                                "Space owner/retrain_department: HTTP 403"};
   clock.SleepUntil(clock.Now() + 3600s);
   Run();
   EXPECT_EQ(state.labels["department"].phase, Phase::kRetraining) << "asked again next pass, never sent blind";
