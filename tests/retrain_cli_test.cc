@@ -132,6 +132,22 @@ TEST_F(RetrainCliTest, RetrainDeploysAndPredictAnswers) {
   EXPECT_GT(police["probability"].get<double>(), 0.5);
   EXPECT_LE(police["probability"].get<double>(), 1.0);
   EXPECT_EQ(nlohmann::json::parse(answers[1])["id"], 0);
+
+  // A last line without its line break is a text too; a text over 1 MiB is refused, after the
+  // answers before it.
+  ProcessResult unterminated =
+      Run({"predict", "--label", "department", "--models", models_dir().string()}, {}, "police theft\nbridge");
+  EXPECT_EQ(Lines(unterminated.out).size(), 2u) << unterminated.out;
+  const std::string exactly_max(1 << 20, 'x');
+  ProcessResult largest =
+      Run({"predict", "--label", "department", "--models", models_dir().string()}, {}, exactly_max + "\nbridge\n");
+  EXPECT_EQ(largest.exit_code, 0) << largest.err;
+  EXPECT_EQ(Lines(largest.out).size(), 2u);
+  ProcessResult huge = Run({"predict", "--label", "department", "--models", models_dir().string()}, {},
+                           "bridge\n" + exactly_max + "y\nroad\n");
+  EXPECT_EQ(huge.exit_code, 1) << huge.err;
+  EXPECT_EQ(Lines(huge.out).size(), 1u) << "the answer before the long line was printed";
+  EXPECT_TRUE(Contains(huge.err, "line 2 of the standard input is longer than 1048576 bytes")) << huge.err;
 }
 
 TEST_F(RetrainCliTest, AModelThatDoesNotClearTheThresholdIsRejected) {

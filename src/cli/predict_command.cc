@@ -1,6 +1,7 @@
 // `orchestrator predict`: classify texts with a label's deployed model (src/workers/predict.h).
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "util/error.h"
@@ -20,6 +21,25 @@ void Answer(const DeployedClassifier& classifier, std::string_view text, bool js
   std::cout << std::endl;
 }
 
+// A text longer than this is not a grievance: it is refused rather than read into memory whole.
+constexpr std::streamsize kMaxTextBytes = 1 << 20;
+
+// Reads one line of standard input (without its line break) into `line`; false at the end.
+// Throws WorkerError for a line longer than kMaxTextBytes.
+bool ReadText(std::istream& in, std::vector<char>& buffer, std::string& line, long long number) {
+  in.getline(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  const std::streamsize got = in.gcount();
+  if (in.fail() && !in.eof()) {
+    throw WorkerError("line " + std::to_string(number) + " of the standard input is longer than " +
+                      std::to_string(kMaxTextBytes) +
+                      " bytes; give predict one text per line (the answers before it were printed)");
+  }
+  if (got == 0 && in.eof()) return false;
+  line.assign(buffer.data(), static_cast<size_t>(in.eof() ? got : got - 1));  // without the '\n'
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return true;
+}
+
 }  // namespace
 
 // Predict reads no setting: the model directory and the texts are all it needs.
@@ -29,10 +49,9 @@ int PredictCommand(const CommonOptions&, const PredictOptions& options) {
     for (const std::string& text : options.texts) Answer(classifier, text, options.json);
     return kExitOk;
   }
-  for (std::string line; std::getline(std::cin, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    Answer(classifier, line, options.json);
-  }
+  std::vector<char> buffer(static_cast<size_t>(kMaxTextBytes) + 1);  // the text and its line break
+  std::string line;
+  for (long long number = 1; ReadText(std::cin, buffer, line, number); ++number) Answer(classifier, line, options.json);
   return kExitOk;
 }
 
