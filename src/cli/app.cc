@@ -253,7 +253,7 @@ const Subcommand kSubcommands[] = {
      "Examples:\n"
      "  orchestrator predict --label urgency --models ./models \"water pipe burst near the school\"\n"
      "  orchestrator predict --label department --models ./models --json < texts.txt\n\n"
-     "Exit status: 0, 1 when no model is deployed.",
+     "Exit status: 0, 1 when no model is deployed or a line of stdin is longer than 1 MiB.",
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
        app.add_option("--label", in.predict.label, "The label to predict")->required();
