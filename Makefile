@@ -14,20 +14,22 @@ all: build
 # does not run it; `make deps` runs it always. NO_DEPS=1 leaves it out altogether, for a machine whose
 # packages are installed some other way.
 DEPS_STAMP = $(BUILD)/.deps-installed
+# The official Hub client that one test runs against the fake Hub is installed here (npm, tests only).
+NODE_PREFIX = $(abspath $(BUILD))/node
 ifeq ($(NO_DEPS),)
 DEPS = $(DEPS_STAMP)
 endif
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh $(NODE_PREFIX)
 	@mkdir -p $(BUILD) && touch $(DEPS_STAMP)
 
-$(DEPS_STAMP): scripts/install-deps.sh
-	@scripts/install-deps.sh
+$(DEPS_STAMP): scripts/install-deps.sh tests/js/package-lock.json
+	@scripts/install-deps.sh $(NODE_PREFIX)
 	@mkdir -p $(@D) && touch $@
 
 configure: $(DEPS)
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DORCH_NODE_PREFIX=$(NODE_PREFIX) $(CMAKE_FLAGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -36,7 +38,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 sanitize: $(DEPS)
-	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DORCH_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DORCH_SANITIZE=ON -DORCH_NODE_PREFIX=$(NODE_PREFIX) >/dev/null
 	@cmake --build build-sanitize -j $(JOBS)
 	@cd build-sanitize && ctest --output-on-failure -j $(JOBS)
 

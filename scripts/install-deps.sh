@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Installs everything the build, the tests and the benchmarks need, from Debian's packages only.
-# Idempotent: packages already present are left alone, and apt-get runs only when one is missing.
+# Installs everything the build, the tests and the benchmarks need: Debian's packages, and for one
+# test the official Hugging Face JavaScript client, from npm, into NODE_PREFIX.
+# Usage: scripts/install-deps.sh [NODE_PREFIX]   (default: build/node in the repository; the Makefile
+# passes $(BUILD)/node, which is where CMake's ORCH_NODE_PREFIX looks).
+# Idempotent: packages already present are left alone, and apt-get and npm run only when something
+# is missing.
 set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+node_prefix="${1:-$repo_root/build/node}"
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
@@ -27,7 +34,12 @@ packages=(
   chromium                  # the serve tests load the status page in headless Chromium, at a phone's size
   prometheus                # promtool: the serve tests check GET /metrics with `promtool check metrics`
   openssl                   # the HTTPS tests make a certificate authority of their own
+  libssl-dev                # the fake Hub's sha1 and sha256 (git blob ids, LFS object ids)
 )
+# Node.js and npm run the official Hub client against the fake Hub (tests only). A machine whose
+# node comes from elsewhere (NodeSource bundles npm) keeps it.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -36,12 +48,23 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# @huggingface/hub at the versions tests/js/package-lock.json pins, for the test that runs the
+# official client against the fake Hub; installed again only when the lock file changed.
+lock="$repo_root/tests/js/package-lock.json"
+if [ -f "$node_prefix/node_modules/@huggingface/hub/package.json" ] && cmp -s "$lock" "$node_prefix/package-lock.json"; then
+  echo "install-deps: @huggingface/hub present in $node_prefix"
+else
+  echo "install-deps: installing @huggingface/hub into $node_prefix"
+  mkdir -p "$node_prefix"
+  cp "$repo_root/tests/js/package.json" "$lock" "$node_prefix/"
+  npm ci --prefix "$node_prefix" --no-audit --no-fund --loglevel=error >/dev/null
+fi

@@ -198,7 +198,8 @@ FakeHub::FakeHub(std::string host)
 FakeHub::FakeHub(std::string host, const TestTls& tls)
     : host_(std::move(host)),
       scheme_("https"),
-      server_(std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str())) {
+      server_(std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str())),
+      repos_(host_, tls) {
   if (!server_->is_valid()) throw std::runtime_error("FakeHub cannot use the certificate " + tls.cert_file);
   Start();
 }
@@ -427,6 +428,7 @@ void FakeHub::Handle(const httplib::Request& request, httplib::Response& respons
 void FakeHub::Route(const httplib::Request& request, httplib::Response& response) {
   std::string dataset = MetadataRepoOf(request.path);
   if (!Authorized(request, dataset)) return SetError(response, 401, ErrorMessageFor(401));
+  if (repos_.Route(request, response, /*metadata_may_answer=*/!dataset.empty())) return;
   bool read = request.method == "GET" || request.method == "HEAD";
   if (!dataset.empty() && read) return ServeMetadata(dataset, request, response);
   if (read && request.path == "/api/whoami-v2") {

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/fake_hub_repos.h"
 #include "support/test_tls.h"
 
 namespace httplib {
@@ -150,6 +151,9 @@ class FakeHub {
   void InjectFault(const std::string& path_substring, Fault fault);
   void SetRedirect(const std::string& path_substring, const std::string& location);
 
+  // The repository API (create, commit, LFS, tags, tree, resolve), behind the same auth and faults.
+  FakeHubRepos& repos() { return repos_; }
+
   // An http://127.0.0.1:PORT URL where nothing listens, for connection-refused tests.
   static std::string RefusedEndpoint();
 
@@ -222,6 +226,7 @@ class FakeHub {
   const std::string scheme_;  // "http" or "https"
   int port_ = -1;
   std::unique_ptr<httplib::Server> server_;
+  FakeHubRepos repos_{host_};
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -30,7 +30,8 @@ TestTls MakeTestTls(const std::string& dir) {
   request.insert(request.end(), ec_key.begin(), ec_key.end());
   request.insert(request.end(), {"-keyout", tls.key_file, "-out", dir + "/server.csr", "-subj", "/CN=127.0.0.1"});
   Openssl(request, dir);
-  std::ofstream(dir + "/server.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n";
+  std::ofstream(dir + "/server.ext")
+      << "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost\nbasicConstraints=CA:FALSE\n";
   Openssl({"x509", "-req", "-in", dir + "/server.csr", "-CA", tls.ca_file, "-CAkey", dir + "/ca.key", "-CAcreateserial",
            "-out", tls.cert_file, "-days", "2", "-extfile", dir + "/server.ext"},
           dir);

@@ -1,6 +1,7 @@
-// A certificate authority of the test's own and a certificate it signed for 127.0.0.1 and
-// localhost, made with the openssl command, so that servers in tests speak HTTPS the way the Hub
-// and a webhook do, and the program verifies them against that authority (HTTP_CA_BUNDLE).
+// A certificate authority of the test's own and a certificate it signed for 127.0.0.1, 127.0.0.2
+// (where the fake Hub's storage listens) and localhost, made with the openssl command, so that
+// servers in tests speak HTTPS the way the Hub and a webhook do, and the program verifies them
+// against that authority (HTTP_CA_BUNDLE).
 #pragma once
 
 #include <string>

@@ -1,0 +1,97 @@
+// The official Hugging Face JavaScript client (@huggingface/hub, from npm) publishes to and reads
+// from the fake Hub: proof that the fake speaks the Hub's protocol, not only what our code expects.
+// tests/js/hub_client_proof.mjs drives the client and checks what it sees; this test checks what
+// the fake holds and that the client never sent its token to the storage origin.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "support/fake_hub.h"
+#include "support/subprocess.h"
+
+namespace orch::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kToken[] = "hf_test_token";
+constexpr char kRepo[] = "tester/js_client_proof";
+constexpr char kInstall[] = "scripts/install-deps.sh";
+
+TEST(FakeHubJsClient, OfficialClientPublishesThroughLfsTagsAndReadsBack) {
+  const std::string node = ORCH_NODE, prefix = ORCH_NODE_PREFIX;
+  ASSERT_TRUE(std::filesystem::exists(node))
+      << "Node.js was not found when the build was configured: run " << kInstall << ", then configure again";
+  ASSERT_TRUE(std::filesystem::exists(prefix + "/node_modules/@huggingface/hub/package.json"))
+      << "@huggingface/hub is not installed in " << prefix << ": run " << kInstall << " " << prefix
+      << " (make deps does)";
+
+  FakeHub hub;
+  // The 2.5 MiB shard goes up in three parts of 1 MiB; the 300 KiB weights in one PUT.
+  hub.repos().SetMultipartUpload(2 * 1024 * 1024, 1024 * 1024);
+  const ProcessResult result = Subprocess::Run({node, std::string(ORCH_SOURCE_DIR) + "/tests/js/hub_client_proof.mjs"},
+                                               {{"PATH", "/usr/bin:/bin"},
+                                                {"HF_ENDPOINT", hub.endpoint()},
+                                                {"HF_TOKEN", kToken},
+                                                {"ORCH_NODE_PREFIX", prefix},
+                                                {"PROOF_REPO", kRepo}},
+                                               "", std::chrono::seconds(120));
+  ASSERT_EQ(result.exit_code, 0) << "stdout:\n" << result.out << "\nstderr:\n" << result.err;
+  size_t line = result.out.find("PROOF ");
+  ASSERT_NE(line, std::string::npos) << result.out;
+  const json proof = json::parse(result.out.substr(line + 6, result.out.find('\n', line) - line - 6));
+
+  // What the fake holds is what the client published.
+  FakeHubRepos& repos = hub.repos();
+  EXPECT_EQ(repos.Tags("dataset", kRepo), (std::map<std::string, std::string>{{"v1", proof["first"]}}));
+  std::vector<FakeHubRepos::Commit> history = repos.Commits("dataset", kRepo);
+  ASSERT_EQ(history.size(), 3u) << "initial commit, version 1, version 2 (the stale one was refused)";
+  EXPECT_EQ(history[0].oid, proof["second"]);
+  EXPECT_EQ(history[0].parent, proof["first"]);
+  EXPECT_EQ(history[0].title, "Publish version 2");
+  auto weights = repos.FileAt("dataset", kRepo, "v1", "model.bin");
+  auto shard = repos.FileAt("dataset", kRepo, "v1", "data/shard-00000-of-00001.parquet");
+  auto train = repos.FileAt("dataset", kRepo, "v1", "data/train.jsonl");
+  auto train_now = repos.FileAt("dataset", kRepo, "main", "data/train.jsonl");
+  ASSERT_TRUE(weights && shard && train && train_now);
+  EXPECT_TRUE(weights->lfs);
+  EXPECT_EQ(weights->sha256, proof["sha256"]["weights"]);
+  EXPECT_TRUE(shard->lfs);
+  EXPECT_EQ(shard->sha256, proof["sha256"]["shard"]);
+  EXPECT_FALSE(train->lfs);
+  EXPECT_EQ(FakeHubRepos::Sha256Hex(train->content), proof["sha256"]["train"]);
+  EXPECT_EQ(FakeHubRepos::Sha256Hex(train_now->content), proof["sha256"]["trainV2"]);
+
+  // The client offered Xet; the fake's answer made it take the LFS upload, in one PUT and in parts.
+  int batches = 0;
+  for (const FakeHub::RecordedCall& call : hub.Calls()) {
+    if (call.path.ends_with(".git/info/lfs/objects/batch")) {
+      ++batches;
+      EXPECT_NE(json::parse(call.body)["transfers"].dump().find("xet"), std::string::npos) << call.body;
+    }
+    EXPECT_EQ(call.path.find("xet"), std::string::npos) << call.path;
+  }
+  EXPECT_EQ(batches, 1) << "version 2 has no LFS file";
+  EXPECT_GE(hub.Count("GET", "/tree/"), 2) << "the listing took more than one page";
+
+  // The token went to the Hub, and never to the storage origin.
+  int hub_calls_with_token = 0;
+  for (const FakeHub::RecordedCall& call : hub.Calls()) hub_calls_with_token += call.authorization.empty() ? 0 : 1;
+  EXPECT_EQ(hub_calls_with_token, static_cast<int>(hub.Calls().size()));
+  int puts = 0, completions = 0, downloads = 0;
+  for (const FakeHubRepos::StorageCall& call : repos.StorageCalls()) {
+    EXPECT_EQ(call.authorization, "") << call.method << " " << call.path;
+    EXPECT_EQ(call.query.find(kToken), std::string::npos);
+    EXPECT_LT(call.status, 300) << call.method << " " << call.path;
+    puts += call.method == "PUT" ? 1 : 0;
+    completions += call.method == "POST" ? 1 : 0;
+    downloads += call.method == "GET" ? 1 : 0;
+  }
+  EXPECT_EQ(puts, 1 + 3);
+  EXPECT_EQ(completions, 1);
+  EXPECT_GE(downloads, 2) << "both LFS files were read back from the storage origin";
+}
+
+}  // namespace
+}  // namespace orch::testing
