@@ -45,9 +45,11 @@ class Hub {
 };
 
 // Parses a dataset_metadata.json body (at most kMaxMetadataBytes). Returns kOk with the metadata,
-// or kInvalid with a detail saying what is wrong: a missing or malformed version_tag or
-// num_samples, or a rows_dropped present but not a non-negative integer.
+// or kInvalid with a detail saying what is wrong: a missing or malformed version_tag (empty, longer
+// than kMaxVersionTagBytes, or with a control character) or num_samples, or a rows_dropped present
+// but not a non-negative integer.
 inline constexpr size_t kMaxMetadataBytes = 1 << 20;
+inline constexpr size_t kMaxVersionTagBytes = 256;
 MetadataRead ParseMetadata(std::string_view body);
 
 }  // namespace orch

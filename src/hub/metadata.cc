@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "hub/hub.h"
@@ -35,6 +36,11 @@ MetadataRead ParseMetadata(std::string_view body) {
   auto tag = doc.find("version_tag");
   if (tag == doc.end() || !tag->is_string() || tag->get_ref<const std::string&>().empty())
     return Invalid("dataset_metadata.json has no string \"version_tag\"");
+  const std::string& text = tag->get_ref<const std::string&>();
+  if (text.size() > kMaxVersionTagBytes ||
+      std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return Invalid("dataset_metadata.json has a \"version_tag\" longer than " + std::to_string(kMaxVersionTagBytes) +
+                   " bytes or with a control character");
   auto samples = doc.find("num_samples");
   if (samples == doc.end() || !samples->is_number_integer() || samples->get<int64_t>() < 0)
     return Invalid("dataset_metadata.json has no non-negative integer \"num_samples\"");
