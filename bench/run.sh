@@ -50,6 +50,17 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   build/bench_many_labels --labels 2 --labels 100 --labels 1000 --runs 3
   echo
+  echo "## A hostile Hub: how long past POLL_TIMEOUT, and how fast SIGTERM stops it"
+  echo
+  echo "The pass waits for a dataset against a Hub that misbehaves on purpose (\`tests/support/hostile_server.h\`):"
+  echo "at the metadata reads, or at the prepare Space's runtime reads. The first two columns are how long"
+  echo "after POLL_TIMEOUT (counted from the prepare restart) the process has exited, against the bound"
+  echo "\`docs/manual.md\` states (three requests of (HTTP_RETRIES + 1) x HTTP_TIMEOUT + HTTP_RETRIES x"
+  echo "HTTP_RETRY_MAX). The last three are how long SIGTERM, sent while the server keeps the pass waiting"
+  echo "(with POLL_TIMEOUT and HTTP_TIMEOUT at 600 s), takes to end it with exit 143."
+  echo
+  build/bench_hostile --runs 3 || echo "(bench_hostile exits 1 when a pass does not end as documented)"
+  echo
   echo "## The reference prepare worker"
   echo
   echo "\`orchestrator prepare\` end to end on a SQLite database of 1,000,000 reviewed misclassifications and"

@@ -1,5 +1,4 @@
 // `orchestrator migrate`, `status` and `history`: the orchestrator's own tables, for people.
-#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,6 +11,7 @@
 #include "report/history.h"
 #include "report/status.h"
 #include "util/error.h"
+#include "util/redact.h"
 #include "util/time.h"
 
 namespace orch {
@@ -57,55 +57,20 @@ void PrintStatusText(const std::vector<LabelStatus>& status) {
     if (label.state.phase == Phase::kPreparing)
       std::cout << " since " << FormatTimestamp(label.state.prepare_requested_at.value_or(WallTime{}))
                 << ", waiting for " << label.state.required_len.value_or(0) << " samples after "
-                << label.state.baseline_version.value_or("no dataset");
+                << Printable(label.state.baseline_version.value_or("no dataset"));
     if (label.state.phase == Phase::kRetraining)
-      std::cout << ", retrain of " << label.state.dataset_version.value_or("?") << RetrainProgress(label.state);
+      std::cout << ", retrain of " << Printable(label.state.dataset_version.value_or("?"))
+                << RetrainProgress(label.state);
     if (label.state.paused_at)
       std::cout << "\n  paused since " << FormatTimestamp(*label.state.paused_at) << ": "
-                << label.state.paused_reason.value_or("") << " (orchestrator label resume " << label.config->name
-                << ")";
+                << Printable(label.state.paused_reason.value_or("")) << " (orchestrator label resume "
+                << label.config->name << ")";
     std::cout << "\n  last retrained: "
               << (label.state.last_retrained_version
-                      ? *label.state.last_retrained_version + " at " + FormatTimestamp(*label.state.last_retrained_at)
+                      ? Printable(*label.state.last_retrained_version) + " at " +
+                            FormatTimestamp(label.state.last_retrained_at.value_or(WallTime{}))
                       : std::string("never"))
               << "\n";
-  }
-}
-
-// "2.4 s", "3 min 5 s", "-" while it runs.
-std::string Duration(const RunRecord& run) {
-  const std::optional<double> seconds = RunSeconds(run);
-  if (!seconds) return "-";
-  std::ostringstream text;
-  text << std::fixed << std::setprecision(1);
-  if (*seconds < 60) {
-    text << *seconds << " s";
-  } else {
-    text << std::setprecision(0) << std::floor(*seconds / 60) << " min " << std::fmod(*seconds, 60) << " s";
-  }
-  return text.str();
-}
-
-// One pass in full: its record, then each label's outcome and counts from its summary.
-void PrintRunText(const RunRecord& run) {
-  std::cout << "pass " << run.id << ": " << run.status << (run.dry_run ? " (dry run)" : "") << "\n  started  "
-            << FormatTimestamp(run.started_at) << " by " << (run.started_by.empty() ? "?" : run.started_by) << "\n";
-  if (run.finished_at)
-    std::cout << "  finished " << FormatTimestamp(*run.finished_at) << " after " << Duration(run) << "\n";
-  if (!run.github_run_id.empty()) std::cout << "  GitHub run " << run.github_run_id << "\n";
-  if (!run.commit.empty()) std::cout << "  commit " << run.commit << "\n";
-  const Json summary = Json::parse(run.summary_json, nullptr, false);
-  if (!summary.is_object()) return;
-  if (summary.contains("error") && summary["error"].is_string())
-    std::cout << "  error: " << summary["error"].get<std::string>() << "\n";
-  if (!summary.contains("labels")) return;
-  for (const Json& label : summary["labels"]) {
-    std::cout << "  " << label.value("label", "?") << ": " << label.value("outcome", "?") << ", "
-              << label.value("dataset_len", 0) << " / " << label.value("threshold", 0) << " rows";
-    if (label.contains("dataset_version") && label["dataset_version"].is_string())
-      std::cout << ", dataset " << label["dataset_version"].get<std::string>();
-    if (label.contains("error") && label["error"].is_string()) std::cout << ", " << label["error"].get<std::string>();
-    std::cout << "\n";
   }
 }
 
@@ -145,7 +110,7 @@ int HistoryCommand(const CommonOptions& common, const HistoryOptions& options) {
     if (options.json) {
       std::cout << RunJson(*run).dump(2, ' ', false, kReplace) << "\n";
     } else {
-      PrintRunText(*run);
+      std::cout << RunText(*run);
     }
     return kExitOk;
   }
@@ -157,18 +122,7 @@ int HistoryCommand(const CommonOptions& common, const HistoryOptions& options) {
     return kExitOk;
   }
   if (runs.empty()) std::cout << "no pass recorded yet\n";
-  for (const RunRecord& run : runs) {
-    std::cout << std::setw(6) << run.id << "  " << FormatTimestamp(run.started_at) << "  " << std::setw(8)
-              << Duration(run) << "  " << std::left << std::setw(10) << run.status << std::right << std::setw(8)
-              << run.started_by;
-    Json summary = Json::parse(run.summary_json, nullptr, false);
-    if (summary.is_object() && summary.contains("action"))
-      std::cout << "  " << summary.value("label", "?") << ": " << summary.value("reason", "");
-    if (summary.is_object() && summary.contains("labels"))
-      for (const Json& label : summary["labels"])
-        std::cout << "  " << label.value("label", "?") << "=" << label.value("outcome", "?");
-    std::cout << "\n";
-  }
+  for (const RunRecord& run : runs) std::cout << RunLine(run) << "\n";
   return kExitOk;
 }
 

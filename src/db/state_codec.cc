@@ -105,6 +105,16 @@ struct BadValue {
 
 std::string Shown(const std::optional<std::string>& value) { return value ? QuoteForMessage(*value) : "NULL"; }
 
+// `column = 'value'`, the condition of a repair statement, when the value can be written in it as
+// it is: at most 100 bytes, no control byte. Otherwise the value shown quoted and escaped, so that
+// a message never spans lines nor grows with what a row holds.
+std::string RowCondition(std::string_view column, std::string_view value) {
+  const bool writable = value.size() <= 100 && std::none_of(value.begin(), value.end(), [](char c) {
+                          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                        });
+  return std::string(column) + " = " + (writable ? QuoteSqlText(value) : "the text " + QuoteForMessage(value));
+}
+
 // Reads typed values out of a row, throwing BadValue for one that does not parse.
 class RowReader {
  public:
@@ -182,7 +192,7 @@ std::optional<BadValue> InconsistencyOf(const LabelState& state) {
 // The statement that repairs a label's row: the label starts its cycle over.
 std::string LabelRepair(const std::string& label, size_t field) {
   const Column& column = kLabelColumns[field];
-  const std::string where = " WHERE label = " + QuoteSqlText(label);
+  const std::string where = " WHERE " + RowCondition("label", label);
   const std::string remove = "DELETE FROM orchestrator_label_state" + where + " (the label starts over as idle)";
   if (field == kPhase)
     return "UPDATE orchestrator_label_state SET phase = 'idle'" + where + " (the label starts its cycle over), or " +
@@ -353,8 +363,8 @@ RunRecord DecodeRun(const SqlRow& row) {
     const std::string id = row[kId].value_or("NULL");
     throw DatabaseError("run " + QuoteForMessage(id) + " in orchestrator_runs cannot be read: column " +
                         std::string(kRunColumns[bad.field].name) + " holds " + Shown(row[bad.field]) + ", " +
-                        bad.problem +
-                        ". Repair it by hand, or DELETE FROM orchestrator_runs WHERE id = " + QuoteSqlText(id));
+                        bad.problem + ". Repair it by hand, or DELETE FROM orchestrator_runs WHERE " +
+                        RowCondition("id", id));
   }
 }
 

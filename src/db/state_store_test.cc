@@ -511,10 +511,34 @@ TEST(StateStoreTimestamps, ReadTheirOwnFormAndWhatPeopleType) {
   EXPECT_EQ(ParseTimestamp(FormatTimestamp(kPrecise)), ToMillis(kPrecise));
 }
 
+TEST(StateCodec, ARowEditedIntoAnythingIsRefusedOnOneBoundedLine) {
+  SqlRow row(16);
+  row[0] = "dep\nartment\x1b[2J" + std::string(300, 'x');  // label
+  row[1] = "waiting";                                      // phase
+  row[5] = "0";
+  row[8] = "0";
+  row[11] = "2025-11-26T07:31:02Z";
+  std::string message;
+  try {
+    DecodeLabelState(row);
+  } catch (const DatabaseError& error) {
+    message = error.what();
+  }
+  EXPECT_TRUE(message.starts_with("the orchestrator's state of label \"dep\\nartment\\x1b[2J")) << message;
+  EXPECT_NE(message.find("WHERE label = the text \"dep\\n"), std::string::npos) << message;
+  EXPECT_EQ(std::count_if(message.begin(), message.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+            0)
+      << message;
+  EXPECT_LT(message.size(), 1000u);
+}
+
 TEST(StateStoreTimestamps, RefuseAnythingElse) {
   for (const char* text : {"", "yesterday", "2026-11-26", "2026-02-30T00:00:00Z", "2026-11-26T24:00:00Z",
                            "2026-11-26T07:60:00Z", "2026-11-26T07:31:02.Z", "2026-11-26T07:31:02.1234567890Z",
-                           "2026-11-26T07:31:02Zjunk", "2026-11-26T07:31:02+2", "1764142262", "2026-11-26t07:31:02"})
+                           "2026-11-26T07:31:02Zjunk", "2026-11-26T07:31:02+2", "1764142262", "2026-11-26t07:31:02",
+                           // Beyond what WallTime holds (or what a difference of two times does).
+                           "9999-12-31T23:59:59Z", "2201-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+                           "1970-01-01T00:30:00+01:00", "0000-01-01T00:00:00Z"})
     EXPECT_EQ(ParseTimestamp(text), std::nullopt) << text;
 }
 

@@ -679,6 +679,11 @@ void Pass::WatchPrepareWorker() {
   } else if (state.health == WorkerState::Health::kFinished && state.evidence == WorkerState::Evidence::kProcess) {
     // A local worker's exit is certain: one more look at the metadata, then the wait is over.
     prepare_finished_ = true;
+  } else if (state.health == WorkerState::Health::kUnknown && !prepare_unknown_noted_) {
+    // Not a reason to stop waiting (the dataset may still come), but the operator should know.
+    prepare_unknown_noted_ = true;
+    services_.log.Warning("", "cannot tell how the prepare worker is doing; still waiting",
+                          {{"target", target}, {"detail", state.detail}});
   } else if (state.health == WorkerState::Health::kFinished && prepare_seen_active_ && !prepare_finish_noted_) {
     // Only after it was seen running: right after a restart the runtime may still show the old stage.
     prepare_finish_noted_ = true;

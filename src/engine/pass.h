@@ -130,7 +130,8 @@ class Pass {
   std::vector<LabelRun> labels_;
   bool prepare_seen_active_ = false;
   bool prepare_finish_noted_ = false;
-  bool prepare_finished_ = false;  // a local prepare worker exited 0: one last look at the metadata
+  bool prepare_unknown_noted_ = false;  // warned once that the prepare worker cannot be asked
+  bool prepare_finished_ = false;       // a local prepare worker exited 0: one last look at the metadata
   bool wait_for_retrains_ = false;
   bool force_ = false;
 };

@@ -1,17 +1,57 @@
 #include "hub/hf_hub.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "util/redact.h"
 
 namespace orch {
+namespace {
+
+// The string member `key` of a JSON object `body`; nothing for anything else.
+std::optional<std::string> StringMember(std::string_view body, const char* key) {
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return std::nullopt;
+  const auto found = doc.find(key);
+  if (found == doc.end() || !found->is_string()) return std::nullopt;
+  return found->get<std::string>();
+}
+
+bool IsStageName(std::string_view text) {
+  if (text.empty() || text.size() > kMaxStageBytes) return false;
+  for (char c : text)
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+std::string Meaning(int status) {
+  switch (status) {
+    case 401: return "the Hub refused HF_TOKEN (401); check that the token is valid and not expired";
+    case 403: return "HF_TOKEN is not allowed to do this (403); it needs write access to the repository";
+    case 404: return "not found (404); check the repository id or URL";
+    default: return "HTTP " + std::to_string(status);
+  }
+}
+
+}  // namespace
 
 std::string DescribeHttpFailure(const HttpResponse& response, const std::string& what) {
-  switch (response.status) {
-    case 0: return what + ": no answer (" + response.error + ")";
-    case 401: return what + ": the Hub refused HF_TOKEN (401); check that the token is valid and not expired";
-    case 403: return what + ": HF_TOKEN is not allowed to do this (403); it needs write access to the repository";
-    case 404: return what + ": not found (404); check the repository id or URL";
-    default: return what + ": HTTP " + std::to_string(response.status);
-  }
+  if (response.status == 0) return what + ": no answer (" + Excerpt(response.error, 2 * kMaxServerErrorBytes) + ")";
+  const std::string said = HubErrorOf(response.body);
+  return what + ": " + Meaning(response.status) + (said.empty() ? "" : " (the server said: " + said + ")");
+}
+
+std::string SpaceStageOf(std::string_view body) {
+  std::optional<std::string> stage = StringMember(body, "stage");
+  return stage && IsStageName(*stage) ? *stage : "";
+}
+
+std::string AccountNameOf(std::string_view body) {
+  return Excerpt(StringMember(body, "name").value_or(""), kMaxAccountNameBytes);
+}
+
+std::string HubErrorOf(std::string_view body) {
+  return Excerpt(StringMember(body, "error").value_or(""), kMaxServerErrorBytes);
 }
 
 HfHub::HfHub(HttpClient& http, std::string endpoint) : http_(http), endpoint_(std::move(endpoint)) {}
@@ -78,9 +118,7 @@ std::vector<SpaceAnswer> HfHub::SpaceCalls(const std::string& method, const std:
       answers[i].error = DescribeHttpFailure(responses[i], "Space " + space_ids[i]);
       continue;
     }
-    nlohmann::json runtime = nlohmann::json::parse(responses[i].body, nullptr, false);
-    if (runtime.is_object() && runtime.contains("stage") && runtime["stage"].is_string())
-      answers[i].stage = runtime["stage"].get<std::string>();
+    answers[i].stage = SpaceStageOf(responses[i].body);
   }
   return answers;
 }
@@ -102,9 +140,8 @@ HfHub::Identity HfHub::WhoAmI() {
     identity.error = DescribeHttpFailure(response, "token check (" + endpoint_ + "/api/whoami-v2)");
     return identity;
   }
-  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   identity.ok = true;
-  if (body.is_object() && body.contains("name") && body["name"].is_string()) identity.name = body["name"];
+  identity.name = AccountNameOf(response.body);
   return identity;
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hub/http_client.h"
@@ -57,7 +58,26 @@ class HfHub : public Hub {
   std::map<std::string, Cached> cache_;  // by URL
 };
 
-// Explains an HTTP failure of a call about `what` ("Space owner/name", "metadata URL …").
+// Explains an HTTP failure of a call about `what` ("Space owner/name", "metadata URL …"), on one
+// line: the status and what it means, with the server's own explanation when its answer has one
+// (HubErrorOf), or why no answer came.
 std::string DescribeHttpFailure(const HttpResponse& response, const std::string& what);
+
+// What the Hub's answers hold, read from bodies that come from whatever server answered: each
+// function takes any bytes and returns a value within its bounds, never throwing.
+//
+// The runtime stage in a Space's runtime or restart answer ({"stage": "RUNNING", ...}): "" when
+// the body has no string "stage", or one that is not a stage name (1 to kMaxStageBytes of A-Z,
+// 0-9 and '_').
+inline constexpr size_t kMaxStageBytes = 64;
+std::string SpaceStageOf(std::string_view body);
+// The account a whoami-v2 answer names ({"name": "..."}), as an Excerpt of at most
+// kMaxAccountNameBytes; "" when the body has no string "name".
+inline constexpr size_t kMaxAccountNameBytes = 100;
+std::string AccountNameOf(std::string_view body);
+// The explanation in an error answer ({"error": "..."}, as the Hub sends), as an Excerpt of at
+// most kMaxServerErrorBytes; "" when the body has no string "error".
+inline constexpr size_t kMaxServerErrorBytes = 200;
+std::string HubErrorOf(std::string_view body);
 
 }  // namespace orch

@@ -118,5 +118,38 @@ TEST(SpaceStages, MapToWorkerHealth) {
   EXPECT_EQ(SpaceIdOf("a/b"), "a/b");
 }
 
+TEST(HubAnswers, AStageIsAStageNameOrNothing) {
+  EXPECT_EQ(SpaceStageOf(R"({"stage": "RUNNING", "hardware": {}})"), "RUNNING");
+  EXPECT_EQ(SpaceStageOf(R"({"stage": "RUN\u001b[2JNING"})"), "");
+  EXPECT_EQ(SpaceStageOf(R"({"stage": "running"})"), "");
+  EXPECT_EQ(SpaceStageOf(R"({"stage": ")" + std::string(kMaxStageBytes + 1, 'A') + R"("})"), "");
+  EXPECT_EQ(SpaceStageOf(R"({"stage": 3})"), "");
+  EXPECT_EQ(SpaceStageOf("<html>502 Bad Gateway</html>"), "");
+}
+
+TEST(HubAnswers, TheAccountNameAndTheServersExplanationAreSafeToShow) {
+  EXPECT_EQ(AccountNameOf(R"({"name": "grievance-bot", "type": "user"})"), "grievance-bot");
+  EXPECT_EQ(AccountNameOf(R"({"name": "evil\u001b]0;x\u0007\nline"})"), "evil\\x1b]0;x\\x07 line");
+  EXPECT_EQ(AccountNameOf("[]"), "");
+  const std::string long_error = HubErrorOf(R"({"error": ")" + std::string(500, 'x') + R"("})");
+  EXPECT_EQ(long_error, std::string(kMaxServerErrorBytes, 'x') + "...");
+  EXPECT_EQ(HubErrorOf(R"({"error": {"code": 5}})"), "");
+}
+
+TEST(HubAnswers, AFailureQuotesTheServersExplanationOnOneLine) {
+  HttpResponse response;
+  response.status = 409;
+  response.body = R"({"error": "Space is being\nrestarted already"})";
+  EXPECT_EQ(DescribeHttpFailure(response, "Space owner/prepare"),
+            "Space owner/prepare: HTTP 409 (the server said: Space is being restarted already)");
+  response.status = 404;
+  response.body = "<html>Not Found</html>";
+  EXPECT_EQ(DescribeHttpFailure(response, "Space owner/prepare"),
+            "Space owner/prepare: not found (404); check the repository id or URL");
+  response.status = 0;
+  response.error = "unreadable redirect location '\x1b[2J'\nforged line";
+  EXPECT_EQ(DescribeHttpFailure(response, "Space owner/prepare").find('\n'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace orch

@@ -7,7 +7,9 @@
 #include <queue>
 
 #include "config/url_policy.h"
+#include "hub/response_headers.h"
 #include "hub/retry.h"
+#include "util/redact.h"
 #include "util/strings.h"
 
 namespace orch {
@@ -57,14 +59,16 @@ struct HttpClient::Transfer {
   int hops = 0;
   int retries = 0;
   SteadyClock::time_point ready_at;
-  std::optional<SteadyClock::time_point> give_up_at;
+  std::optional<SteadyClock::time_point> give_up_at;  // the Perform's budget, see Perform
+  // When the current attempt must have ended: HTTP_TIMEOUT after its first hop, redirects included.
+  SteadyClock::time_point attempt_deadline;
+  bool redirected = false;  // the next Start continues the current attempt at transfer.url
   EasyHandle easy;
   HeaderList headers;
   std::string body;
-  std::string etag;
-  std::string location;
-  std::string retry_after;
+  ResponseHeaders answer;
   bool too_large = false;
+  std::string refusal;  // why the client stopped the transfer itself (its answer is too large)
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -183,30 +187,34 @@ bool RequestWasSent(CURL* easy) {
   return request_bytes > 0;
 }
 
+std::string TooLarge(size_t limit) { return "the answer is larger than " + std::to_string(limit) + " bytes"; }
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<HttpClient::Transfer*>(user);
   size_t bytes = size * count;
   if (transfer->body.size() + bytes > transfer->request->max_body_bytes) {
     transfer->too_large = true;
+    transfer->refusal = TooLarge(transfer->request->max_body_bytes);
     return 0;  // aborts the transfer
   }
   transfer->body.append(data, bytes);
   return bytes;
 }
 
+// Returning less than the line's size aborts the transfer.
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<HttpClient::Transfer*>(user);
-  std::string_view line(data, size * count);
-  if (StartsWithIgnoringCase(line, "HTTP/")) {  // a new response (e.g. after 100 Continue)
-    transfer->etag.clear();
-    transfer->location.clear();
-    transfer->retry_after.clear();
-  } else if (StartsWithIgnoringCase(line, "etag:")) {
-    transfer->etag = Trim(line.substr(5));
-  } else if (StartsWithIgnoringCase(line, "location:")) {
-    transfer->location = Trim(line.substr(9));
-  } else if (StartsWithIgnoringCase(line, "retry-after:")) {
-    transfer->retry_after = Trim(line.substr(12));
+  if (!transfer->answer.Take(std::string_view(data, size * count))) {
+    transfer->refusal =
+        "the answer's headers are larger than " + std::to_string(ResponseHeaders::kMaxHeaderBytes / 1024) + " KiB";
+    return 0;
+  }
+  const std::optional<uint64_t> announced = transfer->answer.content_length();
+  if (announced && *announced > transfer->request->max_body_bytes) {
+    transfer->too_large = true;
+    transfer->refusal =
+        TooLarge(transfer->request->max_body_bytes) + " (Content-Length " + std::to_string(*announced) + ")";
+    return 0;
   }
   return size * count;
 }
@@ -215,11 +223,21 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 
 void HttpClient::Start(Transfer& transfer) {
   transfer.body.clear();
-  transfer.etag.clear();
-  transfer.location.clear();
-  transfer.retry_after.clear();
+  transfer.answer.Clear();
   transfer.too_large = false;
+  transfer.refusal.clear();
   transfer.error_buffer[0] = '\0';
+  // A redirect's next hop gets what is left of its attempt's time, so that HTTP_TIMEOUT bounds an
+  // attempt however many hops it takes.
+  const auto now = SteadyClock::now();
+  if (!transfer.redirected) {
+    transfer.attempt_deadline = now + std::chrono::milliseconds(Milliseconds(settings_.request_timeout));
+    // Nor beyond the time the whole Perform was given.
+    if (transfer.give_up_at) transfer.attempt_deadline = std::min(transfer.attempt_deadline, *transfer.give_up_at);
+  }
+  transfer.redirected = false;
+  const long remaining_ms =
+      std::max<long>(1, std::chrono::ceil<std::chrono::milliseconds>(transfer.attempt_deadline - now).count());
 
   std::string refusal = UrlPolicyProblem(transfer.url, /*allow_file=*/false);
   if (!refusal.empty()) {
@@ -235,13 +253,8 @@ void HttpClient::Start(Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);  // followed by hand, see FollowRedirect
-  long timeout = Milliseconds(settings_.request_timeout);
-  if (transfer.give_up_at) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*transfer.give_up_at - SteadyClock::now());
-    timeout = std::clamp(static_cast<long>(left.count()), 1L, timeout);
-  }
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, std::min(Milliseconds(settings_.connect_timeout), timeout));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, std::min(Milliseconds(settings_.connect_timeout), remaining_ms));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, remaining_ms);
   if (!settings_.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings_.ca_bundle.c_str());
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "orchestrator/" ORCH_VERSION);
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -278,9 +291,10 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
   HttpResponse& response = *transfer.response;
   response.final_url = transfer.url;
   if (curl_code != CURLE_OK) {
-    if (transfer.too_large) {
-      response.body_too_large = true;
-      response.error = "the answer is larger than " + std::to_string(transfer.request->max_body_bytes) + " bytes";
+    if (!transfer.refusal.empty()) {  // the same answer would come again: not retried
+      response.body_too_large = transfer.too_large;
+      response.error = transfer.refusal;
+      if (RequestWasSent(transfer.easy.get())) response.may_have_arrived = true;
       transfer.easy.reset();
       return;
     }
@@ -294,20 +308,20 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
   }
   long status = 0;
   curl_easy_getinfo(transfer.easy.get(), CURLINFO_RESPONSE_CODE, &status);
-  if (status >= 300 && status < 400 && status != 304 && !transfer.location.empty()) {
+  if (status >= 300 && status < 400 && status != 304 && !transfer.answer.location().empty()) {
     if (FollowRedirect(transfer)) return;
     transfer.easy.reset();
     return;
   }
   if (status == 502 || status == 504) response.may_have_arrived = true;  // the gateway lost the upstream's answer
   if (IsRetryableStatus(static_cast<int>(status)) && MayResend(transfer)) {
-    auto floor = ParseRetryAfter(transfer.retry_after, static_cast<long long>(time(nullptr)))
+    auto floor = ParseRetryAfter(transfer.answer.retry_after(), static_cast<long long>(time(nullptr)))
                      .value_or(std::chrono::milliseconds(0));
     if (ScheduleRetry(transfer, "HTTP " + std::to_string(status), floor)) return;
   }
   response.status = static_cast<int>(status);
   response.body = std::move(transfer.body);
-  response.etag = std::move(transfer.etag);
+  response.etag = transfer.answer.etag();
   response.error.clear();
   transfer.easy.reset();
 }
@@ -347,16 +361,18 @@ bool HttpClient::FollowRedirect(Transfer& transfer) {
     response.error = "more than " + std::to_string(kMaxRedirects) + " redirects";
     return false;
   }
+  const std::string& location = transfer.answer.location();
   if (transfer.method != "GET") {
-    response.error = "the server redirected a " + transfer.method + " to " + transfer.location + "; not followed";
+    response.error = "the server redirected a " + transfer.method + " to " + Printable(location) + "; not followed";
     return false;
   }
-  std::string next = ResolveUrl(transfer.url, transfer.location);
+  std::string next = ResolveUrl(transfer.url, location);
   if (next.empty()) {
-    response.error = "unreadable redirect location '" + transfer.location + "'";
+    response.error = "unreadable redirect location '" + Printable(location) + "'";
     return false;
   }
   transfer.url = next;
+  transfer.redirected = true;
   transfer.ready_at = SteadyClock::now();
   return true;
 }

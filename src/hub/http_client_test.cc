@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_hub.h"
+#include "support/hostile_server.h"
 
 namespace orch {
 namespace {
@@ -144,6 +145,40 @@ TEST_F(HttpClientTest, StopsReadingABodyOverTheLimit) {
   HttpResponse response = http.Perform(request);
   EXPECT_TRUE(response.body_too_large);
   EXPECT_EQ(response.attempts, 1);
+}
+
+TEST_F(HttpClientTest, RefusesAnAnswerAnnouncedLargerThanTheLimitWithoutWaitingForItsBody) {
+  testing::HostileServer server;
+  server.Misbehave("/data", testing::HostileServer::Mode::kDrip);  // 1 MB announced, a byte a second
+  HttpSettings settings = FastSettings();
+  settings.request_timeout = 600;  // a drip would keep the client for days
+  HttpClient http = Client(settings);
+  HttpRequest request = Get(server.endpoint() + "/data");
+  request.max_body_bytes = 1000;
+  HttpResponse response = http.Perform(request);
+  EXPECT_TRUE(response.body_too_large);
+  EXPECT_EQ(response.error, "the answer is larger than 1000 bytes (Content-Length 1000000)");
+  EXPECT_EQ(response.attempts, 1) << "the same answer would come again";
+}
+
+TEST_F(HttpClientTest, RefusesAnAnswerWhoseHeadersExceed64KiB) {
+  testing::HostileServer server;
+  server.Misbehave("/data", testing::HostileServer::Mode::kGiantHeader);
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(server.endpoint() + "/data"));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.error, "the answer's headers are larger than 64 KiB");
+  EXPECT_EQ(response.attempts, 1);
+}
+
+TEST_F(HttpClientTest, GivesUpARedirectLoop) {
+  testing::HostileServer server;
+  server.Misbehave("/data", testing::HostileServer::Mode::kRedirectLoop);
+  HttpClient http = Client();
+  HttpResponse response = http.Perform(Get(server.endpoint() + "/data"));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.error, "more than 5 redirects");
+  EXPECT_EQ(server.Count("/data"), 6);
 }
 
 TEST_F(HttpClientTest, SlowBodyPastTheRequestTimeoutIsANetworkError) {

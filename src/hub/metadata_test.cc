@@ -39,7 +39,9 @@ TEST(Metadata, RefusesBodiesThatAreNotMetadata) {
                        R"({"version_tag": "v", "num_samples": 3, "rows_dropped": "2"})",
                        R"({"version_tag": "v", "num_samples": 3, "rows_dropped": 1.5})",
                        R"({"version_tag": "v", "num_samples": 3, "rows_dropped": null})",
-                       R"({"version_tag": "v", "num_samples": 3, "rows_dropped": 18446744073709551615})"};
+                       R"({"version_tag": "v", "num_samples": 3, "rows_dropped": 18446744073709551615})",
+                       R"({"version_tag": "v\n2", "num_samples": 3})",
+                       R"({"version_tag": "v\u001b[31m", "num_samples": 3})"};
   for (const char* body : bad) {
     MetadataRead read = ParseMetadata(body);
     EXPECT_EQ(read.status, MetadataRead::Status::kInvalid) << body;
@@ -101,6 +103,19 @@ TEST(Retry, RetryAfterInSecondsOrAsADate) {
   EXPECT_EQ(ParseRetryAfter("", 0), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("soon", 0), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("-3", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("7\x1b", 0), std::nullopt);
+}
+
+TEST(Retry, RetryAfterWaitsAYearAtMostWhateverItSays) {
+  const std::chrono::milliseconds year(kLongestRetryAfterSeconds * 1000);
+  EXPECT_EQ(ParseRetryAfter("9223372036854775807", 0), year) << "no overflow";
+  EXPECT_EQ(ParseRetryAfter("99999999999999999999999", 0), year);
+  EXPECT_EQ(ParseRetryAfter("-99999999999999999999999", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", 0), year);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 4000000000LL), std::chrono::milliseconds(0))
+      << "a date past is no wait";
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", -9223372036854775807LL - 1), year)
+      << "a clock far behind waits the longest, without overflow";
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <string>
 
+#include "util/strings.h"
+
 namespace orch {
 
 bool IsRetryableStatus(int status) { return status == 429 || (status >= 500 && status <= 599); }
@@ -18,20 +20,26 @@ std::chrono::milliseconds Backoff(int retry, double base_seconds, double max_sec
 }
 
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value, long long now_epoch_seconds) {
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\r' || value.back() == '\n'))
-    value.remove_suffix(1);
-  if (value.empty()) return std::nullopt;
+  value = Trim(value);
+  if (value.empty() || value.size() > kMaxRetryAfterText) return std::nullopt;
+  for (char c : value)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+  const auto wait = [](long long seconds) {
+    return std::chrono::milliseconds(std::clamp(seconds, 0LL, kLongestRetryAfterSeconds) * 1000);
+  };
   long long seconds = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc() && end == value.data() + value.size()) {
-    if (seconds < 0) return std::nullopt;
-    return std::chrono::milliseconds(seconds * 1000);
+  if (end == value.data() + value.size()) {
+    if (ec == std::errc::result_out_of_range && value.front() != '-') return wait(kLongestRetryAfterSeconds);
+    if (ec != std::errc() || seconds < 0) return std::nullopt;
+    return wait(seconds);
   }
   // An HTTP date: libcurl already knows every format RFC 9110 allows.
   time_t when = curl_getdate(std::string(value).c_str(), nullptr);
   if (when < 0) return std::nullopt;
-  return std::chrono::milliseconds(std::max<long long>(0, when - now_epoch_seconds) * 1000);
+  // Saturating: a date far in the future (or a clock far in the past) waits the longest.
+  const long long now = std::clamp(now_epoch_seconds, 0LL, static_cast<long long>(when));
+  return wait(static_cast<long long>(when) - now);
 }
 
 }  // namespace orch

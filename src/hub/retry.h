@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <random>
 #include <string_view>
@@ -16,8 +17,15 @@ bool IsRetryableStatus(int status);
 // clients that failed together do not retry together.
 std::chrono::milliseconds Backoff(int retry, double base_seconds, double max_seconds, std::mt19937_64& random);
 
-// Parses a Retry-After header (delta-seconds or an HTTP date, relative to `now_epoch_seconds`).
-// Returns nothing when absent or unreadable.
+// The longest wait a Retry-After can ask for; a longer one (or a date further ahead) asks for this.
+// The client caps it further, at HTTP_RETRY_MAX.
+inline constexpr long long kLongestRetryAfterSeconds = 366LL * 24 * 3600;
+// A Retry-After value longer than this is unreadable (an HTTP date takes 29 characters).
+inline constexpr size_t kMaxRetryAfterText = 64;
+
+// Parses a Retry-After header (delta-seconds or an HTTP date, relative to `now_epoch_seconds`):
+// a wait from 0 to kLongestRetryAfterSeconds, a date in the past being 0. Returns nothing when
+// absent or unreadable (negative, a control byte, not a date).
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value, long long now_epoch_seconds);
 
 }  // namespace orch

@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include "db/open_database.h"
@@ -23,6 +24,11 @@ std::optional<T> Optional(const Json& object, const char* key) {
     if (!found->is_string()) return std::nullopt;
   } else if constexpr (std::is_same_v<T, bool>) {
     if (!found->is_boolean()) return std::nullopt;
+  } else if constexpr (std::is_integral_v<T>) {
+    // A count written as 1e300 is no count; one beyond T is taken as T's largest.
+    if (found->is_number_unsigned())
+      return static_cast<T>(std::min<uint64_t>(found->get<uint64_t>(), std::numeric_limits<T>::max()));
+    if (!found->is_number_integer()) return std::nullopt;
   } else {
     if (!found->is_number()) return std::nullopt;
   }

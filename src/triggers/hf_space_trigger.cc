@@ -39,6 +39,8 @@ std::vector<WorkerState> HfSpaceTrigger::Inspect(std::span<const std::string> ta
       states[i] = {WorkerState::Health::kFailed, answers[i].error};
     } else if (answers[i].status != 200) {
       states[i] = {WorkerState::Health::kUnknown, answers[i].error};
+    } else if (answers[i].stage.empty()) {
+      states[i] = {WorkerState::Health::kUnknown, "Space " + ids[i] + " answered its runtime without a stage"};
     } else {
       states[i] = {HealthOfStage(answers[i].stage), "stage " + answers[i].stage};
     }

@@ -4,20 +4,9 @@
 
 #include "config/target.h"
 #include "config/url_policy.h"
+#include "util/redact.h"
 
 namespace orch {
-namespace {
-
-constexpr size_t kAnswerInMessages = 200;
-
-std::string Excerpt(const std::string& body) {
-  std::string text = body.substr(0, kAnswerInMessages);
-  for (char& c : text)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  return body.size() > kAnswerInMessages ? text + "…" : text;
-}
-
-}  // namespace
 
 std::string WebhookBody(const StartRequest& request) {
   const nlohmann::json body = {{"label", request.label},
@@ -52,18 +41,20 @@ std::vector<StartResult> WebhookTrigger::Start(std::span<const StartRequest> req
     post.content_type = "application/json";
     post.headers.push_back("Idempotency-Key: " + request.idempotency_key);
     post.repeatable = true;  // the receiver drops a repeat by its key
-    const HttpResponse response = ClientFor(post.url).Perform(post);
-    if (response.status >= 200 && response.status < 300) {
-      results.push_back({true, "HTTP " + std::to_string(response.status) + " from " + post.url});
-    } else if (response.status == 0) {
-      results.push_back({false, post.url + ": " + response.error, response.may_have_arrived});
-    } else {
-      results.push_back({false,
-                         post.url + " answered HTTP " + std::to_string(response.status) + ": " + Excerpt(response.body),
-                         response.may_have_arrived});
-    }
+    results.push_back(WebhookResult(ClientFor(post.url).Perform(post), post.url));
   }
   return results;
+}
+
+StartResult WebhookResult(const HttpResponse& response, const std::string& url) {
+  if (response.status >= 200 && response.status < 300)
+    return {true, "HTTP " + std::to_string(response.status) + " from " + url};
+  if (response.status == 0)
+    return {false, url + ": " + Excerpt(response.error, 2 * kWebhookAnswerInMessages), response.may_have_arrived};
+  return {false,
+          url + " answered HTTP " + std::to_string(response.status) + ": " +
+              Excerpt(response.body, kWebhookAnswerInMessages),
+          response.may_have_arrived};
 }
 
 std::vector<WorkerState> WebhookTrigger::Inspect(std::span<const std::string> targets, TimeBudget) {

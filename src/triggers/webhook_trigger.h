@@ -43,4 +43,10 @@ class WebhookTrigger final : public Trigger {
 // The JSON body of a start request.
 std::string WebhookBody(const StartRequest& request);
 
+// How much of a receiver's answer a failure quotes.
+inline constexpr size_t kWebhookAnswerInMessages = 200;
+// What the receiver's answer to the POST to `url` means: 2xx is a start; anything else fails on
+// one line naming `url`, with the status and an Excerpt of the answer, or why none came.
+StartResult WebhookResult(const HttpResponse& response, const std::string& url);
+
 }  // namespace orch

@@ -106,5 +106,20 @@ TEST(WebhookTrigger, AReceiverCannotBeAskedAboutItsRun) {
   EXPECT_NE(state.detail.find("Idempotency-Key"), std::string::npos);
 }
 
+TEST(WebhookTrigger, QuotesTheStartOfAnAnswerOnOneLine) {
+  const std::string url = "https://hooks.example.com/retrain";
+  HttpResponse response;
+  response.status = 500;
+  response.body = "<html>\n<body>\x1b[2JInternal error " + std::string(300, 'x') + "</body></html>";
+  response.may_have_arrived = true;
+  const StartResult result = WebhookResult(response, url);
+  EXPECT_FALSE(result.ok);
+  EXPECT_TRUE(result.maybe_started);
+  EXPECT_EQ(result.detail, url + " answered HTTP 500: <html> <body>\\x1b[2JInternal error " +
+                               std::string(kWebhookAnswerInMessages - 32, 'x') + "...");
+  response.status = 204;
+  EXPECT_TRUE(WebhookResult(response, url).ok);
+}
+
 }  // namespace
 }  // namespace orch

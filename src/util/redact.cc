@@ -28,4 +28,19 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
+std::string Excerpt(std::string_view text, size_t max_bytes) {
+  const bool cut = text.size() > max_bytes;
+  if (cut) {
+    // Back over the continuation bytes (10xxxxxx) of a character cut short: three at most.
+    size_t end = max_bytes;
+    const size_t floor = max_bytes > 3 ? max_bytes - 3 : 0;
+    while (end > floor && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
+  std::string flat(text);
+  for (char& c : flat)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return Printable(flat) + (cut ? "..." : "");
+}
+
 }  // namespace orch

@@ -89,7 +89,11 @@ std::optional<WallTime> ParseTimestamp(std::string_view text) {
   if (!offset || at != text.size()) return std::nullopt;
   const year_month_day date{year(*y), month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};
   if (!date.ok() || *h > 23 || *mi > 59 || *s > 59) return std::nullopt;
-  return sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s) + *fraction - *offset;
+  const sys_time<milliseconds> time = sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s) + *fraction - *offset;
+  static constexpr sys_days kFirst = year_month_day{year(kFirstYear), January, day(1)};
+  static constexpr sys_days kAfterLast = year_month_day{year(kLastYear + 1), January, day(1)};
+  if (time < kFirst || time >= kAfterLast) return std::nullopt;
+  return time;
 }
 
 }  // namespace orch

@@ -14,7 +14,11 @@ using WallTime = std::chrono::system_clock::time_point;
 std::string FormatTimestamp(WallTime time);
 // FormatTimestamp's form, and the forms people type in the sqlite3 shell: a space instead of the
 // 'T' ('2026-11-26 07:31:02', as datetime('now') writes), a fraction of 0 to 9 digits (cut to the
-// millisecond), and 'Z', '+HH:MM', '-HH:MM' or no zone at all (UTC). Nothing for anything else.
+// millisecond), and 'Z', '+HH:MM', '-HH:MM' or no zone at all (UTC). Nothing for anything else,
+// and for a time outside the years kFirstYear to kLastYear (UTC): WallTime counts nanoseconds in 64
+// bits, so that the difference of two such times, or one plus a year, is always representable.
+inline constexpr int kFirstYear = 1970;
+inline constexpr int kLastYear = 2200;
 std::optional<WallTime> ParseTimestamp(std::string_view text);
 
 }  // namespace orch

@@ -27,9 +27,15 @@ int64_t IdOf(const nlohmann::json& value, const std::string& name, const std::st
   const bool fits = value.is_number_unsigned()
                         ? value.get<uint64_t>() <= static_cast<uint64_t>(kLargestId)
                         : value.is_number_integer() && value.get<int64_t>() >= 0 && value.get<int64_t>() <= kLargestId;
-  if (!fits)
-    Refuse(where, "gives " + QuoteForMessage(name) + " the id " + value.dump() + ", not an integer from 0 to " +
+  if (!fits) {
+    // A number, true, false or null is short; a string, an array or an object may be as long, and
+    // hold what, as the file likes.
+    const std::string shown = value.is_string()       ? QuoteForMessage(value.get_ref<const std::string&>())
+                              : value.is_structured() ? QuoteForMessage(value.dump())
+                                                      : value.dump();
+    Refuse(where, "gives " + QuoteForMessage(name) + " the id " + shown + ", not an integer from 0 to " +
                       std::to_string(kLargestId));
+  }
   return value.get<int64_t>();
 }
 

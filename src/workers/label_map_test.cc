@@ -80,6 +80,13 @@ TEST(LabelMap, RefusesWhatIsNotAMapOfDistinctIds) {
   EXPECT_EQ(WorkerErrorOf(R"({"a": 2147483647, "b": 0})"), "");
 }
 
+TEST(LabelMap, AnIdOfAnyLengthIsQuotedOnOneShortLine) {
+  const std::string error = WorkerErrorOf("{\"a\": \"x\x7f" + std::string(100000, 'x') + "\"}");
+  EXPECT_NE(error.find("the id \"x\\x7fxxx"), std::string::npos) << error.substr(0, 300);
+  EXPECT_LT(error.size(), 600u);
+  EXPECT_NE(WorkerErrorOf(R"({"a": [1, 2]})").find("the id \"[1,2]\""), std::string::npos);
+}
+
 TEST(LabelMap, LoadsTheFileOrStartsFromTheInitialMap) {
   TempDir dir;
   const std::filesystem::path file = dir.path() / "labels.json";
