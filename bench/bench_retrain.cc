@@ -2,7 +2,7 @@
 //
 // Generates a grievance-like labelled dataset (four departments, English and Nepali texts whose
 // vocabularies overlap, filler words, shouting, punctuation, numbers and some wrong labels), lays it
-// out as the prepare worker publishes it (HUB/<label>/<version>/...), then times the whole retrain
+// out as the prepare worker publishes it (the repository HUB/<label>, tagged), then times the whole retrain
 // process (median of --runs runs, each scoring the deployed model too; a first untimed run deploys it)
 // and compares its test macro-F1 with what the `fasttext` tool gives on the same split with
 // `fasttext supervised -epoch 25 -lr 0.5 -wordNgrams 2 -thread 2` and `fasttext predict`. Prints
@@ -11,7 +11,7 @@
 //
 //   bench_retrain [--rows N] [--runs N] [--seed N] [--dataset HUB/<label>] [--write-dataset HUB]
 //
-// With --dataset it runs on an existing dataset directory (its latest version) instead; with
+// With --dataset it runs on an existing dataset repository (its latest version) instead; with
 // --write-dataset it only writes the synthetic dataset to HUB/department, to try retrain on by hand.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/local_repository.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "workers/classification_metrics.h"
@@ -162,28 +163,42 @@ void WriteSplit(const fs::path& file, size_t rows, std::mt19937_64& random) {
   if (!out) throw std::runtime_error("cannot write " + file.string());
 }
 
-// HUB/department/v20261126_101502/... with train:eval:test = 80:10:10, metadata last.
+// The repository HUB/department with the version v20261126_101502, train:validation:test = 80:10:10,
+// published as the prepare worker publishes: the data, then the metadata, then the tag.
 fs::path GenerateDataset(const fs::path& hub, size_t train_rows, uint64_t seed) {
   fs::path dataset = hub / "department";
   std::string version = "v20261126_101502";
-  fs::create_directories(dataset / version);
+  LocalRepository repository(dataset);
+  repository.CreateIfMissing();
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
   for (size_t id = 0; id < Departments().size(); ++id) labels[Departments()[id].name] = id;
-  std::ofstream(dataset / version / "labels.json") << labels.dump(2) << '\n';
-  std::ofstream(dataset / "labels.json") << labels.dump(2) << '\n';
   size_t side_rows = train_rows / 8;
   std::mt19937_64 random(seed);
-  WriteSplit(dataset / version / "train.jsonl", train_rows, random);
-  WriteSplit(dataset / version / "eval.jsonl", side_rows, random);
-  WriteSplit(dataset / version / "test.jsonl", side_rows, random);
-  std::ofstream(dataset / version / "README.md") << "# department (synthetic benchmark data)\n";
-  nlohmann::ordered_json metadata = {{"dataset_name", "department"},
-                                     {"version_tag", version},
-                                     {"label_column", "label"},
-                                     {"num_samples", train_rows + 2 * side_rows},
-                                     {"splits", {{"train", train_rows}, {"eval", side_rows}, {"test", side_rows}}},
-                                     {"created_at", "2026-11-26T10:15:02.110260+00:00"}};
-  std::ofstream(dataset / "dataset_metadata.json") << metadata.dump(2) << '\n';
+  const fs::path scratch = hub / ".bench-staging";
+  fs::create_directories(scratch);
+  WriteSplit(scratch / "train.jsonl", train_rows, random);
+  WriteSplit(scratch / "validation.jsonl", side_rows, random);
+  WriteSplit(scratch / "test.jsonl", side_rows, random);
+  CommitRequest data;
+  data.summary = "Add the synthetic benchmark data";
+  data.additions = {FileAddition::FromBytes("README.md", "# department (synthetic benchmark data)\n"),
+                    FileAddition::FromBytes("labels.json", labels.dump(2) + "\n"),
+                    FileAddition::FromFile("data/train.jsonl", scratch / "train.jsonl"),
+                    FileAddition::FromFile("data/validation.jsonl", scratch / "validation.jsonl"),
+                    FileAddition::FromFile("data/test.jsonl", scratch / "test.jsonl")};
+  repository.Commit(data);
+  fs::remove_all(scratch);
+  nlohmann::ordered_json metadata = {
+      {"dataset_name", "department"},
+      {"version_tag", version},
+      {"label_column", "label"},
+      {"num_samples", train_rows + 2 * side_rows},
+      {"splits", {{"train", train_rows}, {"validation", side_rows}, {"test", side_rows}}},
+      {"created_at", "2026-11-26T10:15:02.110260+00:00"}};
+  CommitRequest publish;
+  publish.summary = "Publish " + version;
+  publish.additions = {FileAddition::FromBytes("dataset_metadata.json", metadata.dump(2) + "\n")};
+  repository.CreateTag(version, repository.Commit(publish));
   return dataset;
 }
 
@@ -260,7 +275,9 @@ struct RetrainRun {
 
 RetrainRun RunRetrain(const std::string& label, const fs::path& dataset, const fs::path& models, const fs::path& work) {
   Timed timed = Run(
-      {ORCH_BINARY, "retrain", "--label", label, "--dataset", dataset.string(), "--models", models.string(), "--json"},
+      // --force: every run trains, though the version was decided by the first.
+      {ORCH_BINARY, "retrain", "--label", label, "--dataset", dataset.string(), "--models", models.string(), "--json",
+       "--force"},
       work.string());
   nlohmann::json decision = nlohmann::json::parse(timed.result.out);
   std::string chosen;
@@ -327,9 +344,9 @@ int Main(int argc, char** argv) {
   }
   double worst_f1 = std::min(first.macro_f1, *std::min_element(f1.begin(), f1.end()));
 
-  std::printf("Dataset: %s, version %s: %zu train, %zu eval, %zu test rows, %zu classes.\n\n",
+  std::printf("Dataset: %s, version %s: %zu train, %zu validation, %zu test rows, %zu classes.\n\n",
               given_dataset ? dataset_dir.c_str() : "synthetic (bench_retrain's generator)",
-              dataset.version_tag.c_str(), dataset.train.size(), dataset.eval.size(), dataset.test.size(),
+              dataset.version_tag.c_str(), dataset.train.size(), dataset.validation.size(), dataset.test.size(),
               dataset.classes.size());
   std::printf(
       "| | wall time (median) | CPU time (median) | peak RSS | test macro-F1 | test accuracy | settings |\n"

@@ -13,6 +13,7 @@ node_prefix="${1:-$repo_root/build/node}"
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libcurl4-openssl-dev      # HTTP client: the Hub, redirects, timeouts, concurrent polling
+  libssl-dev                # libcrypto's SHA-1: commit and file ids of the dataset repositories
   libpq-dev                 # PostgreSQL client
   libsqlite3-dev            # SQLite, the embedded default database
   sqlite3                   # the sqlite3 shell, to look into a SQLite database (README examples)
@@ -22,6 +23,7 @@ packages=(
   libfasttext-dev           # the reference retrain worker's text classifier (orchestrator retrain/predict)
   fasttext                  # the fastText command-line tool: the retrain quality benchmark's yardstick
   libgtest-dev libgmock-dev # unit and end-to-end tests
+  python3-yaml              # the dataset card tests read the card's YAML back with PyYAML, as the Hub's tools do
   libcpp-httplib-dev        # orchestrator serve's HTTP server, and the fake Hub's inside the tests
   postgresql                # a real PostgreSQL server for the tests (started on loopback)
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers of `make fuzz` (not needed by make test)

@@ -3,12 +3,16 @@
 // command: workers (prepare into a local hub directory, retrain into a models directory).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "demo/demo_database.h"
+#include "hub/local_repository.h"
 #include "support/app_database.h"
+#include "support/dataset_repository.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -105,27 +109,22 @@ TEST_P(LocalLoop, PreparesPublishesRetrainsDeploysAndPredictsThenDoesNothingTwic
     EXPECT_EQ(report["misclassified"], label == "department" ? added.department : added.urgency);
     EXPECT_EQ(report["outcome"], "retrain_triggered") << report.dump();
 
-    // The published version: metadata written last, naming splits that are all there.
+    // The published version: metadata committed last, tagged, naming splits that are all there.
     const Json metadata = ReadJson(Hub() / label / "dataset_metadata.json");
     ASSERT_TRUE(metadata.is_object());
     EXPECT_EQ(metadata["version_tag"], report["dataset_version"]);
     EXPECT_EQ(metadata["num_samples"], report["dataset_len"]);
-    const fs::path version = Hub() / label / metadata["version_tag"].get<std::string>();
+    LocalRepository repository(Hub() / label);
+    const std::string version = metadata["version_tag"].get<std::string>();
+    ASSERT_TRUE(repository.HeadOf(version)) << "the version is tagged";
     int total = 0;
-    for (const std::string split : {"train", "eval", "test"}) {
-      EXPECT_EQ(CountLines(version / (split + ".jsonl")), metadata["splits"][split]) << split;
+    for (const std::string split : {"train", "validation", "test"}) {
+      const std::string rows = repository.ReadFile(version, "data/" + split + ".jsonl", 1 << 26).value_or("");
+      EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), metadata["splits"][split]) << split;
       total += metadata["splits"][split].get<int>();
     }
     EXPECT_EQ(total, metadata["num_samples"]);
-    const Json labels = ReadJson(version / "labels.json");
-    if (label == "department") {
-      EXPECT_EQ(labels["Municipal Governance & Community Services"], 0);
-      EXPECT_EQ(labels["Security & Law Enforcement"], 3);
-    } else {
-      EXPECT_EQ(labels["NORMAL"], 0);
-      EXPECT_EQ(labels["HIGHLY URGENT"], 2);
-    }
-
+    const Json labels = Json::parse(repository.ReadFile(version, "labels.json", 1 << 20).value_or(""), nullptr, false);
     // The retrain worker's decision, in the summary and on disk.
     const Json& decision = report["retrain"]["decision"];
     EXPECT_EQ(report["retrain"]["result"], "finished");
@@ -199,19 +198,24 @@ TEST_P(LocalLoop, AWorseModelIsNotDeployed) {
   const fs::path current = fs::canonical(Models() / "department" / "current");
 
   const Json metadata = ReadJson(Hub() / "department" / "dataset_metadata.json");
-  const fs::path good = Hub() / "department" / metadata["version_tag"].get<std::string>();
-  const fs::path bad = Hub() / "department" / "v20990101_000000";
-  fs::copy(good, bad);
+  LocalRepository repository(Hub() / "department");
+  const std::string good = metadata["version_tag"].get<std::string>();
+  const auto read = [&](const std::string& path) { return repository.ReadFile(good, path, 1 << 26).value_or(""); };
+  std::string scrambled;
   {
-    std::ifstream in(good / "train.jsonl");
-    std::ofstream out(bad / "train.jsonl", std::ios::trunc);
+    std::istringstream in(read("data/train.jsonl"));
     int n = 0;
     for (std::string line; std::getline(in, line); ++n) {
       Json row = Json::parse(line);
       row["label"] = n % 4;  // labels that no longer follow the text
-      out << row.dump() << '\n';
+      scrambled += row.dump() + '\n';
     }
   }
+  testing::PublishVersion(Hub() / "department", "v20990101_000000",
+                          {.labels_json = read("labels.json"),
+                           .train = scrambled,
+                           .validation = read("data/validation.jsonl"),
+                           .test = read("data/test.jsonl")});
   ProcessResult retrain =
       Orchestrator({"retrain", "--json", "--label", "department", "--dataset", (Hub() / "department").string(),
                     "--models", Models().string(), "--version", "v20990101_000000"});
@@ -233,13 +237,14 @@ TEST_P(LocalLoop, AFailingPrepareCommandFailsThePassAtOnceWithItsLastLogLines) {
 }
 
 TEST_P(LocalLoop, ARetrainCommandThatExitsNonZeroFailsThePassWithItsLastLogLines) {
-  env["RETRAIN_URGENCY_REPO"] = "command:sh -c 'echo the eval split is empty >&2; exit 3'";
+  env["RETRAIN_URGENCY_REPO"] = "command:sh -c 'echo the validation split is empty >&2; exit 3'";
   const Json summary = RunPass();
   EXPECT_EQ(last_exit, 1);
   EXPECT_EQ(Label(summary, "department")["outcome"], "retrain_triggered");
   const Json& urgency = Label(summary, "urgency");
   EXPECT_EQ(urgency["outcome"], "failed");
-  EXPECT_NE(urgency["error"].get<std::string>().find("the eval split is empty"), std::string::npos) << urgency.dump();
+  EXPECT_NE(urgency["error"].get<std::string>().find("the validation split is empty"), std::string::npos)
+      << urgency.dump();
 }
 
 // Everything the orchestrator keeps, as text: its tables, and the files of the hub, the models and

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/local_repository.h"
 #include "support/app_database.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -82,12 +83,18 @@ TEST_F(PrepareCli, PublishesAVersionAndAReRunPublishesASecondDistinctOneWithTheS
   EXPECT_EQ(label["num_samples"], 90);
   EXPECT_EQ(label["misclassified"], 60);
   EXPECT_EQ(label["correct"], 30);
-  EXPECT_EQ(
-      label["splits"]["train"].get<int>() + label["splits"]["eval"].get<int>() + label["splits"]["test"].get<int>(),
-      90);
+  EXPECT_EQ(label["splits"]["train"].get<int>() + label["splits"]["validation"].get<int>() +
+                label["splits"]["test"].get<int>(),
+            90);
   const std::string tag = label["version_tag"];
   EXPECT_TRUE(std::regex_match(tag, std::regex("v\\d{8}_\\d{6}"))) << tag;
-  EXPECT_EQ(fs::path(label["path"].get<std::string>()), hub() / "department" / tag);
+  EXPECT_EQ(fs::path(label["repository"].get<std::string>()), hub() / "department");
+  LocalRepository repository(hub() / "department");
+  EXPECT_EQ(repository.HeadOf(tag), label["commit"].get<std::string>());
+  EXPECT_EQ(repository.HeadOf("main"), label["commit"].get<std::string>());
+  const auto at = [&](const std::string& version, const std::string& path) {
+    return repository.ReadFile(version, path, 1 << 24).value_or("<missing " + path + ">");
+  };
 
   const nlohmann::json metadata =
       nlohmann::json::parse(ReadFile((hub() / "department/dataset_metadata.json").string()));
@@ -97,8 +104,8 @@ TEST_F(PrepareCli, PublishesAVersionAndAReRunPublishesASecondDistinctOneWithTheS
 
   // Every line is JSON; the Nepali text arrives cleaned and intact.
   std::string all_lines;
-  for (const char* split : {"train.jsonl", "eval.jsonl", "test.jsonl"})
-    all_lines += ReadFile((hub() / "department" / tag / split).string());
+  for (const char* split : {"data/train.jsonl", "data/validation.jsonl", "data/test.jsonl"})
+    all_lines += at(tag, split);
   std::istringstream lines(all_lines);
   int count = 0;
   bool found_nepali = false;
@@ -115,20 +122,18 @@ TEST_F(PrepareCli, PublishesAVersionAndAReRunPublishesASecondDistinctOneWithTheS
   EXPECT_NE(second_tag, tag);
   EXPECT_EQ(nlohmann::json::parse(ReadFile((hub() / "department/dataset_metadata.json").string()))["version_tag"],
             second_tag);
-  for (const char* split : {"train.jsonl", "eval.jsonl", "test.jsonl"})
-    EXPECT_EQ(ReadFile((hub() / "department" / tag / split).string()),
-              ReadFile((hub() / "department" / second_tag / split).string()))
-        << split;
+  for (const char* split : {"data/train.jsonl", "data/validation.jsonl", "data/test.jsonl"})
+    EXPECT_EQ(at(tag, split), at(second_tag, split)) << split;
 
   // Another PREPARE_SEED: another sample and split of the same rows.
   env_["PREPARE_SEED"] = "7";
   const nlohmann::json third = PrepareJson({"--hub", hub().string(), "--label", "department"});
   const std::string third_tag = third["labels"][0]["version_tag"];
   EXPECT_EQ(third["labels"][0]["num_samples"], 90);
-  EXPECT_NE(ReadFile((hub() / "department" / tag / "train.jsonl").string()),
-            ReadFile((hub() / "department" / third_tag / "train.jsonl").string()));
-  EXPECT_NE(ReadFile((hub() / "department" / third_tag / "README.md").string()).find("PREPARE_SEED=7"),
-            std::string::npos);
+  EXPECT_NE(at(tag, "data/train.jsonl"), at(third_tag, "data/train.jsonl"));
+  const std::string card = at(third_tag, "README.md");
+  EXPECT_NE(card.find("PREPARE_SEED=7"), std::string::npos) << card;
+  EXPECT_TRUE(card.starts_with("---\nlanguage:\n- ne\n- en\n")) << card;
 }
 
 TEST_F(PrepareCli, WithoutLabelsPreparesTheLabelsAtTheirThreshold) {
@@ -145,6 +150,21 @@ TEST_F(PrepareCli, WithoutLabelsPreparesTheLabelsAtTheirThreshold) {
   EXPECT_EQ(none.exit_code, 0) << none.err;
   EXPECT_TRUE(Contains(none.out, "no label has reached its threshold")) << none.out;
   EXPECT_EQ(PrepareJson({"--hub", hub().string()}), nlohmann::json::parse(R"({"labels": []})"));
+}
+
+TEST_F(PrepareCli, TheCardNamesTheLanguagesOfTheSetting) {
+  env_["DATASET_LANGUAGES"] = "en";
+  const nlohmann::json report = PrepareJson({"--hub", hub().string(), "--label", "department"});
+  const std::string card = LocalRepository(hub() / "department")
+                               .ReadFile(report["labels"][0]["version_tag"], "README.md", 1 << 20)
+                               .value_or("");
+  EXPECT_TRUE(card.starts_with("---\nlanguage:\n- en\ntask_categories:\n")) << card;
+
+  env_["DATASET_LANGUAGES"] = "ne,Nepali";
+  const ProcessResult bad = Prepare({"--hub", hub().string(), "--label", "urgency"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(Contains(bad.err, "DATASET_LANGUAGES: \"Nepali\" is not a language code")) << bad.err;
+  EXPECT_FALSE(fs::exists(hub() / "urgency")) << "nothing was done";
 }
 
 TEST_F(PrepareCli, ABadHubDirectoryIsAClearErrorWithStatus1) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/dataset_repository.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -64,18 +65,14 @@ class RetrainCliTest : public ::testing::Test {
   fs::path models_dir() const { return work_.path() / "models"; }
   fs::path label_models() const { return models_dir() / "department"; }
 
-  // Publishes a version the way the prepare worker does: files first, the metadata last.
-  void Publish(const std::string& version) {
-    fs::path dir = dataset_dir() / version;
-    fs::create_directories(dir);
-    WriteFile((dir / "labels.json").string(), kLabels);
-    WriteFile((dir / "train.jsonl").string(), SplitJsonl(240, 1));
-    WriteFile((dir / "eval.jsonl").string(), SplitJsonl(30, 2));
-    WriteFile((dir / "test.jsonl").string(), SplitJsonl(30, 3));
-    WriteFile(
-        (dataset_dir() / "dataset_metadata.json").string(),
-        R"({"dataset_name": "department", "version_tag": ")" + version +
-            R"(", "label_column": "label", "num_samples": 300, "splits": {"train": 240, "eval": 30, "test": 30}})");
+  // Publishes a version the way the prepare worker does: the data, then the metadata, then the tag.
+  void Publish(const std::string& version, size_t train_rows = 240, std::optional<std::string> metadata = {}) {
+    testing::PublishVersion(dataset_dir(), version,
+                            {.labels_json = kLabels,
+                             .train = SplitJsonl(train_rows, 1),
+                             .validation = SplitJsonl(30, 2),
+                             .test = SplitJsonl(30, 3),
+                             .metadata_json = std::move(metadata)});
   }
 
   ProcessResult Run(std::vector<std::string> args, Env env = {}, std::optional<std::string> stdin_text = std::nullopt) {
@@ -193,25 +190,55 @@ TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
   std::string deployed = Current();
   std::string decisions = Decisions();
 
-  Publish("v2");
-  fs::path train = dataset_dir() / "v2" / "train.jsonl";
-  std::string rows = ReadFile(train.string());
-  WriteFile(train.string(), rows.substr(0, rows.size() - 15));  // the last line cut short
+  testing::PublishVersion(dataset_dir(), "v2",
+                          {.labels_json = kLabels,
+                           .train = SplitJsonl(240, 1).substr(0, SplitJsonl(240, 1).size() - 15),  // cut short
+                           .validation = SplitJsonl(30, 2),
+                           .test = SplitJsonl(30, 3),
+                           .metadata_json = R"({"dataset_name": "department", "version_tag": "v2"})"});
   ProcessResult truncated = Retrain();
   EXPECT_EQ(truncated.exit_code, 1);
   EXPECT_EQ(truncated.out, "");
-  EXPECT_TRUE(Contains(truncated.err, train.string() + " line 240: the line is cut short")) << truncated.err;
+  EXPECT_TRUE(Contains(truncated.err, dataset_dir().string() + "@v2/data/train.jsonl line 240: the line is cut short"))
+      << truncated.err;
 
-  WriteFile((dataset_dir() / "dataset_metadata.json").string(),
-            R"({"dataset_name": "department", "version_tag": "v3"})");
-  ProcessResult missing = Retrain();
+  ProcessResult missing = Run({"retrain", "--json", "--label", "department", "--dataset",
+                               dataset_dir().string() + "@v3", "--models", models_dir().string()});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_TRUE(Contains(missing.err, "names the version v3, but")) << missing.err;
+  EXPECT_TRUE(Contains(missing.err, "version v3 of the department dataset does not exist in " + dataset_dir().string() +
+                                        " (the latest is v2)"))
+      << missing.err;
 
   EXPECT_EQ(Current(), deployed);
   EXPECT_EQ(Decisions(), decisions);
   ProcessResult predict = Run({"predict", "--label", "department", "--models", models_dir().string(), "pothole"});
   EXPECT_EQ(predict.exit_code, 0) << predict.err;
+}
+
+TEST_F(RetrainCliTest, AVersionIsNamedAfterTheRepositoryAndReadAtItsTag) {
+  Publish("v1", 150);
+  Publish("v2");
+  ProcessResult result = Run({"retrain", "--json", "--label", "department", "--dataset", dataset_dir().string() + "@v1",
+                              "--models", models_dir().string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(result.out)["dataset_version"], "v1");
+  EXPECT_TRUE(Contains(result.err, "dataset v1: 150 train, 30 validation, 30 test rows")) << result.err;
+
+  ProcessResult both = Run({"retrain", "--label", "department", "--dataset", dataset_dir().string() + "@v1",
+                            "--version", "v2", "--models", models_dir().string()});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_TRUE(Contains(both.err, "names the version v1, and --version v2")) << both.err;
+}
+
+TEST_F(RetrainCliTest, AHubOfAnEarlierReleaseSaysToPublishAgain) {
+  fs::create_directories(dataset_dir() / "v20251030_115250");
+  WriteFile((dataset_dir() / "v20251030_115250" / "eval.jsonl").string(), SplitJsonl(30, 2));
+  WriteFile((dataset_dir() / "dataset_metadata.json").string(), R"({"version_tag": "v20251030_115250"})");
+  ProcessResult result = Retrain();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(Contains(result.err, "holds no dataset repository")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "run orchestrator prepare")) << result.err;
+  EXPECT_FALSE(fs::exists(label_models()));
 }
 
 TEST_F(RetrainCliTest, PredictWithoutAModelSaysToRetrainFirst) {

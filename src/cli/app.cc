@@ -214,8 +214,9 @@ const Subcommand kSubcommands[] = {
      [](Invocation& in) { return LabelCommand(in.common, in.label); }},
     {"prepare", "Reference prepare worker: publish a new dataset version per label into a local hub directory",
      "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
-     "cleans the text, splits 80/10/10 stratified by label, and publishes <hub>/<label>/<version_tag>/ with\n"
-     "dataset_metadata.json written last.\n\n"
+     "cleans the text, splits 80/10/10 stratified by label, and publishes a version into the label's dataset\n"
+     "repository <hub>/<label>: the data and dataset card in one commit on main, dataset_metadata.json in the\n"
+     "next, tagged <version_tag>.\n\n"
      "Examples:\n"
      "  orchestrator prepare --hub ./hub\n"
      "  orchestrator prepare --hub ./hub --label urgency --json\n\n"
@@ -232,15 +233,18 @@ const Subcommand kSubcommands[] = {
      "Deploys to <models>/<label>/<model_version>/ and moves <models>/<label>/current only when the new macro-F1\n"
      "exceeds the deployed one by more than DECISION_THRESHOLD; appends the decision to decisions.jsonl.\n"
      "Here --version names a dataset version, not the program's.\n\n"
+     "Reads the version at its tag: the latest is the one main's dataset_metadata.json names.\n\n"
      "Examples:\n"
      "  orchestrator retrain --label urgency --dataset ./hub/urgency --models ./models\n"
-     "  orchestrator retrain --label urgency --dataset ./hub/urgency --models ./models --version v3 --force\n\n"
+     "  orchestrator retrain --label urgency --dataset ./hub/urgency@v3 --models ./models --force\n\n"
      "Exit status: 0 when the model was accepted or rejected, 1 on a data or disk error, 2 on bad usage.",
      [](CLI::App& app, Invocation& in) {
        AddEnvFile(app, in);
        AddConfig(app, in);
        app.add_option("--label", in.retrain.label, "The label to retrain")->required();
-       app.add_option("--dataset", in.retrain.dataset_dir, "The label's dataset directory (<hub>/<label>)")->required();
+       app.add_option("--dataset", in.retrain.dataset_dir,
+                      "The label's dataset repository, <hub>/<label>, or <hub>/<label>@<version>")
+           ->required();
        app.add_option("--models", in.retrain.models_dir, "The models directory")->required();
        app.add_option("--version", in.retrain.version, "The dataset version to train on (default: the latest)");
        AddJson(app, in.retrain.json, "Print the decision as JSON");

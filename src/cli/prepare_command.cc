@@ -35,9 +35,11 @@ Json ToJson(const PreparedLabel& prepared) {
   const PublishedVersion& version = prepared.version;
   return {{"label", prepared.label},
           {"version_tag", version.version_tag},
-          {"path", version.path.string()},
+          {"repository", version.repository},
+          {"commit", version.commit},
           {"num_samples", version.num_samples},
-          {"splits", {{"train", version.splits.train}, {"eval", version.splits.eval}, {"test", version.splits.test}}},
+          {"splits",
+           {{"train", version.splits.train}, {"validation", version.splits.validation}, {"test", version.splits.test}}},
           {"misclassified", prepared.sources.misclassified},
           {"correct", prepared.sources.correct},
           {"dropped", prepared.sources.dropped},
@@ -49,13 +51,14 @@ void PrintText(const PreparedLabel& prepared) {
   const PublishedVersion& version = prepared.version;
   const DatasetSources& sources = prepared.sources;
   std::cout << prepared.label << ": published " << version.version_tag << " with " << version.num_samples
-            << " rows (train " << version.splits.train << ", eval " << version.splits.eval << ", test "
+            << " rows (train " << version.splits.train << ", validation " << version.splits.validation << ", test "
             << version.splits.test << "): " << sources.misclassified << " misclassified + " << sources.correct
             << " correct, " << sources.dropped << " left out";
   if (sources.dropped > 0)
     std::cout << " (" << RowsReplaced(sources) << " made up for with other correct rows, rows_dropped "
               << CountedRowsDropped(sources) << ")";
-  std::cout << "\n  " << version.path.string() << std::endl;
+  std::cout << "\n  " << version.repository << "@" << version.version_tag << " (commit " << version.commit << ")"
+            << std::endl;
 }
 
 }  // namespace
@@ -65,6 +68,7 @@ int PrepareCommand(const CommonOptions& common, const PrepareOptions& options) {
   if (!options.labels.empty()) KeepOnlyLabels(config, options.labels);
   const std::filesystem::path hub = std::filesystem::absolute(options.hub_dir);
   RequireHubDirectory(hub);
+  const CardSettings card{ParseLanguages(config.dataset_languages)};  // a bad code stops before anything is read
   std::vector<const LabelConfig*> labels;
   if (options.labels.empty()) {
     labels = LabelsAtThreshold(config);
@@ -77,7 +81,7 @@ int PrepareCommand(const CommonOptions& common, const PrepareOptions& options) {
   try {
     if (!labels.empty()) {
       std::unique_ptr<TrainingRows> rows = OpenTrainingRows(config.database);
-      const PrepareSettings settings{config.correct_ratio, config.prepare_seed};
+      const PrepareSettings settings{config.correct_ratio, config.prepare_seed, card};
       for (const LabelConfig* label : labels) {
         const PreparedLabel prepared =
             PrepareLabel(*rows, label->columns, hub, settings, std::chrono::system_clock::now());

@@ -45,9 +45,14 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
   Config config = LoadConfigAndWarn(SourcesFrom(common));
   RetrainRequest request;
   request.label = options.label;
-  request.dataset_dir = options.dataset_dir;
+  // --dataset DIR@VERSION names the version as --version does; the two must agree.
+  const DatasetReference dataset = ParseDatasetReference(options.dataset_dir);
+  if (dataset.version && options.version && *dataset.version != *options.version)
+    throw ConfigError("--dataset " + options.dataset_dir + " names the version " + *dataset.version +
+                      ", and --version " + *options.version + " another; give one of them");
+  request.dataset_dir = dataset.directory;
   request.models_dir = options.models_dir;
-  request.version = options.version;
+  request.version = dataset.version ? dataset.version : options.version;
   request.decision_threshold = config.decision_threshold;
   // Progress goes to stderr, so stdout holds only the result (with --json, the decision line alone).
   auto start = std::chrono::steady_clock::now();

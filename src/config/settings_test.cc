@@ -65,6 +65,7 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"webhook_token_env", "WEBHOOK_TOKEN_ENV"},
       {"decision_threshold", "DECISION_THRESHOLD"},
       {"prepare_seed", "PREPARE_SEED"},
+      {"dataset_languages", "DATASET_LANGUAGES"},
       {"serve_listen", "SERVE_LISTEN"},
       {"serve_token", "SERVE_TOKEN"},
       {"serve_schedule", "SERVE_SCHEDULE"},

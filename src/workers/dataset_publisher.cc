@@ -13,8 +13,12 @@
 #include <system_error>
 #include <utility>
 
+#include "hub/dataset_card.h"
+#include "hub/hub.h"
 #include "util/durable_file.h"
 #include "util/error.h"
+#include "util/strings.h"
+#include "workers/json_text.h"
 
 namespace orch {
 namespace {
@@ -22,10 +26,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-constexpr const char* kIncompletePrefix = "incomplete-";
-constexpr const char* kMetadataFile = "dataset_metadata.json";
-constexpr const char* kLabelMapFile = "labels.json";
 constexpr const char* kLockFile = ".prepare.lock";
+constexpr const char* kCardPath = "README.md";
+constexpr const char* kMain = "main";
 constexpr size_t kWriteChunk = 1 << 20;  // bytes buffered before a write(2)
 constexpr int kMaxSameSecondVersions = 1000;
 
@@ -66,46 +69,36 @@ class SyncedFile {
   std::string buffer_;
 };
 
-// Removes a path (file or directory tree) when the step that made it does not finish.
-class RemoveUnlessKept {
+// A directory of the caller's for the split files, emptied first and removed when the object goes.
+class ScratchDirectory {
  public:
-  explicit RemoveUnlessKept(fs::path path) : path_(std::move(path)) {}
-  ~RemoveUnlessKept() {
-    if (path_.empty()) return;
-    std::error_code ignored;  // best effort: the failure being reported matters more
+  explicit ScratchDirectory(fs::path path) : path_(std::move(path)) {
+    std::error_code error;
+    fs::remove_all(path_, error);
+    if (error) ThrowFileError("empty the scratch directory", path_, error.value());
+    fs::create_directories(path_, error);
+    if (error) ThrowFileError("create the scratch directory", path_, error.value());
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;  // best effort: what was published does not depend on it
     fs::remove_all(path_, ignored);
   }
-  RemoveUnlessKept(const RemoveUnlessKept&) = delete;
-  RemoveUnlessKept& operator=(const RemoveUnlessKept&) = delete;
-  void MovedTo(fs::path path) { path_ = std::move(path); }
-  void Keep() { path_.clear(); }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
 
  private:
   fs::path path_;
 };
 
-struct ReservedVersion {
-  std::string tag;
-  fs::path staging;  // HUB/<label>/incomplete-<tag>, created
-};
-
-// Picks the version tag: the second's tag, or with _2, _3, ... when that version exists. Creating
-// the staging directory (mkdir fails when it exists) and then checking that the version does not
-// exist reserves the tag against another prepare of the same label doing the same.
-ReservedVersion ReserveVersion(const fs::path& label_dir, std::chrono::system_clock::time_point now) {
+// The second's tag, or with _2, _3, ... when a version of that name exists already. One prepare
+// at a time publishes a label (LabelDirectoryLock), so the name stays free until it is tagged.
+std::string UnusedVersionTag(Repository& repository, std::chrono::system_clock::time_point now) {
   const std::string base = VersionTag(now);
   for (int n = 1; n <= kMaxSameSecondVersions; ++n) {
     const std::string tag = n == 1 ? base : base + "_" + std::to_string(n);
-    const fs::path staging = label_dir / (kIncompletePrefix + tag);
-    if (::mkdir(staging.c_str(), 0755) != 0) {
-      if (errno == EEXIST) continue;
-      ThrowFileError("create the version directory", staging, errno);
-    }
-    std::error_code error;
-    if (!fs::exists(label_dir / tag, error)) return {tag, staging};
-    fs::remove(staging, error);
+    if (!repository.HeadOf(tag)) return tag;
   }
-  throw WorkerError("cannot find a free version name for " + base + " in " + label_dir.string());
+  throw WorkerError("cannot find a free version name for " + base + " in " + repository.Name());
 }
 
 // Serializes lines with nlohmann's serializer straight into a file's buffer. One serializer and one
@@ -197,19 +190,19 @@ std::string SourcesTable(const DatasetSources& from, int64_t total) {
 
 // Rows per class and split.
 std::string SplitsTable(const Dataset& dataset, const PublishedVersion& version) {
-  std::map<int64_t, std::array<size_t, 3>> per_class;  // id -> train, eval, test
-  const std::vector<size_t>* splits[] = {&dataset.splits.train, &dataset.splits.eval, &dataset.splits.test};
+  std::map<int64_t, std::array<size_t, 3>> per_class;  // id -> train, validation, test
+  const std::vector<size_t>* splits[] = {&dataset.splits.train, &dataset.splits.validation, &dataset.splits.test};
   for (size_t s = 0; s < 3; ++s)
     for (size_t row : *splits[s]) ++per_class[dataset.labels[row]][s];
   std::map<int64_t, std::string> names;
   for (const auto& [name, id] : dataset.label_map.ids()) names[id] = name;
-  std::string table = "| class | id | train | eval | test | total |\n|---|---:|---:|---:|---:|---:|\n";
+  std::string table = "| class | id | train | validation | test | total |\n|---|---:|---:|---:|---:|---:|\n";
   for (const auto& [id, counts] : per_class)
     table += "| " + Cell(names[id]) + " | " + std::to_string(id) + " | " + std::to_string(counts[0]) + " | " +
              std::to_string(counts[1]) + " | " + std::to_string(counts[2]) + " | " +
              std::to_string(counts[0] + counts[1] + counts[2]) + " |\n";
   return table + "| **total** | | " + std::to_string(version.splits.train) + " | " +
-         std::to_string(version.splits.eval) + " | " + std::to_string(version.splits.test) + " | " +
+         std::to_string(version.splits.validation) + " | " + std::to_string(version.splits.test) + " | " +
          std::to_string(version.num_samples) + " |\n";
 }
 
@@ -221,21 +214,43 @@ std::string HowItWasMade(const DatasetSources& from) {
          ". The same rows and settings give byte-identical split files.\n\n"
          "Texts are cleaned: URLs (http://, https://, www.) and HTML tags removed, line breaks and runs of "
          "whitespace turned into one space, the ends trimmed; Unicode is kept as written. Each class is split on "
-         "its own: eval and test get a tenth of it each (rounded to the nearest row, a half rounding down), train "
+         "its own: validation and test get a tenth of it each (rounded to the nearest row, a half rounding down), "
+         "train "
          "the rest, so a class of 5 rows or fewer is all in train.\n";
 }
 
-// README.md: what the dataset is, where its rows came from, what is in each split.
-std::string DatasetCard(const Dataset& dataset, const PublishedVersion& version) {
-  return "# " + dataset.label + " dataset " + version.version_tag + "\n\n" + "Built by `orchestrator prepare` on " +
-         version.created_at +
+// The card's YAML: the splits that have rows, the text column, every class id's name.
+DatasetCardMetadata CardMetadata(const Dataset& dataset, const PublishedVersion& version, const CardSettings& card) {
+  std::map<int64_t, std::string> names_by_id;
+  for (const auto& [name, id] : dataset.label_map.ids()) names_by_id[id] = name;
+  const size_t rows[] = {version.splits.train, version.splits.validation, version.splits.test};
+  DatasetCardMetadata metadata;
+  for (size_t i = 0; i < std::size(kSplitFiles); ++i)
+    metadata.splits.push_back({kSplitFiles[i].name, kSplitFiles[i].path, rows[i]});
+  metadata.text_column = "grievance";
+  metadata.label_column = "label";
+  metadata.class_names = ClassLabelNames(names_by_id);
+  metadata.languages = card.languages;
+  metadata.task_categories = {"text-classification"};
+  return metadata;
+}
+
+// README.md: the YAML for the Hub and `datasets`, then what the dataset is, where its rows came
+// from, what is in each split.
+std::string DatasetCard(const Dataset& dataset, const PublishedVersion& version, const CardSettings& card) {
+  return CardFrontMatter(CardMetadata(dataset, version, card)) + "\n# " + dataset.label + " dataset " +
+         version.version_tag + "\n\n" + "Built by `orchestrator prepare` on " + version.created_at +
          " from the application's database: every reviewed misclassified complaint with its corrected `" +
          dataset.label + "`, and a seeded random sample of correctly classified complaints.\n\n" +
          SourcesTable(dataset.sources, version.num_samples) + "\n## Splits\n\n" + SplitsTable(dataset, version) +
          "\n## Files\n\n"
-         "- `train.jsonl`, `eval.jsonl`, `test.jsonl`: one JSON object per line, "
+         "- `data/train.jsonl`, `data/validation.jsonl`, `data/test.jsonl`: one JSON object per line, "
          "`{\"grievance\": \"<clean text>\", \"label\": <class id>}`.\n"
-         "- `labels.json`: the class ids, `{\"<class>\": id}`; ids never change from one version to the next.\n\n"
+         "- `labels.json`: the class ids, `{\"<class>\": id}`; ids never change from one version to the next.\n"
+         "- `dataset_metadata.json`: the version, its row counts and the rows left out, committed after the data; "
+         "the tag `" +
+         version.version_tag +
+         "` is on that commit.\n\n"
          "## How it was made\n\n" +
          HowItWasMade(dataset.sources);
 }
@@ -246,7 +261,8 @@ std::string MetadataJson(const Dataset& dataset, const PublishedVersion& version
       {"version_tag", version.version_tag},
       {"label_column", "label"},
       {"num_samples", version.num_samples},
-      {"splits", {{"train", version.splits.train}, {"eval", version.splits.eval}, {"test", version.splits.test}}},
+      {"splits",
+       {{"train", version.splits.train}, {"validation", version.splits.validation}, {"test", version.splits.test}}},
       {"created_at", version.created_at},
       {"rows_dropped", CountedRowsDropped(dataset.sources)},
       {"rows_left_out",
@@ -318,38 +334,79 @@ void RequireHubDirectory(const fs::path& hub_dir) {
 LabelDirectoryLock::LabelDirectoryLock(const fs::path& hub_dir, const std::string& label)
     : lock_(LockLabelDirectory(hub_dir, label)) {}
 
-PublishedVersion PublishDataset(const fs::path& hub_dir, const Dataset& dataset,
-                                std::chrono::system_clock::time_point now) {
-  RequireHubDirectory(hub_dir);
-  const fs::path label_dir = hub_dir / dataset.label;
-  CreateLabelDirectory(label_dir);
-  const std::string label_map = dataset.label_map.ToJson();
-  // The stable map first: ids it gains are never taken back, so a failure later does no harm.
-  ReplaceFileAtomically(label_dir / kLabelMapFile, label_map);
+std::vector<std::string> ParseLanguages(const std::string& setting) {
+  std::vector<std::string> languages;
+  for (size_t start = 0; start <= setting.size();) {
+    const size_t comma = std::min(setting.find(',', start), setting.size());
+    const std::string code(Trim(std::string_view(setting).substr(start, comma - start)));
+    start = comma + 1;
+    if (code.empty()) continue;
+    if (!IsLanguageCode(code))
+      throw ConfigError("DATASET_LANGUAGES: \"" + code +
+                        "\" is not a language code; give ISO 639 codes separated by commas, e.g. ne,en");
+    if (std::find(languages.begin(), languages.end(), code) == languages.end()) languages.push_back(code);
+  }
+  return languages;
+}
 
-  ReservedVersion reserved = ReserveVersion(label_dir, now);
-  RemoveUnlessKept cleanup(reserved.staging);
+std::optional<LabelMap> PublishedLabelMap(Repository& repository) {
+  if (!repository.HeadOf(kMain)) return std::nullopt;
+  const std::optional<std::string> text = repository.ReadFile(kMain, kLabelMapPath, kMaxJsonDocumentBytes);
+  if (!text) return std::nullopt;
+  return LabelMap::Parse(*text, repository.Name() + "/" + kLabelMapPath);
+}
+
+std::optional<std::string> FinishInterruptedPublication(Repository& repository) {
+  const std::optional<std::string> head = repository.HeadOf(kMain);
+  if (!head) return std::nullopt;
+  const std::optional<std::string> text = repository.ReadFile(*head, kMetadataPath, kMaxMetadataBytes);
+  if (!text) return std::nullopt;
+  const MetadataRead read = ParseMetadata(*text);
+  if (read.status != MetadataRead::Status::kOk || !IsValidRefName(read.metadata->version_tag)) return std::nullopt;
+  const std::string& tag = read.metadata->version_tag;
+  if (repository.HeadOf(tag)) return std::nullopt;
+  repository.CreateTag(tag, *head);
+  return tag;
+}
+
+PublishedVersion PublishDataset(Repository& repository, const Dataset& dataset, const fs::path& scratch_dir,
+                                const CardSettings& card, std::chrono::system_clock::time_point now) {
+  repository.CreateIfMissing();
+  FinishInterruptedPublication(repository);
+  const std::optional<std::string> parent = repository.HeadOf(kMain);
   PublishedVersion version;
-  version.version_tag = reserved.tag;
-  version.path = label_dir / reserved.tag;
+  version.version_tag = UnusedVersionTag(repository, now);
+  version.repository = repository.Name();
   version.created_at = CreatedAt(now);
   version.num_samples = static_cast<int64_t>(dataset.texts.size());
-  version.splits = {dataset.splits.train.size(), dataset.splits.eval.size(), dataset.splits.test.size()};
+  version.splits = {dataset.splits.train.size(), dataset.splits.validation.size(), dataset.splits.test.size()};
+  // Before anything is written: the card refuses a label map whose ids cannot be a class label.
+  std::string readme = DatasetCard(dataset, version, card);
 
-  WriteSplit(reserved.staging / "train.jsonl", dataset, dataset.splits.train);
-  WriteSplit(reserved.staging / "eval.jsonl", dataset, dataset.splits.eval);
-  WriteSplit(reserved.staging / "test.jsonl", dataset, dataset.splits.test);
-  WriteNewFile(reserved.staging / kLabelMapFile, label_map);
-  WriteNewFile(reserved.staging / "README.md", DatasetCard(dataset, version));
-  SyncPath(reserved.staging);
-  // ReserveVersion found the name free: a version there now was made by a publisher without the lock.
-  if (!RenameWithoutReplacing(reserved.staging, version.path))
-    ThrowFileError("publish the version directory", version.path, EEXIST);
-  cleanup.MovedTo(version.path);
-  SyncPath(label_dir);
+  ScratchDirectory scratch(scratch_dir);
+  CommitRequest data;
+  data.summary = "Add the " + dataset.label + " dataset " + version.version_tag;
+  data.description = std::to_string(version.num_samples) + " rows: train " + std::to_string(version.splits.train) +
+                     ", validation " + std::to_string(version.splits.validation) + ", test " +
+                     std::to_string(version.splits.test) + ". dataset_metadata.json follows in the next commit.";
+  data.parent_commit = parent;
+  data.additions.push_back(FileAddition::FromBytes(kCardPath, std::move(readme)));
+  data.additions.push_back(FileAddition::FromBytes(kLabelMapPath, dataset.label_map.ToJson()));
+  const std::vector<size_t>* rows[] = {&dataset.splits.train, &dataset.splits.validation, &dataset.splits.test};
+  for (size_t i = 0; i < std::size(kSplitFiles); ++i) {
+    const fs::path file = scratch_dir / (std::string(kSplitFiles[i].name) + ".jsonl");
+    WriteSplit(file, dataset, *rows[i]);
+    data.additions.push_back(FileAddition::FromFile(kSplitFiles[i].path, file));
+  }
+  const std::string data_commit = repository.Commit(data);
 
-  // Once dataset_metadata.json names the version, the version stays, whatever fails after.
-  ReplaceFileAtomically(label_dir / kMetadataFile, MetadataJson(dataset, version), [&] { cleanup.Keep(); });
+  CommitRequest metadata;
+  metadata.summary = "Publish " + version.version_tag;
+  metadata.description = "dataset_metadata.json names " + version.version_tag + ", whose data is in the parent commit.";
+  metadata.parent_commit = data_commit;
+  metadata.additions.push_back(FileAddition::FromBytes(kMetadataPath, MetadataJson(dataset, version)));
+  version.commit = repository.Commit(metadata);
+  repository.CreateTag(version.version_tag, version.commit);
   return version;
 }
 

@@ -1,28 +1,33 @@
-// Publishing one version of a label's dataset into the local dataset hub (see the local loop's
-// contract, docs/prepare-worker.md):
+// Publishing one version of a label's dataset into its dataset repository (hub/repository.h): the
+// local one of `orchestrator prepare` now, one on the Hub the same way (docs/prepare-worker.md).
 //
-//   HUB/<label>/labels.json                  the label's stable map, updated first (ids only grow)
-//   HUB/<label>/<version_tag>/train.jsonl    {"grievance": "<clean text>", "label": <id>} per line
-//   HUB/<label>/<version_tag>/eval.jsonl     the same
-//   HUB/<label>/<version_tag>/test.jsonl     the same
-//   HUB/<label>/<version_tag>/labels.json    the label map as it was for this version
-//   HUB/<label>/<version_tag>/README.md      the dataset card
-//   HUB/<label>/dataset_metadata.json        written last: names the latest version
+//   commit 1 on main   README.md              the dataset card: YAML front matter that makes
+//                                             `datasets.load_dataset` load the splits with a
+//                                             class_label (hub/dataset_card.h), then the text
+//                      labels.json            the label's stable map {"<class>": id}; ids only grow
+//                      data/train.jsonl       {"grievance": "<clean text>", "label": <id>} per line
+//                      data/validation.jsonl  the same
+//                      data/test.jsonl        the same
+//   commit 2 on main   dataset_metadata.json  names the version: what the orchestrator waits for
+//   tag <version_tag>  on commit 2
 //
-// The version is written into HUB/<label>/incomplete-<version_tag>/, every file fsynced, then
-// renamed to <version_tag> (never over an existing directory); only then is dataset_metadata.json
-// replaced: written to HUB/<label>/.dataset_metadata.json.<pid>.tmp, fsynced, renamed over the old
-// one, and the directory fsynced. A failure at any step removes what this version wrote and leaves
-// dataset_metadata.json as it was; a process killed midway may leave an incomplete-* directory,
-// which no reader takes for a version.
+// Commit 1 expects main's head as it was read, commit 2 expects commit 1, so nothing another
+// writer committed meanwhile is ever built on. The metadata lands only after the data it describes,
+// so whatever fails or is killed, main's dataset_metadata.json names a version whose files are all
+// there. Only a failure between commit 2 and its tag leaves a version without a tag: readers then
+// read main's head, which is that very commit (no later commit is made before the tag is set), and
+// the next publication sets the tag first (FinishInterruptedPublication). A version tag is never
+// used twice: a tag that exists makes the publisher take the next name.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hub/repository.h"
 #include "util/durable_file.h"
 #include "workers/label_map.h"
 #include "workers/stratified_split.h"
@@ -56,21 +61,41 @@ int64_t RowsReplaced(const DatasetSources& from);
 
 // A label's dataset, built and split, ready to be written.
 struct Dataset {
-  std::string label;               // the label's name: HUB/<label>
+  std::string label;               // the label's name
   LabelMap label_map;              // with an id for every class in `labels`
   std::vector<std::string> texts;  // cleaned texts; row i is texts[i] with class id labels[i]
   std::vector<int64_t> labels;
-  SplitIndices splits;  // row indices of train, eval and test, in file order
+  SplitIndices splits;  // row indices of train, validation and test, in file order
   DatasetSources sources;
 };
 
+// What the dataset card says beyond the data: the languages of the texts (DATASET_LANGUAGES).
+struct CardSettings {
+  std::vector<std::string> languages;
+};
+
+// DATASET_LANGUAGES ("ne,en") as language codes. Throws ConfigError naming the setting for a code
+// that is not one (hub/dataset_card.h, IsLanguageCode).
+std::vector<std::string> ParseLanguages(const std::string& setting);
+
 struct PublishedVersion {
-  std::string version_tag;     // vYYYYMMDD_HHMMSS[_n]
-  std::filesystem::path path;  // HUB/<label>/<version_tag>
-  std::string created_at;      // 2026-11-26T10:15:02.110260+00:00
+  std::string version_tag;  // vYYYYMMDD_HHMMSS[_n]
+  std::string repository;   // how the repository is named: HUB/<label> for the local one
+  std::string commit;       // the commit the tag is on (commit 2)
+  std::string created_at;   // 2026-11-26T10:15:02.110260+00:00
   int64_t num_samples = 0;
   SplitSizes splits;
 };
+
+// The split names and the files that hold them, in the order they are written.
+struct SplitFile {
+  const char* name;  // "train", "validation", "test"
+  const char* path;  // "data/train.jsonl", ...
+};
+inline constexpr SplitFile kSplitFiles[] = {
+    {"train", "data/train.jsonl"}, {"validation", "data/validation.jsonl"}, {"test", "data/test.jsonl"}};
+inline constexpr const char* kMetadataPath = "dataset_metadata.json";
+inline constexpr const char* kLabelMapPath = "labels.json";
 
 // "v20261126_101502" for that time in UTC.
 std::string VersionTag(std::chrono::system_clock::time_point time);
@@ -92,9 +117,22 @@ class LabelDirectoryLock {
   LockFile lock_;
 };
 
-// Writes and publishes `dataset` as a new version under hub_dir/<label>/, created at `now`.
-// Throws WorkerError (with dataset_metadata.json untouched) when a file cannot be written.
-PublishedVersion PublishDataset(const std::filesystem::path& hub_dir, const Dataset& dataset,
+// The label map of main's labels.json; nothing when main has no such file (or no commit).
+std::optional<LabelMap> PublishedLabelMap(Repository& repository);
+
+// Sets the tag of a version whose metadata commit landed without it (a publication stopped between
+// commit 2 and its tag): when main's dataset_metadata.json names a version that has no tag, tags
+// main's head. Returns the tag it set, if any.
+std::optional<std::string> FinishInterruptedPublication(Repository& repository);
+
+// Publishes `dataset` as a new version, created at `now`: the split files are written into
+// `scratch_dir` (created, and removed after) and committed from there, then the metadata, then the
+// tag (see the top of this file). Throws WorkerError when a file cannot be written or the label
+// map's ids cannot be a class label (before anything is committed), RepositoryError (HubError)
+// when the repository refuses a step. Main's dataset_metadata.json changes only with commit 2, after
+// the version's data landed.
+PublishedVersion PublishDataset(Repository& repository, const Dataset& dataset,
+                                const std::filesystem::path& scratch_dir, const CardSettings& card,
                                 std::chrono::system_clock::time_point now);
 
 }  // namespace orch

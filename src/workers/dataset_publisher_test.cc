@@ -1,14 +1,17 @@
 #include "workers/dataset_publisher.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "hub/hub.h"
+#include "hub/local_repository.h"
 #include "support/temp_dir.h"
 #include "util/error.h"
+#include "workers/jsonl_dataset.h"
 
 namespace orch {
 namespace {
@@ -24,7 +27,7 @@ std::chrono::system_clock::time_point TestTime() {
   return sys_days{year{2026} / 11 / 26} + hours{10} + minutes{15} + seconds{2} + microseconds{110260};
 }
 
-// Six rows of urgency: four NORMAL (id 0), two URGENT (id 1); rows 0..3 train, 4 eval, 5 test.
+// Six rows of urgency: four NORMAL (id 0), two URGENT (id 1); rows 0..3 train, 4 validation, 5 test.
 Dataset SmallDataset() {
   Dataset dataset;
   dataset.label = "urgency";
@@ -32,7 +35,7 @@ Dataset SmallDataset() {
   dataset.texts = {"पानी आएन", "say \"hi\" \\ bye", "street light", "road", "fire now", "flood"};
   dataset.labels = {0, 0, 0, 0, 1, 1};
   dataset.splits.train = {3, 1, 0, 2};
-  dataset.splits.eval = {4};
+  dataset.splits.validation = {4};
   dataset.splits.test = {5};
   dataset.sources = {.misclassified_read = 5,
                      .misclassified = 4,
@@ -53,104 +56,229 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
   return lines;
 }
 
-std::vector<std::string> Entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 TEST(DatasetPublisher, FormatsVersionTagsAndTimesInUtc) {
   EXPECT_EQ(VersionTag(TestTime()), "v20261126_101502");
   EXPECT_EQ(CreatedAt(TestTime()), "2026-11-26T10:15:02.110260+00:00");
   EXPECT_EQ(CreatedAt(TestTime() - std::chrono::microseconds(110260)), "2026-11-26T10:15:02.000000+00:00");
 }
 
-TEST(DatasetPublisher, WritesTheContractsLayoutWithTheMetadataNamingTheVersion) {
-  TempDir hub;
+const CardSettings kCard{{"ne", "en"}};
+
+// A local repository that fails one step, as a full disk or a killed process would.
+class FailingRepository final : public Repository {
+ public:
+  enum class Step { kDataCommit, kMetadataCommit, kTag };
+  FailingRepository(fs::path directory, Step step) : local_(std::move(directory)), step_(step) {}
+
+  std::string Name() const override { return local_.Name(); }
+  void CreateIfMissing() override { local_.CreateIfMissing(); }
+  std::optional<std::string> HeadOf(const std::string& revision) override { return local_.HeadOf(revision); }
+  std::string Commit(const CommitRequest& request) override {
+    const bool metadata = request.additions.size() == 1 && request.additions[0].path == "dataset_metadata.json";
+    if (step_ == (metadata ? Step::kMetadataCommit : Step::kDataCommit))
+      throw RepositoryError(Name(), "commit to main", "No space left on device");
+    return local_.Commit(request);
+  }
+  void CreateTag(const std::string& tag, const std::string& revision) override {
+    if (step_ == Step::kTag) throw RepositoryError(Name(), "create the tag " + tag, "the process was killed");
+    local_.CreateTag(tag, revision);
+  }
+  std::optional<std::string> ReadFile(const std::string& revision, const std::string& path,
+                                      uint64_t max_bytes) override {
+    return local_.ReadFile(revision, path, max_bytes);
+  }
+  bool DownloadFile(const std::string& revision, const std::string& path, const fs::path& target) override {
+    return local_.DownloadFile(revision, path, target);
+  }
+  std::vector<RepositoryFile> ListFiles(const std::string& revision) override { return local_.ListFiles(revision); }
+
+ private:
+  LocalRepository local_;
+  Step step_;
+};
+
+class DatasetPublisherTest : public ::testing::Test {
+ protected:
+  fs::path Dir() const { return hub_.path() / "urgency"; }
+  fs::path Scratch() const { return hub_.path() / "scratch"; }
+  PublishedVersion Publish(Repository& repository, const Dataset& dataset, int seconds_later = 0) {
+    return PublishDataset(repository, dataset, Scratch(), kCard, TestTime() + std::chrono::seconds(seconds_later));
+  }
+  PublishedVersion Publish(const Dataset& dataset = SmallDataset(), int seconds_later = 0) {
+    return Publish(repository_, dataset, seconds_later);
+  }
+  std::string Read(const std::string& revision, const std::string& path) {
+    return repository_.ReadFile(revision, path, 1 << 20).value_or("<missing>");
+  }
+  // The parent of `commit`, from its record.
+  std::string ParentOf(const std::string& commit) {
+    return nlohmann::json::parse(ReadFile((Dir() / ".repo" / "commits" / commit / "commit.json").string()))["parent"];
+  }
+
+  TempDir hub_{"orch-publish"};
+  LocalRepository repository_{hub_.path() / "urgency"};
+};
+
+TEST_F(DatasetPublisherTest, PublishesTheDataThenTheMetadataThenTheTag) {
   const Dataset dataset = SmallDataset();
-  const PublishedVersion version = PublishDataset(hub.path(), dataset, TestTime());
+  const PublishedVersion version = Publish(dataset);
   EXPECT_EQ(version.version_tag, "v20261126_101502");
-  EXPECT_EQ(version.path, hub.path() / "urgency" / "v20261126_101502");
+  EXPECT_EQ(version.repository, Dir().string());
   EXPECT_EQ(version.num_samples, 6);
   EXPECT_EQ(version.splits.train, 4u);
+  EXPECT_EQ(version.splits.validation, 1u);
+  EXPECT_EQ(repository_.HeadOf("main"), version.commit);
+  EXPECT_EQ(repository_.HeadOf("v20261126_101502"), version.commit) << "the tag is on the metadata's commit";
 
-  const fs::path label_dir = hub.path() / "urgency";
-  EXPECT_EQ(Entries(label_dir), (std::vector<std::string>{"dataset_metadata.json", "labels.json", "v20261126_101502"}));
-  EXPECT_EQ(Entries(version.path),
-            (std::vector<std::string>{"README.md", "eval.jsonl", "labels.json", "test.jsonl", "train.jsonl"}));
+  std::vector<std::string> paths;
+  for (const RepositoryFile& file : repository_.ListFiles(version.version_tag)) paths.push_back(file.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"README.md", "data/test.jsonl", "data/train.jsonl",
+                                             "data/validation.jsonl", "dataset_metadata.json", "labels.json"}));
+  // The data came first, in a commit of its own without the metadata.
+  const std::string data_commit = ParentOf(version.commit);
+  EXPECT_EQ(repository_.ReadFile(data_commit, "dataset_metadata.json", 1 << 20), std::nullopt);
+  EXPECT_EQ(Read(data_commit, "data/train.jsonl"), Read(version.version_tag, "data/train.jsonl"));
 
-  const std::string metadata_text = ReadFile((label_dir / "dataset_metadata.json").string());
-  const nlohmann::json metadata = nlohmann::json::parse(metadata_text);
-  EXPECT_EQ(metadata, nlohmann::json::parse(R"({"dataset_name": "urgency", "version_tag": "v20261126_101502",
-      "label_column": "label", "num_samples": 6, "splits": {"train": 4, "eval": 1, "test": 1},
-      "created_at": "2026-11-26T10:15:02.110260+00:00",
+  const std::string metadata_text = Read(version.version_tag, "dataset_metadata.json");
+  EXPECT_EQ(nlohmann::json::parse(metadata_text), nlohmann::json::parse(R"({"dataset_name": "urgency",
+      "version_tag": "v20261126_101502", "label_column": "label", "num_samples": 6,
+      "splits": {"train": 4, "validation": 1, "test": 1}, "created_at": "2026-11-26T10:15:02.110260+00:00",
       "rows_dropped": 1, "rows_left_out": {"no_text": 1, "no_label": 0, "replaced": 0}})"));
   const MetadataRead read = ParseMetadata(metadata_text);  // what the orchestrator polls
   ASSERT_EQ(read.status, MetadataRead::Status::kOk) << read.detail;
   EXPECT_EQ(read.metadata->version_tag, "v20261126_101502");
-  EXPECT_EQ(read.metadata->num_samples, 6);
   EXPECT_EQ(read.metadata->rows_dropped, 1) << "5 misclassified + 2 correct counted, 6 published";
+  // Main's files are in the label's directory, where file://HUB/urgency/dataset_metadata.json reads them.
+  EXPECT_EQ(ReadFile((Dir() / "dataset_metadata.json").string()), metadata_text);
+  EXPECT_EQ(ReadFile((Dir() / "labels.json").string()), dataset.label_map.ToJson());
 
   // Lines in split order, the text intact (Unicode, quotes, backslashes).
-  const auto train = JsonLines(ReadFile((version.path / "train.jsonl").string()));
+  const auto train = JsonLines(Read(version.version_tag, "data/train.jsonl"));
   ASSERT_EQ(train.size(), 4u);
   EXPECT_EQ(train[0], nlohmann::json::parse(R"({"grievance": "road", "label": 0})"));
   EXPECT_EQ(train[1]["grievance"], "say \"hi\" \\ bye");
   EXPECT_EQ(train[2]["grievance"], "पानी आएन");
-  EXPECT_EQ(train[3]["grievance"], "street light");
-  EXPECT_EQ(ReadFile((version.path / "train.jsonl").string()).find("\\u"), std::string::npos);  // UTF-8, not escapes
-  EXPECT_EQ(JsonLines(ReadFile((version.path / "eval.jsonl").string()))[0],
+  EXPECT_EQ(Read(version.version_tag, "data/train.jsonl").find("\\u"), std::string::npos);  // UTF-8, not escapes
+  EXPECT_EQ(JsonLines(Read(version.version_tag, "data/validation.jsonl"))[0],
             nlohmann::json::parse(R"({"grievance": "fire now", "label": 1})"));
-  EXPECT_EQ(JsonLines(ReadFile((version.path / "test.jsonl").string())).size(), 1u);
+  EXPECT_EQ(JsonLines(Read(version.version_tag, "data/test.jsonl")).size(), 1u);
+  EXPECT_EQ(Read(version.version_tag, "labels.json"), dataset.label_map.ToJson());
 
-  EXPECT_EQ(ReadFile((version.path / "labels.json").string()), dataset.label_map.ToJson());
-  EXPECT_EQ(ReadFile((label_dir / "labels.json").string()), dataset.label_map.ToJson());
-  const std::string card = ReadFile((version.path / "README.md").string());
-  EXPECT_NE(card.find("# urgency dataset v20261126_101502"), std::string::npos);
+  const std::string card = Read(version.version_tag, "README.md");
+  EXPECT_TRUE(card.starts_with("---\nlanguage:\n- ne\n- en\ntask_categories:\n- text-classification\n")) << card;
+  EXPECT_NE(card.find("          \"2\": \"HIGHLY URGENT\"\n"), std::string::npos) << card;
+  EXPECT_NE(card.find("  - name: validation\n    num_examples: 1\n"), std::string::npos) << card;
+  EXPECT_NE(card.find("---\n\n# urgency dataset v20261126_101502"), std::string::npos) << card;
+  EXPECT_NE(card.find("| class | id | train | validation | test | total |"), std::string::npos) << card;
   EXPECT_NE(card.find("| NORMAL | 0 | 4 | 0 | 0 | 4 |"), std::string::npos) << card;
   EXPECT_NE(card.find("| URGENT | 1 | 0 | 1 | 1 | 2 |"), std::string::npos) << card;
   EXPECT_NE(card.find("PREPARE_SEED=42, CORRECT_RATIO=0.5"), std::string::npos) << card;
   EXPECT_NE(card.find("| left out: no text after cleaning | 1 |"), std::string::npos) << card;
   EXPECT_NE(card.find("The orchestrator counts 7 rows for this data; 1 of them"), std::string::npos) << card;
+  EXPECT_FALSE(fs::exists(Scratch())) << "the split files were written there and committed from there";
 }
 
-TEST(DatasetPublisher, VersionsInTheSameSecondGetSuffixes) {
-  TempDir hub;
-  const Dataset dataset = SmallDataset();
-  EXPECT_EQ(PublishDataset(hub.path(), dataset, TestTime()).version_tag, "v20261126_101502");
-  EXPECT_EQ(PublishDataset(hub.path(), dataset, TestTime()).version_tag, "v20261126_101502_2");
-  // A leftover of a killed prepare holds its name, and the next free one is taken.
-  fs::create_directory(hub.path() / "urgency" / "incomplete-v20261126_101502_3");
-  EXPECT_EQ(PublishDataset(hub.path(), dataset, TestTime()).version_tag, "v20261126_101502_4");
-  const nlohmann::json metadata = nlohmann::json::parse(ReadFile(hub.File("urgency/dataset_metadata.json")));
-  EXPECT_EQ(metadata["version_tag"], "v20261126_101502_4");
-  EXPECT_EQ(ReadFile(hub.File("urgency/v20261126_101502/train.jsonl")),
-            ReadFile(hub.File("urgency/v20261126_101502_2/train.jsonl")));
+TEST_F(DatasetPublisherTest, AVersionNameIsNeverUsedTwice) {
+  const PublishedVersion first = Publish();
+  EXPECT_EQ(Publish().version_tag, "v20261126_101502_2");
+  // A tag of that name, whoever made it, holds the name.
+  repository_.CreateTag("v20261126_101502_3", "main");
+  const PublishedVersion fourth = Publish();
+  EXPECT_EQ(fourth.version_tag, "v20261126_101502_4");
+  EXPECT_EQ(nlohmann::json::parse(ReadFile((Dir() / "dataset_metadata.json").string()))["version_tag"],
+            "v20261126_101502_4");
+  EXPECT_THROW(repository_.CreateTag(first.version_tag, "main"), TagExistsError);
+  EXPECT_EQ(repository_.HeadOf(first.version_tag), first.commit);
+  // The same splits again cost no copy: the files are the first version's.
+  struct stat a {
+  }, b{};
+  ASSERT_EQ(::stat(repository_.StoredFile(first.commit, "data/train.jsonl").c_str(), &a), 0);
+  ASSERT_EQ(::stat(repository_.StoredFile(fourth.commit, "data/train.jsonl").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
 }
 
-TEST(DatasetPublisher, AFailureBeforeTheMetadataLeavesItAndTheOtherVersionsUntouched) {
-  TempDir hub;
-  const Dataset dataset = SmallDataset();
-  PublishDataset(hub.path(), dataset, TestTime());
-  const fs::path label_dir = hub.path() / "urgency";
-  const std::string metadata_before = ReadFile((label_dir / "dataset_metadata.json").string());
+// Another six rows, so a version of them can be told from SmallDataset's.
+Dataset OtherDataset() {
+  Dataset dataset = SmallDataset();
+  for (std::string& text : dataset.texts) text += " again";
+  return dataset;
+}
 
-  // Block the metadata's temporary file (the documented name) with a directory that is not empty:
-  // every version file gets written, and then the metadata cannot be.
-  const fs::path blocker = label_dir / (".dataset_metadata.json." + std::to_string(::getpid()) + ".tmp");
-  fs::create_directory(blocker);
-  WriteFile((blocker / "keep").string(), "x");
-  try {
-    PublishDataset(hub.path(), dataset, TestTime() + std::chrono::seconds(1));
-    FAIL() << "publishing succeeded with the metadata blocked";
-  } catch (const WorkerError& error) {
-    EXPECT_NE(std::string(error.what()).find("dataset_metadata.json"), std::string::npos) << error.what();
+TEST_F(DatasetPublisherTest, AFailureBeforeTheMetadataLeavesItNamingTheOldVersionWhoseFilesAreThere) {
+  const PublishedVersion first = Publish();
+  const std::string metadata_before = ReadFile((Dir() / "dataset_metadata.json").string());
+  for (const auto step : {FailingRepository::Step::kDataCommit, FailingRepository::Step::kMetadataCommit}) {
+    FailingRepository failing(Dir(), step);
+    try {
+      Publish(failing, OtherDataset(), 1);
+      FAIL() << "published through a failing step";
+    } catch (const RepositoryError& error) {
+      EXPECT_NE(std::string(error.what()).find("No space left on device"), std::string::npos) << error.what();
+    }
+    EXPECT_EQ(ReadFile((Dir() / "dataset_metadata.json").string()), metadata_before);
+    EXPECT_EQ(Read("main", "dataset_metadata.json"), metadata_before);
+    EXPECT_EQ(repository_.HeadOf("v20261126_101503"), std::nullopt);
+    EXPECT_FALSE(fs::exists(Scratch()));
+    // A reader of the latest version reads the old one, at its tag, whatever main's data is now.
+    const TextDataset read = ReadTextDataset(Dir(), "urgency");
+    EXPECT_EQ(read.version_tag, first.version_tag);
+    EXPECT_EQ(read.commit, first.commit);
+    EXPECT_EQ(read.train[0].text, "road");
   }
-  EXPECT_EQ(ReadFile((label_dir / "dataset_metadata.json").string()), metadata_before);
-  fs::remove_all(blocker);
-  // The half-published version was removed; nothing incomplete is left.
-  EXPECT_EQ(Entries(label_dir), (std::vector<std::string>{"dataset_metadata.json", "labels.json", "v20261126_101502"}));
+  EXPECT_EQ(Read("main", "data/train.jsonl").find("road again") != std::string::npos, true)
+      << "the data commit of the second try landed; nothing names it";
+  const PublishedVersion next = Publish(OtherDataset(), 2);
+  EXPECT_EQ(next.version_tag, "v20261126_101504");
+  EXPECT_EQ(ReadTextDataset(Dir(), "urgency").train[0].text, "road again");
+}
+
+TEST_F(DatasetPublisherTest, AVersionWhoseTagWasNotSetIsReadAtMainsHeadAndTaggedByTheNextPublication) {
+  Publish();
+  FailingRepository failing(Dir(), FailingRepository::Step::kTag);
+  EXPECT_THROW(Publish(failing, OtherDataset(), 1), RepositoryError);
+  const std::optional<std::string> head = repository_.HeadOf("main");
+  EXPECT_EQ(repository_.HeadOf("v20261126_101503"), std::nullopt);
+  EXPECT_EQ(nlohmann::json::parse(ReadFile((Dir() / "dataset_metadata.json").string()))["version_tag"],
+            "v20261126_101503");
+  const TextDataset read = ReadTextDataset(Dir(), "urgency");
+  EXPECT_EQ(read.version_tag, "v20261126_101503");
+  EXPECT_EQ(read.commit, head);
+  EXPECT_EQ(read.train[0].text, "road again");
+
+  const PublishedVersion next = Publish(SmallDataset(), 2);
+  EXPECT_EQ(repository_.HeadOf("v20261126_101503"), head) << "tagged where its metadata landed, before anything else";
+  EXPECT_EQ(next.version_tag, "v20261126_101504");
+  EXPECT_EQ(ReadTextDataset(Dir(), "urgency", "v20261126_101503").train[0].text, "road again");
+}
+
+TEST_F(DatasetPublisherTest, IdsWithoutAClassAreNamedInTheCardAndIdsTooLargeStopEverything) {
+  Dataset gaps = SmallDataset();
+  gaps.label_map = LabelMap::Parse(R"({"NORMAL": 0, "URGENT": 3})", "test");
+  gaps.labels = {0, 0, 0, 0, 3, 3};
+  const PublishedVersion version = Publish(gaps);
+  const std::string card = Read(version.version_tag, "README.md");
+  EXPECT_NE(card.find("          \"1\": unused_id_1\n          \"2\": unused_id_2\n          \"3\": URGENT\n"),
+            std::string::npos)
+      << card;
+
+  Dataset huge = SmallDataset();
+  huge.label_map = LabelMap::Parse(R"({"NORMAL": 0, "URGENT": 2000000})", "test");
+  huge.labels = {0, 0, 0, 0, 2000000, 2000000};
+  EXPECT_THROW(Publish(huge, 1), WorkerError);
+  EXPECT_EQ(repository_.HeadOf("main"), version.commit) << "nothing committed";
+}
+
+TEST(DatasetPublisher, LanguagesAreCodes) {
+  EXPECT_EQ(ParseLanguages("ne,en"), (std::vector<std::string>{"ne", "en"}));
+  EXPECT_EQ(ParseLanguages(" ne , en,,ne "), (std::vector<std::string>{"ne", "en"}));
+  EXPECT_TRUE(ParseLanguages("").empty());
+  try {
+    ParseLanguages("ne,Nepali");
+    FAIL();
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("DATASET_LANGUAGES: \"Nepali\" is not a language code"), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(DatasetPublisher, TheHubMustBeAnExistingDirectory) {
@@ -163,7 +291,7 @@ TEST(DatasetPublisher, TheHubMustBeAnExistingDirectory) {
   }
   WriteFile(dir.File("file"), "x");
   try {
-    PublishDataset(dir.path() / "file", SmallDataset(), TestTime());
+    RequireHubDirectory(dir.path() / "file");
     FAIL();
   } catch (const WorkerError& error) {
     EXPECT_NE(std::string(error.what()).find("is not a directory"), std::string::npos) << error.what();

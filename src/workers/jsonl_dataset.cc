@@ -6,8 +6,9 @@
 #include <utility>
 
 #include "config/label_name.h"
-#include "util/durable_file.h"
+#include "hub/local_repository.h"
 #include "util/error.h"
+#include "workers/dataset_publisher.h"
 #include "workers/json_text.h"
 #include "workers/label_map.h"
 
@@ -18,65 +19,48 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 constexpr const char* kRepublish = "publish the dataset again (orchestrator prepare)";
-constexpr const char* kSplitNames[] = {"train", "eval", "test"};
-constexpr size_t kMaxVersionTagLength = 100;
-
-// The whole of `file`, at most `max_bytes`; `what_is_missing` says why it may be missing and what to do.
-std::string ReadWholeFile(const fs::path& file, uint64_t max_bytes, const std::string& what_is_missing) {
-  std::optional<std::string> text = ReadRegularFile(file, max_bytes, "the dataset file", kRepublish);
-  if (!text) throw WorkerError(file.string() + " is missing: " + what_is_missing);
-  return std::move(*text);
-}
-
-// Version directories present in the dataset directory, newest (by name) first, for hints.
-std::string ListVersions(const fs::path& dataset_dir) {
-  std::vector<std::string> versions;
-  std::error_code error;
-  for (fs::directory_iterator it(dataset_dir, error), end; !error && it != end; it.increment(error)) {
-    std::string name = it->path().filename().string();
-    if (it->is_directory(error) && IsSafeVersionTag(name)) versions.push_back(name);
-  }
-  if (versions.empty()) return "there is none";
-  std::sort(versions.rbegin(), versions.rend());
-  if (versions.size() > 5) versions.resize(5);
-  std::string list;
-  for (const std::string& version : versions) list += (list.empty() ? "" : ", ") + version;
-  return "the directory holds " + list;
-}
+constexpr const char* kMain = "main";
 
 struct Metadata {
   std::string version_tag;
   std::map<std::string, int64_t> split_rows;  // as the metadata states them, when it does
 };
 
-Metadata ReadMetadata(const fs::path& dataset_dir, std::string_view label) {
-  fs::path file = dataset_dir / "dataset_metadata.json";
-  std::string text = ReadWholeFile(
-      file, kMaxJsonDocumentBytes,
-      "no version of the " + std::string(label) +
-          " dataset has been published in this directory yet; run orchestrator prepare, or pass --version");
+// The file `path` of a commit, at most `max_bytes`; `what_is_missing` says why it may be missing
+// and what to do. `name` names it in messages.
+std::string ReadCommitFile(Repository& repository, const std::string& commit, const std::string& path,
+                           const std::string& name, uint64_t max_bytes, const std::string& what_is_missing) {
+  std::optional<std::string> text;
+  try {
+    text = repository.ReadFile(commit, path, max_bytes);
+  } catch (const RepositoryError& error) {
+    throw WorkerError("cannot read " + name + ": " + error.what() + "; " + kRepublish);
+  }
+  if (!text) throw WorkerError(name + " is missing: " + what_is_missing);
+  return std::move(*text);
+}
+
+Metadata ParseMetadataText(const std::string& text, const std::string& name, std::string_view label) {
   Json metadata;
   try {
     metadata = Json::parse(text);
   } catch (const Json::exception& error) {
-    throw WorkerError(file.string() + " is not valid JSON (" + JsonSyntaxErrorIn(text, error).Describe() + "); " +
-                      kRepublish);
+    throw WorkerError(name + " is not valid JSON (" + JsonSyntaxErrorIn(text, error).Describe() + "); " + kRepublish);
   }
   if (!metadata.is_object() || !metadata.contains("version_tag") || !metadata["version_tag"].is_string())
-    throw WorkerError(file.string() + " has no \"version_tag\" string; " + kRepublish);
+    throw WorkerError(name + " has no \"version_tag\" string; " + kRepublish);
   Metadata result{.version_tag = metadata["version_tag"].get<std::string>(), .split_rows = {}};
   if (!IsSafeVersionTag(result.version_tag))
-    throw WorkerError(file.string() + " names the version " + QuoteForMessage(result.version_tag) +
-                      ", which cannot be a version directory's name; " + kRepublish);
+    throw WorkerError(name + " names the version " + QuoteForMessage(result.version_tag) +
+                      ", which cannot be a version tag; " + kRepublish);
   if (metadata.contains("dataset_name") && metadata["dataset_name"].is_string() &&
       metadata["dataset_name"].get<std::string>() != label)
-    throw WorkerError(file.string() + " describes the dataset " +
-                      QuoteForMessage(metadata["dataset_name"].get<std::string>()) + ", not " + QuoteForMessage(label) +
-                      ": pass --dataset HUB/" + std::string(label));
+    throw WorkerError(name + " describes the dataset " + QuoteForMessage(metadata["dataset_name"].get<std::string>()) +
+                      ", not " + QuoteForMessage(label) + ": pass --dataset HUB/" + std::string(label));
   if (metadata.contains("splits") && metadata["splits"].is_object())
-    for (const char* split : kSplitNames)
-      if (metadata["splits"].contains(split) && metadata["splits"][split].is_number_integer())
-        result.split_rows[split] = metadata["splits"][split].get<int64_t>();
+    for (const SplitFile& split : kSplitFiles)
+      if (metadata["splits"].contains(split.name) && metadata["splits"][split.name].is_number_integer())
+        result.split_rows[split.name] = metadata["splits"][split.name].get<int64_t>();
   return result;
 }
 
@@ -117,58 +101,63 @@ SplitRow ParseRow(std::string_view line, bool last_line_unterminated, const Clas
   return {.text = row["grievance"].get<std::string>(), .label = static_cast<int>(id)};
 }
 
-void CheckRowCount(const fs::path& file, size_t rows, const Metadata* metadata, const fs::path& metadata_file,
+void CheckRowCount(const std::string& file, size_t rows, const Metadata* metadata, const std::string& metadata_file,
                    const std::string& split) {
   if (rows == 0)
-    throw WorkerError(file.string() +
-                      " has no rows: each split needs some (eval chooses the settings, test scores "
+    throw WorkerError(file +
+                      " has no rows: each split needs some (validation chooses the settings, test scores "
                       "the models); publish a dataset with more rows");
   if (metadata == nullptr || !metadata->split_rows.contains(split)) return;
   int64_t stated = metadata->split_rows.at(split);
   if (stated != static_cast<int64_t>(rows))
-    throw WorkerError(file.string() + " has " + std::to_string(rows) + " rows, but " + metadata_file.string() +
-                      " says " + std::to_string(stated) +
+    throw WorkerError(file + " has " + std::to_string(rows) + " rows, but " + metadata_file + " says " +
+                      std::to_string(stated) +
                       ": the version is incomplete or was changed after it was "
                       "published; " +
                       kRepublish);
 }
 
+// What a missing repository means, said for a local directory.
+[[noreturn]] void ExplainMissingRepository(const fs::path& dataset_dir, std::string_view label) {
+  std::error_code error;
+  if (!fs::is_directory(dataset_dir, error))
+    throw WorkerError("the dataset repository " + dataset_dir.string() + " does not exist: pass --dataset HUB/" +
+                      std::string(label) + ", the directory orchestrator prepare publishes the label's dataset in");
+  throw WorkerError(dataset_dir.string() +
+                    " holds no dataset repository (no .repo directory). A hub of an earlier release (a directory "
+                    "per version, eval.jsonl) is read no more: run orchestrator prepare to publish the label's "
+                    "dataset as a repository there (its labels.json ids are kept)");
+}
+
 }  // namespace
 
-bool IsSafeVersionTag(std::string_view tag) {
-  if (tag.empty() || tag.size() > kMaxVersionTagLength || tag.front() == '.') return false;
-  return std::all_of(tag.begin(), tag.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.';
-  });
+bool IsSafeVersionTag(std::string_view tag) { return IsValidRefName(tag); }
+
+DatasetReference ParseDatasetReference(const std::string& argument) {
+  std::error_code error;
+  const size_t at = argument.rfind('@');
+  if (at == std::string::npos || at == 0 || fs::is_directory(argument, error)) return {argument, std::nullopt};
+  const std::string version = argument.substr(at + 1);
+  if (!IsSafeVersionTag(version))
+    throw ConfigError("--dataset " + QuoteForMessage(argument) + ": " + QuoteForMessage(version) +
+                      " cannot be a dataset version (letters, digits, '_', '-' and '.', like v20261126_101502); "
+                      "give --dataset DIR or DIR@VERSION");
+  return {argument.substr(0, at), version};
 }
 
-std::string LatestDatasetVersion(const fs::path& dataset_dir, std::string_view label) {
-  return ReadMetadata(dataset_dir, label).version_tag;
-}
-
-ClassNamesById ReadClassNames(const fs::path& labels_file) {
-  std::string text =
-      ReadWholeFile(labels_file, kMaxJsonDocumentBytes, std::string("the version has no label map; ") + kRepublish);
-  LabelMap map = LabelMap::Parse(text, labels_file.string());
+ClassNamesById ParseClassNames(std::string_view text, const std::string& where) {
+  LabelMap map = LabelMap::Parse(text, where);
   ClassNamesById classes;
   for (const auto& [name, id] : map.ids()) {
-    if (id > INT_MAX)
-      throw WorkerError(labels_file.string() + ": the id of " + QuoteForMessage(name) + " is too large");
+    if (id > INT_MAX) throw WorkerError(where + ": the id of " + QuoteForMessage(name) + " is too large");
     classes[static_cast<int>(id)] = name;
   }
   return classes;
 }
 
-std::vector<SplitRow> ReadLabelledJsonl(const fs::path& file, const ClassNamesById& classes) {
-  const std::string text = ReadWholeFile(
-      file, kMaxSplitFileBytes,
-      std::string("the version is incomplete; ") + kRepublish + ", or pass --version with another version");
-  return ParseLabelledJsonl(text, classes, file);
-}
-
-std::vector<SplitRow> ParseLabelledJsonl(std::string_view text, const ClassNamesById& classes, const fs::path& file) {
-  std::string labels_file = (file.parent_path() / "labels.json").string();
+std::vector<SplitRow> ParseLabelledJsonl(std::string_view text, const ClassNamesById& classes, const fs::path& file,
+                                         const std::string& labels_file) {
+  const std::string labels = labels_file.empty() ? (file.parent_path() / "labels.json").string() : labels_file;
   std::vector<SplitRow> rows;
   size_t line_number = 0;
   for (size_t start = 0; start < text.size();) {
@@ -182,56 +171,88 @@ std::vector<SplitRow> ParseLabelledJsonl(std::string_view text, const ClassNames
     if (line.find_first_not_of(" \t") == std::string_view::npos)
       throw WorkerError(at.Where() + ": the line is empty, and every line must be one JSON object; " +
                         LineProblemAdvice());
-    rows.push_back(ParseRow(line, unterminated, classes, at, labels_file));
+    rows.push_back(ParseRow(line, unterminated, classes, at, labels));
     start = end + 1;
   }
   return rows;
 }
 
-TextDataset ReadTextDataset(const fs::path& dataset_dir, std::string_view label,
-                            const std::optional<std::string>& version) {
-  std::error_code error;
-  if (!fs::is_directory(dataset_dir, error))
-    throw WorkerError("the dataset directory " + dataset_dir.string() + " does not exist: pass --dataset HUB/" +
-                      std::string(label) + ", the directory the prepare worker publishes the label's versions in");
+TextDataset ReadTextDataset(Repository& repository, std::string_view label, const std::optional<std::string>& version) {
   if (version && !IsSafeVersionTag(*version))
     throw ConfigError("--version " + QuoteForMessage(*version) +
                       " cannot be a dataset version (letters, digits, '_', '-' and '.', like v20261126_101502)");
-  fs::path metadata_file = dataset_dir / "dataset_metadata.json";
-  std::optional<Metadata> metadata;
-  if (!version) {
-    metadata = ReadMetadata(dataset_dir, label);
-  } else {
-    // An explicit version does not need the metadata; it is only used to check that version's row counts.
-    try {
-      metadata = ReadMetadata(dataset_dir, label);
-    } catch (const WorkerError&) {
-    }
-  }
+  const std::string repo = repository.Name();
+  const std::string main_metadata = repo + "/" + kMetadataPath;
+  const std::string not_published = "no version of the " + std::string(label) +
+                                    " dataset has been published in this repository yet; run orchestrator prepare, "
+                                    "or pass --version";
   TextDataset dataset;
   dataset.label = label;
-  dataset.version_tag = version.value_or(metadata ? metadata->version_tag : "");
-  dataset.directory = dataset_dir / dataset.version_tag;
-  if (!fs::is_directory(dataset.directory, error)) {
-    if (version)
-      throw WorkerError("version " + *version + " of the " + std::string(label) + " dataset does not exist in " +
-                        dataset_dir.string() + " (" + ListVersions(dataset_dir) + ")");
-    throw WorkerError(
-        metadata_file.string() + " names the version " + dataset.version_tag + ", but " + dataset.directory.string() +
-        " does not exist: it was removed or its publication did not "
-        "finish; " +
-        kRepublish + ", or pass --version with a version that exists (" + ListVersions(dataset_dir) + ")");
+  try {
+    // Main's head, pinned: its metadata names the latest version.
+    const std::optional<std::string> head = repository.HeadOf(kMain);
+    std::optional<Metadata> latest;
+    if (head) {
+      if (const std::optional<std::string> text = repository.ReadFile(*head, kMetadataPath, kMaxJsonDocumentBytes))
+        latest = ParseMetadataText(*text, main_metadata, label);
+    }
+    if (version) {
+      dataset.version_tag = *version;
+      const std::optional<std::string> commit = repository.HeadOf(*version);
+      if (!commit)
+        throw WorkerError("version " + *version + " of the " + std::string(label) + " dataset does not exist in " +
+                          repo + " (" + (latest ? "the latest is " + latest->version_tag : "none is published yet") +
+                          ")");
+      dataset.commit = *commit;
+    } else {
+      if (!latest) throw WorkerError(main_metadata + " is missing: " + not_published);
+      dataset.version_tag = latest->version_tag;
+      // A version whose tag was not set yet is main's head itself: nothing is committed before it is.
+      dataset.commit = repository.HeadOf(latest->version_tag).value_or(*head);
+    }
+  } catch (const RepositoryError& error) {
+    throw WorkerError(std::string(error.what()) + "; " + kRepublish);
   }
-  // The metadata's row counts describe only the version it names.
+  dataset.location = repo + "@" + dataset.version_tag;
+  const auto name = [&](const std::string& path) { return dataset.location + "/" + path; };
+
+  // The version's own metadata: its row counts, when it names this version.
+  std::optional<Metadata> metadata;
+  try {
+    if (const std::optional<std::string> text =
+            repository.ReadFile(dataset.commit, kMetadataPath, kMaxJsonDocumentBytes))
+      metadata = ParseMetadataText(*text, name(kMetadataPath), label);
+  } catch (const RepositoryError& error) {
+    throw WorkerError("cannot read " + name(kMetadataPath) + ": " + error.what() + "; " + kRepublish);
+  }
   const Metadata* counts = metadata && metadata->version_tag == dataset.version_tag ? &*metadata : nullptr;
-  dataset.classes = ReadClassNames(dataset.directory / "labels.json");
-  std::vector<SplitRow>* splits[] = {&dataset.train, &dataset.eval, &dataset.test};
-  for (size_t i = 0; i < std::size(kSplitNames); ++i) {
-    fs::path file = dataset.directory / (std::string(kSplitNames[i]) + ".jsonl");
-    *splits[i] = ReadLabelledJsonl(file, dataset.classes);
-    CheckRowCount(file, splits[i]->size(), counts, metadata_file, kSplitNames[i]);
+  dataset.classes =
+      ParseClassNames(ReadCommitFile(repository, dataset.commit, kLabelMapPath, name(kLabelMapPath),
+                                     kMaxJsonDocumentBytes, std::string("the version has no label map; ") + kRepublish),
+                      name(kLabelMapPath));
+  std::vector<SplitRow>* splits[] = {&dataset.train, &dataset.validation, &dataset.test};
+  for (size_t i = 0; i < std::size(kSplitFiles); ++i) {
+    const std::string file = name(kSplitFiles[i].path);
+    const std::string text = ReadCommitFile(
+        repository, dataset.commit, kSplitFiles[i].path, file, kMaxSplitFileBytes,
+        std::string("the version is incomplete; ") + kRepublish + ", or pass --version with another version");
+    *splits[i] = ParseLabelledJsonl(text, dataset.classes, file, name(kLabelMapPath));
+    CheckRowCount(file, splits[i]->size(), counts, name(kMetadataPath), kSplitFiles[i].name);
   }
   return dataset;
+}
+
+TextDataset ReadTextDataset(const fs::path& dataset_dir, std::string_view label,
+                            const std::optional<std::string>& version) {
+  LocalRepository repository(dataset_dir);
+  try {
+    repository.HeadOf(kMain);
+  } catch (const RepositoryNotFoundError&) {
+    ExplainMissingRepository(dataset_dir, label);
+  } catch (const RepositoryError& error) {
+    throw WorkerError(std::string(error.what()) + "; " + kRepublish);
+  }
+  return ReadTextDataset(repository, label, version);
 }
 
 }  // namespace orch

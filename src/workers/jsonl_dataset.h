@@ -1,14 +1,16 @@
-// Reading one version of a label's dataset from the local dataset hub, and checking it is whole.
+// Reading one version of a label's dataset from its dataset repository, and checking it is whole.
 //
-// The prepare worker publishes HUB/<label>/<version_tag>/{train,eval,test}.jsonl and labels.json,
-// then names the version in HUB/<label>/dataset_metadata.json (see docs/retrain-worker.md). The
-// retrain worker reads it through this file and refuses anything it cannot trust: a missing file, a
-// line that is not a {"grievance": text, "label": id} object (a last line cut short is a file that was
-// not completely written), an id the version's labels.json does not name, an empty split, a split
-// whose row count differs from the metadata's, or metadata naming a version whose directory is
-// missing, or a file that is not a regular file of bounded size (a directory, a FIFO, a symlink loop,
-// a split over kMaxSplitFileBytes, metadata or a label map over kMaxJsonDocumentBytes). Each refusal
-// is a WorkerError naming the file (and line) and saying what to do.
+// The prepare worker publishes a version as two commits on main, the data then
+// dataset_metadata.json, and tags the second with the version (workers/dataset_publisher.h). The
+// retrain worker reads a version at its tag, never the moving main: the latest is the version main's
+// dataset_metadata.json names, read at main's head as one commit, and then read at its tag (or at
+// that head, for a version whose tag was not set yet: no later commit is made before it is). It
+// refuses anything it cannot trust: a missing file, a line that is not a {"grievance": text,
+// "label": id} object (a last line cut short is a file that was not completely written), an id
+// the version's labels.json does not name, an empty split, a split whose row count differs from
+// the version's metadata, a version that does not exist, or a file larger than its bound (a split
+// over kMaxSplitFileBytes, metadata or a label map over kMaxJsonDocumentBytes). Each refusal is a
+// WorkerError naming the file (and line), as <repository>@<version>/<path>, and saying what to do.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "hub/repository.h"
 
 namespace orch {
 
@@ -32,39 +36,47 @@ using ClassNamesById = std::map<int, std::string>;
 
 // One dataset version, read and checked.
 struct TextDataset {
-  std::string label;                // the label it is for (the dataset's name)
-  std::string version_tag;          // e.g. v20261126_101502
-  std::filesystem::path directory;  // HUB/<label>/<version_tag>
+  std::string label;        // the label it is for (the dataset's name)
+  std::string version_tag;  // e.g. v20261126_101502
+  std::string location;     // <repository>@<version_tag>: how messages name its files
+  std::string commit;       // the commit its files were read at
   ClassNamesById classes;
-  std::vector<SplitRow> train, eval, test;
+  std::vector<SplitRow> train, validation, test;
 };
 
 // The most a split file may hold: 4 GiB, ten million rows of 400 bytes.
 constexpr uint64_t kMaxSplitFileBytes = uint64_t{4} << 30;
 
-// Whether `tag` can name a version directory: letters, digits, '_', '-', '.', not starting with '.',
-// at most 100 characters (so a tag never leaves the dataset directory).
+// Whether `tag` can name a version: a ref name (hub/repository.h, IsValidRefName).
 bool IsSafeVersionTag(std::string_view tag);
 
-// The version dataset_dir/dataset_metadata.json names as the latest. Throws WorkerError when the
-// file is missing or invalid, or describes another label than `label`.
-std::string LatestDatasetVersion(const std::filesystem::path& dataset_dir, std::string_view label);
+// --dataset DIR or DIR@VERSION: the repository's directory and the version, if named. An argument
+// that is an existing directory is that directory, '@' and all.
+struct DatasetReference {
+  std::filesystem::path directory;
+  std::optional<std::string> version;
+};
+DatasetReference ParseDatasetReference(const std::string& argument);
 
-// Reads version `version` (the latest when not given) of `label`'s dataset in `dataset_dir`
-// (HUB/<label>). Throws WorkerError for anything missing or malformed, ConfigError for a `version`
-// that cannot be a version tag.
+// Reads version `version` (the latest when not given) of `label`'s dataset in `repository`. Throws
+// WorkerError for anything missing or malformed, ConfigError for a `version` that cannot be a
+// version tag.
+TextDataset ReadTextDataset(Repository& repository, std::string_view label,
+                            const std::optional<std::string>& version = std::nullopt);
+
+// The same, from the local repository `dataset_dir` (HUB/<label>); says what to do when the
+// directory is missing or holds the layout of an earlier release (a directory per version).
 TextDataset ReadTextDataset(const std::filesystem::path& dataset_dir, std::string_view label,
                             const std::optional<std::string>& version = std::nullopt);
 
-// Reads a labels.json file: {"<class name>": id, ...} with distinct non-negative ids.
-ClassNamesById ReadClassNames(const std::filesystem::path& labels_file);
+// Parses a labels.json text: {"<class name>": id, ...} with distinct non-negative ids; `where`
+// names it in errors.
+ClassNamesById ParseClassNames(std::string_view text, const std::string& where);
 
-// Reads one JSONL split, checking every line against `classes`. An empty file gives no rows.
-std::vector<SplitRow> ReadLabelledJsonl(const std::filesystem::path& file, const ClassNamesById& classes);
-
-// The rows of a split's text, read from `file` (named in errors, with the line, as "<file> line 7: ..."):
-// ReadLabelledJsonl without the reading.
+// The rows of a split's text, read from `file` (named in errors, with the line, as "<file> line 7:
+// ..."), each checked against `classes`, which `labels_file` holds (when empty: labels.json beside
+// `file`). An empty text gives no rows.
 std::vector<SplitRow> ParseLabelledJsonl(std::string_view text, const ClassNamesById& classes,
-                                         const std::filesystem::path& file);
+                                         const std::filesystem::path& file, const std::string& labels_file = "");
 
 }  // namespace orch

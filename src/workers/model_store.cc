@@ -138,7 +138,7 @@ nlohmann::ordered_json ModelCardJson(const ModelCard& card) {
           {"dataset_version", card.dataset_version},
           {"created_at", card.created_at},
           {"metrics", ScoresJson(card.metrics)},
-          {"eval_metrics", ScoresJson(card.eval_metrics)},
+          {"validation_metrics", ScoresJson(card.validation_metrics)},
           {"label_map", label_map},
           {"hyperparameters", SettingsJson(card.hyperparameters, card.search_trainings)},
           {"train_rows", card.train_rows}};
@@ -166,7 +166,9 @@ ModelCard ParseModelCard(std::string_view text, const std::string& where) {
   card.dataset_version = read.String(json, "dataset_version");
   card.created_at = read.String(json, "created_at");
   card.metrics = read.Scores(json, "metrics");
-  card.eval_metrics = read.Scores(json, "eval_metrics");
+  // Cards of earlier releases name the split "eval".
+  card.validation_metrics =
+      read.Scores(json, json.contains("validation_metrics") ? "validation_metrics" : "eval_metrics");
   if (const Json* settings = read.Object(json, "hyperparameters")) {
     card.hyperparameters = {.epochs = read.Int(*settings, "epoch"),
                             .learning_rate = read.Number(*settings, "lr"),

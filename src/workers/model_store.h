@@ -38,10 +38,10 @@ struct ModelCard {
   std::string label;
   std::string model_version;
   std::string dataset_version;
-  std::string created_at;             // ISO 8601 UTC
-  ClassificationScores metrics;       // on the dataset version's test split
-  ClassificationScores eval_metrics;  // on its eval split, which chose the settings
-  ClassNamesById label_map;           // written as {"<class name>": id, ...}
+  std::string created_at;                   // ISO 8601 UTC
+  ClassificationScores metrics;             // on the dataset version's test split
+  ClassificationScores validation_metrics;  // on its validation split, which chose the settings
+  ClassNamesById label_map;                 // written as {"<class name>": id, ...}
   FastTextSettings hyperparameters;
   int search_trainings = 0;  // models trained while choosing the settings
   int64_t train_rows = 0;

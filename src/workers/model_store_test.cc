@@ -37,7 +37,7 @@ ModelCard Card(const std::string& version) {
   card.dataset_version = "v20261126_101502";
   card.created_at = "2026-11-26T10:20:00.000Z";
   card.metrics = {.macro_f1 = 0.75, .accuracy = 0.8};
-  card.eval_metrics = {.macro_f1 = 0.7, .accuracy = 0.78};
+  card.validation_metrics = {.macro_f1 = 0.7, .accuracy = 0.78};
   card.label_map = {{0, "Education"}, {1, "Infrastructure"}};
   card.hyperparameters = {
       .epochs = 5, .learning_rate = 0.5, .word_ngrams = 1, .dimension = 8, .buckets = 0, .threads = 1, .seed = 1};
@@ -84,7 +84,7 @@ TEST_F(ModelStoreTest, StoresAModelAndMovesCurrentToIt) {
   EXPECT_EQ(card.dataset_version, "v20261126_101502");
   EXPECT_EQ(card.label_map, (ClassNamesById{{0, "Education"}, {1, "Infrastructure"}}));
   EXPECT_DOUBLE_EQ(card.metrics.macro_f1, 0.75);
-  EXPECT_DOUBLE_EQ(card.eval_metrics.accuracy, 0.78);
+  EXPECT_DOUBLE_EQ(card.validation_metrics.accuracy, 0.78);
   EXPECT_EQ(card.hyperparameters.epochs, 5);
   EXPECT_EQ(card.search_trainings, 3);
   EXPECT_EQ(card.train_rows, 30);
@@ -98,6 +98,11 @@ TEST_F(ModelStoreTest, StoresAModelAndMovesCurrentToIt) {
     EXPECT_TRUE(json.contains(key)) << key;
   EXPECT_EQ(json["label_map"]["Infrastructure"], 1);
   EXPECT_EQ(json["metrics"]["macro_f1"], 0.75);
+  EXPECT_EQ(json["validation_metrics"]["macro_f1"], 0.7);
+  // A card of an earlier release names the split "eval".
+  json["eval_metrics"] = json["validation_metrics"];
+  json.erase("validation_metrics");
+  EXPECT_DOUBLE_EQ(ParseModelCard(json.dump(), "old card").validation_metrics.accuracy, 0.78);
 }
 
 TEST_F(ModelStoreTest, CurrentMovesWithoutLeavingAnythingBehind) {

@@ -6,6 +6,7 @@
 
 #include "engine/counts.h"
 #include "engine/decision.h"
+#include "hub/local_repository.h"
 #include "util/error.h"
 #include "workers/stratified_split.h"
 #include "workers/text_clean.h"
@@ -201,7 +202,12 @@ Dataset BuildDataset(TrainingRows& rows, const LabelColumns& columns, LabelMap l
 PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& hub_dir,
                            const PrepareSettings& settings, std::chrono::system_clock::time_point now) {
   LabelDirectoryLock lock(hub_dir, columns.label);
-  LabelMap label_map = LabelMap::Load(hub_dir / columns.label / "labels.json", columns.label);
+  const std::filesystem::path directory = hub_dir / columns.label;
+  LocalRepository repository(directory);
+  repository.CreateIfMissing();
+  // Main's map; a hub of an earlier release has none yet, and keeps the ids of its labels.json.
+  std::optional<LabelMap> published = PublishedLabelMap(repository);
+  LabelMap label_map = published ? std::move(*published) : LabelMap::Load(directory / kLabelMapPath, columns.label);
   const Dataset dataset = BuildDataset(rows, columns, std::move(label_map), settings);
   const DatasetSources& sources = dataset.sources;
   if (dataset.texts.empty())
@@ -209,7 +215,8 @@ PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, cons
                       " reviewed misclassified row(s) and " + std::to_string(sources.pool) +
                       " correct complaint(s) in the database, " + std::to_string(sources.dropped) +
                       " left out for want of text or label");
-  return {columns.label, sources, PublishDataset(hub_dir, dataset, now)};
+  return {columns.label, sources,
+          PublishDataset(repository, dataset, directory / ".prepare-staging", settings.card, now)};
 }
 
 std::vector<std::string> LabelsDueForPrepare(const Config& config, Database& database) {

@@ -13,6 +13,8 @@
 // the next one the seeded draw gives, and each misclassified row left out is made up for by one more
 // correct row. What the pool could not make up for is published as "rows_dropped" in
 // dataset_metadata.json (see CountedRowsDropped), so the pass still recognises the dataset.
+// A hub directory of an earlier release (a directory per version, no repository) is carried over:
+// the first version published into it takes its ids from the HUB/<label>/labels.json it holds.
 // Everything is deterministic: the same rows and settings give byte-identical split files.
 #pragma once
 
@@ -33,6 +35,7 @@ namespace orch {
 struct PrepareSettings {
   double correct_ratio = 0.5;  // CORRECT_RATIO
   int64_t seed = 42;           // PREPARE_SEED
+  CardSettings card{};         // DATASET_LANGUAGES
 };
 
 // Reads, cleans, samples, encodes and splits one label's rows; writes nothing. `label_map` is the
@@ -47,9 +50,11 @@ struct PreparedLabel {
   PublishedVersion version;
 };
 
-// Builds and publishes one label's dataset into hub_dir/<label>/, the version dated `now`. Holds
-// the label's directory lock throughout. Throws WorkerError when no row is left to publish or a file
-// cannot be written, DatabaseError when the database cannot be read.
+// Builds and publishes one label's dataset into the repository hub_dir/<label>, the version dated
+// `now`. Holds the label's directory lock throughout; the split files are written in
+// hub_dir/<label>/.prepare-staging/ (on the repository's file system, so committing them links them)
+// and removed after. Throws WorkerError when no row is left to publish or a file cannot be written,
+// DatabaseError when the database cannot be read, HubError when the repository refuses a step.
 PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& hub_dir,
                            const PrepareSettings& settings, std::chrono::system_clock::time_point now);
 

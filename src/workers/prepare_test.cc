@@ -11,6 +11,7 @@
 #include "engine/counts.h"
 #include "engine/decision.h"
 #include "hub/hub.h"
+#include "hub/local_repository.h"
 #include "support/app_database.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
@@ -121,7 +122,7 @@ TEST(Prepare, TakesEveryMisclassifiedRowWithItsCorrectedLabelAndASampleOfThePool
   EXPECT_EQ(dataset.sources.correct_wanted, 3);
   EXPECT_EQ(dataset.sources.correct, 3);
   EXPECT_EQ(dataset.sources.dropped, 0);
-  EXPECT_EQ(dataset.splits.train.size() + dataset.splits.eval.size() + dataset.splits.test.size(), 6u);
+  EXPECT_EQ(dataset.splits.train.size() + dataset.splits.validation.size() + dataset.splits.test.size(), 6u);
   EXPECT_EQ(rows.read_ids.size(), 3u);  // texts were read only for the sampled complaints
 }
 
@@ -259,18 +260,47 @@ TEST(Prepare, PublishesDistinctVersionsWithIdenticalSplitsFromTheSameData) {
   EXPECT_NE(first.version.version_tag, second.version.version_tag);
   EXPECT_EQ(second.version.version_tag, first.version.version_tag + "_2");
   EXPECT_EQ(first.version.num_samples, 180);
-  for (const char* split : {"train.jsonl", "eval.jsonl", "test.jsonl"}) {
-    const std::string a = ReadFile((first.version.path / split).string());
+  EXPECT_EQ(first.version.repository, (hub.path() / "urgency").string());
+  LocalRepository repository(hub.path() / "urgency");
+  for (const char* split : {"data/train.jsonl", "data/validation.jsonl", "data/test.jsonl"}) {
+    const std::string a = repository.ReadFile(first.version.version_tag, split, 1 << 24).value_or("");
     EXPECT_FALSE(a.empty());
-    EXPECT_EQ(a, ReadFile((second.version.path / split).string())) << split;
+    EXPECT_EQ(a, repository.ReadFile(second.version.version_tag, split, 1 << 24)) << split;
   }
   const nlohmann::json metadata = nlohmann::json::parse(ReadFile(hub.File("urgency/dataset_metadata.json")));
   EXPECT_EQ(metadata["version_tag"], second.version.version_tag);
   EXPECT_EQ(metadata["num_samples"], 180);
   // The new class was given an id once, and kept it.
-  const LabelMap stored = LabelMap::Load(hub.path() / "urgency" / "labels.json", "urgency");
-  EXPECT_EQ(stored.Find("CRITICAL"), 3);
-  EXPECT_EQ(stored.Find("URGENT"), 1);
+  const std::optional<LabelMap> stored = PublishedLabelMap(repository);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->Find("CRITICAL"), 3);
+  EXPECT_EQ(stored->Find("URGENT"), 1);
+  EXPECT_EQ(ReadFile(hub.File("urgency/labels.json")), stored->ToJson()) << "main's files are in the directory";
+  EXPECT_FALSE(fs::exists(hub.path() / "urgency" / ".prepare-staging"));
+}
+
+// A hub directory of an earlier release: a directory per version and the label map beside them.
+// The first version published there keeps the map's ids; the old versions are left as they are.
+TEST(Prepare, AHubOfAnEarlierReleaseKeepsItsIds) {
+  TempDir hub;
+  const fs::path old_version = hub.path() / "urgency" / "v20251030_115250";
+  fs::create_directories(old_version);
+  testing::WriteFile((old_version / "eval.jsonl").string(), "{\"grievance\": \"x\", \"label\": 4}\n");
+  testing::WriteFile(hub.File("urgency/labels.json"),
+                     R"({"NORMAL": 4, "URGENT": 1, "HIGHLY URGENT": 2, "CRITICAL": 0})");
+  FakeTrainingRows rows;
+  rows.AddMisclassified(30, {"NORMAL", "URGENT", "LOW"});
+  rows.AddPool(30, kUrgencyNames);
+  const PreparedLabel prepared = PrepareLabel(rows, kUrgency, hub.path(), {0.5, 42}, std::chrono::system_clock::now());
+  LocalRepository repository(hub.path() / "urgency");
+  const LabelMap map = LabelMap::Parse(
+      repository.ReadFile(prepared.version.version_tag, "labels.json", 1 << 20).value_or(""), "labels.json");
+  EXPECT_EQ(map.Find("NORMAL"), 4);
+  EXPECT_EQ(map.Find("CRITICAL"), 0);
+  EXPECT_EQ(map.Find("LOW"), 5) << "a new class after the largest id";
+  EXPECT_EQ(ReadFile((old_version / "eval.jsonl").string()), "{\"grievance\": \"x\", \"label\": 4}\n");
+  const std::string card = repository.ReadFile(prepared.version.version_tag, "README.md", 1 << 20).value_or("");
+  EXPECT_NE(card.find("          \"3\": unused_id_3\n          \"4\": NORMAL\n"), std::string::npos) << card;
 }
 
 TEST(Prepare, NothingToPublishIsAWorkerErrorAndPublishesNothing) {
@@ -313,7 +343,7 @@ TEST(Prepare, TheSameRowsGiveTheSameDatasetOnSqliteAndPostgres) {
   EXPECT_EQ(a.texts, b.texts);
   EXPECT_EQ(a.labels, b.labels);
   EXPECT_EQ(a.splits.train, b.splits.train);
-  EXPECT_EQ(a.splits.eval, b.splits.eval);
+  EXPECT_EQ(a.splits.validation, b.splits.validation);
   EXPECT_EQ(a.splits.test, b.splits.test);
   EXPECT_EQ(a.sources.pool, 702);
   EXPECT_EQ(b.sources.pool, 702);
@@ -389,8 +419,9 @@ TEST_F(PrepareAgreesWithThePass, RowsThePoolCannotMakeUpForAreReportedAndThePass
   const DatasetMetadata read = AsThePassReadsIt(metadata);
   EXPECT_TRUE(IsNewDataset(read, std::nullopt, dataset_len));
   EXPECT_FALSE(IsNewDataset(read, std::nullopt, dataset_len + 1)) << "a row more than counted is a row short";
-  const std::string card =
-      ReadFile(hub_.File("department/" + metadata["version_tag"].get<std::string>() + "/README.md"));
+  const std::string card = LocalRepository(hub_.path() / "department")
+                               .ReadFile(metadata["version_tag"].get<std::string>(), "README.md", 1 << 20)
+                               .value_or("");
   EXPECT_NE(card.find("| left out: no text after cleaning | 4 |"), std::string::npos) << card;
 }
 

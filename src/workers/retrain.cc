@@ -24,7 +24,7 @@ constexpr size_t kHalvingFactor = 3;
 
 struct Candidate {
   FastTextSettings settings;
-  double eval_macro_f1 = -1;  // -1 until scored, and for a combination that could not be trained
+  double validation_macro_f1 = -1;  // -1 until scored, and for a combination that could not be trained
 };
 
 void Report(const ProgressReport& progress, const std::string& message) {
@@ -91,10 +91,10 @@ class BestModel {
   // Keeps `model` when it beats the one kept (a tie goes to the candidate listed first).
   void Offer(FastTextClassifier model, const ClassificationScores& scores, size_t candidate) {
     std::lock_guard lock(mutex_);
-    if (best_ && (scores.macro_f1 < best_->eval_scores.macro_f1 ||
-                  (scores.macro_f1 == best_->eval_scores.macro_f1 && candidate > candidate_)))
+    if (best_ && (scores.macro_f1 < best_->validation_scores.macro_f1 ||
+                  (scores.macro_f1 == best_->validation_scores.macro_f1 && candidate > candidate_)))
       return;
-    best_ = SearchResult{.model = std::move(model), .eval_scores = scores, .trainings = 0};
+    best_ = SearchResult{.model = std::move(model), .validation_scores = scores, .trainings = 0};
     candidate_ = candidate;
   }
   std::optional<SearchResult> Take() { return std::move(best_); }
@@ -109,7 +109,7 @@ class BestModel {
 // checks on its threads only every 100 ms, so small trainings side by side finish sooner. Only the
 // best model is kept (when `best` is given): each holds fastText's 120 MB word table.
 std::vector<Trial> RunTrials(const std::vector<Candidate>& candidates, std::span<const SplitRow> rows,
-                             std::span<const SplitRow> eval, int workers, BestModel* best) {
+                             std::span<const SplitRow> validation, int workers, BestModel* best) {
   std::vector<Trial> trials(candidates.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -118,7 +118,7 @@ std::vector<Trial> RunTrials(const std::vector<Candidate>& candidates, std::span
       settings.threads = 1;
       try {
         FastTextClassifier model = FastTextClassifier::Train(rows, settings);
-        trials[i].scores = Score(model, eval);
+        trials[i].scores = Score(model, validation);
         if (best) best->Offer(std::move(model), trials[i].scores, i);
       } catch (...) {  // kept, so nothing escapes a worker thread
         trials[i].failure = std::current_exception();
@@ -136,10 +136,10 @@ std::vector<Trial> RunTrials(const std::vector<Candidate>& candidates, std::span
 // Trains and scores each candidate on `rows`, then sorts them best first; keeps the best model when
 // `keep_best` (the round on the whole train split). A candidate that fails to train (a learning rate at
 // which training diverges, say) drops out; when all fail, the first failure is thrown.
-void RunRound(std::vector<Candidate>& candidates, std::span<const SplitRow> rows, std::span<const SplitRow> eval,
+void RunRound(std::vector<Candidate>& candidates, std::span<const SplitRow> rows, std::span<const SplitRow> validation,
               int workers, bool keep_best, std::optional<SearchResult>& best, int& trainings) {
   BestModel round_best;
-  std::vector<Trial> trials = RunTrials(candidates, rows, eval, workers, keep_best ? &round_best : nullptr);
+  std::vector<Trial> trials = RunTrials(candidates, rows, validation, workers, keep_best ? &round_best : nullptr);
   std::exception_ptr first_failure;
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (trials[i].failure) {
@@ -148,25 +148,26 @@ void RunRound(std::vector<Candidate>& candidates, std::span<const SplitRow> rows
       } catch (const WorkerError&) {
         if (!first_failure) first_failure = trials[i].failure;
       }  // anything else (out of memory, say) is not the candidate's fault: it propagates
-      candidates[i].eval_macro_f1 = -1;
+      candidates[i].validation_macro_f1 = -1;
       continue;
     }
     ++trainings;
-    candidates[i].eval_macro_f1 = trials[i].scores.macro_f1;
+    candidates[i].validation_macro_f1 = trials[i].scores.macro_f1;
   }
-  if (std::all_of(candidates.begin(), candidates.end(), [](const Candidate& c) { return c.eval_macro_f1 < 0; }))
+  if (std::all_of(candidates.begin(), candidates.end(), [](const Candidate& c) { return c.validation_macro_f1 < 0; }))
     std::rethrow_exception(first_failure);
   if (keep_best) best = round_best.Take();
   // Best first; a tie keeps the search space's order, which lists cheaper settings first.
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Candidate& a, const Candidate& b) { return a.eval_macro_f1 > b.eval_macro_f1; });
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.validation_macro_f1 > b.validation_macro_f1;
+  });
 }
 
 void CheckTrainable(const TextDataset& dataset) {
   std::set<int> classes;
   for (const SplitRow& row : dataset.train) classes.insert(row.label);
   if (classes.size() < 2)
-    throw WorkerError((dataset.directory / "train.jsonl").string() + " holds only the class " +
+    throw WorkerError(dataset.location + "/data/train.jsonl holds only the class " +
                       QuoteForMessage(dataset.classes.at(*classes.begin())) +
                       ": a classifier needs at least two; publish a dataset with rows of other classes");
 }
@@ -204,7 +205,7 @@ ModelCard NewCard(const RetrainRequest& request, const TextDataset& dataset, con
   card.dataset_version = dataset.version_tag;
   card.created_at = now;
   card.metrics = test_scores;
-  card.eval_metrics = search.eval_scores;
+  card.validation_metrics = search.validation_scores;
   card.label_map = dataset.classes;
   card.hyperparameters = search.model.settings();
   card.search_trainings = search.trainings;
@@ -226,18 +227,18 @@ void Deploy(ModelStore& store, const FastTextClassifier& model, const ModelCard&
 
 }  // namespace
 
-SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> eval, const SearchSpace& space,
-                            const ProgressReport& progress) {
-  if (train.empty() || eval.empty()) throw WorkerError("the settings search needs train and eval rows");
+SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> validation,
+                            const SearchSpace& space, const ProgressReport& progress) {
+  if (train.empty() || validation.empty()) throw WorkerError("the settings search needs train and validation rows");
   std::vector<Candidate> candidates = Combinations(space, BucketsFor(train, space.buckets));
   // Each round trains on a prefix of one seeded shuffle, so later rounds see the earlier rows too.
   SeededShuffler shuffler(static_cast<uint64_t>(space.seed));
   std::vector<SplitRow> shuffled(train.begin(), train.end());
   shuffler.Shuffle(shuffled);
-  // Rounds on part of the train split only rank settings: a sample of the eval split does.
-  std::vector<SplitRow> eval_sample(eval.begin(), eval.end());
-  shuffler.Shuffle(eval_sample);
-  eval_sample.resize(std::min(eval_sample.size(), std::max<size_t>(space.screening_eval_rows, 1)));
+  // Rounds on part of the train split only rank settings: a sample of the validation split does.
+  std::vector<SplitRow> validation_sample(validation.begin(), validation.end());
+  shuffler.Shuffle(validation_sample);
+  validation_sample.resize(std::min(validation_sample.size(), std::max<size_t>(space.screening_validation_rows, 1)));
   std::optional<SearchResult> best;
   int trainings = 0;
   size_t rows = std::min(shuffled.size(), std::max<size_t>(space.first_round_rows, 1));
@@ -245,8 +246,8 @@ SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const Spl
     bool whole_split = rows == shuffled.size();
     Report(progress, "search round " + std::to_string(round) + ": " + std::to_string(candidates.size()) +
                          " setting(s) on " + std::to_string(rows) + " train rows");
-    RunRound(candidates, std::span(shuffled).first(rows), whole_split ? eval : std::span(eval_sample), space.threads,
-             whole_split, best, trainings);
+    RunRound(candidates, std::span(shuffled).first(rows), whole_split ? validation : std::span(validation_sample),
+             space.threads, whole_split, best, trainings);
     if (whole_split) break;
     candidates.resize((candidates.size() + kHalvingFactor - 1) / kHalvingFactor);
     if (candidates.size() == 1) {
@@ -254,15 +255,15 @@ SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const Spl
                            std::to_string(shuffled.size()) + " train rows");
       FastTextClassifier model = FastTextClassifier::Train(train, candidates.front().settings);
       ++trainings;
-      ClassificationScores scores = Score(model, eval);
-      best = SearchResult{.model = std::move(model), .eval_scores = scores, .trainings = 0};
+      ClassificationScores scores = Score(model, validation);
+      best = SearchResult{.model = std::move(model), .validation_scores = scores, .trainings = 0};
       break;
     }
     rows = std::min(shuffled.size(), rows * kHalvingFactor);
   }
   best->trainings = trainings;
-  Report(progress,
-         "chose " + Describe(best->model.settings()) + ": eval macro-F1 " + Fixed(best->eval_scores.macro_f1));
+  Report(progress, "chose " + Describe(best->model.settings()) + ": validation macro-F1 " +
+                       Fixed(best->validation_scores.macro_f1));
   return std::move(*best);
 }
 
@@ -276,8 +277,9 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
   TextDataset dataset = ReadTextDataset(request.dataset_dir, request.label, request.version);
   CheckTrainable(dataset);
   Report(request.progress, "dataset " + dataset.version_tag + ": " + std::to_string(dataset.train.size()) + " train, " +
-                               std::to_string(dataset.eval.size()) + " eval, " + std::to_string(dataset.test.size()) +
-                               " test rows, " + std::to_string(dataset.classes.size()) + " classes");
+                               std::to_string(dataset.validation.size()) + " validation, " +
+                               std::to_string(dataset.test.size()) + " test rows, " +
+                               std::to_string(dataset.classes.size()) + " classes");
 
   ModelStore store(request.models_dir, request.label);
   ModelStore::RetrainLock lock = store.LockForRetrain();
@@ -308,7 +310,7 @@ RetrainOutcome Retrain(const RetrainRequest& request) {
     }
   }
 
-  SearchResult search = SearchSettings(dataset.train, dataset.eval, request.search, request.progress);
+  SearchResult search = SearchSettings(dataset.train, dataset.validation, request.search, request.progress);
   ClassificationScores test_scores = Score(search.model, dataset.test);
   Report(request.progress,
          "new model: test macro-F1 " + Fixed(test_scores.macro_f1) + ", accuracy " + Fixed(test_scores.accuracy));

@@ -2,11 +2,12 @@
 // model, deploy it when it is better.
 //
 // One retrain of a label:
-//   1. reads and checks the dataset version (jsonl_dataset.h); nothing else happens when it is bad;
+//   1. reads and checks the dataset version at its tag (jsonl_dataset.h); nothing else happens when
+//      it is bad;
 //   2. takes the label's lock and scores the deployed model, if any, on the version's test split; a
 //      deployed model that cannot be read (a damaged model.bin or model.json, a version directory
 //      that is gone) is reported as damaged and not scored, as if nothing were deployed;
-//   3. chooses fastText's epochs, learning rate and word n-grams on the eval split by successive
+//   3. chooses fastText's epochs, learning rate and word n-grams on the validation split by successive
 //      halving: every combination of the search space is trained on 2,000 train rows, the
 //      best third goes on to three times as many rows, and so on until one is left (or the rows run
 //      out), which is then trained on the whole train split. The cost stays a small multiple of one
@@ -46,23 +47,23 @@ struct SearchSpace {
   // A round trains this many settings side by side, one thread each; the final training uses them all.
   int threads = 2;
   int seed = 0;
-  size_t first_round_rows = 2000;     // train rows each combination gets in the first round
-  size_t screening_eval_rows = 5000;  // eval rows that score a round on part of the train split
+  size_t first_round_rows = 2000;           // train rows each combination gets in the first round
+  size_t screening_validation_rows = 5000;  // validation rows that score a round on part of train
 };
 
 // Reports progress in a sentence; may be empty.
 using ProgressReport = std::function<void(std::string_view)>;
 
 struct SearchResult {
-  FastTextClassifier model;          // the chosen settings, trained on every train row
-  ClassificationScores eval_scores;  // the model's scores on the eval split
-  int trainings = 0;                 // models trained, the final one included
+  FastTextClassifier model;                // the chosen settings, trained on every train row
+  ClassificationScores validation_scores;  // the model's scores on the validation split
+  int trainings = 0;                       // models trained, the final one included
 };
 
 // Chooses the settings by successive halving (see the top of this file). Throws WorkerError when
 // every combination fails to train.
-SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> eval, const SearchSpace& space,
-                            const ProgressReport& progress = {});
+SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> validation,
+                            const SearchSpace& space, const ProgressReport& progress = {});
 
 // The deploy rule: nothing deployed, or a macro-F1 gain greater than `threshold`.
 bool ShouldDeploy(const ClassificationScores& candidate, const std::optional<ClassificationScores>& deployed,
@@ -70,7 +71,7 @@ bool ShouldDeploy(const ClassificationScores& candidate, const std::optional<Cla
 
 struct RetrainRequest {
   std::string label;
-  std::filesystem::path dataset_dir;   // HUB/<label>
+  std::filesystem::path dataset_dir;   // the label's dataset repository, HUB/<label>
   std::filesystem::path models_dir;    // MODELS (the label's models go to MODELS/<label>)
   std::optional<std::string> version;  // the dataset version; the latest published when not given
   double decision_threshold = 0.001;

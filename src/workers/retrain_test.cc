@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "hub/local_repository.h"
+#include "support/dataset_repository.h"
 #include "support/temp_dir.h"
 #include "util/error.h"
 
@@ -22,7 +24,7 @@ using testing::WriteFile;
 
 constexpr const char* kLabels = R"({"Infrastructure": 0, "Education": 1, "Security": 2})";
 
-// Three classes with words of their own among shared ones; `shuffle_labels` gives train and eval
+// Three classes with words of their own among shared ones; `shuffle_labels` gives train and validation
 // random labels (a dataset a model can learn nothing from), test keeps the true ones.
 std::string SplitJsonl(size_t count, uint32_t seed, bool shuffle_labels) {
   const std::vector<std::vector<std::string>> own = {{"road", "pothole", "bridge", "सडक", "पुल"},
@@ -53,7 +55,7 @@ SearchSpace QuickSearch() {
           .threads = 1,
           .seed = 3,
           .first_round_rows = 4000,
-          .screening_eval_rows = 5000};
+          .screening_validation_rows = 5000};
 }
 
 class RetrainTest : public ::testing::Test {
@@ -61,15 +63,13 @@ class RetrainTest : public ::testing::Test {
   fs::path dataset_dir() const { return hub_.path() / "department"; }
   fs::path label_models() const { return models_.path() / "department"; }
 
-  void Publish(const std::string& version, bool shuffle_labels = false) {
-    fs::path dir = dataset_dir() / version;
-    fs::create_directories(dir);
-    WriteFile((dir / "labels.json").string(), kLabels);
-    WriteFile((dir / "train.jsonl").string(), SplitJsonl(240, 1, shuffle_labels));
-    WriteFile((dir / "eval.jsonl").string(), SplitJsonl(30, 2, shuffle_labels));
-    WriteFile((dir / "test.jsonl").string(), SplitJsonl(60, 3, false));
-    WriteFile((dataset_dir() / "dataset_metadata.json").string(),
-              R"({"dataset_name": "department", "version_tag": ")" + version + R"("})");
+  // Publishes a version as orchestrator prepare does; returns the commit its tag is on.
+  std::string Publish(const std::string& version, bool shuffle_labels = false) {
+    return testing::PublishVersion(dataset_dir(), version,
+                                   {.labels_json = kLabels,
+                                    .train = SplitJsonl(240, 1, shuffle_labels),
+                                    .validation = SplitJsonl(30, 2, shuffle_labels),
+                                    .test = SplitJsonl(60, 3, false)});
   }
 
   RetrainRequest Request(double threshold = 0.001) const {
@@ -145,6 +145,25 @@ TEST_F(RetrainTest, AWorseModelIsNotDeployed) {
   EXPECT_EQ(decisions[1]["deployed_version"], good.decision.model_version);
 }
 
+// A version is read at its tag: data committed to main since (a publication that never reached its
+// metadata) is not what it trains on.
+TEST_F(RetrainTest, TheVersionIsReadAtItsTagWhateverMainHoldsNow) {
+  const std::string v1 = Publish("v1");
+  LocalRepository repository(dataset_dir());
+  CommitRequest newer;
+  newer.summary = "data of a publication that stopped before its metadata";
+  newer.parent_commit = v1;
+  newer.additions = {FileAddition::FromBytes("data/train.jsonl", SplitJsonl(90, 4, false))};
+  repository.Commit(newer);
+  const RetrainOutcome outcome = Retrain(Request());
+  EXPECT_EQ(outcome.decision.dataset_version, "v1");
+  EXPECT_EQ(outcome.card.train_rows, 240);
+  RetrainRequest chosen = Request();
+  chosen.version = "v1";
+  chosen.answer_decided = true;
+  EXPECT_TRUE(Retrain(chosen).earlier_decision) << "v1 was decided, whichever way it was named";
+}
+
 TEST_F(RetrainTest, ABetterModelReplacesTheDeployedOne) {
   Publish("v1", /*shuffle_labels=*/true);
   RetrainOutcome poor = Retrain(Request());
@@ -195,9 +214,13 @@ TEST_F(RetrainTest, AMalformedDatasetChangesNothing) {
   Publish("v1");
   RetrainOutcome deployed = Retrain(Request());
   std::string decisions_before = ReadFile((label_models() / "decisions.jsonl").string());
-  Publish("v2");
-  std::string train = ReadFile((dataset_dir() / "v2" / "train.jsonl").string());
-  WriteFile((dataset_dir() / "v2" / "train.jsonl").string(), train.substr(0, train.size() - 9));  // cut short
+  const std::string train = SplitJsonl(240, 1, false);
+  testing::PublishVersion(dataset_dir(), "v2",
+                          {.labels_json = kLabels,
+                           .train = train.substr(0, train.size() - 9),  // cut short
+                           .validation = SplitJsonl(30, 2, false),
+                           .test = SplitJsonl(60, 3, false),
+                           .metadata_json = R"({"version_tag": "v2"})"});
 
   try {
     Retrain(Request());
@@ -210,20 +233,17 @@ TEST_F(RetrainTest, AMalformedDatasetChangesNothing) {
 }
 
 TEST_F(RetrainTest, ADatasetOfOneClassIsRefused) {
-  fs::path dir = dataset_dir() / "v1";
-  fs::create_directories(dir);
-  WriteFile((dir / "labels.json").string(), kLabels);
   std::string rows = R"({"grievance": "road", "label": 0})"
                      "\n";
-  WriteFile((dir / "train.jsonl").string(), rows + rows + rows);
-  WriteFile((dir / "eval.jsonl").string(), rows);
-  WriteFile((dir / "test.jsonl").string(), rows);
-  WriteFile((dataset_dir() / "dataset_metadata.json").string(), R"({"version_tag": "v1"})");
+  testing::PublishVersion(dataset_dir(), "v1",
+                          {.labels_json = kLabels, .train = rows + rows + rows, .validation = rows, .test = rows});
   try {
     Retrain(Request());
     FAIL() << "a single class was accepted";
   } catch (const WorkerError& error) {
-    EXPECT_NE(std::string(error.what()).find("holds only the class \"Infrastructure\""), std::string::npos)
+    EXPECT_NE(std::string(error.what())
+                  .find(dataset_dir().string() + "@v1/data/train.jsonl holds only the class \"Infrastructure\""),
+              std::string::npos)
         << error.what();
   }
   EXPECT_FALSE(fs::exists(label_models()));  // a run that fails on its data leaves no trace
@@ -359,9 +379,9 @@ TEST_F(RetrainTest, ABadLabelNameIsAConfigError) {
 }
 
 TEST(SettingsSearch, HalvesTheFieldEachRound) {
-  std::vector<SplitRow> train, eval;
+  std::vector<SplitRow> train, validation;
   for (int i = 0; i < 270; ++i) train.push_back({i % 2 ? "road pothole" : "school teacher", i % 2});
-  for (int i = 0; i < 20; ++i) eval.push_back({i % 2 ? "pothole" : "teacher", i % 2});
+  for (int i = 0; i < 20; ++i) validation.push_back({i % 2 ? "pothole" : "teacher", i % 2});
   SearchSpace space = {.word_ngrams = {1},
                        .learning_rates = {0.1, 1.0},
                        .epochs = {1, 3},
@@ -370,12 +390,13 @@ TEST(SettingsSearch, HalvesTheFieldEachRound) {
                        .threads = 1,
                        .seed = 1,
                        .first_round_rows = 30,
-                       .screening_eval_rows = 5000};
+                       .screening_validation_rows = 5000};
   // 4 settings on 30 rows, the best 2 (a third, rounded up) on 90, the best one on all 270: 7 trainings.
   std::vector<std::string> progress;
-  SearchResult result = SearchSettings(train, eval, space, [&](std::string_view line) { progress.emplace_back(line); });
+  SearchResult result =
+      SearchSettings(train, validation, space, [&](std::string_view line) { progress.emplace_back(line); });
   EXPECT_EQ(result.trainings, 7);
-  EXPECT_DOUBLE_EQ(result.eval_scores.macro_f1, 1.0);
+  EXPECT_DOUBLE_EQ(result.validation_scores.macro_f1, 1.0);
   ASSERT_EQ(progress.size(), 4u);
   EXPECT_EQ(progress[0], "search round 1: 4 setting(s) on 30 train rows");
   EXPECT_EQ(progress[1], "search round 2: 2 setting(s) on 90 train rows");
@@ -384,13 +405,13 @@ TEST(SettingsSearch, HalvesTheFieldEachRound) {
 
   // When the first round already has every row, it is the only one, and its best model is kept.
   space.first_round_rows = 1000;
-  EXPECT_EQ(SearchSettings(train, eval, space).trainings, 4);
+  EXPECT_EQ(SearchSettings(train, validation, space).trainings, 4);
 }
 
 TEST(SettingsSearch, SettingsThatCannotTrainDropOut) {
-  std::vector<SplitRow> train, eval;
+  std::vector<SplitRow> train, validation;
   for (int i = 0; i < 60; ++i) train.push_back({i % 2 ? "road pothole" : "school teacher", i % 2});
-  eval = train;
+  validation = train;
   // A learning rate of 1e30 makes fastText's weights overflow: that setting fails, the other wins.
   SearchSpace space = {.word_ngrams = {1},
                        .learning_rates = {1e30, 0.5},
@@ -400,18 +421,18 @@ TEST(SettingsSearch, SettingsThatCannotTrainDropOut) {
                        .threads = 2,
                        .seed = 1,
                        .first_round_rows = 1000,
-                       .screening_eval_rows = 5000};
-  SearchResult result = SearchSettings(train, eval, space);
+                       .screening_validation_rows = 5000};
+  SearchResult result = SearchSettings(train, validation, space);
   EXPECT_EQ(result.trainings, 1);
   EXPECT_DOUBLE_EQ(result.model.settings().learning_rate, 0.5);
   space.learning_rates = {1e30};
-  EXPECT_THROW(SearchSettings(train, eval, space), WorkerError);
+  EXPECT_THROW(SearchSettings(train, validation, space), WorkerError);
 }
 
 TEST(SettingsSearch, SmallDatasetsGetFewBuckets) {
-  std::vector<SplitRow> train, eval;
+  std::vector<SplitRow> train, validation;
   for (int i = 0; i < 40; ++i) train.push_back({i % 2 ? "road pothole bridge" : "school teacher", i % 2});
-  eval = train;
+  validation = train;
   SearchSpace space = {.word_ngrams = {2},
                        .learning_rates = {0.5},
                        .epochs = {2},
@@ -420,8 +441,9 @@ TEST(SettingsSearch, SmallDatasetsGetFewBuckets) {
                        .threads = 1,
                        .seed = 1,
                        .first_round_rows = 4000,
-                       .screening_eval_rows = 5000};
-  EXPECT_EQ(SearchSettings(train, eval, space).model.settings().buckets, 1024);  // the floor: 2 x 100 words < 1024
+                       .screening_validation_rows = 5000};
+  EXPECT_EQ(SearchSettings(train, validation, space).model.settings().buckets,
+            1024);  // the floor: 2 x 100 words < 1024
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 namespace orch {
 namespace {
 
-// Eval and test each get a tenth of the class, rounded to the nearest row with a half rounding
+// Validation and test each get a tenth of the class, rounded to the nearest row with a half rounding
 // down: (rows + 4) / 10 in integers, so no floating point decides where a row goes.
 size_t TenthRoundedHalfDown(size_t rows) { return (rows + 4) / 10; }
 
@@ -27,9 +27,9 @@ uint64_t SeededShuffler::Below(uint64_t bound) {
 
 SplitSizes ClassSplitSizes(size_t rows) {
   SplitSizes sizes;
-  sizes.eval = TenthRoundedHalfDown(rows);
+  sizes.validation = TenthRoundedHalfDown(rows);
   sizes.test = TenthRoundedHalfDown(rows);
-  sizes.train = rows - sizes.eval - sizes.test;
+  sizes.train = rows - sizes.validation - sizes.test;
   return sizes;
 }
 
@@ -42,11 +42,11 @@ SplitIndices StratifiedSplit(std::span<const int64_t> labels, uint64_t seed) {
     shuffler.Shuffle(rows);
     const SplitSizes sizes = ClassSplitSizes(rows.size());
     Append(split.train, rows, 0, sizes.train);
-    Append(split.eval, rows, sizes.train, sizes.train + sizes.eval);
-    Append(split.test, rows, sizes.train + sizes.eval, rows.size());
+    Append(split.validation, rows, sizes.train, sizes.train + sizes.validation);
+    Append(split.test, rows, sizes.train + sizes.validation, rows.size());
   }
   shuffler.Shuffle(split.train);
-  shuffler.Shuffle(split.eval);
+  shuffler.Shuffle(split.validation);
   shuffler.Shuffle(split.test);
   return split;
 }

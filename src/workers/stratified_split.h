@@ -1,9 +1,9 @@
-// Splitting a dataset into train, eval and test (80/10/10), stratified by class, reproducibly.
+// Splitting a dataset into train, validation and test (80/10/10), stratified by class, reproducibly.
 //
 // Each class is split on its own, so every split holds the classes in about the same proportions:
-// the class's rows are shuffled, eval and test each take n/10 of its n rows rounded to the nearest
+// the class's rows are shuffled, validation and test each take n/10 of its n rows rounded to the nearest
 // whole row (a half rounds down, towards train), and train takes the rest. So a class of 1 to 5 rows
-// goes wholly to train, 6 to 15 rows give one row each to eval and test, 1600 rows give 1280/160/160.
+// goes wholly to train, 6 to 15 rows give one row each to validation and test, 1600 rows give 1280/160/160.
 // Each split is then shuffled as a whole, so its classes are interleaved rather than in blocks.
 //
 // The shuffles come from SeededShuffler, which gives the same order for the same seed with every
@@ -40,7 +40,7 @@ class SeededShuffler {
 // How many of a class's `rows` go to each split.
 struct SplitSizes {
   size_t train = 0;
-  size_t eval = 0;
+  size_t validation = 0;
   size_t test = 0;
 };
 SplitSizes ClassSplitSizes(size_t rows);
@@ -48,7 +48,7 @@ SplitSizes ClassSplitSizes(size_t rows);
 // Row indices (into the `labels` given to StratifiedSplit) of each split.
 struct SplitIndices {
   std::vector<size_t> train;
-  std::vector<size_t> eval;
+  std::vector<size_t> validation;
   std::vector<size_t> test;
 };
 

@@ -24,7 +24,7 @@ std::map<int64_t, size_t> CountByClass(const std::vector<size_t>& rows, const st
 
 TEST(StratifiedSplit, ClassSizesRoundTheTenthsHalfDownTowardsTrain) {
   struct Case {
-    size_t rows, train, eval, test;
+    size_t rows, train, validation, test;
   };
   for (const Case& c : std::vector<Case>{{0, 0, 0, 0},
                                          {1, 1, 0, 0},
@@ -40,13 +40,13 @@ TEST(StratifiedSplit, ClassSizesRoundTheTenthsHalfDownTowardsTrain) {
                                          {1600, 1280, 160, 160}}) {
     const SplitSizes sizes = ClassSplitSizes(c.rows);
     EXPECT_EQ(sizes.train, c.train) << c.rows << " rows";
-    EXPECT_EQ(sizes.eval, c.eval) << c.rows << " rows";
+    EXPECT_EQ(sizes.validation, c.validation) << c.rows << " rows";
     EXPECT_EQ(sizes.test, c.test) << c.rows << " rows";
   }
   for (size_t rows = 1; rows < 1000; ++rows) {
     const SplitSizes sizes = ClassSplitSizes(rows);
-    ASSERT_EQ(sizes.train + sizes.eval + sizes.test, rows);
-    ASSERT_GE(sizes.train, sizes.eval + sizes.test) << rows;  // train always holds most of a class
+    ASSERT_EQ(sizes.train + sizes.validation + sizes.test, rows);
+    ASSERT_GE(sizes.train, sizes.validation + sizes.test) << rows;  // train always holds most of a class
   }
 }
 
@@ -54,19 +54,20 @@ TEST(StratifiedSplit, EveryRowGoesToExactlyOneSplitStratifiedByClass) {
   const std::vector<int64_t> labels = Classes({{0, 400}, {3, 1}, {1, 57}, {2, 6}, {7, 1200}});
   const SplitIndices split = StratifiedSplit(labels, 42);
   std::vector<size_t> all;
-  for (const auto* part : {&split.train, &split.eval, &split.test}) all.insert(all.end(), part->begin(), part->end());
+  for (const auto* part : {&split.train, &split.validation, &split.test})
+    all.insert(all.end(), part->begin(), part->end());
   std::sort(all.begin(), all.end());
   std::vector<size_t> expected(labels.size());
   std::iota(expected.begin(), expected.end(), 0);
   EXPECT_EQ(all, expected);
 
   const auto train = CountByClass(split.train, labels);
-  const auto eval = CountByClass(split.eval, labels);
+  const auto validation = CountByClass(split.validation, labels);
   const auto test = CountByClass(split.test, labels);
   for (const auto& [label, rows] : std::map<int64_t, size_t>{{0, 400}, {3, 1}, {1, 57}, {2, 6}, {7, 1200}}) {
     const SplitSizes sizes = ClassSplitSizes(rows);
     EXPECT_EQ(train.count(label) ? train.at(label) : 0, sizes.train) << "class " << label;
-    EXPECT_EQ(eval.count(label) ? eval.at(label) : 0, sizes.eval) << "class " << label;
+    EXPECT_EQ(validation.count(label) ? validation.at(label) : 0, sizes.validation) << "class " << label;
     EXPECT_EQ(test.count(label) ? test.at(label) : 0, sizes.test) << "class " << label;
   }
   EXPECT_EQ(train.at(3), 1u);  // the single row of class 3 is in train
@@ -78,7 +79,7 @@ TEST(StratifiedSplit, TheSameSeedGivesTheSameSplitAndAnotherSeedAnother) {
   const SplitIndices again = StratifiedSplit(labels, 42);
   const SplitIndices other = StratifiedSplit(labels, 43);
   EXPECT_EQ(first.train, again.train);
-  EXPECT_EQ(first.eval, again.eval);
+  EXPECT_EQ(first.validation, again.validation);
   EXPECT_EQ(first.test, again.test);
   EXPECT_NE(first.test, other.test);
 }

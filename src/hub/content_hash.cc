@@ -1,0 +1,90 @@
+#include "hub/content_hash.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <new>
+#include <vector>
+
+#include "util/durable_file.h"
+#include "util/error.h"
+
+namespace orch {
+namespace {
+
+constexpr size_t kReadChunk = 1 << 20;
+
+std::string Hex(const unsigned char* bytes, unsigned int size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex += kDigits[bytes[i] >> 4];
+    hex += kDigits[bytes[i] & 0x0f];
+  }
+  return hex;
+}
+
+std::string BlobHeader(uint64_t size) { return "blob " + std::to_string(size) + std::string(1, '\0'); }
+
+}  // namespace
+
+void Sha1::Free::operator()(evp_md_ctx_st* context) const { EVP_MD_CTX_free(context); }
+
+Sha1::Sha1() : context_(EVP_MD_CTX_new()) {
+  if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha1(), nullptr) != 1) throw std::bad_alloc();
+}
+
+Sha1::~Sha1() = default;
+
+void Sha1::Update(std::string_view bytes) {
+  if (EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size()) != 1) throw std::bad_alloc();
+}
+
+std::string Sha1::HexDigest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(context_.get(), digest, &size) != 1) throw std::bad_alloc();
+  return Hex(digest, size);
+}
+
+std::string Sha1Hex(std::string_view bytes) {
+  Sha1 sha1;
+  sha1.Update(bytes);
+  return sha1.HexDigest();
+}
+
+std::string GitBlobId(std::string_view content) {
+  Sha1 sha1;
+  sha1.Update(BlobHeader(content.size()));
+  sha1.Update(content);
+  return sha1.HexDigest();
+}
+
+FileId GitBlobIdOfFile(const std::filesystem::path& file) {
+  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd.is_open()) ThrowFileError("open", file, errno);
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0) ThrowFileError("examine", file, errno);
+  if (!S_ISREG(status.st_mode)) throw WorkerError(file.string() + " is not a regular file");
+  const uint64_t size = static_cast<uint64_t>(status.st_size);
+  Sha1 sha1;
+  sha1.Update(BlobHeader(size));
+  std::vector<char> buffer(kReadChunk);
+  uint64_t read_so_far = 0;
+  for (;;) {
+    const ssize_t got = ::read(fd.get(), buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) ThrowFileError("read", file, errno);
+    if (got == 0) break;
+    sha1.Update(std::string_view(buffer.data(), static_cast<size_t>(got)));
+    read_so_far += static_cast<uint64_t>(got);
+  }
+  if (read_so_far != size) throw WorkerError(file.string() + " changed size while it was read");
+  return {sha1.HexDigest(), size};
+}
+
+}  // namespace orch
