@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "hub/content_hash.h"
 #include "support/fake_hub.h"
 #include "support/subprocess.h"
 
@@ -60,8 +61,8 @@ TEST(FakeHubJsClient, OfficialClientPublishesThroughLfsTagsAndReadsBack) {
   EXPECT_TRUE(shard->lfs);
   EXPECT_EQ(shard->sha256, proof["sha256"]["shard"]);
   EXPECT_FALSE(train->lfs);
-  EXPECT_EQ(FakeHubRepos::Sha256Hex(train->content), proof["sha256"]["train"]);
-  EXPECT_EQ(FakeHubRepos::Sha256Hex(train_now->content), proof["sha256"]["trainV2"]);
+  EXPECT_EQ(Sha256Hex(train->content), proof["sha256"]["train"]);
+  EXPECT_EQ(Sha256Hex(train_now->content), proof["sha256"]["trainV2"]);
 
   // The client offered Xet; the fake's answer made it take the LFS upload, in one PUT and in parts.
   int batches = 0;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/content_hash.h"
 #include "support/fake_hub.h"
 #include "support/temp_dir.h"
 #include "support/test_tls.h"
@@ -49,8 +50,7 @@ json FileLine(const std::string& path, const std::string& content) {
 }
 json LfsLine(const std::string& path, const std::string& content) {
   return {{"key", "lfsFile"},
-          {"value",
-           {{"path", path}, {"algo", "sha256"}, {"oid", FakeHubRepos::Sha256Hex(content)}, {"size", content.size()}}}};
+          {"value", {{"path", path}, {"algo", "sha256"}, {"oid", Sha256Hex(content)}, {"size", content.size()}}}};
 }
 std::string Ndjson(const std::vector<json>& lines) {
   std::string body;
@@ -92,7 +92,7 @@ class FakeHubReposTest : public ::testing::Test {
                     {"transfers", transfers},
                     {"hash_algo", "sha256"},
                     {"ref", {{"name", "main"}}},
-                    {"objects", {{{"oid", FakeHubRepos::Sha256Hex(content)}, {"size", content.size()}}}}};
+                    {"objects", {{{"oid", Sha256Hex(content)}, {"size", content.size()}}}}};
     auto answer = Post(std::string("/datasets/") + kRepo + ".git/info/lfs/objects/batch", request.dump(),
                        "application/vnd.git-lfs+json");
     EXPECT_TRUE(answer);
@@ -169,7 +169,7 @@ TEST_F(FakeHubReposTest, PreuploadSendsLargeBinaryAndTrackedFilesToLfsAndNamesWh
   json files = json::parse(answer->body)["files"];
   ASSERT_EQ(files.size(), 5u);
   EXPECT_EQ(files[0]["uploadMode"], "regular");
-  EXPECT_EQ(files[0]["oid"], FakeHubRepos::GitBlobSha1("{\"text\":\"a\"}\n"));
+  EXPECT_EQ(files[0]["oid"], GitBlobId("{\"text\":\"a\"}\n"));
   EXPECT_EQ(files[1]["uploadMode"], "lfs") << "*.parquet is tracked by the default .gitattributes";
   EXPECT_EQ(files[2]["uploadMode"], "lfs") << "a NUL byte in the sample makes a file binary";
   EXPECT_EQ(files[3]["uploadMode"], "lfs") << "above kLfsThreshold";
@@ -248,7 +248,7 @@ TEST_F(FakeHubReposTest, LfsUploadGoesToAnotherOriginThatRefusesTokensAndChecksT
   ASSERT_TRUE(put);
   ASSERT_EQ(put->status, 200) << put->body;
   EXPECT_FALSE(put->get_header_value("ETag").empty());
-  EXPECT_TRUE(repos().HasLfsObject("dataset", kRepo, FakeHubRepos::Sha256Hex(content)));
+  EXPECT_TRUE(repos().HasLfsObject("dataset", kRepo, Sha256Hex(content)));
 
   json again = Batch(content)["objects"][0];
   EXPECT_FALSE(again.contains("actions")) << "an object already stored needs no upload";
@@ -260,12 +260,12 @@ TEST_F(FakeHubReposTest, LfsUploadGoesToAnotherOriginThatRefusesTokensAndChecksT
   ASSERT_TRUE(file);
   EXPECT_TRUE(file->lfs);
   EXPECT_EQ(file->content, content);
-  EXPECT_EQ(file->oid, FakeHubRepos::GitBlobSha1(FakeHubRepos::LfsPointer(file->sha256, content.size())));
+  EXPECT_EQ(file->oid, GitBlobId(FakeHubRepos::LfsPointer(file->sha256, content.size())));
 
   auto resolved = Head(std::string("/datasets/") + kRepo + "/resolve/main/model.bin");
   ASSERT_TRUE(resolved);
   EXPECT_EQ(resolved->status, 302);
-  EXPECT_EQ(resolved->get_header_value("X-Linked-Etag"), "\"" + FakeHubRepos::Sha256Hex(content) + "\"");
+  EXPECT_EQ(resolved->get_header_value("X-Linked-Etag"), "\"" + Sha256Hex(content) + "\"");
   EXPECT_EQ(resolved->get_header_value("X-Linked-Size"), std::to_string(content.size()));
   EXPECT_EQ(resolved->get_header_value("X-Repo-Commit"), Head_());
   std::string location = resolved->get_header_value("Location");
@@ -301,7 +301,7 @@ TEST_F(FakeHubReposTest, MultipartUploadNeedsEveryPartAndItsEtag) {
     ASSERT_EQ(put->status, 200) << put->body;
     etags.push_back(put->get_header_value("ETag"));
   }
-  json completion = {{"oid", FakeHubRepos::Sha256Hex(content)}, {"parts", json::array()}};
+  json completion = {{"oid", Sha256Hex(content)}, {"parts", json::array()}};
   for (int part = 1; part <= 3; ++part)
     completion["parts"].push_back({{"partNumber", part}, {"etag", etags[part - 1]}});
   json wrong = completion;
@@ -309,11 +309,11 @@ TEST_F(FakeHubReposTest, MultipartUploadNeedsEveryPartAndItsEtag) {
   auto refused = Storage("POST", upload["href"], wrong.dump());
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 400);
-  EXPECT_FALSE(repos().HasLfsObject("dataset", kRepo, FakeHubRepos::Sha256Hex(content)));
+  EXPECT_FALSE(repos().HasLfsObject("dataset", kRepo, Sha256Hex(content)));
   auto completed = Storage("POST", upload["href"], completion.dump());
   ASSERT_TRUE(completed);
   EXPECT_EQ(completed->status, 200) << completed->body;
-  EXPECT_TRUE(repos().HasLfsObject("dataset", kRepo, FakeHubRepos::Sha256Hex(content)));
+  EXPECT_TRUE(repos().HasLfsObject("dataset", kRepo, Sha256Hex(content)));
 
   json basic_only = Batch("another object, larger than ten bytes", {"basic"});
   EXPECT_EQ(basic_only["transfer"], "basic");
@@ -342,7 +342,7 @@ TEST_F(FakeHubReposTest, TagConflictsAndResolveAtTheTagKeepsTheTaggedContentAfte
   ASSERT_EQ(at_tag->status, 200);
   EXPECT_EQ(at_tag->body, "{\"version_tag\":\"v1\"}");
   EXPECT_EQ(at_tag->get_header_value("X-Repo-Commit"), first);
-  EXPECT_EQ(at_tag->get_header_value("ETag"), "\"" + FakeHubRepos::GitBlobSha1(at_tag->body) + "\"");
+  EXPECT_EQ(at_tag->get_header_value("ETag"), "\"" + GitBlobId(at_tag->body) + "\"");
   auto at_main = Get(path + "main/dataset_metadata.json");
   ASSERT_TRUE(at_main);
   EXPECT_EQ(at_main->body, "{\"version_tag\":\"v2\"}");
@@ -397,7 +397,7 @@ TEST_F(FakeHubReposTest, TreeIsPaginatedThroughLinkHeaders) {
     for (const json& entry : entries) {
       paths.push_back(entry["path"]);
       if (entry["path"] == "data/shard.parquet") {
-        EXPECT_EQ(entry["lfs"]["oid"], FakeHubRepos::Sha256Hex("PAR1"));
+        EXPECT_EQ(entry["lfs"]["oid"], Sha256Hex("PAR1"));
         EXPECT_EQ(entry["size"], 4);
       }
       if (entry["path"] == "data/sub") {

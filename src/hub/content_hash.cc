@@ -57,6 +57,13 @@ std::string Sha1Hex(std::string_view bytes) {
   return sha1.HexDigest();
 }
 
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
+  return Hex(digest, size);
+}
+
 std::string GitBlobId(std::string_view content) {
   Sha1 sha1;
   sha1.Update(BlobHeader(content.size()));

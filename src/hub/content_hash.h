@@ -1,4 +1,5 @@
-// Content ids as the Hub and git name them: SHA-1 digests of bytes, git blob ids of files.
+// Content ids as the Hub and git name them: SHA-1 digests of bytes, git blob ids of files, and the
+// SHA-256 that names an LFS object.
 //
 // A regular file on the Hub is known by its git blob id, sha1("blob <size>\0" + bytes); the local
 // repository (hub/local_repository.h) names files and commits the same way. SHA-1 comes from
@@ -35,6 +36,9 @@ class Sha1 {
 };
 
 std::string Sha1Hex(std::string_view bytes);
+
+// The SHA-256 digest of `bytes` as 64 lower-case hex digits: how the Hub names an LFS object.
+std::string Sha256Hex(std::string_view bytes);
 
 // The git blob id of `content`.
 std::string GitBlobId(std::string_view content);

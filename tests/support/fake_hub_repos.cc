@@ -4,7 +4,6 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -16,6 +15,8 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+
+#include "hub/content_hash.h"
 
 namespace orch::testing {
 namespace {
@@ -101,26 +102,6 @@ void SendWhole(httplib::Response& response) {
   });
 }
 
-std::string Hex(const unsigned char* bytes, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    text += kDigits[bytes[i] >> 4];
-    text += kDigits[bytes[i] & 15];
-  }
-  return text;
-}
-
-std::string Digest(const EVP_MD* algorithm, std::string_view bytes) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out, &size, algorithm, nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest failed");
-  }
-  return Hex(out, size);
-}
-
 bool IsHex(std::string_view text, size_t min_size, size_t max_size) {
   return text.size() >= min_size && text.size() <= max_size &&
          std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
@@ -193,11 +174,12 @@ std::string UtcNowIso() {
   return text;
 }
 
+// 2 x `bytes` hex digits (at most 64) from the random device.
 std::string RandomHex(size_t bytes) {
   std::random_device device;
   std::string raw;
-  for (size_t i = 0; i < bytes; ++i) raw += static_cast<char>(device() & 0xff);
-  return Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  for (size_t i = 0; i < 32; ++i) raw += static_cast<char>(device() & 0xff);
+  return Sha256Hex(raw).substr(0, 2 * bytes);
 }
 
 std::string RepoKey(std::string_view type, const std::string& repo) { return std::string(type) + ":" + repo; }
@@ -494,15 +476,6 @@ FakeHubRepos::~FakeHubRepos() {
   }
 }
 
-std::string FakeHubRepos::GitBlobSha1(std::string_view bytes) {
-  std::string blob = "blob " + std::to_string(bytes.size());
-  blob += '\0';
-  blob.append(bytes);
-  return Digest(EVP_sha1(), blob);
-}
-
-std::string FakeHubRepos::Sha256Hex(std::string_view bytes) { return Digest(EVP_sha256(), bytes); }
-
 std::string FakeHubRepos::LfsPointer(const std::string& sha256, size_t size) {
   return "version https://git-lfs.github.com/spec/v1\noid sha256:" + sha256 + "\nsize " + std::to_string(size) + "\n";
 }
@@ -678,7 +651,7 @@ std::string FakeHubRepos::AddCommit(Repo& repo, const std::string& parent, Files
   // Not git's own commit hash, but 40 hex digits that change with anything the commit holds.
   std::string text = RepoKey(repo.type, repo.id) + "\n" + parent + "\n" + title + "\n" + std::to_string(++sequence_);
   for (const auto& [path, file] : files) text += "\n" + path + " " + file->oid;
-  std::string oid = Digest(EVP_sha1(), text);
+  std::string oid = Sha1Hex(text);
   repo.commits[oid] = CommitEntry{oid, parent, title, description, UtcNowIso(), std::move(files)};
   return oid;
 }
@@ -690,9 +663,9 @@ std::shared_ptr<const FakeHubRepos::FileEntry> FakeHubRepos::MakeFile(std::strin
     entry->sha256 = Sha256Hex(content);
     std::string pointer = LfsPointer(entry->sha256, content.size());
     entry->pointer_size = pointer.size();
-    entry->oid = GitBlobSha1(pointer);
+    entry->oid = GitBlobId(pointer);
   } else {
-    entry->oid = GitBlobSha1(content);
+    entry->oid = GitBlobId(content);
   }
   entry->content = std::move(content);
   return entry;
@@ -1133,8 +1106,7 @@ void FakeHubRepos::Tree(const Parsed& target, Repo& repo, const httplib::Request
   }
   json entries = json::array();
   for (const auto& [path, listing] : directories) {
-    entries.push_back(
-        {{"type", "directory"}, {"oid", Digest(EVP_sha1(), "tree\n" + listing)}, {"size", 0}, {"path", path}});
+    entries.push_back({{"type", "directory"}, {"oid", Sha1Hex("tree\n" + listing)}, {"size", 0}, {"path", path}});
   }
   for (const auto& [path, file] : listed) {
     json entry = {{"type", "file"}, {"oid", file->oid}, {"size", file->content.size()}, {"path", path}};
@@ -1359,7 +1331,7 @@ void FakeHubRepos::StoragePut(const std::string& key, const httplib::Request& re
   }
   Repo* repo = repos_.contains(upload.repo_key) ? repos_.at(upload.repo_key).get() : nullptr;
   if (repo) repo->lfs[upload.sha256] = std::make_shared<const std::string>(request.body);
-  response.set_header("ETag", "\"" + GitBlobSha1(request.body).substr(0, 32) + "\"");
+  response.set_header("ETag", "\"" + GitBlobId(request.body).substr(0, 32) + "\"");
   uploads_.erase(found);
 }
 
@@ -1380,7 +1352,7 @@ void FakeHubRepos::StoragePart(const std::string& key, int part, const httplib::
     return SetStorageError(response, 400, "InvalidPart",
                            "Part " + std::to_string(part) + " must hold " + std::to_string(expected) + " bytes");
   }
-  std::string etag = "\"" + GitBlobSha1(request.body).substr(0, 32) + "\"";
+  std::string etag = "\"" + GitBlobId(request.body).substr(0, 32) + "\"";
   upload.parts[index] = request.body;
   upload.etags[index] = etag;
   response.set_header("ETag", etag);

@@ -119,8 +119,6 @@ class FakeHubRepos {
   std::string StorageOrigin();
   std::vector<StorageCall> StorageCalls() const;
 
-  static std::string GitBlobSha1(std::string_view bytes);
-  static std::string Sha256Hex(std::string_view bytes);
   // The Git LFS pointer text that stands for an object in git.
   static std::string LfsPointer(const std::string& sha256, size_t size);
 
