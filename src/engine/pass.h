@@ -99,7 +99,7 @@ class Pass {
   std::vector<MetadataRead> ReadMetadataOf(const LabelSet& labels);
   static bool IsCycleDataset(const LabelRun& label, const MetadataRead& read);
   std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels);
-  bool AnyDatasetPublished(const LabelSet& labels);
+  std::optional<bool> AnyDatasetPublished(const LabelSet& labels);
   static std::string WhyStillWaiting(const LabelRun& label);
   bool MayHaveStarted(const StartResult& result) const;
   bool Cancelled() const;  // a SIGTERM or SIGINT arrived
