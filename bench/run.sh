@@ -112,21 +112,26 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- \`serve\` runs in \`orchestrator-serve\`, the one program that loads cpp-httplib (which sets up"
   echo "  OpenSSL when loaded): the other commands do not pay for it."
   echo
-  echo "## Soak: random kills, Hub faults and publication times"
+  echo "## Soak: kills, faults, lost answers, stale cycles and passes started together"
   echo
-  echo "Passes run one after another against PostgreSQL and the fake Hub. Before each, the prepare"
-  echo "worker is scripted to publish after a random number of polls; one pass in four meets an injected"
-  echo "fault (503 bursts, 429, 500, a dropped connection) on the metadata, a restart or a runtime call;"
-  echo "three in ten are killed with SIGKILL at a random moment; the retrain Space pauses itself at random"
-  echo "times, as a finished job does, and the prepare Space once it has published. One new correction"
-  echo "arrives before every pass, so every pass has new data to prepare. Five calm passes end the run."
-  echo "The fake retrain Space records, for each restart it carried out (answered 200), the version"
-  echo "then published: a duplicate is a second restart for one version; an untrained version is one"
-  echo "published with no restart at all. Five seeds, each a run of its own:"
-  for seed in 20261126 1 2 3 4; do
+  echo "Passes run against PostgreSQL, the fake Hub and a webhook receiver, with both labels, each with its"
+  echo "own retrain worker of one kind: Spaces, \`command:\` workers, \`webhook:\` workers, or mixed (a prepare"
+  echo "Space, a \`command:\` retrain worker for department and a \`webhook:\` one for urgency). New corrections"
+  echo "arrive before most passes. The prepare worker publishes each label's dataset at a random moment within"
+  echo "its cycle, or one time in ten never, so that the cycle goes stale (\`STALE_AFTER=3\`) and is prepared"
+  echo "anew. One group of passes in three meets an injected fault: 5xx bursts, 429, 502 or 504, a dropped"
+  echo "connection, or a request carried out whose answer is then lost (the connection closed, or a gateway's"
+  echo "502 or 504), on a restart, a runtime or metadata read, or a webhook delivery. One group in six is two or"
+  echo "three passes started at once; three in ten have a pass killed with SIGKILL at a random moment. Retrain"
+  echo "jobs end, and their Spaces pause, at random times within a second. Calm passes then finish every cycle."
+  echo "A retrain counts once for each Space restart the fake Hub carried out (its answer lost or not), and once"
+  echo "for each request a \`command:\` or \`webhook:\` worker acted on (a repeat of its Idempotency-Key is"
+  echo "dropped, as those workers do): a duplicate is a second retrain of one version; an untrained version is"
+  echo "one published and never retrained. Each run exits 1 naming the invariant that broke."
+  for workers in space command webhook mixed; do
     echo
-    build/bench_soak --passes 1000 --seed "$seed" ||
-      echo "(bench_soak exits 1 when it counts a duplicate or an untrained version)"
+    build/bench_soak --passes 1000 --seed 1 --workers "$workers" 2>/dev/null ||
+      echo "(bench_soak exits 1 when an invariant breaks)"
   done
 } >"$tmp"
 mv "$tmp" "$out"

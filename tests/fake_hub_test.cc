@@ -553,6 +553,163 @@ TEST(FakeHubFaults, RefusedEndpointRefusesConnections) {
   EXPECT_EQ(answer.code, CURLE_COULDNT_CONNECT) << curl_easy_strerror(answer.code);
 }
 
+// ---- faults that carry the request out, then lose its answer --------------------------------
+
+// The three ways an answer gets lost after the work was done, and what the client then sees.
+struct LostAnswer {
+  const char* name;
+  Fault fault;
+  long status;  // what the client gets: 0 for no answer at all
+};
+const LostAnswer kLostAnswers[] = {{"closed", Fault::CarryOutThenClose(), 0},
+                                   {"502", Fault::CarryOutThenStatus(502), 502},
+                                   {"504", Fault::CarryOutThenStatus(504), 504}};
+
+TEST(FakeHubLostAnswers, ARestartIsCarriedOutThenItsAnswerLost) {
+  for (const LostAnswer& lost : kLostAnswers) {
+    SCOPED_TRACE(lost.name);
+    FakeHub hub;
+    hub.AddSpace(kSpace, "PAUSED");
+    hub.AddSpace("owner/retrain", "PAUSED");
+    hub.TrainsOn("owner/retrain", kDataset);
+    hub.OnRestart(kSpace, {Publication::AfterPolls(kDataset, 10, 0, "v2")});
+    hub.InjectFault("/restart", lost.fault);
+    HttpAnswer prepare = Post(SpaceUrl(hub, "restart"));
+    EXPECT_EQ(prepare.status, lost.status);
+    EXPECT_EQ(hub.SpaceStage(kSpace), "BUILDING") << "restarted all the same";
+    EXPECT_EQ(hub.VersionTag(kDataset), "v2") << "its script ran";
+
+    hub.InjectFault("/restart", lost.fault);
+    EXPECT_EQ(Post(hub.endpoint() + "/api/spaces/owner/retrain/restart").status, lost.status);
+    EXPECT_EQ(hub.SpaceStage("owner/retrain"), "BUILDING");
+    const std::vector<FakeHub::RecordedCall> calls = hub.Calls();
+    ASSERT_EQ(calls.size(), 2u);
+    for (const FakeHub::RecordedCall& call : calls) {
+      EXPECT_TRUE(call.carried_out);
+      EXPECT_EQ(call.status, lost.status);
+    }
+    EXPECT_EQ(calls[0].trained_version, "") << "the prepare Space trains on nothing";
+    EXPECT_EQ(calls[1].trained_version, "v2") << "a retrain started, though its answer was lost";
+  }
+}
+
+TEST(FakeHubLostAnswers, APauseIsCarriedOutThenItsAnswerLost) {
+  for (const LostAnswer& lost : kLostAnswers) {
+    SCOPED_TRACE(lost.name);
+    FakeHub hub;
+    hub.AddSpace(kSpace, "PAUSED");
+    hub.OnRestart(kSpace, {Publication::AfterPolls(kDataset, 10, 1)});
+    ASSERT_EQ(Post(SpaceUrl(hub, "restart")).status, 200);
+    hub.InjectFault("/pause", lost.fault);
+    EXPECT_EQ(Post(SpaceUrl(hub, "pause")).status, lost.status);
+    EXPECT_EQ(hub.SpaceStage(kSpace), "PAUSED");
+    EXPECT_FALSE(hub.PublicationsPending(kSpace)) << "the pause cancelled what the run would publish";
+    for (int poll = 0; poll < 3; ++poll) EXPECT_EQ(Get(hub.MetadataUrl(kDataset)).status, 404);
+    EXPECT_TRUE(hub.Calls()[1].carried_out);
+  }
+}
+
+TEST(FakeHubLostAnswers, ARuntimeReadIsCarriedOutThenItsAnswerLost) {
+  for (const LostAnswer& lost : kLostAnswers) {
+    SCOPED_TRACE(lost.name);
+    FakeHub hub;
+    hub.AddSpace(kSpace, "PAUSED");
+    hub.SetStageAfterRestart(kSpace, {"BUILDING", "APP_STARTING", "RUNNING"});
+    ASSERT_EQ(Post(SpaceUrl(hub, "restart")).status, 200);
+    hub.InjectFault("/runtime", lost.fault);
+    EXPECT_EQ(Get(SpaceUrl(hub, "runtime")).status, lost.status);
+    EXPECT_EQ(Get(SpaceUrl(hub, "runtime")).Json()["stage"], "APP_STARTING") << "the lost read took BUILDING";
+    EXPECT_TRUE(hub.Calls()[1].carried_out);
+    EXPECT_EQ(hub.Calls()[1].status, lost.status);
+  }
+}
+
+TEST(FakeHubLostAnswers, AMetadataReadIsCarriedOutThenItsAnswerLost) {
+  for (const LostAnswer& lost : kLostAnswers) {
+    SCOPED_TRACE(lost.name);
+    FakeHub hub;
+    hub.AddSpace(kSpace, "PAUSED");
+    hub.OnRestart(kSpace, {Publication::AfterPolls(kDataset, 10, 1, "v2")});
+    ASSERT_EQ(Post(SpaceUrl(hub, "restart")).status, 200);
+    hub.InjectFault("dataset_metadata.json", lost.fault);
+    EXPECT_EQ(Get(hub.MetadataUrl(kDataset)).status, lost.status);
+    EXPECT_EQ(TagOf(Get(hub.MetadataUrl(kDataset))), "v2") << "the lost read counted as a poll";
+    const FakeHub::RecordedCall lost_read = hub.Calls()[1];
+    EXPECT_FALSE(lost_read.carried_out) << "it served a 404: nothing published yet";
+    EXPECT_TRUE(hub.Calls()[2].carried_out);
+
+    hub.InjectFault("dataset_metadata.json", lost.fault);
+    EXPECT_EQ(Get(hub.MetadataUrl(kDataset)).status, lost.status);
+    EXPECT_TRUE(hub.Calls()[3].carried_out) << "served, then lost";
+  }
+}
+
+TEST(FakeHubLostAnswers, AWhoamiIsCarriedOutThenItsAnswerLost) {
+  for (const LostAnswer& lost : kLostAnswers) {
+    SCOPED_TRACE(lost.name);
+    FakeHub hub;
+    hub.InjectFault("whoami", lost.fault);
+    EXPECT_EQ(Get(hub.endpoint() + "/api/whoami-v2").status, lost.status);
+    EXPECT_EQ(Get(hub.endpoint() + "/api/whoami-v2").status, 200);
+    const std::vector<FakeHub::RecordedCall> calls = hub.Calls();
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_TRUE(calls[0].carried_out);
+    EXPECT_EQ(calls[0].status, lost.status);
+  }
+}
+
+TEST(FakeHubLostAnswers, FaultsThatReplaceTheHandlingCarryNothingOut) {
+  FakeHub hub;
+  hub.AddSpace(kSpace, "PAUSED");
+  hub.OnRestart(kSpace, {Publication::AfterPolls(kDataset, 10, 0, "v2")});
+  hub.InjectFault("/restart", Fault::Status(502));
+  hub.InjectFault("/restart", Fault::Of(Fault::Kind::kCloseConnection));
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 502);
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 0);
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart"), "hf_wrong").status, 401);
+  EXPECT_EQ(hub.SpaceStage(kSpace), "PAUSED");
+  EXPECT_EQ(hub.VersionTag(kDataset), "");
+  for (const FakeHub::RecordedCall& call : hub.Calls()) {
+    EXPECT_FALSE(call.carried_out) << call.status;
+    EXPECT_EQ(call.trained_version, "");
+  }
+}
+
+TEST(FakeHubLostAnswers, AScriptSourceDecidesAtEachRestartCarriedOut) {
+  FakeHub hub;
+  hub.AddSpace(kSpace, "PAUSED");
+  int asked = 0;
+  hub.OnRestart(
+      kSpace, std::function<std::vector<Publication>()>([&] {
+        ++asked;
+        return std::vector<Publication>{Publication::AfterPolls(kDataset, 10, 0, "v" + std::to_string(asked))};
+      }));
+  hub.InjectFault("/restart", Fault::Status(503));
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 503);
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart"), "hf_wrong").status, 401);
+  EXPECT_EQ(asked, 0) << "asked only for restarts that happen";
+  hub.InjectFault("/restart", Fault::CarryOutThenStatus(504));
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 504);
+  EXPECT_EQ(Post(SpaceUrl(hub, "restart")).status, 200);
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(hub.VersionsPublished(kDataset), (std::vector<std::string>{"v1", "v2"}));
+}
+
+TEST(FakeHubPublication, AWorkerThatIsNotASpaceStartsItsPublications) {
+  FakeHub hub;
+  hub.PublishMetadata(kDataset, FakeHub::Metadata("v1", 5));
+  hub.StartPublications("webhook:prepare", {Publication::AfterPolls(kDataset, 10, 1, "v2")});
+  EXPECT_TRUE(hub.PublicationsPending("webhook:prepare"));
+  EXPECT_FALSE(hub.PublicationsPending(kSpace));
+  EXPECT_EQ(TagOf(Get(hub.MetadataUrl(kDataset))), "v1");
+  EXPECT_EQ(TagOf(Get(hub.MetadataUrl(kDataset))), "v2");
+  EXPECT_FALSE(hub.PublicationsPending("webhook:prepare"));
+  hub.StartPublications("webhook:prepare", {Publication::AfterPolls(kDataset, 10, 5, "v3")});
+  hub.StartPublications("webhook:prepare", {Publication::AfterPolls(kDataset, 10, 0, "v4")});
+  EXPECT_FALSE(hub.PublicationsPending("webhook:prepare")) << "a new start drops what the last one had pending";
+  EXPECT_EQ(hub.VersionsPublished(kDataset), (std::vector<std::string>{"v1", "v2", "v4"}));
+}
+
 TEST(FakeHubLifetime, DestroyingTheHubDuringASlowAnswerDoesNotWaitItOut) {
   auto hub = std::make_unique<FakeHub>();
   hub->PublishMetadata(kDataset, FakeHub::Metadata("v1", 100));

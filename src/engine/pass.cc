@@ -210,7 +210,7 @@ void Pass::ResumeUnfinishedCycles() {
 
 // A cycle too old to wait for any longer gets one last look: a dataset the worker published
 // after the waits ended is retrained now, never skipped; otherwise the cycle is abandoned and
-// the label decides afresh.
+// the label decides afresh. A look that gets no answer leaves the cycle to the next pass.
 void Pass::CloseStaleCycles(const LabelSet& stale) {
   std::vector<MetadataRead> reads = ReadMetadataOf(stale);
   LabelSet ready, abandoned;
@@ -225,6 +225,14 @@ void Pass::CloseStaleCycles(const LabelSet& stale) {
       label.report.dataset_version = read.metadata->version_tag;
       label.report.dataset_samples = read.metadata->num_samples;
       ready.push_back(&label);
+      continue;
+    }
+    if (read.status == MetadataRead::Status::kUnavailable) {
+      // A look that got no answer is no last look: the dataset may be out. Abandoned now, the cycle
+      // would take it for the next cycle's baseline and never retrain it.
+      Finish(label, Outcome::kFailed,
+             "the cycle is stale, but its last look at the metadata got no answer (" + read.detail +
+                 "); the next pass looks again before abandoning it");
       continue;
     }
     services_.log.Warning(
@@ -258,17 +266,23 @@ void Pass::ResumePreparing(LabelRun& label) {
 }
 
 // Whether one of the labels' new datasets is out already: then the recorded restart happened,
-// whatever stage the worker shows now (it may have published and paused itself).
-bool Pass::AnyDatasetPublished(const LabelSet& labels) {
+// whatever stage the worker shows now (it may have published and paused itself). Nothing when
+// none is out but some label's metadata got no answer: it may be.
+std::optional<bool> Pass::AnyDatasetPublished(const LabelSet& labels) {
   std::vector<MetadataRead> reads = ReadMetadataOf(labels);
-  for (size_t k = 0; k < labels.size(); ++k)
+  bool unanswered = false;
+  for (size_t k = 0; k < labels.size(); ++k) {
     if (IsCycleDataset(*labels[k], reads[k])) return true;
+    unanswered = unanswered || reads[k].status == MetadataRead::Status::kUnavailable;
+  }
+  if (unanswered) return std::nullopt;
   return false;
 }
 
 void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
   std::string target = config_.prepare_target;
-  if (AnyDatasetPublished(unconfirmed)) {
+  const std::optional<bool> published = AnyDatasetPublished(unconfirmed);
+  if (published.value_or(false)) {
     services_.log.Info("", "confirmed the prepare restart an earlier pass recorded: its dataset is published",
                        {{"target", target}});
     for (LabelRun* label : unconfirmed) label->state.prepare_confirmed = true;
@@ -276,10 +290,14 @@ void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
     return;
   }
   WorkerState worker = services_.trigger.Inspect(std::span<const std::string>(&target, 1), std::nullopt).front();
-  if (worker.health == WorkerState::Health::kUnknown) {
-    // Could not ask: sending it again might kill a run in progress. Wait, and ask next pass.
-    services_.log.Warning("", "could not tell whether the recorded prepare restart happened; waiting without resending",
-                          {{"target", target}, {"detail", worker.detail}});
+  const bool unreadable = !published.has_value() && worker.health != WorkerState::Health::kActive;
+  if (worker.health == WorkerState::Health::kUnknown || unreadable) {
+    // Could not ask, or the worker may have published and ended: sending it again might kill a run
+    // in progress, or prepare the cycle twice. Wait, and ask next pass.
+    services_.log.Warning(
+        "", "could not tell whether the recorded prepare restart happened; waiting without resending",
+        {{"target", target},
+         {"detail", unreadable ? "the metadata got no answer, and the worker shows " + worker.detail : worker.detail}});
     return;
   }
   bool restarted = worker.health == WorkerState::Health::kActive;

@@ -108,7 +108,7 @@ class Pass {
   TimeBudget BudgetUntil(Clock::TimePoint deadline);
   // BudgetUntil the last deadline of the labels still waiting for their datasets.
   TimeBudget WaitBudget();
-  bool AnyDatasetPublished(const LabelSet& labels);
+  std::optional<bool> AnyDatasetPublished(const LabelSet& labels);
   static std::string WhyStillWaiting(const LabelRun& label);
   bool MayHaveStarted(const StartResult& result) const;
   bool Cancelled() const;  // a SIGTERM or SIGINT arrived

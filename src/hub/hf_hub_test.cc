@@ -100,6 +100,32 @@ TEST_F(HfHubTest, ARestartSaysWhetherItMayHaveReachedTheSpace) {
   EXPECT_TRUE(unknown.maybe_started) << unknown.detail;
 }
 
+TEST_F(HfHubTest, ARestartWhoseAnswerWasLostIsConfirmedByTheStageThatFollows) {
+  using Fault = FakeHub::Fault;
+  fake.AddSpace("owner/retrain", "PAUSED");
+  HfSpaceTrigger trigger(hub);
+  StartRequest request;
+  request.target = "owner/retrain";
+  for (const Fault& lost :
+       {Fault::CarryOutThenClose(), Fault::CarryOutThenStatus(502), Fault::CarryOutThenStatus(504)}) {
+    fake.SetSpaceStage("owner/retrain", "PAUSED");
+    fake.InjectFault("/restart", lost);
+    StartResult result = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+    EXPECT_TRUE(result.ok) << result.detail;
+    EXPECT_NE(result.detail.find("stage BUILDING (the restart's answer was lost"), std::string::npos) << result.detail;
+  }
+  EXPECT_EQ(fake.Count("POST", "/restart"), 3) << "never sent twice";
+  EXPECT_EQ(fake.Count("GET", "/runtime"), 3);
+
+  // A restart that never arrived leaves the Space as it was: still only maybe started.
+  fake.SetSpaceStage("owner/retrain", "PAUSED");
+  fake.InjectFault("/restart", Fault::Status(502));
+  StartResult lost = trigger.Start(std::span<const StartRequest>(&request, 1)).front();
+  EXPECT_FALSE(lost.ok);
+  EXPECT_TRUE(lost.maybe_started) << lost.detail;
+  EXPECT_EQ(fake.SpaceStage("owner/retrain"), "PAUSED");
+}
+
 TEST_F(HfHubTest, WhoAmISaysWhetherTheTokenIsAccepted) {
   EXPECT_TRUE(hub.WhoAmI().ok);
   fake.SetToken("another");

@@ -275,6 +275,10 @@ void HttpClient::Start(Transfer& transfer) {
   transfer.headers.reset(headers);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
+  // libcurl silently sends a request again when a connection it reused closes without an answer
+  // (say a keep-alive connection the server dropped, or a server that died after acting on it). A
+  // request that must not be sent twice goes on a fresh connection, where libcurl does not.
+  if (transfer.method == "POST" && !transfer.request->repeatable) curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
   if (transfer.method == "POST" || transfer.method == "PUT") {
     // The body is sent from the request, which outlives the transfer.
     curl_easy_setopt(easy, CURLOPT_POST, 1L);

@@ -5,7 +5,8 @@
 // HttpSettings::max_connections sockets. A request is retried on network errors, 429 and 5xx
 // (honouring Retry-After); 4xx answers are final. A POST is never sent again once an attempt may
 // have been carried out (see HttpResponse::may_have_arrived) unless its receiver drops repeats
-// (HttpRequest::repeatable): the caller asks the worker what happened instead. Redirects are followed by hand so that
+// (HttpRequest::repeatable): the caller asks the worker what happened instead. Such a POST goes on
+// a fresh connection, so that libcurl does not send it again by itself either. Redirects are followed by hand so that
 // every hop passes the same scheme check and the token goes only to the origin it was issued for.
 #pragma once
 

@@ -262,6 +262,19 @@ TEST_F(HttpClientTest, APostThatMayHaveArrivedIsNeverSentAgainByTheClient) {
   }
 }
 
+TEST_F(HttpClientTest, APostIsNotSentAgainByLibcurlWhenAReusedConnectionBreaks) {
+  // libcurl sends a request again, silently, when a connection it reused closes without an answer.
+  hub.AddSpace("owner/prepare", "PAUSED");
+  HttpClient http(FastSettings(), "hf_test_token", hub.endpoint());
+  ASSERT_EQ(http.Perform(Get(hub.endpoint() + "/api/whoami-v2")).status, 200);  // a connection to reuse
+  hub.InjectFault("/restart", Fault::CarryOutThenClose(2));
+  HttpResponse response = http.Perform(Post(hub.endpoint() + "/api/spaces/owner/prepare/restart"));
+  EXPECT_EQ(response.status, 0);
+  EXPECT_TRUE(response.may_have_arrived);
+  EXPECT_EQ(hub.Count("POST", "/restart"), 1) << "the Space was restarted once";
+  EXPECT_EQ(http.Perform(Get(hub.endpoint() + "/api/whoami-v2")).status, 200);
+}
+
 TEST_F(HttpClientTest, ARepeatablePostAndAGetAreSentAgainAfterAnAnswerThatMayHaveBeenLost) {
   hub.AddSpace("owner/prepare", "PAUSED");
   hub.InjectFault("/restart", Fault::Status(502, 1));

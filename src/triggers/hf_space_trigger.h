@@ -1,4 +1,9 @@
 // Workers that are Hugging Face Spaces: started by a Space restart, watched through its runtime.
+//
+// A restart whose answer was lost (the connection broke after the request went out, a gateway
+// answered 502 or 504) is followed at once by a runtime read: a stage showing a start under way
+// (BUILDING, APP_STARTING, ...) confirms it. Otherwise the start stays "maybe started", for the
+// engine to ask again later rather than send it twice.
 #pragma once
 
 #include "hub/hf_hub.h"

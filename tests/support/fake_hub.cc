@@ -10,8 +10,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <stdexcept>
+
+#include "support/drop_connection.h"
 
 namespace orch::testing {
 namespace {
@@ -148,44 +149,10 @@ void SendOversized(httplib::Response& response) {
   });
 }
 
-bool SocketAddressIs(const sockaddr_storage& address, const std::string& ip, int port) {
-  char text[INET6_ADDRSTRLEN] = {};
-  int actual_port = -1;
-  if (address.ss_family == AF_INET) {
-    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
-    inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
-    actual_port = ntohs(v4.sin_port);
-  } else if (address.ss_family == AF_INET6) {
-    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
-    inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
-    actual_port = ntohs(v6.sin6_port);
-  } else {
-    return false;
-  }
-  return ip == text && port == actual_port;
-}
-
-// httplib does not hand its socket to handlers, so the connection is found among this process's
-// descriptors by its two endpoints (unique while it is open) and shut down before any answer.
-bool ShutdownConnection(const httplib::Request& request) {
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
-    int fd = -1;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (const std::exception&) {
-      continue;
-    }
-    sockaddr_storage local{}, peer{};
-    socklen_t local_size = sizeof local, peer_size = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
-    if (SocketAddressIs(local, request.local_addr, request.local_port) &&
-        SocketAddressIs(peer, request.remote_addr, request.remote_port)) {
-      return shutdown(fd, SHUT_RDWR) == 0;
-    }
-  }
-  return false;
+// Whether a fault lets its request through to the route before doing its harm.
+bool CarriesOut(FakeHub::Fault::Kind kind) {
+  using Kind = FakeHub::Fault::Kind;
+  return kind == Kind::kSlowBody || kind == Kind::kCarryOutThenClose || kind == Kind::kCarryOutThenStatus;
 }
 
 }  // namespace
@@ -310,6 +277,12 @@ std::string FakeHub::VersionTag(const std::string& dataset_repo) const {
   return VersionTagLocked(dataset_repo);
 }
 
+std::vector<std::string> FakeHub::VersionsPublished(const std::string& dataset_repo) const {
+  std::lock_guard lock(mutex_);
+  auto found = datasets_.find(dataset_repo);
+  return found == datasets_.end() ? std::vector<std::string>{} : found->second.versions;
+}
+
 std::string FakeHub::VersionTagLocked(const std::string& dataset_repo) const {
   auto found = datasets_.find(dataset_repo);
   if (found == datasets_.end() || !found->second.published) return "";
@@ -335,7 +308,25 @@ nlohmann::json FakeHub::Metadata(const std::string& version_tag, int64_t num_sam
 
 void FakeHub::OnRestart(const std::string& prepare_space, std::vector<Publication> publications) {
   std::lock_guard lock(mutex_);
-  spaces_[prepare_space].script = std::move(publications);
+  SpaceState& state = spaces_[prepare_space];
+  state.script = std::move(publications);
+  state.script_source = nullptr;
+}
+
+void FakeHub::OnRestart(const std::string& prepare_space, std::function<std::vector<Publication>()> script) {
+  std::lock_guard lock(mutex_);
+  spaces_[prepare_space].script_source = std::move(script);
+}
+
+void FakeHub::StartPublications(const std::string& worker, std::vector<Publication> publications) {
+  std::lock_guard lock(mutex_);
+  ArmPublications(worker, publications, steady_clock::now());
+}
+
+bool FakeHub::PublicationsPending(const std::string& worker) const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(pending_.begin(), pending_.end(),
+                     [&](const PendingPublication& pending) { return pending.space == worker; });
 }
 
 void FakeHub::InjectFault(const std::string& path_substring, Fault fault) {
@@ -395,7 +386,7 @@ bool FakeHub::WaitFor(const std::function<bool()>& predicate, milliseconds timeo
 }
 
 void FakeHub::Handle(const httplib::Request& request, httplib::Response& response) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   PublishDueByTime(steady_clock::now());
   RecordedCall call{request.method,
                     request.path,
@@ -406,23 +397,40 @@ void FakeHub::Handle(const httplib::Request& request, httplib::Response& respons
                     request.body,
                     steady_clock::now(),
                     0,
+                    false,
                     ""};
   std::optional<Fault> fault = TakeFault(request.path);
   std::optional<std::string> redirect = RedirectFor(request.path);
   bool answered = true;
-  if (fault && fault->kind != Fault::Kind::kSlowBody) {
+  if (fault && !CarriesOut(fault->kind)) {
     answered = ApplyFault(*fault, request, response);
   } else if (redirect) {
     response.set_redirect(*redirect, 302);
+    if (fault && fault->kind != Fault::Kind::kSlowBody) answered = LoseAnswer(*fault, request, response);
   } else {
+    DecideScript(request, lock);
     Route(request, response);
-    if (fault) SendSlowly(response, fault->delay);
+    // httplib turns a status left at -1 into 200 once the handler returns.
+    const int routed = response.status == -1 ? 200 : response.status;
+    call.carried_out = (routed >= 200 && routed < 300) || routed == 304;
+    if (call.carried_out) call.trained_version = TrainedVersion(request);
+    if (fault) answered = LoseAnswer(*fault, request, response);
   }
-  // httplib turns a status left at -1 into 200 once the handler returns.
   if (answered) call.status = response.status == -1 ? 200 : response.status;
-  if (call.status == 200) call.trained_version = TrainedVersion(request);
   calls_.push_back(std::move(call));
   NotifyChanged();
+}
+
+void FakeHub::DecideScript(const httplib::Request& request, std::unique_lock<std::mutex>& lock) {
+  auto space_action = SpaceActionOf(request.path);
+  if (!space_action || space_action->second != "restart" || request.method != "POST") return;
+  auto found = spaces_.find(space_action->first);
+  if (found == spaces_.end() || !found->second.script_source || !Authorized(request, "")) return;
+  const std::function<std::vector<Publication>()> source = found->second.script_source;
+  lock.unlock();
+  std::vector<Publication> script = source();
+  lock.lock();
+  spaces_[space_action->first].script = std::move(script);
 }
 
 void FakeHub::Route(const httplib::Request& request, httplib::Response& response) {
@@ -458,7 +466,7 @@ void FakeHub::ServeRestart(const std::string& space, httplib::Response& response
   SpaceState& state = found->second;
   state.stage = state.stages_after_restart.empty() ? "BUILDING" : state.stages_after_restart.front();
   state.reads_since_restart = 0;
-  ArmPublications(space, steady_clock::now());
+  ArmPublications(space, state.script, steady_clock::now());
   response.set_content(RuntimeJson(state.stage).dump(), kJson);
 }
 
@@ -529,13 +537,25 @@ bool FakeHub::ApplyFault(const Fault& fault, const httplib::Request& request, ht
       break;
     case Fault::Kind::kMalformedJson: response.set_content("{not json", kJson); break;
     case Fault::Kind::kOversized: SendOversized(response); break;
-    case Fault::Kind::kCloseConnection:
-      if (ShutdownConnection(request)) return false;
-      // Fallback: headers promising a body, then the connection drops.
-      response.set_content_provider(1, kJson, [](size_t, size_t, httplib::DataSink&) { return false; });
-      break;
+    case Fault::Kind::kCloseConnection: return !DropConnection(request, response);
     case Fault::Kind::kRedirect: response.set_redirect(fault.location, 302); break;
-    case Fault::Kind::kSlowBody: break;  // applied to the real answer by Handle()
+    case Fault::Kind::kSlowBody:
+    case Fault::Kind::kCarryOutThenClose:
+    case Fault::Kind::kCarryOutThenStatus: break;  // applied to the real answer by LoseAnswer()
+  }
+  return true;
+}
+
+bool FakeHub::LoseAnswer(const Fault& fault, const httplib::Request& request, httplib::Response& response) {
+  switch (fault.kind) {
+    case Fault::Kind::kSlowBody: SendSlowly(response, fault.delay); break;
+    case Fault::Kind::kCarryOutThenClose: return !DropConnection(request, response);
+    case Fault::Kind::kCarryOutThenStatus:
+      response.headers.clear();
+      response.body.clear();
+      SetError(response, fault.status, ErrorMessageFor(fault.status));
+      break;
+    default: break;  // the others replace the handling: see ApplyFault()
   }
   return true;
 }
@@ -564,13 +584,13 @@ void FakeHub::SendSlowly(httplib::Response& response, milliseconds delay) {
                                         });
 }
 
-void FakeHub::ArmPublications(const std::string& space, TimePoint restarted_at) {
-  std::erase_if(pending_, [&](const PendingPublication& pending) { return pending.space == space; });
-  for (const Publication& publication : spaces_[space].script) {
+void FakeHub::ArmPublications(const std::string& worker, const std::vector<Publication>& script, TimePoint started_at) {
+  std::erase_if(pending_, [&](const PendingPublication& pending) { return pending.space == worker; });
+  for (const Publication& publication : script) {
     if (publication.never) continue;
-    PendingPublication pending{space, publication, publication.after_polls, std::nullopt};
-    if (publication.after_delay) pending.due = restarted_at + *publication.after_delay;
-    bool immediate = pending.due ? *pending.due <= restarted_at : pending.polls_left <= 0;
+    PendingPublication pending{worker, publication, publication.after_polls, std::nullopt};
+    if (publication.after_delay) pending.due = started_at + *publication.after_delay;
+    bool immediate = pending.due ? *pending.due <= started_at : pending.polls_left <= 0;
     if (immediate) {
       Publish(publication);
     } else {
@@ -616,6 +636,8 @@ void FakeHub::SetBody(const std::string& dataset, std::string body) {
   state.etag = StrongEtag(body);
   state.body = std::move(body);
   state.published = true;
+  std::string tag = VersionTagLocked(dataset);
+  if (!tag.empty()) state.versions.push_back(std::move(tag));
   NotifyChanged();
 }
 

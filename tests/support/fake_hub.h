@@ -9,7 +9,9 @@
 //  - every endpoint needs `Authorization: Bearer <token>`; a wrong token is refused even where
 //    anonymous access is allowed (AllowAnonymous only excuses a missing header);
 //  - a request first meets the injected faults, then the redirects, then authentication, then its
-//    route; only requests that reach a metadata route count as polls of that dataset;
+//    route; only requests that reach a metadata route count as polls of that dataset. The faults
+//    that carry a request out (CarryOutThenClose, CarryOutThenStatus) let it through to its route
+//    first, and only then lose its answer: the Space restarted, the poll counted;
 //  - pausing a Space cancels the publications still pending from its last restart.
 // The fake never pauses a Space by itself (the real prepare worker pauses its own when done).
 #pragma once
@@ -45,9 +47,10 @@ class FakeHub {
   // Publication and Fault give every member an initializer, so designated initializers may name only
   // what they need without warnings; their factories cover the usual cases.
   //
-  // What a prepare worker publishes after its Space is restarted. It becomes visible once its dataset's
-  // metadata has been served `after_polls` times since the restart (0: before the first poll), or
-  // `after_delay` after the restart when set, or never.
+  // What a prepare worker publishes after its Space is restarted (or StartPublications, for a worker
+  // that is no Space). It becomes visible once its dataset's metadata has been served `after_polls`
+  // times since the restart (0: before the first poll), or `after_delay` after the restart when set,
+  // or never.
   struct Publication {
     std::string dataset_repo{};
     int64_t num_samples = 0;
@@ -69,6 +72,8 @@ class FakeHub {
   };
 
   // A misbehaviour shown to the next `times` requests whose path contains the fault's substring.
+  // kSlowBody and the last two let the request through to its route; the others replace its
+  // handling, so that nothing is carried out.
   struct Fault {
     enum class Kind {
       kStatus,           // answer `status` with a JSON error body
@@ -79,6 +84,10 @@ class FakeHub {
       kCloseConnection,  // the connection is closed before any byte of an answer (libcurl silently
                          // retries once on a fresh connection when this hits a reused one)
       kRedirect,         // 302 to `location`
+      // The request is handled as without the fault (a restart restarts, a poll counts), then its
+      // answer is lost:
+      kCarryOutThenClose,   // the connection is closed before any byte of the real answer
+      kCarryOutThenStatus,  // `status` goes out instead of the real answer (a gateway's 502 or 504)
     };
     Kind kind = Kind::kStatus;
     int status = 503;
@@ -91,6 +100,10 @@ class FakeHub {
     static Fault RetryAfter(int seconds, int times = 1) { return {Kind::kRetryAfter, 429, seconds, {}, times, ""}; }
     static Fault SlowBody(std::chrono::milliseconds delay) { return {Kind::kSlowBody, 200, 1, delay, 1, ""}; }
     static Fault Redirect(std::string location) { return {Kind::kRedirect, 302, 1, {}, 1, std::move(location)}; }
+    static Fault CarryOutThenClose(int times = 1) { return {Kind::kCarryOutThenClose, 200, 1, {}, times, ""}; }
+    static Fault CarryOutThenStatus(int status, int times = 1) {
+      return {Kind::kCarryOutThenStatus, status, 1, {}, times, ""};
+    }
     // kMalformedJson, kOversized, kCloseConnection.
     static Fault Of(Kind kind, int times = 1) { return {kind, 200, 1, {}, times, ""}; }
   };
@@ -98,8 +111,14 @@ class FakeHub {
   struct RecordedCall {
     std::string method, path, query, host, authorization, if_none_match, body;
     std::chrono::steady_clock::time_point at;
-    int status = 0;  // 0: the connection was closed without an answer
-    // For a restart of a Space that TrainsOn a dataset, answered 200: the version it started on.
+    int status = 0;  // what was answered; 0: the connection was closed without an answer
+    // Whether the fake did what the request asked: it reached its route, which accepted it (2xx or
+    // 304), whatever answer then went out. A fault that lets the request through leaves it as the
+    // route decided (`status` then says what the client got instead: 0, 502 or 504 when a
+    // CarryOutThen fault lost the answer); any other fault leaves it false.
+    bool carried_out = false;
+    // For a restart carried out of a Space that TrainsOn a dataset, its answer lost or not: the
+    // version it started on.
     std::string trained_version;
   };
 
@@ -130,8 +149,8 @@ class FakeHub {
   // After every restart, the restart answer and the following runtime reads walk through `stages`
   // (the restart answer and first read show stages[0], each further read the next; the last stays).
   void SetStageAfterRestart(const std::string& space, std::vector<std::string> stages);
-  // Makes `space` a retrain worker of `dataset_repo`: each restart starts a run on the version then
-  // published, recorded in the restart's RecordedCall::trained_version.
+  // Makes `space` a retrain worker of `dataset_repo`: each restart carried out starts a run on the
+  // version then published, recorded in the restart's RecordedCall::trained_version.
   void TrainsOn(const std::string& space, const std::string& dataset_repo);
 
   // Datasets, by "owner/name". The ETag is derived from the content, so it changes with it.
@@ -139,6 +158,9 @@ class FakeHub {
   void SetRawMetadata(const std::string& dataset_repo, std::string body);
   // The version_tag currently served for a dataset ("" when none or not parseable).
   std::string VersionTag(const std::string& dataset_repo) const;
+  // Every version_tag the dataset has served so far, oldest first (those of unparseable bodies left
+  // out), whether or not anyone read it before the next replaced it.
+  std::vector<std::string> VersionsPublished(const std::string& dataset_repo) const;
   // A dataset_metadata.json document as the prepare worker writes it.
   static nlohmann::json Metadata(const std::string& version_tag, int64_t num_samples,
                                  const std::string& label_column = "",
@@ -146,6 +168,16 @@ class FakeHub {
 
   // Replaces what restarting `prepare_space` publishes; the script runs again after every restart.
   void OnRestart(const std::string& prepare_space, std::vector<Publication> publications);
+  // The same, with a script decided at each restart carried out, by `script`: for a worker whose work
+  // depends on what its caller recorded before restarting it. `script` runs without the fake's lock
+  // (it may look elsewhere, e.g. in a database) and must not call this fake.
+  void OnRestart(const std::string& prepare_space, std::function<std::vector<Publication>()> script);
+  // Arms `publications` as a restart of `worker` arms its script, dropping what is still pending
+  // from its last start: for a prepare worker that is not a Space (a command, a webhook) but
+  // publishes to this Hub.
+  void StartPublications(const std::string& worker, std::vector<Publication> publications);
+  // Whether publications armed by `worker`'s last start (or restart) have yet to appear.
+  bool PublicationsPending(const std::string& worker) const;
 
   // Faults are consumed in the order they were injected; redirects stay until the fake is destroyed.
   void InjectFault(const std::string& path_substring, Fault fault);
@@ -174,13 +206,15 @@ class FakeHub {
     std::vector<std::string> stages_after_restart;
     size_t reads_since_restart = 0;
     std::vector<Publication> script;
-    std::string trains_on;  // dataset repo, see TrainsOn
+    std::function<std::vector<Publication>()> script_source;  // when set, decides `script` at each restart
+    std::string trains_on;                                    // dataset repo, see TrainsOn
   };
   struct DatasetState {
     std::string body;
     std::string etag;
     bool published = false;
     bool anonymous = false;
+    std::vector<std::string> versions;  // see VersionsPublished
   };
   struct PendingPublication {
     std::string space;
@@ -205,11 +239,15 @@ class FakeHub {
   bool Authorized(const httplib::Request& request, const std::string& anonymous_dataset) const;
   std::optional<Fault> TakeFault(const std::string& path);
   std::optional<std::string> RedirectFor(const std::string& path) const;
-  // Returns false when the connection was closed without an answer.
+  // Both return false when the connection was closed without an answer.
   bool ApplyFault(const Fault& fault, const httplib::Request& request, httplib::Response& response);
+  // Applies a fault that lets its request through (see CarriesOut) to the real answer in `response`.
+  bool LoseAnswer(const Fault& fault, const httplib::Request& request, httplib::Response& response);
+  // Runs the script source of the Space a restart `request` is for, if it has one, without the lock.
+  void DecideScript(const httplib::Request& request, std::unique_lock<std::mutex>& lock);
   void SendSlowly(httplib::Response& response, std::chrono::milliseconds delay);
 
-  void ArmPublications(const std::string& space, TimePoint restarted_at);
+  void ArmPublications(const std::string& worker, const std::vector<Publication>& script, TimePoint started_at);
   void PublishDueByPolls(const std::string& dataset);
   void PublishDueByTime(TimePoint now);
   void Publish(const Publication& publication);

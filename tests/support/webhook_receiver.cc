@@ -3,7 +3,11 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
+
+#include "support/drop_connection.h"
 
 namespace orch::testing {
 namespace {
@@ -59,6 +63,16 @@ void WebhookReceiver::SetStatus(int status) {
   status_ = status;
 }
 
+void WebhookReceiver::InjectFault(Fault fault) {
+  std::lock_guard lock(mutex_);
+  faults_.push_back({fault, fault.times});
+}
+
+void WebhookReceiver::OnDelivery(std::function<void(const Received&)> act) {
+  std::lock_guard lock(mutex_);
+  act_ = std::move(act);
+}
+
 void WebhookReceiver::Refuse() { Stop(); }
 
 std::vector<WebhookReceiver::Received> WebhookReceiver::Requests() const {
@@ -69,6 +83,13 @@ std::vector<WebhookReceiver::Received> WebhookReceiver::Requests() const {
 int WebhookReceiver::Count() const {
   std::lock_guard lock(mutex_);
   return static_cast<int>(requests_.size());
+}
+
+int WebhookReceiver::CarriedOut(const std::string& idempotency_key) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(std::count_if(requests_.begin(), requests_.end(), [&](const Received& received) {
+    return received.carried_out && received.idempotency_key == idempotency_key;
+  }));
 }
 
 bool WebhookReceiver::WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
@@ -86,13 +107,41 @@ bool WebhookReceiver::WaitFor(const std::function<bool()>& predicate, std::chron
 }
 
 void WebhookReceiver::Handle(const httplib::Request& request, httplib::Response& response) {
-  std::lock_guard lock(mutex_);
-  requests_.push_back({request.method, request.path, request.get_header_value("Content-Type"), request.body,
-                       request.get_header_value("Idempotency-Key"), request.get_header_value("Authorization")});
-  response.status = status_;
-  response.set_content(status_ < 300 ? "ok" : "error", "text/plain");
+  std::unique_lock lock(mutex_);
+  Received received{request.method,
+                    request.path,
+                    request.get_header_value("Content-Type"),
+                    request.body,
+                    request.get_header_value("Idempotency-Key"),
+                    request.get_header_value("Authorization"),
+                    false,
+                    false,
+                    0};
+  std::optional<Fault> fault;
+  if (!faults_.empty()) {
+    fault = faults_.front().fault;
+    if (--faults_.front().remaining <= 0) faults_.pop_front();
+  }
+  const int status = fault ? fault->status : status_;
+  const bool refused = fault ? fault->kind == Fault::Kind::kStatus : status >= 300;
+  const bool close = fault && fault->kind == Fault::Kind::kCarryOutThenClose;
+  const std::string& key = received.idempotency_key;
+  received.repeat = !refused && !key.empty() && keys_carried_out_.contains(key);
+  received.carried_out = !refused && !received.repeat;
+  received.status = close ? 0 : status;
+  if (received.carried_out && !key.empty()) keys_carried_out_.insert(key);
+  requests_.push_back(received);
   ++generation_;
   changed_.notify_all();
+  const std::function<void(const Received&)> act = act_;
+  lock.unlock();
+  if (received.carried_out && act) act(received);
+  if (close) {
+    DropConnection(request, response);
+    return;
+  }
+  response.status = status;
+  response.set_content(status < 300 ? "ok" : "error", "text/plain");
 }
 
 }  // namespace orch::testing
