@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "hub/content_hash.h"
+#include "util/time.h"
 
 namespace orch::testing {
 namespace {
@@ -160,18 +161,6 @@ std::string Join(const std::vector<std::string>& parts, size_t from, std::string
     out += parts[i];
   }
   return out;
-}
-
-std::string UtcNowIso() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(millis));
-  return text;
 }
 
 // 2 x `bytes` hex digits (at most 64) from the random device.
@@ -620,7 +609,7 @@ FakeHubRepos::Repo& FakeHubRepos::NewRepo(std::string_view type, const std::stri
   repo->type = type;
   repo->id = id;
   repo->mongo_id = Sha256Hex(RepoKey(type, id) + std::to_string(++sequence_)).substr(0, 24);
-  repo->created_at = UtcNowIso();
+  repo->created_at = FormatTimestamp(std::chrono::system_clock::now());
   repo->is_private = is_private;
   Files files = initial_files;
   if (!files.contains(".gitattributes")) files[".gitattributes"] = MakeFile(kDefaultGitAttributes, false);
@@ -652,7 +641,8 @@ std::string FakeHubRepos::AddCommit(Repo& repo, const std::string& parent, Files
   std::string text = RepoKey(repo.type, repo.id) + "\n" + parent + "\n" + title + "\n" + std::to_string(++sequence_);
   for (const auto& [path, file] : files) text += "\n" + path + " " + file->oid;
   std::string oid = Sha1Hex(text);
-  repo.commits[oid] = CommitEntry{oid, parent, title, description, UtcNowIso(), std::move(files)};
+  repo.commits[oid] =
+      CommitEntry{oid, parent, title, description, FormatTimestamp(std::chrono::system_clock::now()), std::move(files)};
   return oid;
 }
 
