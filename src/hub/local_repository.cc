@@ -391,13 +391,23 @@ void LocalRepository::UpdateFilesOfMain(const std::optional<std::string>& old_he
 }
 
 void LocalRepository::CreateTag(const std::string& tag, const std::string& revision) {
-  const std::string step = "create the tag " + tag + " on " + revision;
+  CreateRef(RefKind::kTag, tag, revision);
+}
+
+void LocalRepository::CreateBranch(const std::string& branch, const std::string& revision) {
+  CreateRef(RefKind::kBranch, branch, revision);
+}
+
+void LocalRepository::CreateRef(RefKind kind, const std::string& name, const std::string& revision) {
+  const bool tag = kind == RefKind::kTag;
+  const std::string noun = tag ? "tag" : "branch";
+  const std::string step = "create the " + noun + " " + name + " on " + revision;
   RequireRepository(step);
-  if (!IsValidRefName(tag)) throw RepositoryError(Name(), step, "\"" + tag + "\" cannot be a tag name");
+  if (!IsValidRefName(name)) throw RepositoryError(Name(), step, "\"" + name + "\" cannot be a " + noun + " name");
   WriterLock lock(*this, step);
   const std::string id = Resolve(revision, step);
-  const fs::path tags = RepoPath() / "refs" / "tags";
-  const fs::path target = tags / tag;
+  const fs::path refs = RepoPath() / "refs" / (tag ? "tags" : "heads");
+  const fs::path target = refs / name;
   try {
     const fs::path temporary = TemporaryPathFor(target);
     struct stat status {};
@@ -410,11 +420,11 @@ void LocalRepository::CreateTag(const std::string& tag, const std::string& revis
         existing = ReadRef(target);
       } catch (const Error&) {
       }
-      throw TagExistsError(
-          Name(), step,
-          "the tag exists already" + (existing ? " (on commit " + Short(*existing) + ")" : "") + "; tags never move");
+      const std::string where = existing ? " (on commit " + Short(*existing) + ")" : "";
+      if (tag) throw TagExistsError(Name(), step, "the tag exists already" + where + "; tags never move");
+      throw BranchExistsError(Name(), step, "the branch exists already" + where);
     }
-    SyncPath(tags);
+    SyncPath(refs);
   } catch (const RepositoryError&) {
     throw;
   } catch (const Error& error) {

@@ -45,6 +45,7 @@ class LocalRepository final : public Repository {
   std::optional<std::string> HeadOf(const std::string& revision) override;
   std::string Commit(const CommitRequest& request) override;
   void CreateTag(const std::string& tag, const std::string& revision) override;
+  void CreateBranch(const std::string& branch, const std::string& revision) override;
   std::optional<std::string> ReadFile(const std::string& revision, const std::string& path,
                                       uint64_t max_bytes) override;
   bool DownloadFile(const std::string& revision, const std::string& path, const std::filesystem::path& target) override;
@@ -62,6 +63,8 @@ class LocalRepository final : public Repository {
   void RequireRepository(const std::string& step) const;
   std::optional<std::string> ReadRef(const std::filesystem::path& ref) const;
   std::string Resolve(const std::string& revision, const std::string& step);
+  enum class RefKind { kTag, kBranch };
+  void CreateRef(RefKind kind, const std::string& name, const std::string& revision);
   Tree ReadTree(const std::string& commit_id, const std::string& step) const;
   void CheckRequest(const CommitRequest& request, const std::string& step) const;
   void UpdateFilesOfMain(const std::optional<std::string>& old_head, const std::string& new_head);

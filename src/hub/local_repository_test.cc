@@ -155,6 +155,31 @@ TEST_F(LocalRepositoryTest, ATagIsCreatedOnceAndReadAtAfterMainMovesOn) {
   EXPECT_EQ(repository_.HeadOf("v2"), std::nullopt);
 }
 
+TEST_F(LocalRepositoryTest, ABranchMovesAloneAndMainsFilesStay) {
+  const std::string first = repository_.Commit(Adding({FileAddition::FromBytes("model.bin", "deployed")}));
+  repository_.CreateBranch("candidates", "main");
+  EXPECT_EQ(repository_.HeadOf("candidates"), first);
+  CommitRequest onto_branch = Adding({FileAddition::FromBytes("model.bin", "candidate")}, first);
+  onto_branch.branch = "candidates";
+  const std::string candidate = repository_.Commit(onto_branch);
+  EXPECT_EQ(repository_.HeadOf("candidates"), candidate);
+  EXPECT_EQ(repository_.HeadOf("main"), first) << "a commit onto a branch moves that branch only";
+  EXPECT_EQ(Read("candidates", "model.bin"), "candidate");
+  EXPECT_EQ(Read("main", "model.bin"), "deployed");
+  EXPECT_EQ(ReadFile((Dir() / "model.bin").string()), "deployed") << "the directory holds main's files";
+  try {
+    repository_.CreateBranch("candidates", "main");
+    FAIL() << "a branch was created twice";
+  } catch (const BranchExistsError& error) {
+    EXPECT_NE(std::string(error.what()).find("cannot create the branch candidates on main: the branch exists already"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(repository_.HeadOf("candidates"), candidate) << "a refused branch changes nothing";
+  EXPECT_THROW(repository_.CreateBranch("other", "nowhere"), RevisionNotFoundError);
+  EXPECT_THROW(repository_.CreateBranch("bad name", "main"), RepositoryError);
+}
+
 TEST_F(LocalRepositoryTest, MissingThingsAreErrorsOfTheirOwnKind) {
   LocalRepository missing(dir_.path() / "nothing");
   EXPECT_THROW(missing.HeadOf("main"), RepositoryNotFoundError);

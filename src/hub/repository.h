@@ -93,6 +93,12 @@ class TagExistsError : public RepositoryError {
   using RepositoryError::RepositoryError;
 };
 
+// A branch of that name exists already (the Hub's 409). Nothing was changed.
+class BranchExistsError : public RepositoryError {
+ public:
+  using RepositoryError::RepositoryError;
+};
+
 class Repository {
  public:
   virtual ~Repository() = default;
@@ -118,6 +124,11 @@ class Repository {
   // Creates `tag` on the commit `revision` resolves to. Throws TagExistsError when the tag exists
   // (whatever it points to), RevisionNotFoundError when `revision` does not.
   virtual void CreateTag(const std::string& tag, const std::string& revision) = 0;
+
+  // Creates the branch `branch` on the commit `revision` resolves to; commits onto it then move it
+  // alone. Throws BranchExistsError when the branch exists, RevisionNotFoundError when `revision`
+  // does not.
+  virtual void CreateBranch(const std::string& branch, const std::string& revision) = 0;
 
   // The file `path` at `revision`; nothing when the revision has no such file. Throws
   // RevisionNotFoundError for a missing revision, RepositoryError when the file is larger than

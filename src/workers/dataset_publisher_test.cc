@@ -83,6 +83,9 @@ class FailingRepository final : public Repository {
     if (step_ == Step::kTag) throw RepositoryError(Name(), "create the tag " + tag, "the process was killed");
     local_.CreateTag(tag, revision);
   }
+  void CreateBranch(const std::string& branch, const std::string& revision) override {
+    local_.CreateBranch(branch, revision);
+  }
   std::optional<std::string> ReadFile(const std::string& revision, const std::string& path,
                                       uint64_t max_bytes) override {
     return local_.ReadFile(revision, path, max_bytes);
