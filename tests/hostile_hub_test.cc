@@ -112,6 +112,26 @@ TEST_P(HostileHubWait, SigtermDuringTheWaitStopsThePassWith143) {
   EXPECT_EQ(summary["labels"][0]["outcome"], "cancelled") << result.out;
 }
 
+TEST(HostileDatabase, SigtermWhileConnectingToAServerThatNeverAnswersStopsThePassWith143) {
+  TempDir dir;
+  HostileServer hub;
+  HostileServer silent;  // takes the connection and never says a word
+  std::map<std::string, std::string> env = testing::HostilePassEnv(hub, "sqlite:///unused.db", kToken);
+  const std::string endpoint = silent.endpoint();
+  env["DATABASE_URL"] = "postgresql://orch:Pg-S3cret@127.0.0.1:" + endpoint.substr(endpoint.rfind(':') + 1) +
+                        "/app?sslmode=disable&connect_timeout=600";
+  Subprocess pass({ORCH_BINARY, "run"}, env, dir.path().string());
+  ASSERT_TRUE(silent.WaitForConnections(1, 60s)) << pass.err();
+  pass.Signal(SIGTERM);
+  const ProcessResult result = pass.Wait(60s);
+  ASSERT_FALSE(result.timed_out) << "SIGTERM did not stop the pass\n" << result.err;
+  EXPECT_EQ(result.exit_code, 143) << result.err;
+  EXPECT_NE(result.err.find("stopped before the pass began: nothing was done"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("Pg-S3cret"), std::string::npos) << result.err;
+  const nlohmann::json summary = nlohmann::json::parse(result.out);
+  EXPECT_EQ(summary["status"], "cancelled") << result.out;
+}
+
 std::string CaseName(const ::testing::TestParamInfo<std::tuple<Mode, HostileStep>>& info) {
   return std::string(HostileServer::ModeName(std::get<Mode>(info.param))) + "_at_" +
          testing::HostileStepName(std::get<HostileStep>(info.param));

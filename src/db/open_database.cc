@@ -49,21 +49,20 @@ PassDatabases OpenPassDatabases(const DatabaseUrl& url, bool with_lock, const st
   if (IsPostgres(url)) {
     // Read-write by default for the state's single-statement saves; the counts' configured
     // queries still run read-only (see PostgresDatabase).
-    auto session = std::make_shared<PgSession>(url, LockSessionName(holder), PgAccess::kReadWrite);
-    session->SetCancellation(cancellation);
+    auto session = std::make_shared<PgSession>(url, LockSessionName(holder), PgAccess::kReadWrite, cancellation);
     opened.counts = std::make_unique<PostgresDatabase>(session);
     opened.state = std::make_unique<PostgresStateStore>(session);
     if (with_lock) opened.lock = std::make_unique<PostgresRunLock>(session, name);
     return opened;
   }
-  opened.counts = OpenDatabase(url);
+  opened.counts = std::make_unique<SqliteDatabase>(url.target, cancellation);
   if (!with_lock) {
-    opened.state = OpenStateStore(url);
+    opened.state = std::make_unique<SqliteStateStore>(url.target, cancellation);
     return opened;
   }
   // The lease fences every state write: a pass whose lease another pass took writes nothing more.
-  auto lock = std::make_unique<SqliteRunLock>(url.target, name, holder, lease);
-  auto state = std::make_unique<SqliteStateStore>(url.target);
+  auto lock = std::make_unique<SqliteRunLock>(url.target, name, holder, lease, cancellation);
+  auto state = std::make_unique<SqliteStateStore>(url.target, cancellation);
   state->SetFence([lock = lock.get()](SqliteSession& session) { lock->CheckHeldIn(session); });
   opened.lock = std::move(lock);
   opened.state = std::move(state);

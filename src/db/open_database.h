@@ -47,8 +47,8 @@ struct PassDatabases {
 // the session that holds the lock lives; on SQLite each opens the file its own way (the counts
 // read-only), and every state write checks the lease in its own transaction (a LockLostError
 // once another pass took it). `name` keys the lock; `lease` is how long a SQLite lease lasts.
-// Once `cancellation` is set, a PostgreSQL statement that runs on is cancelled (see
-// PgSession::SetCancellation).
+// Once `cancellation` is set, connecting, a statement that runs on and a wait for a lock are given
+// up after their second (see PgSession and SqliteSession).
 PassDatabases OpenPassDatabases(const DatabaseUrl& url, bool with_lock, const std::string& name,
                                 const std::string& holder, std::chrono::seconds lease,
                                 const Cancellation* cancellation = nullptr);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 
 #include "db/count_sql.h"
@@ -15,6 +16,11 @@
 
 namespace orch {
 namespace {
+
+struct ConnectBound {
+  std::chrono::seconds per_host;
+  std::chrono::seconds total;
+};
 
 constexpr std::string_view kUndefinedTable = "42P01";
 constexpr std::string_view kUndefinedColumn = "42703";
@@ -53,6 +59,27 @@ std::string WithOption(const std::string& url_options, PgAccess access) {
   return (url_options.empty() ? "" : url_options + " ") + "-c default_transaction_read_only=" + mode;
 }
 
+// How long a connection attempt may take: libpq's connect_timeout (ours, the URL's or PGCONNECT_TIMEOUT;
+// at least 2 s, as libpq has it, and 10 s when it is unset or 0) for each host the URL names.
+ConnectBound BoundOf(pg_conn* conn) {
+  std::string timeout, hosts;
+  if (PQconninfoOption* options = PQconninfo(conn)) {
+    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+      if (option->val == nullptr) continue;
+      const std::string_view keyword = option->keyword;
+      if (keyword == "connect_timeout") timeout = option->val;
+      if ((keyword == "host" || keyword == "hostaddr") && hosts.empty()) hosts = option->val;
+    }
+    PQconninfoFree(options);
+  }
+  long long seconds = 0;
+  const auto [end, error] = std::from_chars(timeout.data(), timeout.data() + timeout.size(), seconds);
+  if (error != std::errc() || end != timeout.data() + timeout.size() || seconds <= 0) seconds = 10;
+  seconds = std::clamp<long long>(seconds, 2, 24 * 3600);
+  const long long host_count = 1 + std::count(hosts.begin(), hosts.end(), ',');
+  return {std::chrono::seconds(seconds), std::chrono::seconds(seconds * host_count)};
+}
+
 std::vector<SqlRow> RowsOf(const PGresult* result) {
   std::vector<SqlRow> rows(static_cast<size_t>(PQntuples(result)));
   const int columns = PQnfields(result);
@@ -75,8 +102,9 @@ std::vector<std::string> PasswordForms(const std::string& target) {
   return forms;
 }
 
-PgSession::PgSession(const DatabaseUrl& url, const std::string& application_name, PgAccess access)
-    : redacted_url_(url.redacted), secrets_(PasswordForms(url.target)) {
+PgSession::PgSession(const DatabaseUrl& url, const std::string& application_name, PgAccess access,
+                     const Cancellation* cancellation)
+    : redacted_url_(url.redacted), secrets_(PasswordForms(url.target)), cancellation_(cancellation) {
   secrets_.push_back(url.password);
   // Longest first, so a shorter form never leaves part of a longer one behind.
   std::sort(secrets_.begin(), secrets_.end(),
@@ -94,10 +122,34 @@ PgSession::PgSession(const DatabaseUrl& url, const std::string& application_name
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
-  conn_.reset(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
-  if (!conn_) throw DatabaseError("cannot connect to PostgreSQL at " + redacted_url_ + ": out of memory");
-  if (PQstatus(conn_.get()) != CONNECTION_OK)
-    throw DatabaseError("cannot connect to PostgreSQL at " + redacted_url_ + ": " + Clean(PQerrorMessage(conn_.get())));
+  Connect(keywords.data(), values.data());
+}
+
+void PgSession::Connect(const char* const* keywords, const char* const* values) {
+  using std::chrono::steady_clock;
+  const std::string failed = "cannot connect to PostgreSQL at " + redacted_url_ + ": ";
+  conn_.reset(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));
+  if (!conn_) throw DatabaseError(failed + "out of memory");
+  const steady_clock::time_point started = steady_clock::now();
+  const ConnectBound bound = BoundOf(conn_.get());
+  const steady_clock::time_point deadline = started + bound.total;
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK) {
+    if (state == PGRES_POLLING_FAILED || PQstatus(conn_.get()) == CONNECTION_BAD)
+      throw DatabaseError(failed + Clean(PQerrorMessage(conn_.get())));
+    const steady_clock::time_point now = steady_clock::now();
+    if (now >= deadline)
+      throw DatabaseError(failed + "no answer within " + std::to_string(bound.total.count()) + " s (connect_timeout " +
+                          std::to_string(bound.per_host.count()) + " s per host): is the server up and reachable?");
+    if (cancellation_ != nullptr && cancellation_->cancelled() && now - started >= std::chrono::seconds(1))
+      throw DatabaseError("connecting to PostgreSQL at " + redacted_url_ +
+                          " was cancelled: the pass was asked to stop");
+    pollfd socket{PQsocket(conn_.get()), static_cast<short>(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    const auto wait = std::min<steady_clock::duration>(deadline - now, std::chrono::milliseconds(100));
+    const int ready = ::poll(&socket, 1, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
+    if (ready < 0 && errno != EINTR) throw DatabaseError(failed + "cannot wait for the server's answer");
+    if (ready > 0) state = PQconnectPoll(conn_.get());
+  }
 }
 
 std::string PgSession::ServerVersion() const {

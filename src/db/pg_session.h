@@ -36,16 +36,17 @@ enum class PgAccess {
 
 class PgSession {
  public:
-  // Connects with a 10 s connect timeout and TCP keepalives that notice a vanished server within
-  // about a minute (the URL may set others). `application_name` names the
-  // session in pg_stat_activity and overrides one the URL sets; an empty one leaves the URL's, or
+  // Connects with a 10 s connect timeout per host and TCP keepalives that notice a vanished server
+  // within about a minute (the URL may set others). `application_name` names the session in
+  // pg_stat_activity and overrides one the URL sets; an empty one leaves the URL's, or
   // "orchestrator". Throws DatabaseError when the server cannot be reached or refuses.
-  PgSession(const DatabaseUrl& url, const std::string& application_name, PgAccess access);
-
-  // Statements in flight when `cancellation` is set, and running for a second or more, are
-  // cancelled on the server and end with a DatabaseError saying so: a stopped pass does not wait
-  // for a long count or a lock, while the short statements that record how it ended still run.
-  void SetCancellation(const Cancellation* cancellation) { cancellation_ = cancellation; }
+  //
+  // With a `cancellation`, the connection attempt and every statement in flight when it is set,
+  // and going on for a second or more, are given up (a statement is cancelled on the server) with
+  // a DatabaseError saying so: a stopped pass does not wait for a server that does not answer, a
+  // long count or a lock, while the short statements that record how it ended still run.
+  PgSession(const DatabaseUrl& url, const std::string& application_name, PgAccess access,
+            const Cancellation* cancellation = nullptr);
 
   // Runs one statement with `params` bound as text ($1, $2, …; nullopt is NULL) and returns its
   // result, whatever its status; the caller checks it. Throws DatabaseError when it cannot be sent,
@@ -77,7 +78,9 @@ class PgSession {
   // libpq's text on one line, without any form of the password.
   std::string Clean(std::string libpq_text) const;
 
-  // Waits for the answer to the statement just sent, cancelling it as SetCancellation says.
+  // Connects without blocking, within the bound of connect_timeout and the cancellation.
+  void Connect(const char* const* keywords, const char* const* values);
+  // Waits for the answer to the statement just sent, cancelling it as the cancellation says.
   void AwaitAnswer(std::string_view what);
 
   std::string redacted_url_;

@@ -8,6 +8,7 @@
 
 #include "db/open_database.h"
 #include "support/app_database.h"
+#include "support/hostile_server.h"
 #include "support/postgres_server.h"
 #include "util/error.h"
 
@@ -48,6 +49,31 @@ TEST(PostgresConnect, ARefusedConnectionNamesTheRedactedUrlButNotThePassword) {
   EXPECT_TRUE(Contains(message, "postgresql://orch:****@127.0.0.1:" + port + "/app")) << message;
   EXPECT_TRUE(Contains(message, "refused")) << message;
   EXPECT_FALSE(Contains(message, "Tr0ub4dor")) << message;
+}
+
+// A server that takes the connection and never says a word: libpq would wait for it.
+std::string SilentServerUrl(const testing::HostileServer& silent, const std::string& options) {
+  const std::string endpoint = silent.endpoint();  // http://127.0.0.1:PORT
+  return "postgresql://orch@127.0.0.1:" + endpoint.substr(endpoint.rfind(':') + 1) + "/app?sslmode=disable&" + options;
+}
+
+TEST(PostgresConnect, AServerThatNeverAnswersIsGivenUpAtItsConnectTimeout) {
+  testing::HostileServer silent;
+  const std::string url = SilentServerUrl(silent, "connect_timeout=2");
+  const std::string message = DatabaseErrorOf([&] { OpenDatabase(PostgresUrl(url)); });
+  EXPECT_TRUE(Contains(message, "no answer within 2 s (connect_timeout 2 s per host)")) << message;
+}
+
+TEST(PostgresConnect, AStopGivesUpAConnectionTheServerNeverAnswers) {
+  testing::HostileServer silent;
+  Cancellation stop;
+  stop.Cancel(SIGTERM);
+  const std::string message = DatabaseErrorOf([&] {
+    OpenPassDatabases(PostgresUrl(SilentServerUrl(silent, "connect_timeout=600")), /*with_lock=*/true, "orchestrator",
+                      "host:1", std::chrono::seconds(60), &stop);
+  });
+  EXPECT_TRUE(Contains(message, "connecting to PostgreSQL at postgresql://orch@127.0.0.1:")) << message;
+  EXPECT_TRUE(Contains(message, "was cancelled: the pass was asked to stop")) << message;
 }
 
 TEST(PostgresConnect, APasswordLibpqEchoesIsRemovedFromItsMessage) {

@@ -120,7 +120,8 @@ class RunLockSqlite : public ::testing::Test {
   void SetUp() override { OpenStateStore(app_->database_url())->Migrate(); }
 
   std::unique_ptr<SqliteRunLock> Lock(const std::string& holder, std::chrono::seconds lease = 60s) {
-    return std::make_unique<SqliteRunLock>(app_->database_url().target, "main", holder, lease, [this] { return now_; });
+    return std::make_unique<SqliteRunLock>(app_->database_url().target, "main", holder, lease, nullptr,
+                                           [this] { return now_; });
   }
 
   testing::TempDir dir_;

@@ -18,8 +18,8 @@ constexpr const char* kComplaintIdIndexSql =
 
 }  // namespace
 
-SqliteDatabase::SqliteDatabase(const std::string& path)
-    : session_(path, SqliteAccess::kReadOnly, SqliteTables::kApplication) {}
+SqliteDatabase::SqliteDatabase(const std::string& path, const Cancellation* cancellation)
+    : session_(path, SqliteAccess::kReadOnly, SqliteTables::kApplication, cancellation) {}
 
 int64_t SqliteDatabase::CountAt(sqlite3_stmt* statement, int column, std::string_view what) {
   switch (sqlite3_column_type(statement, column)) {

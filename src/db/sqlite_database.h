@@ -17,7 +17,8 @@ namespace orch {
 class SqliteDatabase final : public Database {
  public:
   // Opens the existing file at `path`. Throws DatabaseError when it is missing or unreadable.
-  explicit SqliteDatabase(const std::string& path);
+  // See SqliteSession for the `cancellation`.
+  explicit SqliteDatabase(const std::string& path, const Cancellation* cancellation = nullptr);
 
   std::vector<int64_t> CountMisclassified(std::span<const LabelColumns> labels) override;
   std::vector<int64_t> CountCorrectPool(std::span<const LabelColumns> labels) override;

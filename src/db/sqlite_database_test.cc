@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <csignal>
 #include <filesystem>
 #include <vector>
 
 #include "db/open_database.h"
+#include "db/sqlite_session.h"
 #include "support/app_database.h"
 #include "support/temp_dir.h"
+#include "util/cancellation.h"
 #include "util/error.h"
 
 namespace orch {
@@ -80,6 +83,50 @@ TEST(SqliteVersion, IsTheLibrarysVersion) {
   std::unique_ptr<AppDatabase> app = AppDatabase::Sqlite(dir.File("app.db"));
   app->CreateSchema();
   EXPECT_EQ(OpenDatabase(app->database_url())->ServerVersion(), std::string("SQLite ") + sqlite3_libversion());
+}
+
+TEST(SqliteCancellation, AStopGivesUpAWaitForTheLockAfterItsSecond) {
+  TempDir dir;
+  std::unique_ptr<AppDatabase> app = AppDatabase::Sqlite(dir.File("app.db"));
+  app->Exec("CREATE TABLE complaints (id INTEGER PRIMARY KEY)");
+  Cancellation stop;
+  stop.Cancel(SIGTERM);
+  PassDatabases databases = OpenPassDatabases(app->database_url(), /*with_lock=*/false, "orchestrator", "host:1",
+                                              std::chrono::seconds(60), &stop);
+  SqliteSession writer(app->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kApplication);
+  writer.Execute("BEGIN EXCLUSIVE", "taking the file");  // readers wait for it in the default journal mode
+  const std::string message =
+      DatabaseErrorOf([&] { databases.counts->CountWithQuery("SELECT count(*) FROM complaints"); });
+  EXPECT_TRUE(Contains(message, "was cancelled: the pass was asked to stop")) << message;
+  writer.Execute("ROLLBACK", "giving the file back");
+  EXPECT_EQ(databases.counts->CountWithQuery("SELECT 7"), 7) << "the session stays usable for the last records";
+}
+
+TEST(SqliteCancellation, AStopInterruptsALongStatementAfterItsSecond) {
+  TempDir dir;
+  std::unique_ptr<AppDatabase> app = AppDatabase::Sqlite(dir.File("app.db"));
+  Cancellation stop;
+  stop.Cancel(SIGTERM);
+  PassDatabases databases = OpenPassDatabases(app->database_url(), /*with_lock=*/false, "orchestrator", "host:1",
+                                              std::chrono::seconds(60), &stop);
+  const std::string endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n";
+  const std::string message = DatabaseErrorOf([&] { databases.counts->CountWithQuery(endless); });
+  EXPECT_TRUE(Contains(message, "was cancelled: the pass was asked to stop")) << message;
+}
+
+TEST(SqliteCancellation, WithoutAStopALockedFileIsReportedAsSuch) {
+  TempDir dir;
+  std::unique_ptr<AppDatabase> app = AppDatabase::Sqlite(dir.File("app.db"));
+  app->Exec("CREATE TABLE complaints (id INTEGER PRIMARY KEY)");
+  Cancellation never;
+  PassDatabases databases = OpenPassDatabases(app->database_url(), /*with_lock=*/false, "orchestrator", "host:1",
+                                              std::chrono::seconds(60), &never);
+  SqliteSession writer(app->database_url().target, SqliteAccess::kReadWrite, SqliteTables::kApplication);
+  writer.Execute("BEGIN EXCLUSIVE", "taking the file");
+  const std::string message =
+      DatabaseErrorOf([&] { databases.counts->CountWithQuery("SELECT count(*) FROM complaints"); });
+  EXPECT_TRUE(Contains(message, "database is locked")) << message;
+  EXPECT_FALSE(Contains(message, "cancelled")) << message;
 }
 
 }  // namespace

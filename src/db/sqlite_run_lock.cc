@@ -15,8 +15,8 @@ constexpr const char* kWriteLeaseSql =
 }  // namespace
 
 SqliteRunLock::SqliteRunLock(const std::string& path, const std::string& name, const std::string& holder,
-                             std::chrono::seconds lease, WallClock now)
-    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator),
+                             std::chrono::seconds lease, const Cancellation* cancellation, WallClock now)
+    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator, cancellation),
       name_(name),
       holder_(holder),
       lease_(lease),

@@ -28,10 +28,11 @@ class SqliteRunLock final : public RunLock {
   // Where the lock reads the time; tests inject one that moves only when told to.
   using WallClock = std::function<WallTime()>;
 
-  // Opens the existing file at `path` read-write. Throws DatabaseError when it cannot.
+  // Opens the existing file at `path` read-write (see SqliteSession for the `cancellation`). Throws
+  // DatabaseError when it cannot.
   SqliteRunLock(
       const std::string& path, const std::string& name, const std::string& holder, std::chrono::seconds lease,
-      WallClock now = [] { return std::chrono::system_clock::now(); });
+      const Cancellation* cancellation = nullptr, WallClock now = [] { return std::chrono::system_clock::now(); });
   // Releases the lease if held; never throws (a lease that cannot be deleted expires by itself).
   ~SqliteRunLock() override;
   SqliteRunLock(const SqliteRunLock&) = delete;

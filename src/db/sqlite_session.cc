@@ -2,10 +2,14 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "db/count_sql.h"
 #include "db/state_codec.h"
+#include "util/cancellation.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -13,6 +17,8 @@ namespace orch {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
+// How often a statement's virtual machine looks at the cancellation (in its instructions).
+constexpr int kProgressInstructions = 10000;
 
 constexpr std::string_view kMissingTablesHint =
     "the orchestrator_* tables are created by the orchestrator's schema migrations: have they run on this database?";
@@ -36,10 +42,37 @@ bool OnlySpaceAndSemicolons(const char* text) {
 
 }  // namespace
 
+// What the busy and progress handlers look at; on the heap, so a moved session keeps it in place.
+struct SqliteSession::Watch {
+  const Cancellation* cancellation = nullptr;
+  std::chrono::steady_clock::time_point started;     // when the statement running now was begun
+  std::chrono::steady_clock::time_point busy_since;  // when its wait for the lock began
+
+  // Cancelled, and the statement has had its second: give up.
+  bool GivingUp() const {
+    return cancellation->cancelled() && std::chrono::steady_clock::now() - started >= std::chrono::seconds(1);
+  }
+
+  // sqlite3_busy_handler: 1 to try the lock again after a short sleep, 0 to give up (SQLITE_BUSY).
+  static int OnBusy(void* context, int count) {
+    Watch& watch = *static_cast<Watch*>(context);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) watch.busy_since = now;
+    const auto left = watch.busy_since + std::chrono::milliseconds(kBusyTimeoutMs) - now;
+    if (left <= std::chrono::steady_clock::duration::zero() || watch.GivingUp()) return 0;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(25)));
+    return 1;
+  }
+
+  // sqlite3_progress_handler: non-zero interrupts the statement (SQLITE_INTERRUPT).
+  static int OnProgress(void* context) { return static_cast<Watch*>(context)->GivingUp() ? 1 : 0; }
+};
+
 void SqliteCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void SqliteFinalizer::operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
 
-SqliteSession::SqliteSession(const std::string& path, SqliteAccess access, SqliteTables tables)
+SqliteSession::SqliteSession(const std::string& path, SqliteAccess access, SqliteTables tables,
+                             const Cancellation* cancellation)
     : path_(path), tables_(tables) {
   if (access != SqliteAccess::kCreate && !std::filesystem::exists(path))
     throw DatabaseError("SQLite database " + path +
@@ -52,7 +85,13 @@ SqliteSession::SqliteSession(const std::string& path, SqliteAccess access, Sqlit
     if (!db_) throw DatabaseError("cannot open SQLite database " + path + ": out of memory");
     Fail("opening the database");
   }
-  sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
+  if (cancellation == nullptr) {
+    sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
+  } else {
+    watch_ = std::make_unique<Watch>(Watch{cancellation, std::chrono::steady_clock::now(), {}});
+    sqlite3_busy_handler(db_.get(), &Watch::OnBusy, watch_.get());
+    sqlite3_progress_handler(db_.get(), kProgressInstructions, &Watch::OnProgress, watch_.get());
+  }
   // By default SQLite reads a double-quoted name that matches no column as a string literal, so a
   // misnamed column would silently count nothing instead of failing.
   sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
@@ -61,7 +100,18 @@ SqliteSession::SqliteSession(const std::string& path, SqliteAccess access, Sqlit
   Query("SELECT count(*) FROM sqlite_master", {}, "reading the schema");
 }
 
+SqliteSession::~SqliteSession() = default;
+SqliteSession::SqliteSession(SqliteSession&&) noexcept = default;
+
+void SqliteSession::Begin() {
+  if (watch_) watch_->started = std::chrono::steady_clock::now();
+}
+
 void SqliteSession::Fail(std::string_view what) const {
+  const int code = sqlite3_errcode(db_.get());
+  if (watch_ && watch_->cancellation->cancelled() && (code == SQLITE_INTERRUPT || code == SQLITE_BUSY))
+    throw DatabaseError(std::string(what) + " on SQLite database " + path_ +
+                        " was cancelled: the pass was asked to stop");
   const std::string detail = sqlite3_errmsg(db_.get());
   std::string message = std::string(what) + " failed on SQLite database " + path_ + ": " + detail;
   if (tables_ == SqliteTables::kOrchestrator && detail.starts_with("no such table"))
@@ -73,6 +123,7 @@ void SqliteSession::Fail(std::string_view what) const {
 }
 
 SqliteStatement SqliteSession::Prepare(const std::string& sql, const SqlRow& params, std::string_view what) {
+  Begin();
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   const int status = sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1), &raw, &tail);
@@ -122,6 +173,7 @@ int64_t SqliteSession::Command(const std::string& sql, const SqlRow& params, std
 }
 
 void SqliteSession::Execute(const std::string& sql, std::string_view what) {
+  Begin();
   if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) Fail(what);
 }
 

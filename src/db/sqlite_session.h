@@ -19,6 +19,8 @@ struct sqlite3_stmt;
 
 namespace orch {
 
+class Cancellation;
+
 struct SqliteCloser {
   void operator()(sqlite3* db) const;
 };
@@ -42,7 +44,15 @@ class SqliteSession {
   // Opens the file at `path` (it must exist unless `access` is kCreate), with a 5 s busy timeout
   // and double-quoted strings refused, and reads its schema so that "not a database" fails here.
   // Throws DatabaseError naming the path.
-  SqliteSession(const std::string& path, SqliteAccess access, SqliteTables tables);
+  //
+  // With a `cancellation`, a statement still waiting for the file's lock or still running once it
+  // is set and the statement has had a second, is given up with a DatabaseError saying so: a
+  // stopped pass does not wait for a lock or a long count, while the short statements that record
+  // how it ended still run.
+  SqliteSession(const std::string& path, SqliteAccess access, SqliteTables tables,
+                const Cancellation* cancellation = nullptr);
+  ~SqliteSession();
+  SqliteSession(SqliteSession&&) noexcept;
 
   // Compiles exactly one statement with `params` bound as text (?1, ?2, …; nothing is NULL; the
   // columns' affinity stores numbers as numbers). Throws DatabaseError for an empty text or more
@@ -67,9 +77,14 @@ class SqliteSession {
   sqlite3* raw() const { return db_.get(); }
 
  private:
+  struct Watch;
+  // Marks the start of a statement, for the cancellation's second.
+  void Begin();
+
   std::string path_;
   SqliteTables tables_;
-  SqliteHandle db_;
+  std::unique_ptr<Watch> watch_;  // the cancellation's handlers look at it (null without one)
+  SqliteHandle db_;               // closed first, while watch_ is still there
 };
 
 // A write transaction on a SqliteSession: BEGIN IMMEDIATE on construction (so it holds the write

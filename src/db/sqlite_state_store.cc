@@ -17,8 +17,8 @@ std::string Describe(const Migration& migration) {
 
 }  // namespace
 
-SqliteStateStore::SqliteStateStore(const std::string& path)
-    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator) {}
+SqliteStateStore::SqliteStateStore(const std::string& path, const Cancellation* cancellation)
+    : session_(path, SqliteAccess::kReadWrite, SqliteTables::kOrchestrator, cancellation) {}
 
 std::vector<int> SqliteStateStore::Migrate() {
   std::vector<int> applied;

@@ -19,7 +19,8 @@ namespace orch {
 class SqliteStateStore final : public StateStore {
  public:
   // Opens the existing file at `path` read-write. Throws DatabaseError when it cannot.
-  explicit SqliteStateStore(const std::string& path);
+  // See SqliteSession for the `cancellation`.
+  explicit SqliteStateStore(const std::string& path, const Cancellation* cancellation = nullptr);
 
   std::vector<int> Migrate() override;
   int SchemaVersion() override;

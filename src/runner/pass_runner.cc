@@ -61,6 +61,27 @@ PassReport FailedReport(const Config& config, Clock& clock, const std::string& e
   return report;
 }
 
+// The longest a pass can last, every wait at its bound (docs/manual.md, "How long a pass can
+// take"): connecting, the wait for the datasets and the one of --wait, each ending by one
+// HTTP_TIMEOUT past POLL_TIMEOUT, six steps of requests (the baseline reads, the prepare restart,
+// the checks of unconfirmed restarts, the retrain restarts, the alert, the push) and a webhook
+// worker's POST per label, each of the longest a request with its retries can take, and a minute
+// for the rest.
+double LongestPass(const Config& config) {
+  const HttpSettings& http = config.http;
+  const double request = (http.max_retries + 1) * http.request_timeout + http.max_retries * http.retry_max;
+  const double steps = 6 + static_cast<double>(config.labels.size());
+  return 10 + 2 * (config.poll_timeout + http.request_timeout) + steps * request + 60;
+}
+
+// A pass stopped while it connected to the database or waited for the lock: it did nothing.
+PassReport CancelledBeforeStart(const Config& config, Clock& clock, const Cancellation& cancellation, Log& log) {
+  log.Warning("", "stopped before the pass began: nothing was done", {{"signal", cancellation.signal_number()}});
+  PassReport report = FailedReport(config, clock, "stopped before the pass began");
+  report.cancelled_by = cancellation.signal_number();
+  return report;
+}
+
 // Alerts and metrics, sent after the pass; they never fail it. The token is not given to this
 // client: neither the webhook nor the Pushgateway ever receives it.
 class Notifier {
@@ -90,7 +111,7 @@ class Notifier {
 
   // Alerts when the holder has kept the lock longer than a whole pass may last.
   void LockContended(const std::string& holder, StateStore& state, WallTime now) {
-    double longest_pass = config_.poll_timeout + 2 * config_.poll_interval + 60;
+    const double longest_pass = LongestPass(config_);
     try {
       for (const RunRecord& run : state.History(5)) {
         if (run.status != "running") continue;
@@ -168,6 +189,7 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
         log.Info("", "migrated the orchestrator's tables", {{"version", version}});
       RunLock& lock = *databases.lock;
       if (!AcquireLock(lock, request.wait_lock, cancellation, log)) {
+        if (cancellation.cancelled()) return CancelledBeforeStart(config, clock, cancellation, log);
         std::string holder = lock.Holder().description;
         log.Error("", "another pass holds the run lock; nothing was done",
                   {{"holder", holder}, {"hint", "wait for it, or pass --wait-lock SECONDS"}});
@@ -178,6 +200,7 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
       }
     }
   } catch (const DatabaseError& error) {
+    if (cancellation.cancelled()) return CancelledBeforeStart(config, clock, cancellation, log);
     log.Error("", "database", {{"error", error.what()}});
     PassReport failed = FailedReport(config, clock, error.what());
     RedactReport(failed, secrets);

@@ -257,7 +257,13 @@ void HostileServer::AcceptLoop() {
     if (!socket.is_open()) continue;
     std::lock_guard lock(mutex_);
     connections_.emplace_back([this, socket = std::move(socket)]() mutable { Serve(std::move(socket)); });
+    arrived_.notify_all();
   }
+}
+
+bool HostileServer::WaitForConnections(size_t count, milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return arrived_.wait_for(lock, timeout, [&] { return connections_.size() >= count; });
 }
 
 void HostileServer::Record(const Request& request) {

@@ -62,6 +62,8 @@ class HostileServer {
   int Count(const std::string& path_part) const;
   // Waits until Count(path_part) >= count; false after `timeout`.
   bool WaitFor(const std::string& path_part, int count, std::chrono::milliseconds timeout) const;
+  // Waits until `count` connections were accepted, whatever they send; false after `timeout`.
+  bool WaitForConnections(size_t count, std::chrono::milliseconds timeout) const;
   // When the first request whose path contains `path_part` arrived; nothing yet: time_point{}.
   std::chrono::steady_clock::time_point FirstArrival(const std::string& path_part) const;
 

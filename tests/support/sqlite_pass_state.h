@@ -16,7 +16,7 @@ struct SqlitePassState {
   // `path`: a file the orchestrator's migrations have run on; `holder`: who this pass is.
   SqlitePassState(const std::string& path, const std::string& holder, Clock& clock,
                   std::chrono::seconds lease = std::chrono::seconds(60))
-      : lock(path, "main", holder, lease, [&clock] { return clock.WallNow(); }), state(path) {
+      : lock(path, "main", holder, lease, nullptr, [&clock] { return clock.WallNow(); }), state(path) {
     state.SetFence([this](SqliteSession& session) { lock.CheckHeldIn(session); });
   }
   SqlitePassState(const SqlitePassState&) = delete;
