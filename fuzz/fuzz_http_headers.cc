@@ -1,8 +1,9 @@
 // Fuzz target for the response headers the HTTP client acts on (ResponseHeaders, which libcurl's
 // header callback feeds line by line): whatever lines a server sends, the values kept must be safe
 // to send back (ETag as If-None-Match) or to follow (Location) and to show: no control byte, each
-// within its bound, and the answer's headers as a whole within kMaxHeaderBytes. Retry-After read
-// from them gives a wait within [0, kLongestRetryAfterSeconds]. Nothing throws.
+// within its bound, and the answer's headers as a whole within kMaxHeaderBytes; so are the headers
+// kept for callers (X-Request-Id, Link, RateLimit, ...). Retry-After and RateLimit read from them
+// give a wait within [0, kLongestRetryAfterSeconds]. Nothing throws.
 //
 // Input layout: the header lines, each ending in '\n' as libcurl hands them over (a line starting
 // "HTTP/" starts a new answer).
@@ -53,5 +54,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (wait)
     Check(wait->count() >= 0 && wait->count() <= orch::kLongestRetryAfterSeconds * 1000,
           "a Retry-After wait is within [0, kLongestRetryAfterSeconds]");
+  for (const auto& [name, value] : headers.kept())
+    orch::fuzz::CheckValue(value, ResponseHeaders::kMaxKeptBytes, "a header kept for callers is one bounded line");
+  const auto limit = headers.kept().find("ratelimit");
+  if (limit != headers.kept().end()) {
+    const std::optional<std::chrono::milliseconds> limited = orch::ParseRateLimit(limit->second);
+    if (limited)
+      Check(limited->count() >= 0 && limited->count() <= orch::kLongestRetryAfterSeconds * 1000,
+            "a RateLimit wait is within [0, kLongestRetryAfterSeconds]");
+  }
   return 0;
 }

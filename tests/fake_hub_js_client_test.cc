@@ -8,8 +8,10 @@
 #include <sstream>
 
 #include "hub/content_hash.h"
+#include "support/app_database.h"
 #include "support/fake_hub.h"
 #include "support/subprocess.h"
+#include "support/temp_dir.h"
 
 namespace orch::testing {
 namespace {
@@ -20,13 +22,28 @@ constexpr char kToken[] = "hf_test_token";
 constexpr char kRepo[] = "tester/js_client_proof";
 constexpr char kInstall[] = "scripts/install-deps.sh";
 
-TEST(FakeHubJsClient, OfficialClientPublishesThroughLfsTagsAndReadsBack) {
+// Fails the test unless Node.js and @huggingface/hub are where the build was configured to find them.
+void RequireTheOfficialClient() {
   const std::string node = ORCH_NODE, prefix = ORCH_NODE_PREFIX;
   ASSERT_TRUE(std::filesystem::exists(node))
       << "Node.js was not found when the build was configured: run " << kInstall << ", then configure again";
   ASSERT_TRUE(std::filesystem::exists(prefix + "/node_modules/@huggingface/hub/package.json"))
       << "@huggingface/hub is not installed in " << prefix << ": run " << kInstall << " " << prefix
       << " (make deps does)";
+}
+
+// The JSON after `marker` on the script's output; null when there is none.
+json MarkedLine(const std::string& out, const std::string& marker) {
+  const size_t line = out.find(marker + " ");
+  if (line == std::string::npos) return nullptr;
+  const size_t start = line + marker.size() + 1;
+  return json::parse(out.substr(start, out.find('\n', start) - start), nullptr, false);
+}
+
+TEST(FakeHubJsClient, OfficialClientPublishesThroughLfsTagsAndReadsBack) {
+  RequireTheOfficialClient();
+  if (::testing::Test::HasFatalFailure()) return;
+  const std::string node = ORCH_NODE, prefix = ORCH_NODE_PREFIX;
 
   FakeHub hub;
   // The 2.5 MiB shard goes up in three parts of 1 MiB; the 300 KiB weights in one PUT.
@@ -39,9 +56,8 @@ TEST(FakeHubJsClient, OfficialClientPublishesThroughLfsTagsAndReadsBack) {
                                                 {"PROOF_REPO", kRepo}},
                                                "", std::chrono::seconds(120));
   ASSERT_EQ(result.exit_code, 0) << "stdout:\n" << result.out << "\nstderr:\n" << result.err;
-  size_t line = result.out.find("PROOF ");
-  ASSERT_NE(line, std::string::npos) << result.out;
-  const json proof = json::parse(result.out.substr(line + 6, result.out.find('\n', line) - line - 6));
+  const json proof = MarkedLine(result.out, "PROOF");
+  ASSERT_TRUE(proof.is_object()) << result.out;
 
   // What the fake holds is what the client published.
   FakeHubRepos& repos = hub.repos();
@@ -92,6 +108,59 @@ TEST(FakeHubJsClient, OfficialClientPublishesThroughLfsTagsAndReadsBack) {
   EXPECT_EQ(puts, 1 + 3);
   EXPECT_EQ(completions, 1);
   EXPECT_GE(downloads, 2) << "both LFS files were read back from the storage origin";
+}
+
+// What `orchestrator prepare --hub hf://...` publishes, read back at its tag by the official client
+// as any user of the Hub would: every file listed and downloaded is the one the fake holds, the
+// metadata names the tag, the splits have the rows prepare reported.
+TEST(FakeHubJsClient, OfficialClientReadsBackWhatPreparePublished) {
+  RequireTheOfficialClient();
+  if (::testing::Test::HasFatalFailure()) return;
+  FakeHub hub;
+  TempDir dir;
+  std::unique_ptr<AppDatabase> database = AppDatabase::Sqlite(dir.File("app.db"));
+  database->CreateSchema();
+  database->AddMisclassified(60, "department");
+  database->AddCorrectComplaints(100);
+  const ProcessResult prepared = Subprocess::Run(
+      {ORCH_BINARY, "prepare", "--hub", "hf://datasets/acme/grievances-{label}", "--label", "department", "--json"},
+      {{"PATH", "/usr/bin:/bin"},
+       {"DATABASE_URL", database->url()},
+       {"THRESHOLD_DEPARTMENT", "40"},
+       {"THRESHOLD_URGENCY", "30"},
+       {"HF_ENDPOINT", hub.endpoint()},
+       {"HF_TOKEN", kToken},
+       {"TMPDIR", dir.path().string()}},
+      dir.path().string(), std::chrono::seconds(120));
+  ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
+  const json label = json::parse(prepared.out)["labels"][0];
+  const std::string tag = label["version_tag"];
+  const std::string repo = "acme/grievances-department";
+
+  const ProcessResult result =
+      Subprocess::Run({ORCH_NODE, std::string(ORCH_SOURCE_DIR) + "/tests/js/hub_read_back.mjs"},
+                      {{"PATH", "/usr/bin:/bin"},
+                       {"HF_ENDPOINT", hub.endpoint()},
+                       {"HF_TOKEN", kToken},
+                       {"ORCH_NODE_PREFIX", ORCH_NODE_PREFIX},
+                       {"READ_REPO", repo},
+                       {"READ_REVISION", tag}},
+                      "", std::chrono::seconds(120));
+  ASSERT_EQ(result.exit_code, 0) << "stdout:\n" << result.out << "\nstderr:\n" << result.err;
+  const json read = MarkedLine(result.out, "READBACK");
+  ASSERT_TRUE(read.is_object()) << result.out;
+  EXPECT_EQ(read["private"], true);
+  EXPECT_EQ(read["version_tag"], tag);
+  EXPECT_EQ(read["rows"], label["splits"]);
+  std::vector<std::string> read_paths;
+  for (const auto& [path, file] : read["files"].items()) read_paths.push_back(path);
+  EXPECT_EQ(read_paths, hub.repos().PathsAt("dataset", repo, tag)) << "every file of the version, and no other";
+  for (const std::string& path : hub.repos().PathsAt("dataset", repo, tag)) {
+    const auto held = hub.repos().FileAt("dataset", repo, tag, path);
+    ASSERT_TRUE(held);
+    EXPECT_EQ(read["files"][path]["sha256"], Sha256Hex(held->content)) << path;
+  }
+  EXPECT_EQ(read["labels"], json::parse(hub.repos().FileAt("dataset", repo, tag, "labels.json")->content));
 }
 
 }  // namespace

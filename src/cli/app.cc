@@ -212,18 +212,22 @@ const Subcommand kSubcommands[] = {
        }
      },
      [](Invocation& in) { return LabelCommand(in.common, in.label); }},
-    {"prepare", "Reference prepare worker: publish a new dataset version per label into a local hub directory",
+    {"prepare", "Reference prepare worker: publish a new dataset version per label into a hub directory or the Hub",
      "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
      "cleans the text, splits 80/10/10 stratified by label, and publishes a version into the label's dataset\n"
-     "repository <hub>/<label>: the data and dataset card in one commit on main, dataset_metadata.json in the\n"
-     "next, tagged <version_tag>.\n\n"
+     "repository <hub>/<label>, or on the Hugging Face Hub (hf://datasets/OWNER/NAME, {label} standing for the\n"
+     "label's name; created private when missing, HF_TOKEN needs write access): the data and dataset card in one\n"
+     "commit on main, dataset_metadata.json in the next, tagged <version_tag>.\n\n"
      "Examples:\n"
      "  orchestrator prepare --hub ./hub\n"
-     "  orchestrator prepare --hub ./hub --label urgency --json\n\n"
+     "  orchestrator prepare --hub ./hub --label urgency --json\n"
+     "  orchestrator prepare --hub hf://datasets/acme/grievances-{label}\n\n"
      "Exit status: 0, 1 on a database or disk error, 2 on bad configuration.",
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
-       app.add_option("--hub", in.prepare.hub_dir, "The local dataset hub directory")->required();
+       app.add_option("--hub", in.prepare.hub_dir,
+                      "The local dataset hub directory, or hf://datasets/OWNER/NAME-{label} on the Hub")
+           ->required();
        app.add_option("--label", in.prepare.labels,
                       "A label to prepare (repeatable; default: every label at its threshold)");
        AddJson(app, in.prepare.json);

@@ -65,7 +65,7 @@ int HistoryCommand(const CommonOptions& common, const HistoryOptions& options);
 // The reference workers of the local loop (see src/workers/).
 
 struct PrepareOptions {
-  std::string hub_dir;              // the local dataset hub: <hub>/<label>/...
+  std::string hub_dir;              // the local dataset hub (<hub>/<label>/...), or hf://datasets/OWNER/NAME-{label}
   std::vector<std::string> labels;  // empty: every configured label at or above its threshold
   bool json = false;
 };

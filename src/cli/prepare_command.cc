@@ -1,4 +1,7 @@
-// `orchestrator prepare`: the reference prepare worker (see workers/prepare.h).
+// `orchestrator prepare`: the reference prepare worker (see workers/prepare.h), publishing into a
+// local hub directory or into repositories on the Hugging Face Hub (--hub hf://datasets/...).
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -6,8 +9,10 @@
 
 #include "cli/commands.h"
 #include "cli/sources.h"
+#include "config/repository_url.h"
 #include "db/open_database.h"
 #include "db/training_rows.h"
+#include "hub/open_repository.h"
 #include "util/error.h"
 #include "workers/prepare.h"
 
@@ -61,13 +66,54 @@ void PrintText(const PreparedLabel& prepared) {
             << std::endl;
 }
 
+// A directory as given, absolute, without "." parts or a trailing slash.
+std::filesystem::path Directory(const std::string& path) {
+  std::filesystem::path directory = std::filesystem::absolute(path).lexically_normal();
+  if (!directory.has_filename()) directory = directory.parent_path();
+  return directory;
+}
+
+// The --hub URL, checked before anything is read: no revision (prepare publishes onto main), one
+// repository per label, the token a Hub repository needs, an existing hub directory.
+RepositoryUrl ParseHub(const std::string& text, const Config& config) {
+  RepositoryUrl hub = ParseRepositoryUrl(text, "--hub");
+  if (hub.revision)
+    throw ConfigError("--hub: \"" + text + "\" names the revision @" + *hub.revision +
+                      ", but prepare publishes onto main and tags each version; leave out @" + *hub.revision);
+  std::vector<std::string> labels;
+  for (const LabelConfig& label : config.labels) labels.push_back(label.name);
+  RequireOneRepositoryPerLabel(hub, labels, "--hub");
+  if (hub.on_hub() && config.hf_token.empty())
+    throw ConfigError("--hub " + hub.Name() +
+                      " is a repository on the Hub: set HF_TOKEN to a token with write access to " +
+                      hub.repo_id.substr(0, hub.repo_id.find('/')));
+  if (!hub.on_hub() && !hub.per_label) RequireHubDirectory(Directory(hub.path));
+  return hub;
+}
+
+// Says each HTTP retry on stderr; the URL without its query, which for an upload is a signature.
+void SayRetry(const RetryNotice& retry) {
+  std::cerr << "orchestrator prepare: " << retry.method << " " << retry.url.substr(0, retry.url.find('?'))
+            << " failed (" << retry.reason << "), retry in " << retry.wait.count() << " ms" << std::endl;
+}
+
+PreparedLabel Prepare(const RepositoryUrl& hub, const Config& config, TrainingRows& rows, const LabelConfig& label,
+                      const PrepareSettings& settings) {
+  const RepositoryUrl target = hub.ForLabel(label.name);
+  const auto now = std::chrono::system_clock::now();
+  if (!target.on_hub()) return PrepareLocalLabel(rows, label.columns, Directory(target.path), settings, now);
+  std::unique_ptr<Repository> repository = OpenRepository(target, config, SayRetry);
+  const std::filesystem::path scratch = std::filesystem::temp_directory_path() /
+                                        ("orchestrator-prepare-" + std::to_string(::getpid()) + "-" + label.name);
+  return PrepareLabel(rows, label.columns, *repository, scratch, settings, now);
+}
+
 }  // namespace
 
 int PrepareCommand(const CommonOptions& common, const PrepareOptions& options) {
   Config config = LoadConfigAndWarn(SourcesFrom(common));
   if (!options.labels.empty()) KeepOnlyLabels(config, options.labels);
-  const std::filesystem::path hub = std::filesystem::absolute(options.hub_dir);
-  RequireHubDirectory(hub);
+  const RepositoryUrl hub = ParseHub(options.hub_dir, config);
   const CardSettings card{ParseLanguages(config.dataset_languages)};  // a bad code stops before anything is read
   std::vector<const LabelConfig*> labels;
   if (options.labels.empty()) {
@@ -83,8 +129,7 @@ int PrepareCommand(const CommonOptions& common, const PrepareOptions& options) {
       std::unique_ptr<TrainingRows> rows = OpenTrainingRows(config.database);
       const PrepareSettings settings{config.correct_ratio, config.prepare_seed, card};
       for (const LabelConfig* label : labels) {
-        const PreparedLabel prepared =
-            PrepareLabel(*rows, label->columns, hub, settings, std::chrono::system_clock::now());
+        const PreparedLabel prepared = Prepare(hub, config, *rows, *label, settings);
         if (options.json) {
           report["labels"].push_back(ToJson(prepared));
         } else {

@@ -13,26 +13,41 @@
 #include <string_view>
 
 struct evp_md_ctx_st;
+struct evp_md_st;
 
 namespace orch {
 
-// A SHA-1 digest computed in pieces.
-class Sha1 {
+// A digest computed in pieces: SHA-1 (git's ids) or SHA-256 (LFS object ids).
+class MessageDigest {
  public:
-  Sha1();
-  ~Sha1();
-  Sha1(const Sha1&) = delete;
-  Sha1& operator=(const Sha1&) = delete;
+  ~MessageDigest();
+  MessageDigest(const MessageDigest&) = delete;
+  MessageDigest& operator=(const MessageDigest&) = delete;
 
   void Update(std::string_view bytes);
-  // The digest of everything given, as 40 lower-case hex digits; Update may not be called after.
+  // The digest of everything given, as lower-case hex digits; Update may not be called after.
   std::string HexDigest();
+
+ protected:
+  explicit MessageDigest(const evp_md_st* algorithm);
 
  private:
   struct Free {
     void operator()(evp_md_ctx_st* context) const;
   };
   std::unique_ptr<evp_md_ctx_st, Free> context_;
+};
+
+// 40 hex digits.
+class Sha1 : public MessageDigest {
+ public:
+  Sha1();
+};
+
+// 64 hex digits.
+class Sha256 : public MessageDigest {
+ public:
+  Sha256();
 };
 
 std::string Sha1Hex(std::string_view bytes);
@@ -50,5 +65,16 @@ struct FileId {
   uint64_t size = 0;
 };
 FileId GitBlobIdOfFile(const std::filesystem::path& file);
+
+// What uploading a file to the Hub needs to know of it, read once in pieces: its size, git blob
+// id, SHA-256 (its LFS object id) and first `head_bytes` bytes (the sample the Hub's preupload
+// takes). Throws as GitBlobIdOfFile.
+struct FileDigests {
+  uint64_t size = 0;
+  std::string git_oid;
+  std::string sha256;
+  std::string head;
+};
+FileDigests DigestFile(const std::filesystem::path& file, size_t head_bytes);
 
 }  // namespace orch

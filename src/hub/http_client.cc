@@ -1,14 +1,18 @@
 #include "hub/http_client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <queue>
 
 #include "config/url_policy.h"
 #include "hub/response_headers.h"
 #include "hub/retry.h"
+#include "util/durable_file.h"
 #include "util/redact.h"
 #include "util/strings.h"
 
@@ -47,7 +51,23 @@ std::string ResolveUrl(const std::string& base, const std::string& location) {
   return joined;
 }
 
+// "cannot <action> <path>: <the system's reason>".
+std::string FileProblem(const char* action, const std::filesystem::path& path, int error_number) {
+  return std::string("cannot ") + action + " " + path.string() + ": " + std::strerror(error_number);
+}
+
+bool HasHeader(const std::vector<std::string>& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(), [&](const std::string& header) {
+    return header.size() > name.size() && header[name.size()] == ':' && StartsWithIgnoringCase(header, name);
+  });
+}
+
 }  // namespace
+
+std::string HttpResponse::Header(const std::string& lower_case_name) const {
+  const auto found = headers.find(lower_case_name);
+  return found == headers.end() ? "" : found->second;
+}
 
 // One request on its way: its current hop, its attempts, and the answer being received.
 struct HttpClient::Transfer {
@@ -68,7 +88,11 @@ struct HttpClient::Transfer {
   std::string body;
   ResponseHeaders answer;
   bool too_large = false;
-  std::string refusal;  // why the client stopped the transfer itself (its answer is too large)
+  std::string refusal;      // why the client stopped the transfer itself (its answer is too large)
+  FileDescriptor upload;    // HttpRequest::body_file, open during an attempt
+  uint64_t uploaded = 0;    // bytes of it sent in this attempt
+  FileDescriptor download;  // HttpRequest::response_file, open during an attempt
+  uint64_t downloaded = 0;  // bytes written to it in this attempt
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -189,16 +213,82 @@ bool RequestWasSent(CURL* easy) {
 
 std::string TooLarge(size_t limit) { return "the answer is larger than " + std::to_string(limit) + " bytes"; }
 
+// Whether the answer being received goes to the request's response_file: a 2xx one does.
+bool WritesToFile(const HttpClient::Transfer& transfer) {
+  if (!transfer.download.is_open()) return false;
+  long status = 0;
+  curl_easy_getinfo(transfer.easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  return status >= 200 && status < 300;
+}
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<HttpClient::Transfer*>(user);
   size_t bytes = size * count;
-  if (transfer->body.size() + bytes > transfer->request->max_body_bytes) {
+  if (transfer->body.size() + transfer->downloaded + bytes > transfer->request->max_body_bytes) {
     transfer->too_large = true;
     transfer->refusal = TooLarge(transfer->request->max_body_bytes);
     return 0;  // aborts the transfer
   }
-  transfer->body.append(data, bytes);
+  if (!WritesToFile(*transfer)) {
+    transfer->body.append(data, bytes);
+    return bytes;
+  }
+  for (size_t written = 0; written < bytes;) {
+    const ssize_t put = ::write(transfer->download.get(), data + written, bytes - written);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) {
+      transfer->refusal = FileProblem("write", transfer->request->response_file, errno);
+      return 0;
+    }
+    written += static_cast<size_t>(put);
+  }
+  transfer->downloaded += bytes;
   return bytes;
+}
+
+// Hands libcurl the next bytes of the request's body_file range.
+size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<HttpClient::Transfer*>(user);
+  const HttpRequest& request = *transfer->request;
+  const size_t wanted =
+      static_cast<size_t>(std::min<uint64_t>(size * count, request.body_file_length - transfer->uploaded));
+  if (wanted == 0) return 0;
+  for (;;) {
+    const ssize_t got = ::pread(transfer->upload.get(), buffer, wanted,
+                                static_cast<off_t>(request.body_file_offset + transfer->uploaded));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      transfer->refusal = FileProblem("read", request.body_file, errno);
+      return CURL_READFUNC_ABORT;
+    }
+    if (got == 0) {
+      transfer->refusal = request.body_file.string() + " ended before byte " +
+                          std::to_string(request.body_file_offset + request.body_file_length) +
+                          " of the request's body; was it changed while it was sent?";
+      return CURL_READFUNC_ABORT;
+    }
+    transfer->uploaded += static_cast<uint64_t>(got);
+    return static_cast<size_t>(got);
+  }
+}
+
+// Opens the files of `transfer`'s request for an attempt; "" or why one cannot be.
+std::string OpenFiles(HttpClient::Transfer& transfer) {
+  const HttpRequest& request = *transfer.request;
+  transfer.uploaded = 0;
+  transfer.downloaded = 0;
+  transfer.upload = FileDescriptor();
+  transfer.download = FileDescriptor();
+  if (!request.body_file.empty()) {
+    transfer.upload = FileDescriptor(::open(request.body_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!transfer.upload.is_open()) return FileProblem("open", request.body_file, errno);
+  }
+  if (!request.response_file.empty()) {
+    transfer.download = FileDescriptor(
+        ::open(request.response_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644));
+    if (!transfer.download.is_open()) return FileProblem("create", request.response_file, errno);
+  }
+  return "";
 }
 
 // Returning less than the line's size aborts the transfer.
@@ -245,6 +335,11 @@ void HttpClient::Start(Transfer& transfer) {
     transfer.easy.reset();
     return;
   }
+  if (std::string problem = OpenFiles(transfer); !problem.empty()) {
+    transfer.response->error = problem;
+    transfer.easy.reset();
+    return;
+  }
 
   transfer.easy.reset(curl_easy_init());
   CURL* easy = transfer.easy.get();
@@ -264,14 +359,22 @@ void HttpClient::Start(Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
 
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
+  const HttpRequest& request = *transfer.request;
+  curl_slist* headers = nullptr;
+  if (!HasHeader(request.headers, "accept")) headers = curl_slist_append(headers, "Accept: application/json");
   if (!transfer.request->if_none_match.empty())
     headers = curl_slist_append(headers, ("If-None-Match: " + transfer.request->if_none_match).c_str());
   if (!token_.empty() && UrlOrigin(transfer.url) == token_origin_)
     headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
-  if (!transfer.request->content_type.empty())
+  if (!transfer.request->content_type.empty()) {
     headers = curl_slist_append(headers, ("Content-Type: " + transfer.request->content_type).c_str());
+  } else if (transfer.method == "POST" || transfer.method == "PUT") {
+    // Bytes without a type (an upload to storage), not libcurl's default form type.
+    headers = curl_slist_append(headers, "Content-Type:");
+  }
   for (const std::string& header : transfer.request->headers) headers = curl_slist_append(headers, header.c_str());
+  // A body read from a file is sent at once, not after waiting for a 100 Continue.
+  if (!request.body_file.empty()) headers = curl_slist_append(headers, "Expect:");
   transfer.headers.reset(headers);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
@@ -280,10 +383,17 @@ void HttpClient::Start(Transfer& transfer) {
   // request that must not be sent twice goes on a fresh connection, where libcurl does not.
   if (transfer.method == "POST" && !transfer.request->repeatable) curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
   if (transfer.method == "POST" || transfer.method == "PUT") {
-    // The body is sent from the request, which outlives the transfer.
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(transfer.request->body.size()));
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer.request->body.c_str());
+    if (!request.body_file.empty()) {
+      // Without POSTFIELDS, libcurl reads the body through OnRead.
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body_file_length));
+      curl_easy_setopt(easy, CURLOPT_READFUNCTION, OnRead);
+      curl_easy_setopt(easy, CURLOPT_READDATA, &transfer);
+    } else {
+      // The body is sent from the request, which outlives the transfer.
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str());
+    }
     if (transfer.method == "PUT") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
   }
   ++transfer.response->attempts;
@@ -321,11 +431,17 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
   if (IsRetryableStatus(static_cast<int>(status)) && MayResend(transfer)) {
     auto floor = ParseRetryAfter(transfer.answer.retry_after(), static_cast<long long>(time(nullptr)))
                      .value_or(std::chrono::milliseconds(0));
+    if (status == 429) {
+      const auto& kept = transfer.answer.kept();
+      if (const auto limit = kept.find("ratelimit"); limit != kept.end())
+        floor = std::max(floor, ParseRateLimit(limit->second).value_or(std::chrono::milliseconds(0)));
+    }
     if (ScheduleRetry(transfer, "HTTP " + std::to_string(status), floor)) return;
   }
   response.status = static_cast<int>(status);
   response.body = std::move(transfer.body);
   response.etag = transfer.answer.etag();
+  response.headers = transfer.answer.kept();
   response.error.clear();
   transfer.easy.reset();
 }

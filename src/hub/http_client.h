@@ -8,10 +8,18 @@
 // (HttpRequest::repeatable): the caller asks the worker what happened instead. Such a POST goes on
 // a fresh connection, so that libcurl does not send it again by itself either. Redirects are followed by hand so that
 // every hop passes the same scheme check and the token goes only to the origin it was issued for.
+// A 429 waits what its Retry-After or RateLimit header asks for (at most HTTP_RETRY_MAX).
+//
+// Large bodies never sit in memory whole: a request's body can be read from a range of a file as it
+// is sent (an LFS upload, one part of it), and an answer's body written to a file as it arrives (a
+// download).
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -32,7 +40,18 @@ struct HttpRequest {
   size_t max_body_bytes = 4 << 20;
   std::string body;                  // sent with POST and PUT
   std::string content_type;          // of `body`, e.g. "application/json"
-  std::vector<std::string> headers;  // further "Name: value" lines
+  std::vector<std::string> headers;  // further "Name: value" lines (an Accept among them replaces the default)
+  // Instead of `body`: `body_file_length` bytes of this file from `body_file_offset`, read as they
+  // are sent (again from the start at each attempt). A file that cannot be read, or ends before
+  // them, ends the request with an error saying so.
+  std::filesystem::path body_file;
+  uint64_t body_file_offset = 0;
+  uint64_t body_file_length = 0;
+  // When set, the body of a 2xx answer goes to this file (created, or emptied at each attempt)
+  // instead of HttpResponse::body, still bounded by max_body_bytes; any other answer's body stays
+  // in HttpResponse::body. The file is left as the last attempt wrote it: the caller removes it
+  // when the request failed.
+  std::filesystem::path response_file;
   // Whether sending it again after an attempt that may have been carried out does no harm: true
   // for GET and PUT; for a POST only when its receiver drops repeats (an Idempotency-Key).
   bool repeatable = false;
@@ -50,6 +69,11 @@ struct HttpResponse {
   // was cancelled in flight. A POST that failed with this false certainly did nothing.
   bool may_have_arrived = false;
   std::string final_url;  // after redirects
+  // The answer's headers of ResponseHeaders::kKeptHeaders (X-Request-Id, X-Error-Code, Link,
+  // RateLimit, ...), by lower-case name.
+  std::map<std::string, std::string> headers;
+  // The header `lower_case_name`, "" when the answer had none.
+  std::string Header(const std::string& lower_case_name) const;
 };
 
 // Told about each retry before waiting for it, so the log can say what is going on.

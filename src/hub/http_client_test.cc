@@ -4,6 +4,7 @@
 
 #include "support/fake_hub.h"
 #include "support/hostile_server.h"
+#include "support/temp_dir.h"
 
 namespace orch {
 namespace {
@@ -315,6 +316,89 @@ TEST_F(HttpClientTest, ManyRequestsShareABoundedNumberOfConnections) {
     EXPECT_EQ(responses[i].status, 200);
     EXPECT_NE(responses[i].body.find("\"v" + std::to_string(i) + "\""), std::string::npos) << "answers stay in order";
   }
+}
+
+// ---- bodies from and to files ---------------------------------------------------------------------
+
+TEST_F(HttpClientTest, SendsARangeOfAFileAsTheBodyAgainAtEachAttempt) {
+  testing::TempDir dir;
+  std::string content;
+  for (int i = 0; i < 100000; ++i) content += static_cast<char>('a' + i % 26);
+  testing::WriteFile(dir.File("object"), content);
+  hub.InjectFault("/upload/part", Fault::Status(503));
+  HttpRequest request = Get(hub.endpoint() + "/upload/part");
+  request.method = "PUT";
+  request.body_file = dir.File("object");
+  request.body_file_offset = 1000;
+  request.body_file_length = 70000;
+  HttpClient http = Client();
+  const HttpResponse response = http.Perform(request);
+  EXPECT_EQ(response.status, 404) << "the fake has no such route; what matters is what it received";
+  const auto calls = hub.Calls();
+  ASSERT_EQ(calls.size(), 2u) << "the 503 was retried";
+  for (const FakeHub::RecordedCall& call : calls) {
+    EXPECT_EQ(call.method, "PUT");
+    EXPECT_EQ(call.body, content.substr(1000, 70000)) << "the same bytes at each attempt";
+  }
+}
+
+TEST_F(HttpClientTest, AFileThatEndsBeforeItsRangeEndsTheRequestWithoutRetrying) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.File("short"), "0123456789");
+  HttpRequest request = Post(hub.endpoint() + "/upload/part");
+  request.body_file = dir.File("short");
+  request.body_file_offset = 4;
+  request.body_file_length = 100;
+  request.repeatable = true;
+  HttpClient http = Client();
+  const HttpResponse response = http.Perform(request);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_NE(response.error.find("ended before byte 104"), std::string::npos) << response.error;
+  EXPECT_EQ(response.attempts, 1);
+
+  request.body_file = dir.File("missing");
+  const HttpResponse missing = http.Perform(request);
+  EXPECT_NE(missing.error.find("cannot open " + dir.File("missing")), std::string::npos) << missing.error;
+  EXPECT_TRUE(hub.Calls().size() <= 1u) << "a missing file sends nothing";
+}
+
+TEST_F(HttpClientTest, WritesASuccessfulBodyToAFileAndKeepsAnErrorsInMemory) {
+  testing::TempDir dir;
+  FakeHub cdn("127.0.0.2");
+  cdn.PublishMetadata("owner/data", FakeHub::Metadata("v9", 99));
+  cdn.AllowAnonymous("owner/data");
+  hub.SetRedirect("owner/data", cdn.MetadataUrl("owner/data"));
+  HttpRequest request = Get(hub.MetadataUrl("owner/data"));
+  request.response_file = dir.File("body");
+  HttpClient http = Client();
+  const HttpResponse response = http.Perform(request);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "");
+  EXPECT_NE(testing::ReadFile(dir.File("body")).find("\"v9\""), std::string::npos) << "the redirected answer's body";
+  EXPECT_EQ(cdn.Calls().at(0).authorization, "");
+
+  HttpRequest missing = Get(hub.MetadataUrl("owner/none"));
+  missing.response_file = dir.File("none");
+  const HttpResponse not_found = http.Perform(missing);
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_NE(not_found.body.find("error"), std::string::npos) << "an error's body stays readable";
+  EXPECT_EQ(testing::ReadFile(dir.File("none")), "");
+  EXPECT_EQ(not_found.Header("x-request-id").substr(0, 5), "fake-") << "kept headers are there";
+
+  request.max_body_bytes = 10;
+  const HttpResponse too_large = http.Perform(request);
+  EXPECT_TRUE(too_large.body_too_large);
+}
+
+TEST_F(HttpClientTest, ARateLimitedAnswerWaitsWhatRateLimitSays) {
+  hub.InjectFault("owner/data", Fault::RateLimited(1));
+  HttpSettings settings = FastSettings();
+  settings.retry_max = 1.5;
+  HttpClient http = Client(settings);
+  const HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));
+  EXPECT_EQ(response.status, 200);
+  ASSERT_EQ(retries.size(), 1u);
+  EXPECT_EQ(retries[0].wait, std::chrono::milliseconds(1000));
 }
 
 }  // namespace

@@ -18,6 +18,24 @@ TEST(ResponseHeaders, KeepsWhatTheClientActsOn) {
   EXPECT_EQ(headers.content_length(), 57u);
 }
 
+TEST(ResponseHeaders, KeepsTheHeadersCallersReadByLowerCaseName) {
+  ResponseHeaders headers;
+  for (const char* line : {"HTTP/1.1 404 Not Found\r\n", "X-Request-Id: Root=1-abc\r\n",
+                           "x-error-code: RepoNotFound\r\n", "Link: <https://hub/api?cursor=2>; rel=\"next\"\r\n",
+                           "RateLimit: \"api\";r=0;t=12\r\n", "X-Request-Idle: no\r\n", "\r\n"})
+    EXPECT_TRUE(headers.Take(line));
+  EXPECT_EQ(headers.kept().at("x-request-id"), "Root=1-abc");
+  EXPECT_EQ(headers.kept().at("x-error-code"), "RepoNotFound");
+  EXPECT_EQ(headers.kept().at("link"), "<https://hub/api?cursor=2>; rel=\"next\"");
+  EXPECT_EQ(headers.kept().at("ratelimit"), "\"api\";r=0;t=12");
+  EXPECT_EQ(headers.kept().size(), 4u) << "X-Request-Idle is another header";
+  headers.Take("HTTP/1.1 200 OK\r\n");
+  EXPECT_TRUE(headers.kept().empty()) << "a new answer forgets the last one's";
+  headers.Take(("X-Request-Id: " + std::string(ResponseHeaders::kMaxKeptBytes + 1, 'a') + "\r\n").c_str());
+  headers.Take("X-Error-Code: Bad\x01Code\r\n");
+  EXPECT_TRUE(headers.kept().empty()) << "an overlong value or a control byte is dropped";
+}
+
 TEST(ResponseHeaders, AStatusLineStartsANewAnswer) {
   ResponseHeaders headers;
   headers.Take("HTTP/1.1 100 Continue\r\n");

@@ -42,4 +42,21 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
   return wait(static_cast<long long>(when) - now);
 }
 
+std::optional<std::chrono::milliseconds> ParseRateLimit(std::string_view value) {
+  if (value.size() > kMaxRetryAfterText * 4) return std::nullopt;
+  std::optional<long long> remaining, reset;
+  // Parameters are ';'-separated "key=value" items after the policy's name.
+  for (size_t start = 0; start <= value.size();) {
+    const size_t end = std::min(value.find(';', start), value.size());
+    const std::string_view item = Trim(value.substr(start, end - start));
+    start = end + 1;
+    if (item.size() < 3 || item[1] != '=' || (item[0] != 'r' && item[0] != 't')) continue;
+    const std::optional<int64_t> number = ParseInteger(item.substr(2));
+    if (!number || *number < 0) return std::nullopt;
+    (item[0] == 'r' ? remaining : reset) = *number;
+  }
+  if (!remaining || !reset || *remaining != 0) return std::nullopt;
+  return std::chrono::milliseconds(std::min(*reset, kLongestRetryAfterSeconds) * 1000);
+}
+
 }  // namespace orch

@@ -28,4 +28,9 @@ inline constexpr size_t kMaxRetryAfterText = 64;
 // absent or unreadable (negative, a control byte, not a date).
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value, long long now_epoch_seconds);
 
+// The wait a `RateLimit` header (IETF draft-09, as the Hub sends it on every answer:
+// `"api";r=0;t=42`) asks for: `t` seconds (at most kLongestRetryAfterSeconds) when no request is
+// left in the window (`r=0`); nothing when requests remain, or the header is absent or unreadable.
+std::optional<std::chrono::milliseconds> ParseRateLimit(std::string_view value);
+
 }  // namespace orch

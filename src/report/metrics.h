@@ -80,7 +80,4 @@ std::string PushgatewayGroupPath(std::string_view instance);
 // Escapes a label value for the text format: backslash, double quote and line feed.
 std::string EscapeLabelValue(std::string_view value);
 
-// Base64 with the URL and filename safe alphabet (RFC 4648 section 5), padded.
-std::string Base64Url(std::string_view bytes);
-
 }  // namespace orch

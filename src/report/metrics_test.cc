@@ -144,15 +144,6 @@ TEST(MetricsPushPathTest, UsesBase64ForSlashesSpacesDotsAndEmptyValues) {
   EXPECT_EQ(PushgatewayGroupPath(""), "/metrics/job/orchestrator/instance@base64/=");
 }
 
-TEST(MetricsPushPathTest, Base64UrlFollowsRfc4648) {
-  EXPECT_EQ(Base64Url(""), "");
-  EXPECT_EQ(Base64Url("f"), "Zg==");
-  EXPECT_EQ(Base64Url("fo"), "Zm8=");
-  EXPECT_EQ(Base64Url("foo"), "Zm9v");
-  EXPECT_EQ(Base64Url("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(Base64Url("\xfb\xff"), "-_8=");  // "+/8=" in the standard alphabet
-}
-
 // ---- from a report ----------------------------------------------------------------------------
 
 TEST(MetricsForTest, CombinesTheReportWithTheSavedStates) {

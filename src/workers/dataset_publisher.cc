@@ -369,6 +369,37 @@ std::optional<std::string> FinishInterruptedPublication(Repository& repository) 
   return tag;
 }
 
+namespace {
+
+// Commits the data, then the metadata onto it; returns the metadata's commit. Another writer may
+// commit onto main meanwhile (a second prepare of the label elsewhere, someone on the Hub): a commit
+// refused for it (StaleParentError) changed nothing, so main is read again and both commits are
+// made once more on its new head, unless that writer took the version's name or changed the ids
+// of labels.json under this dataset. A second refusal is the error.
+std::string CommitDataThenMetadata(Repository& repository, const Dataset& dataset, CommitRequest& data,
+                                   CommitRequest& metadata, const std::string& version_tag) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      const std::string data_commit = repository.Commit(data);
+      metadata.parent_commit = data_commit;
+      return repository.Commit(metadata);
+    } catch (const StaleParentError&) {
+      if (attempt == 2) throw;
+    }
+    data.parent_commit = repository.HeadOf(kMain);
+    if (repository.HeadOf(version_tag))
+      throw WorkerError("another writer published " + version_tag + " in " + repository.Name() +
+                        " while this prepare did; run it again");
+    if (const std::optional<LabelMap> published = PublishedLabelMap(repository))
+      for (const auto& [name, id] : published->ids())
+        if (dataset.label_map.Find(name) != id)
+          throw WorkerError("another writer changed " + repository.Name() + "/" + kLabelMapPath +
+                            " while this prepare read its rows; run it again");
+  }
+}
+
+}  // namespace
+
 PublishedVersion PublishDataset(Repository& repository, const Dataset& dataset, const fs::path& scratch_dir,
                                 const CardSettings& card, std::chrono::system_clock::time_point now) {
   repository.CreateIfMissing();
@@ -398,14 +429,11 @@ PublishedVersion PublishDataset(Repository& repository, const Dataset& dataset, 
     WriteSplit(file, dataset, *rows[i]);
     data.additions.push_back(FileAddition::FromFile(kSplitFiles[i].path, file));
   }
-  const std::string data_commit = repository.Commit(data);
-
   CommitRequest metadata;
   metadata.summary = "Publish " + version.version_tag;
   metadata.description = "dataset_metadata.json names " + version.version_tag + ", whose data is in the parent commit.";
-  metadata.parent_commit = data_commit;
   metadata.additions.push_back(FileAddition::FromBytes(kMetadataPath, MetadataJson(dataset, version)));
-  version.commit = repository.Commit(metadata);
+  version.commit = CommitDataThenMetadata(repository, dataset, data, metadata, version.version_tag);
   repository.CreateTag(version.version_tag, version.commit);
   return version;
 }

@@ -1,5 +1,5 @@
 // Publishing one version of a label's dataset into its dataset repository (hub/repository.h): the
-// local one of `orchestrator prepare` now, one on the Hub the same way (docs/prepare-worker.md).
+// local one of `orchestrator prepare`, or one on the Hub the same way (docs/prepare-worker.md).
 //
 //   commit 1 on main   README.md              the dataset card: YAML front matter that makes
 //                                             `datasets.load_dataset` load the splits with a
@@ -18,6 +18,9 @@
 // read main's head, which is that very commit (no later commit is made before the tag is set), and
 // the next publication sets the tag first (FinishInterruptedPublication). A version tag is never
 // used twice: a tag that exists makes the publisher take the next name.
+//
+// A commit refused because another writer moved main meanwhile (StaleParentError) changed nothing:
+// main is read again and both commits are made once more on its new head, once.
 #pragma once
 
 #include <chrono>

@@ -199,15 +199,15 @@ Dataset BuildDataset(TrainingRows& rows, const LabelColumns& columns, LabelMap l
   return dataset;
 }
 
-PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& hub_dir,
-                           const PrepareSettings& settings, std::chrono::system_clock::time_point now) {
-  LabelDirectoryLock lock(hub_dir, columns.label);
-  const std::filesystem::path directory = hub_dir / columns.label;
-  LocalRepository repository(directory);
+PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, Repository& repository,
+                           const std::filesystem::path& scratch_dir, const PrepareSettings& settings,
+                           std::chrono::system_clock::time_point now, const std::filesystem::path& legacy_label_map) {
   repository.CreateIfMissing();
   // Main's map; a hub of an earlier release has none yet, and keeps the ids of its labels.json.
   std::optional<LabelMap> published = PublishedLabelMap(repository);
-  LabelMap label_map = published ? std::move(*published) : LabelMap::Load(directory / kLabelMapPath, columns.label);
+  LabelMap label_map = published                  ? std::move(*published)
+                       : legacy_label_map.empty() ? LabelMap::Initial(columns.label)
+                                                  : LabelMap::Load(legacy_label_map, columns.label);
   const Dataset dataset = BuildDataset(rows, columns, std::move(label_map), settings);
   const DatasetSources& sources = dataset.sources;
   if (dataset.texts.empty())
@@ -215,8 +215,20 @@ PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, cons
                       " reviewed misclassified row(s) and " + std::to_string(sources.pool) +
                       " correct complaint(s) in the database, " + std::to_string(sources.dropped) +
                       " left out for want of text or label");
-  return {columns.label, sources,
-          PublishDataset(repository, dataset, directory / ".prepare-staging", settings.card, now)};
+  return {columns.label, sources, PublishDataset(repository, dataset, scratch_dir, settings.card, now)};
+}
+
+PreparedLabel PrepareLocalLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& directory,
+                                const PrepareSettings& settings, std::chrono::system_clock::time_point now) {
+  LabelDirectoryLock lock(directory.parent_path(), directory.filename().string());
+  LocalRepository repository(directory);
+  return PrepareLabel(rows, columns, repository, directory / ".prepare-staging", settings, now,
+                      directory / kLabelMapPath);
+}
+
+PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& hub_dir,
+                           const PrepareSettings& settings, std::chrono::system_clock::time_point now) {
+  return PrepareLocalLabel(rows, columns, hub_dir / columns.label, settings, now);
 }
 
 std::vector<std::string> LabelsDueForPrepare(const Config& config, Database& database) {

@@ -1,5 +1,5 @@
 // The reference prepare worker (`orchestrator prepare`): for each label, a new dataset version
-// built from the application's database and published into a local dataset hub.
+// built from the application's database and published into a local dataset hub or onto the Hub.
 //
 // For one label it reads, in one snapshot of the database, every reviewed misclassified row (with
 // the reviewer's corrected label) and the pool of correctly classified complaints, exactly the rows
@@ -50,11 +50,25 @@ struct PreparedLabel {
   PublishedVersion version;
 };
 
-// Builds and publishes one label's dataset into the repository hub_dir/<label>, the version dated
-// `now`. Holds the label's directory lock throughout; the split files are written in
-// hub_dir/<label>/.prepare-staging/ (on the repository's file system, so committing them links them)
-// and removed after. Throws WorkerError when no row is left to publish or a file cannot be written,
-// DatabaseError when the database cannot be read, HubError when the repository refuses a step.
+// Builds and publishes one label's dataset into `repository` (local, or on the Hub), the version
+// dated `now`; the split files are written in `scratch_dir` and removed after. A repository without
+// labels.json on main takes its ids from `legacy_label_map` when that file exists (the labels.json of
+// an earlier release's hub directory). Throws WorkerError when no row is left to publish or a file
+// cannot be written, DatabaseError when the database cannot be read, HubError (RepositoryError)
+// when the repository refuses a step.
+PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, Repository& repository,
+                           const std::filesystem::path& scratch_dir, const PrepareSettings& settings,
+                           std::chrono::system_clock::time_point now,
+                           const std::filesystem::path& legacy_label_map = {});
+
+// The same into the local repository `directory`, holding its lock (LabelDirectoryLock, its parent
+// must exist) throughout; the split files are written in DIRECTORY/.prepare-staging/ (on the
+// repository's file system, so committing them links them), and DIRECTORY/labels.json of an
+// earlier release is carried over.
+PreparedLabel PrepareLocalLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& directory,
+                                const PrepareSettings& settings, std::chrono::system_clock::time_point now);
+
+// PrepareLocalLabel into hub_dir/<label>.
 PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, const std::filesystem::path& hub_dir,
                            const PrepareSettings& settings, std::chrono::system_clock::time_point now);
 

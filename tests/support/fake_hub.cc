@@ -329,10 +329,10 @@ bool FakeHub::PublicationsPending(const std::string& worker) const {
                      [&](const PendingPublication& pending) { return pending.space == worker; });
 }
 
-void FakeHub::InjectFault(const std::string& path_substring, Fault fault) {
+void FakeHub::InjectFault(const std::string& path_substring, Fault fault, int after) {
   std::lock_guard lock(mutex_);
   int times = fault.times;
-  faults_.push_back({path_substring, std::move(fault), times});
+  faults_.push_back({path_substring, std::move(fault), times, after});
 }
 
 void FakeHub::SetRedirect(const std::string& path_substring, const std::string& location) {
@@ -417,6 +417,7 @@ void FakeHub::Handle(const httplib::Request& request, httplib::Response& respons
     if (fault) answered = LoseAnswer(*fault, request, response);
   }
   if (answered) call.status = response.status == -1 ? 200 : response.status;
+  response.set_header("X-Request-Id", "fake-" + std::to_string(calls_.size() + 1));
   calls_.push_back(std::move(call));
   NotifyChanged();
 }
@@ -514,6 +515,10 @@ void FakeHub::ServeMetadata(const std::string& dataset, const httplib::Request& 
 std::optional<FakeHub::Fault> FakeHub::TakeFault(const std::string& path) {
   for (auto entry = faults_.begin(); entry != faults_.end(); ++entry) {
     if (path.find(entry->path_substring) == std::string::npos) continue;
+    if (entry->let_through > 0) {
+      --entry->let_through;
+      continue;
+    }
     Fault fault = entry->fault;
     if (--entry->remaining <= 0) faults_.erase(entry);
     return fault;
@@ -534,6 +539,11 @@ bool FakeHub::ApplyFault(const Fault& fault, const httplib::Request& request, ht
     case Fault::Kind::kRetryAfter:
       SetError(response, 429, ErrorMessageFor(429));
       response.set_header("Retry-After", std::to_string(fault.retry_after_seconds));
+      break;
+    case Fault::Kind::kRateLimited:
+      SetError(response, 429, ErrorMessageFor(429));
+      response.set_header("RateLimit", "\"api\";r=0;t=" + std::to_string(fault.retry_after_seconds));
+      response.set_header("RateLimit-Policy", "\"fixed window\";\"api\";q=500;w=300");
       break;
     case Fault::Kind::kMalformedJson: response.set_content("{not json", kJson); break;
     case Fault::Kind::kOversized: SendOversized(response); break;

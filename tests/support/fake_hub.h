@@ -8,6 +8,7 @@
 // Rules the fake enforces, as the Hub does:
 //  - every endpoint needs `Authorization: Bearer <token>`; a wrong token is refused even where
 //    anonymous access is allowed (AllowAnonymous only excuses a missing header);
+//  - every answer carries an X-Request-Id of its own ("fake-<n>"), as the Hub's do;
 //  - a request first meets the injected faults, then the redirects, then authentication, then its
 //    route; only requests that reach a metadata route count as polls of that dataset. The faults
 //    that carry a request out (CarryOutThenClose, CarryOutThenStatus) let it through to its route
@@ -78,6 +79,7 @@ class FakeHub {
     enum class Kind {
       kStatus,           // answer `status` with a JSON error body
       kRetryAfter,       // 429 with Retry-After: retry_after_seconds
+      kRateLimited,      // 429 with the Hub's `RateLimit: "api";r=0;t=<retry_after_seconds>`, no Retry-After
       kSlowBody,         // the real answer, its body sent in small chunks spread over `delay`
       kMalformedJson,    // 200 with the body "{not json"
       kOversized,        // 200 with a 2 MiB JSON body, chunked (no Content-Length to trust)
@@ -98,6 +100,7 @@ class FakeHub {
 
     static Fault Status(int status, int times = 1) { return {Kind::kStatus, status, 1, {}, times, ""}; }
     static Fault RetryAfter(int seconds, int times = 1) { return {Kind::kRetryAfter, 429, seconds, {}, times, ""}; }
+    static Fault RateLimited(int seconds, int times = 1) { return {Kind::kRateLimited, 429, seconds, {}, times, ""}; }
     static Fault SlowBody(std::chrono::milliseconds delay) { return {Kind::kSlowBody, 200, 1, delay, 1, ""}; }
     static Fault Redirect(std::string location) { return {Kind::kRedirect, 302, 1, {}, 1, std::move(location)}; }
     static Fault CarryOutThenClose(int times = 1) { return {Kind::kCarryOutThenClose, 200, 1, {}, times, ""}; }
@@ -180,7 +183,9 @@ class FakeHub {
   bool PublicationsPending(const std::string& worker) const;
 
   // Faults are consumed in the order they were injected; redirects stay until the fake is destroyed.
-  void InjectFault(const std::string& path_substring, Fault fault);
+  // A fault injected with `after` lets that many matching requests through before it shows (the
+  // second commit onto a branch, say).
+  void InjectFault(const std::string& path_substring, Fault fault, int after = 0);
   void SetRedirect(const std::string& path_substring, const std::string& location);
 
   // The repository API (create, commit, LFS, tags, tree, resolve), behind the same auth and faults.
@@ -226,6 +231,7 @@ class FakeHub {
     std::string path_substring;
     Fault fault;
     int remaining = 0;
+    int let_through = 0;
   };
 
   void Stop();

@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "hub/content_hash.h"
+#include "support/drop_connection.h"
 #include "util/time.h"
 
 namespace orch::testing {
@@ -350,6 +351,7 @@ struct FakeHubRepos::Parsed {
     kBranch,
     kRefs,
     kTree,
+    kCommits,
     kResolve,
     kRaw,
     kBatch
@@ -413,9 +415,9 @@ FakeHubRepos::Parsed FakeHubRepos::ParseTarget(const std::string& target) {
       return parsed;
     }
     if (s.size() < 6 || s[5].empty()) return parsed;
-    static const std::map<std::string, Kind> kActions = {{"revision", Kind::kInfo}, {"preupload", Kind::kPreupload},
-                                                         {"commit", Kind::kCommit}, {"tag", Kind::kTag},
-                                                         {"branch", Kind::kBranch}, {"tree", Kind::kTree}};
+    static const std::map<std::string, Kind> kActions = {
+        {"revision", Kind::kInfo}, {"preupload", Kind::kPreupload}, {"commit", Kind::kCommit},  {"tag", Kind::kTag},
+        {"branch", Kind::kBranch}, {"tree", Kind::kTree},           {"commits", Kind::kCommits}};
     auto found = kActions.find(action);
     if (found == kActions.end()) return parsed;
     parsed.kind = found->second;
@@ -575,6 +577,11 @@ bool FakeHubRepos::HasLfsObject(std::string_view type, const std::string& repo_i
   return repo && repo->lfs.contains(sha256);
 }
 
+void FakeHubRepos::InjectStorageFault(StorageFault fault) {
+  std::lock_guard lock(mutex_);
+  storage_faults_.push_back(std::move(fault));
+}
+
 std::string FakeHubRepos::StorageOrigin() {
   std::lock_guard lock(mutex_);
   return StorageOriginLocked();
@@ -696,6 +703,7 @@ bool FakeHubRepos::Route(const httplib::Request& request, httplib::Response& res
     case Kind::kInfo:
     case Kind::kRefs:
     case Kind::kTree:
+    case Kind::kCommits:
     case Kind::kResolve:
     case Kind::kRaw: allowed = read; break;
     case Kind::kPreupload:
@@ -730,6 +738,7 @@ bool FakeHubRepos::Route(const httplib::Request& request, httplib::Response& res
     case Kind::kBranch: BranchRequest(target, *repo, request, response); break;
     case Kind::kRefs: Refs(*repo, request, response); break;
     case Kind::kTree: Tree(target, *repo, request, response, base); break;
+    case Kind::kCommits: CommitList(target, *repo, request, response, base); break;
     case Kind::kResolve: Resolve(target, *repo, request, response, false); break;
     case Kind::kRaw: Resolve(target, *repo, request, response, true); break;
     case Kind::kBatch: LfsBatch(*repo, request, response); break;
@@ -1107,6 +1116,31 @@ void FakeHubRepos::Tree(const Parsed& target, Repo& repo, const httplib::Request
   }
   std::sort(entries.begin(), entries.end(),
             [](const json& a, const json& b) { return a["path"].get<std::string>() < b["path"].get<std::string>(); });
+  SendPage(entries, request, response, base);
+}
+
+// The Hub's commit listing, newest first: {id, title, message, date, authors}, paginated as the tree.
+void FakeHubRepos::CommitList(const Parsed& target, Repo& repo, const httplib::Request& request,
+                              httplib::Response& response, const std::string& base) {
+  auto oid = ResolveRev(repo, target.rev);
+  if (!oid) return RevisionNotFound(response, target.rev);
+  json commits = json::array();
+  for (std::string at = *oid; !at.empty();) {
+    const CommitEntry& entry = repo.commits.at(at);
+    commits.push_back({{"id", entry.oid},
+                       {"title", entry.title},
+                       {"message", entry.description},
+                       {"date", entry.date},
+                       {"authors", json::array({{{"user", kUserName}}})}});
+    at = entry.parent;
+  }
+  SendPage(commits, request, response, base);
+}
+
+// One page of a listing (tree_page_size_ entries from the request's cursor), with a
+// `Link: <...>; rel="next"` header while more remain.
+void FakeHubRepos::SendPage(const json& entries, const httplib::Request& request, httplib::Response& response,
+                            const std::string& base) const {
   size_t offset = 0;
   std::string cursor = request.get_param_value("cursor");
   if (!cursor.empty()) {
@@ -1278,6 +1312,18 @@ void FakeHubRepos::HandleStorage(const httplib::Request& request, httplib::Respo
   std::string path = PathOf(request.target);
   storage_calls_.push_back({request.method, path, QueryOf(request.target), request.get_header_value("Authorization"),
                             request.body.size(), 0});
+  for (auto fault = storage_faults_.begin(); fault != storage_faults_.end(); ++fault) {
+    if (path.find(fault->path_substring) == std::string::npos) continue;
+    const StorageFault taken = *fault;
+    if (--fault->times <= 0) storage_faults_.erase(fault);
+    if (taken.close) {
+      DropConnection(request, response);  // recorded with status 0
+      return;
+    }
+    SetStorageError(response, taken.status, "InternalError", "We encountered an internal error. Please try again.");
+    storage_calls_.back().status = taken.status;
+    return;
+  }
   [&] {
     // A presigned URL carries its own authorization: S3 refuses a request that adds a token.
     if (request.has_header("Authorization")) {

@@ -31,7 +31,7 @@
 //    URL: either way the clients send it no token);
 //  - the tree listing returns kDefaultTreePageSize entries per page (SetTreePageSize), sorted by
 //    path, directories included when recursive, with a `Link: <...>; rel="next"` header while more
-//    remain; `expand` is ignored;
+//    remain; `expand` is ignored. The commit listing (/commits/{rev}, newest first) pages the same way;
 //  - pull requests (create_pr=1) are not supported: 501. Endpoints not listed here (paths-info,
 //    xet-write-token, ...) fall through to FakeHub, which answers 404.
 #pragma once
@@ -115,6 +115,17 @@ class FakeHubRepos {
   std::map<std::string, std::string> Branches(std::string_view type, const std::string& repo) const;
   bool HasLfsObject(std::string_view type, const std::string& repo, const std::string& sha256) const;
 
+  // A misbehaviour of the storage origin, shown to the next `times` requests whose path contains
+  // `path_substring` ("/uploads/", "/parts/2"): an S3 error answer of `status`, or, with `close`,
+  // the connection closed before any answer. Either way nothing is stored.
+  struct StorageFault {
+    std::string path_substring;
+    int status = 500;
+    bool close = false;
+    int times = 1;
+  };
+  void InjectStorageFault(StorageFault fault);
+
   // "http://127.0.0.2:PORT": the storage origin, started on first use.
   std::string StorageOrigin();
   std::vector<StorageCall> StorageCalls() const;
@@ -142,6 +153,10 @@ class FakeHubRepos {
   void Refs(Repo& repo, const httplib::Request& request, httplib::Response& response);
   void Tree(const Parsed& target, Repo& repo, const httplib::Request& request, httplib::Response& response,
             const std::string& base);
+  void CommitList(const Parsed& target, Repo& repo, const httplib::Request& request, httplib::Response& response,
+                  const std::string& base);
+  void SendPage(const nlohmann::json& entries, const httplib::Request& request, httplib::Response& response,
+                const std::string& base) const;
   void Resolve(const Parsed& target, Repo& repo, const httplib::Request& request, httplib::Response& response,
                bool raw);
   void LfsBatch(Repo& repo, const httplib::Request& request, httplib::Response& response);
@@ -176,6 +191,7 @@ class FakeHubRepos {
   std::map<std::string, std::unique_ptr<Repo>> repos_;             // by "type:namespace/name"
   std::map<std::string, std::unique_ptr<PendingUpload>> uploads_;  // by storage key
   std::vector<StorageCall> storage_calls_;
+  std::vector<StorageFault> storage_faults_;
   size_t tree_page_size_ = kDefaultTreePageSize;
   size_t multipart_threshold_ = kDefaultMultipartThreshold;
   size_t chunk_size_ = kDefaultChunkSize;
