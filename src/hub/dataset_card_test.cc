@@ -7,45 +7,16 @@
 #include <regex>
 
 #include "hub/yaml_writer.h"
-#include "support/subprocess.h"
+#include "support/yaml_read_back.h"
 #include "util/error.h"
 
 namespace orch {
 namespace {
 
-using namespace std::chrono_literals;
 using Json = nlohmann::ordered_json;
 
-// Reads YAML (or, with `front_matter`, a README.md's front matter, cut out with huggingface_hub's
-// REGEX_YAML_BLOCK) with yaml.safe_load and answers it as JSON. A mapping key that YAML did not
-// read as a string, or a value JSON cannot hold (a date), fails the script.
-constexpr const char* kReadBack = R"py(
-import json, re, sys, yaml
-text = sys.stdin.buffer.read().decode("utf-8")
-if sys.argv[1] == "front_matter":
-    match = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))").search(text)
-    if match is None:
-        sys.exit("no YAML block at the top")
-    text = match.group(2)
-def check(value):
-    if isinstance(value, dict):
-        for key, member in value.items():
-            if not isinstance(key, str):
-                sys.exit("a key that is not a string: %r" % (key,))
-            check(member)
-    elif isinstance(value, list):
-        for item in value:
-            check(item)
-document = yaml.safe_load(text)
-check(document)
-sys.stdout.buffer.write(json.dumps(document, ensure_ascii=False).encode("utf-8"))
-)py";
-
 nlohmann::json ReadBack(const std::string& text, bool front_matter = false) {
-  const testing::ProcessResult result = testing::Subprocess::Run(
-      {"python3", "-c", kReadBack, front_matter ? "front_matter" : "yaml"}, {{"PATH", "/usr/bin:/bin"}}, "", 60s, text);
-  EXPECT_EQ(result.exit_code, 0) << result.err << "\nthe YAML:\n" << text;
-  return nlohmann::json::parse(result.out, nullptr, false);
+  return testing::ReadYamlBack(text, front_matter);
 }
 
 TEST(YamlWriter, EveryStringReadsBackAsWritten) {
