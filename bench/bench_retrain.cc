@@ -5,14 +5,17 @@
 // out as the prepare worker publishes it (the repository HUB/<label>, tagged), then times the whole retrain
 // process (median of --runs runs, each scoring the deployed model too; a first untimed run deploys it)
 // and compares its test macro-F1 with what the `fasttext` tool gives on the same split with
-// `fasttext supervised -epoch 25 -lr 0.5 -wordNgrams 2 -thread 2` and `fasttext predict`. Prints
-// Markdown for docs/benchmarks.md. Exits 1 when the retrain's macro-F1 is more than 0.01 below the
-// tool's or the median retrain takes 30 s or more.
+// `fasttext supervised -epoch 25 -lr 0.5 -wordNgrams 2 -thread 2` and `fasttext predict`. A dataset
+// version is trained once, so each timed run trains the same data published again as a version of
+// its own (a metadata commit and a tag). Prints Markdown for docs/benchmarks.md. Exits 1 when the
+// retrain's macro-F1 is more than 0.01 below the tool's or the median retrain takes 30 s or more.
 //
 //   bench_retrain [--rows N] [--runs N] [--seed N] [--dataset HUB/<label>] [--write-dataset HUB]
+//                 [--orchestrator PATH]
 //
-// With --dataset it runs on an existing dataset repository (its latest version) instead; with
-// --write-dataset it only writes the synthetic dataset to HUB/department, to try retrain on by hand.
+// With --dataset it runs on a copy of an existing dataset repository (its latest version) instead;
+// with --write-dataset it only writes the synthetic dataset to HUB/department, to try retrain on by
+// hand. --orchestrator times another build of the program (an earlier one, to compare).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -202,6 +205,21 @@ fs::path GenerateDataset(const fs::path& hub, size_t train_rows, uint64_t seed) 
   return dataset;
 }
 
+// Publishes the latest version of `dataset` again as `tag`: main's dataset_metadata.json naming it,
+// committed, then tagged, as the prepare worker publishes a version. The data stays as it is.
+void PublishAgain(const fs::path& dataset, const std::string& tag) {
+  LocalRepository repository(dataset);
+  const std::optional<std::string> head = repository.HeadOf("main");
+  nlohmann::ordered_json metadata =
+      nlohmann::ordered_json::parse(repository.ReadFile(*head, "dataset_metadata.json", 1 << 20).value());
+  metadata["version_tag"] = tag;
+  CommitRequest publish;
+  publish.summary = "Publish " + tag;
+  publish.parent_commit = head;
+  publish.additions = {FileAddition::FromBytes("dataset_metadata.json", metadata.dump(2) + "\n")};
+  repository.CreateTag(tag, repository.Commit(publish));
+}
+
 // ---- Measuring ----
 
 double ChildCpuSeconds() {
@@ -273,12 +291,11 @@ struct RetrainRun {
   std::string decision, chosen;
 };
 
-RetrainRun RunRetrain(const std::string& label, const fs::path& dataset, const fs::path& models, const fs::path& work) {
-  Timed timed = Run(
-      // --force: every run trains, though the version was decided by the first.
-      {ORCH_BINARY, "retrain", "--label", label, "--dataset", dataset.string(), "--models", models.string(), "--json",
-       "--force"},
-      work.string());
+RetrainRun RunRetrain(const std::string& binary, const std::string& label, const fs::path& dataset,
+                      const fs::path& models, const fs::path& work) {
+  Timed timed =
+      Run({binary, "retrain", "--label", label, "--dataset", dataset.string(), "--models", models.string(), "--json"},
+          work.string());
   nlohmann::json decision = nlohmann::json::parse(timed.result.out);
   std::string chosen;
   size_t at = timed.result.err.find(": chose ");
@@ -299,6 +316,7 @@ int Main(int argc, char** argv) {
   int runs = 3;
   uint64_t seed = 20261126;
   std::optional<fs::path> given_dataset, write_to;
+  std::string binary = ORCH_BINARY;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--rows") rows = std::stoul(argv[i + 1]);
@@ -306,6 +324,7 @@ int Main(int argc, char** argv) {
     if (flag == "--seed") seed = std::stoull(argv[i + 1]);
     if (flag == "--dataset") given_dataset = (fs::absolute(argv[i + 1]) / "").parent_path();  // no trailing '/'
     if (flag == "--write-dataset") write_to = argv[i + 1];
+    if (flag == "--orchestrator") binary = fs::absolute(argv[i + 1]).string();
   }
   if (write_to) {
     std::cout << "wrote " << GenerateDataset(*write_to, rows, seed).string() << "\n";
@@ -314,7 +333,10 @@ int Main(int argc, char** argv) {
   TempDir work("orch-bench-retrain");
   fs::path dataset_dir;
   if (given_dataset) {
-    dataset_dir = *given_dataset;
+    // A copy: the timed runs publish versions of their own into it.
+    dataset_dir = work.path() / "hub" / given_dataset->filename();
+    fs::create_directories(dataset_dir.parent_path());
+    fs::copy(*given_dataset, dataset_dir, fs::copy_options::recursive);
   } else {
     std::cerr << "generating " << rows << " train rows...\n";
     dataset_dir = GenerateDataset(work.path() / "hub", rows, seed);
@@ -330,9 +352,12 @@ int Main(int argc, char** argv) {
   }
   std::cerr << "retrain: a first run to deploy, then " << runs << " timed run(s)...\n";
   fs::path models = work.path() / "models";
-  RetrainRun first = RunRetrain(label, dataset_dir, models, work.path());
+  RetrainRun first = RunRetrain(binary, label, dataset_dir, models, work.path());
   std::vector<RetrainRun> timed;
-  for (int run = 0; run < runs; ++run) timed.push_back(RunRetrain(label, dataset_dir, models, work.path()));
+  for (int run = 0; run < runs; ++run) {
+    PublishAgain(dataset_dir, dataset.version_tag + "_r" + std::to_string(run + 1));
+    timed.push_back(RunRetrain(binary, label, dataset_dir, models, work.path()));
+  }
 
   std::vector<double> seconds, cpu, f1;
   long peak_kb = first.max_rss_kb;
@@ -345,7 +370,7 @@ int Main(int argc, char** argv) {
   double worst_f1 = std::min(first.macro_f1, *std::min_element(f1.begin(), f1.end()));
 
   std::printf("Dataset: %s, version %s: %zu train, %zu validation, %zu test rows, %zu classes.\n\n",
-              given_dataset ? dataset_dir.c_str() : "synthetic (bench_retrain's generator)",
+              given_dataset ? given_dataset->c_str() : "synthetic (bench_retrain's generator)",
               dataset.version_tag.c_str(), dataset.train.size(), dataset.validation.size(), dataset.test.size(),
               dataset.classes.size());
   std::printf(
@@ -361,14 +386,16 @@ int Main(int argc, char** argv) {
         "| `fasttext supervised` + `fasttext predict` | %.1f s | %.1f s | | %.4f | %.4f |"
         " epoch 25, lr 0.5, word n-grams 2, dim 100, 2M buckets |\n",
         tool.seconds, tool.cpu_seconds, tool.scores.macro_f1, tool.scores.accuracy);
-  std::printf("\nRetrain runs: the first deployed (%s), the next %d each scored the deployed model as well (%s).\n",
-              first.decision.c_str(), runs,
-              [&] {
-                std::string decisions;
-                for (const RetrainRun& run : timed) decisions += (decisions.empty() ? "" : ", ") + run.decision;
-                return decisions;
-              }()
-                  .c_str());
+  std::printf(
+      "\nRetrain runs: the first deployed (%s), the next %d each trained the same data published again as a new "
+      "version and scored the deployed model as well (%s).\n",
+      first.decision.c_str(), runs,
+      [&] {
+        std::string decisions;
+        for (const RetrainRun& run : timed) decisions += (decisions.empty() ? "" : ", ") + run.decision;
+        return decisions;
+      }()
+          .c_str());
 
   bool fast_enough = Median(seconds) < kBudgetSeconds;
   bool good_enough = !have_tool || worst_f1 >= tool.scores.macro_f1 - kAllowedF1Gap;

@@ -131,7 +131,7 @@ TEST(CliHelp, EverySubcommandHasExamplesAndExitStatus) {
   const ProcessResult root = RunBinary({"--help"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
   ASSERT_EQ(root.exit_code, 0) << root.err;
   for (const std::string subcommand : {"run", "config", "check", "migrate", "status", "history", "prepare", "retrain",
-                                       "predict", "demo", "completion"}) {
+                                       "predict", "rollback", "demo", "completion"}) {
     EXPECT_TRUE(Contains(root.out, "\n  " + subcommand + " ")) << subcommand << " missing from\n" << root.out;
     const ProcessResult help = RunBinary({subcommand, "--help"}, {{"PATH", "/usr/bin:/bin"}}, dir.path().string());
     EXPECT_EQ(help.exit_code, 0) << subcommand << ": " << help.err;

@@ -130,7 +130,11 @@ TEST_P(LocalLoop, PreparesPublishesRetrainsDeploysAndPredictsThenDoesNothingTwic
     EXPECT_EQ(report["retrain"]["result"], "finished");
     EXPECT_EQ(decision["decision"], "accepted") << decision.dump();
     EXPECT_EQ(decision["dataset_version"], metadata["version_tag"]);
-    EXPECT_TRUE(fs::exists(Models() / label / "current" / "model.bin"));
+    // The model repository: main deploys the candidate tagged with the dataset version.
+    LocalRepository models(Models() / label);
+    EXPECT_TRUE(fs::exists(Models() / label / "model.bin"));
+    EXPECT_EQ(models.HeadOf(version), decision["candidate"]);
+    EXPECT_EQ(models.ReadFile("main", "model.json", 1 << 20), models.ReadFile(version, "model.json", 1 << 20));
     EXPECT_EQ(CountLines(Models() / label / "decisions.jsonl"), 1);
   }
 
@@ -195,7 +199,7 @@ TEST_P(LocalLoop, CorrectionsWithoutUsableTextLeaveNoLabelStuck) {
 // deployed model stays; the decision is recorded either way.
 TEST_P(LocalLoop, AWorseModelIsNotDeployed) {
   ASSERT_EQ(Label(RunPass(), "department")["outcome"], "retrain_triggered");
-  const fs::path current = fs::canonical(Models() / "department" / "current");
+  const std::string deployed = testing::ReadFile((Models() / "department" / "model.json").string());
 
   const Json metadata = ReadJson(Hub() / "department" / "dataset_metadata.json");
   LocalRepository repository(Hub() / "department");
@@ -222,7 +226,8 @@ TEST_P(LocalLoop, AWorseModelIsNotDeployed) {
   ASSERT_EQ(retrain.exit_code, 0) << retrain.err;
   const Json decision = Json::parse(retrain.out, nullptr, /*allow_exceptions=*/false);
   EXPECT_EQ(decision["decision"], "rejected") << retrain.out;
-  EXPECT_EQ(fs::canonical(Models() / "department" / "current"), current);
+  EXPECT_EQ(testing::ReadFile((Models() / "department" / "model.json").string()), deployed);
+  EXPECT_TRUE(LocalRepository(Models() / "department").HeadOf("v20990101_000000")) << "kept as a candidate";
   EXPECT_EQ(CountLines(Models() / "department" / "decisions.jsonl"), 2);
 }
 

@@ -1,7 +1,8 @@
-// `orchestrator retrain` and `orchestrator predict` as a user runs them: the real binary on a local
-// dataset hub and models directory. Retrain deploys, predict answers with class names, a second
-// retrain that does not clear DECISION_THRESHOLD is rejected, and a malformed hub leaves the deployed
-// model, `current` and decisions.jsonl as they were.
+// `orchestrator retrain`, `orchestrator predict` and `orchestrator rollback` as a user runs them: the
+// real binary on a local dataset hub and models directory. Retrain deploys, predict answers with class
+// names through its cache, a second retrain that does not clear DECISION_THRESHOLD is rejected but
+// kept as a candidate, a version is never trained twice, rollback deploys a candidate again and
+// predict follows, and a malformed hub leaves main and its decisions.jsonl as they were.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/local_repository.h"
 #include "support/dataset_repository.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -89,8 +91,24 @@ class RetrainCliTest : public ::testing::Test {
     return Run(args, std::move(env));
   }
 
-  std::string Current() const { return fs::read_symlink(label_models() / "current").string(); }
+  // main's model.json (the directory holds main's files).
+  nlohmann::json Deployed() const {
+    return nlohmann::json::parse(ReadFile((label_models() / "model.json").string()), nullptr, false);
+  }
+  std::string Current() const { return Deployed().value("model_version", "(none)"); }
+  std::string Main() const { return LocalRepository(label_models()).HeadOf("main").value_or("(none)"); }
   std::string Decisions() const { return ReadFile((label_models() / "decisions.jsonl").string()); }
+
+  ProcessResult Predict(const std::vector<std::string>& texts, Env env = {}) {
+    std::vector<std::string> args = {"predict", "--label", "department", "--models", models_dir().string()};
+    args.insert(args.end(), texts.begin(), texts.end());
+    return Run(args, std::move(env));
+  }
+  ProcessResult Rollback(std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {"rollback", "--label", "department", "--models", models_dir().string()};
+    args.insert(args.end(), more.begin(), more.end());
+    return Run(args);
+  }
 
   TempDir work_{"orch-retrain-cli"};
 };
@@ -109,8 +127,11 @@ TEST_F(RetrainCliTest, RetrainDeploysAndPredictAnswers) {
   EXPECT_EQ(decision["decision_threshold"], 0.001);
   EXPECT_GE(decision["new"]["macro_f1"].get<double>(), 0.9);
   EXPECT_EQ(Current(), decision["model_version"].get<std::string>());
+  EXPECT_EQ(Deployed()["dataset_version"], "v20261126_101502");
+  EXPECT_EQ(decision["candidate"], LocalRepository(label_models()).HeadOf("v20261126_101502").value_or(""));
   EXPECT_EQ(Decisions(), out[0] + "\n");
   EXPECT_TRUE(Contains(retrain.err, "search round 1")) << retrain.err;  // progress goes to stderr
+  EXPECT_TRUE(Contains(retrain.err, "published the new model as the candidate tagged v20261126_101502")) << retrain.err;
 
   ProcessResult named = Run({"predict", "--label", "department", "--models", models_dir().string(),
                              "The ROAD near our ward has a pothole!", "<b>विद्यालय</b> शिक्षक https://example.org/x"});
@@ -156,7 +177,9 @@ TEST_F(RetrainCliTest, AModelThatDoesNotClearTheThresholdIsRejected) {
   ProcessResult second = Retrain({{"DECISION_THRESHOLD", "0.99"}}, /*json=*/false);
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_TRUE(Contains(second.out, "department: rejected the model trained on v2")) << second.out;
-  EXPECT_TRUE(Contains(second.out, "kept " + deployed + " deployed")) << second.out;
+  EXPECT_TRUE(Contains(
+      second.out, "kept " + deployed + " (trained on v1) deployed; the new model is kept as the candidate tagged v2"))
+      << second.out;
   EXPECT_EQ(Current(), deployed);
   std::vector<std::string> decisions = Lines(Decisions());
   ASSERT_EQ(decisions.size(), 2u);
@@ -167,21 +190,29 @@ TEST_F(RetrainCliTest, AModelThatDoesNotClearTheThresholdIsRejected) {
   EXPECT_TRUE(rejected["deployed"]["macro_f1"].is_number());
 }
 
-TEST_F(RetrainCliTest, AVersionAlreadyDecidedIsAnsweredNotTrainedAgain) {
+TEST_F(RetrainCliTest, AVersionIsNeverTrainedTwice) {
   Publish("v1");
   ProcessResult first = Retrain();
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  const std::string deployed = Current();
+  const std::string main = Main();
   ProcessResult repeat = Retrain();  // a resumed pass sends the same request again
   ASSERT_EQ(repeat.exit_code, 0) << repeat.err;
-  EXPECT_TRUE(Contains(repeat.err, "already decided")) << repeat.err;
+  EXPECT_TRUE(Contains(repeat.err,
+                       "dataset v1 was trained and decided already (the candidate tagged v1); not "
+                       "training it again"))
+      << repeat.err;
+  EXPECT_FALSE(Contains(repeat.err, "search round")) << repeat.err;
   EXPECT_EQ(nlohmann::json::parse(repeat.out), nlohmann::json::parse(first.out));
   EXPECT_EQ(Lines(Decisions()).size(), 1u);
-  EXPECT_EQ(Current(), deployed);
+  EXPECT_EQ(Main(), main);
+  ProcessResult text = Retrain({}, /*json=*/false);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(text.out.starts_with("already decided: {")) << text.out;
+  // There is no way to train it again: --force is gone.
   ProcessResult forced = Run({"retrain", "--force", "--json", "--label", "department", "--dataset",
                               dataset_dir().string(), "--models", models_dir().string()});
-  ASSERT_EQ(forced.exit_code, 0) << forced.err;
-  EXPECT_EQ(Lines(Decisions()).size(), 2u);
+  EXPECT_EQ(forced.exit_code, 2) << forced.err;
+  EXPECT_EQ(Main(), main);
 }
 
 TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
@@ -189,6 +220,7 @@ TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
   ASSERT_EQ(Retrain().exit_code, 0);
   std::string deployed = Current();
   std::string decisions = Decisions();
+  const std::string main = Main();
 
   testing::PublishVersion(dataset_dir(), "v2",
                           {.labels_json = kLabels,
@@ -211,6 +243,7 @@ TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
 
   EXPECT_EQ(Current(), deployed);
   EXPECT_EQ(Decisions(), decisions);
+  EXPECT_EQ(Main(), main);
   ProcessResult predict = Run({"predict", "--label", "department", "--models", models_dir().string(), "pothole"});
   EXPECT_EQ(predict.exit_code, 0) << predict.err;
 }
@@ -260,6 +293,71 @@ TEST_F(RetrainCliTest, BadUsageExitsTwo) {
             2);
   EXPECT_EQ(Retrain({{"DECISION_THRESHOLD", "lots"}}).exit_code, 2);
   EXPECT_FALSE(fs::exists(label_models()));
+}
+
+// Predict reads main once per commit into its cache ($XDG_CACHE_HOME/orchestrator/models or
+// --cache), and follows a new deployment: here a rollback, which the decision history records.
+TEST_F(RetrainCliTest, RollbackRedeploysACandidateAndPredictFollows) {
+  Publish("v1");
+  ASSERT_EQ(Retrain().exit_code, 0);
+  const std::string v1_model = Current();
+  Publish("v2", 90);
+  ASSERT_EQ(Retrain({{"DECISION_THRESHOLD", "0.99"}}).exit_code, 0);
+  ASSERT_EQ(Current(), v1_model) << "v2 was rejected";
+
+  const fs::path cache = work_.path() / "cache";
+  const Env env = {{"XDG_CACHE_HOME", cache.string()}};
+  const std::string v1_main = Main();
+  ProcessResult before = Predict({"pothole"}, env);
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  const fs::path entries = cache / "orchestrator" / "models";
+  ASSERT_TRUE(fs::is_directory(entries));
+  const fs::path key = fs::directory_iterator(entries)->path();
+  EXPECT_TRUE(fs::is_regular_file(key / v1_main / "model.bin")) << "cached by main's commit";
+
+  ProcessResult rolled = Rollback({"--to", "v2", "--reason", "reviewers prefer v2", "--json"});
+  ASSERT_EQ(rolled.exit_code, 0) << rolled.err;
+  const nlohmann::json line = nlohmann::json::parse(rolled.out);
+  EXPECT_EQ(line["decision"], "rolled_back");
+  EXPECT_EQ(line["dataset_version"], "v2");
+  EXPECT_EQ(line["deployed_dataset_version"], "v1");
+  EXPECT_EQ(line["reason"], "reviewers prefer v2");
+  EXPECT_EQ(nlohmann::json::parse(Lines(Decisions()).back()), line);
+  EXPECT_EQ(Deployed()["dataset_version"], "v2");
+  EXPECT_TRUE(Contains(ReadFile((label_models() / "README.md").string()), "| rolled_back | `v2` |"));
+
+  ProcessResult after = Predict({"pothole"}, env);
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_TRUE(fs::is_regular_file(key / Main() / "model.bin")) << "the new commit is read";
+  EXPECT_FALSE(fs::exists(key / v1_main)) << "and the replaced one's entry went";
+  ProcessResult elsewhere = Predict({"--cache", (work_.path() / "other-cache").string(), "pothole"});
+  ASSERT_EQ(elsewhere.exit_code, 0) << elsewhere.err;
+  EXPECT_TRUE(fs::is_directory(work_.path() / "other-cache" / key.filename() / Main()));
+
+  // Without --to: back to the model deployed before, with the text summary.
+  ProcessResult back = Rollback({"--reason", "v2 misroutes schools"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_TRUE(Contains(back.out, "department: rolled back to the model trained on v1 (" + v1_model)) << back.out;
+  EXPECT_TRUE(Contains(back.out, "replaced the model trained on v2")) << back.out;
+  EXPECT_TRUE(Contains(back.out, "reason: v2 misroutes schools")) << back.out;
+  EXPECT_EQ(Current(), v1_model);
+  ProcessResult same = Rollback({"--to", "v1"});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_TRUE(Contains(same.out, "is deployed already; nothing changed")) << same.out;
+  const size_t decisions = Lines(Decisions()).size();
+
+  ProcessResult nothing = Rollback();
+  EXPECT_EQ(nothing.exit_code, 1);
+  EXPECT_TRUE(Contains(nothing.err, "nothing to roll back to")) << nothing.err;
+  ProcessResult unknown = Rollback({"--to", "v9"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(Contains(unknown.err, "has no candidate tagged v9 (candidates, newest last: v1, v2)")) << unknown.err;
+  ProcessResult label = Run({"rollback", "--label", "urgency", "--models", models_dir().string()});
+  EXPECT_EQ(label.exit_code, 2);
+  EXPECT_TRUE(Contains(label.err, "the label urgency has no models in " + models_dir().string())) << label.err;
+  EXPECT_TRUE(Contains(label.err, "labels with models there: department")) << label.err;
+  EXPECT_EQ(Lines(Decisions()).size(), decisions) << "errors change nothing";
+  EXPECT_EQ(Current(), v1_model);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ struct Invocation {
   PrepareOptions prepare;
   RetrainOptions retrain;
   PredictOptions predict;
+  RollbackOptions rollback;
   DemoOptions demo;
   ServeOptions serve;
   std::string shell;
@@ -234,14 +235,18 @@ const Subcommand kSubcommands[] = {
      },
      [](Invocation& in) { return PrepareCommand(in.common, in.prepare); }},
     {"retrain", "Reference retrain worker: train a fastText classifier, deploy it when it beats the deployed one",
-     "Deploys to <models>/<label>/<model_version>/ and moves <models>/<label>/current only when the new macro-F1\n"
-     "exceeds the deployed one by more than DECISION_THRESHOLD; appends the decision to decisions.jsonl.\n"
+     "The label's models live in the model repository <models>/<label>: every model trained is committed onto its\n"
+     "branch candidates and tagged with the dataset version; main is the deployed model (model.bin, model.json, a\n"
+     "README.md model card, decisions.jsonl). The new model is deployed, by a commit on main, only when its macro-F1\n"
+     "exceeds the deployed one's by more than DECISION_THRESHOLD; every decision is a line of decisions.jsonl.\n"
+     "A dataset version is trained once: one whose candidate tag exists is answered with its decision.\n"
      "Here --version names a dataset version, not the program's.\n\n"
      "Reads the version at its tag: the latest is the one main's dataset_metadata.json names.\n\n"
      "Examples:\n"
      "  orchestrator retrain --label urgency --dataset ./hub/urgency --models ./models\n"
-     "  orchestrator retrain --label urgency --dataset ./hub/urgency@v3 --models ./models --force\n\n"
-     "Exit status: 0 when the model was accepted or rejected, 1 on a data or disk error, 2 on bad usage.",
+     "  orchestrator retrain --label urgency --dataset ./hub/urgency@v3 --models ./models --json\n\n"
+     "Exit status: 0 when the model was accepted or rejected (or the version was decided already), 1 on a data,\n"
+     "repository or disk error, 2 on bad usage.",
      [](CLI::App& app, Invocation& in) {
        AddEnvFile(app, in);
        AddConfig(app, in);
@@ -249,27 +254,53 @@ const Subcommand kSubcommands[] = {
        app.add_option("--dataset", in.retrain.dataset_dir,
                       "The label's dataset repository, <hub>/<label>, or <hub>/<label>@<version>")
            ->required();
-       app.add_option("--models", in.retrain.models_dir, "The models directory")->required();
+       app.add_option("--models", in.retrain.models_dir,
+                      "The models directory; the label's model repository is <models>/<label>")
+           ->required();
        app.add_option("--version", in.retrain.version, "The dataset version to train on (default: the latest)");
        AddJson(app, in.retrain.json, "Print the decision as JSON");
-       app.add_flag("--force", in.retrain.force,
-                    "Train even when decisions.jsonl already has a decision for this dataset version");
      },
      [](Invocation& in) { return RetrainCommand(in.common, in.retrain); }},
     {"predict", "Classify texts with a label's deployed model",
-     "Texts from the arguments, or one per line on stdin.\n\n"
+     "Texts from the arguments, or one per line on stdin. The deployed model is main's of the model repository\n"
+     "<models>/<label>, read once per commit into the cache directory.\n\n"
      "Examples:\n"
      "  orchestrator predict --label urgency --models ./models \"water pipe burst near the school\"\n"
      "  orchestrator predict --label department --models ./models --json < texts.txt\n\n"
-     "Exit status: 0, 1 when no model is deployed or a line of stdin is longer than 1 MiB.",
+     "Exit status: 0, 1 when no model is deployed, it is damaged, or a line of stdin is longer than 1 MiB.",
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
        app.add_option("--label", in.predict.label, "The label to predict")->required();
        app.add_option("--models", in.predict.models_dir, "The models directory")->required();
+       app.add_option("--cache", in.predict.cache_dir,
+                      "Where to keep the models read, by repository and commit (default "
+                      "$XDG_CACHE_HOME/orchestrator/models, else ~/.cache/orchestrator/models)");
        app.add_option("texts", in.predict.texts, "Texts to classify (default: one per line on stdin)");
        AddJson(app, in.predict.json, "One JSON object per line: label, id, probability");
      },
      [](Invocation& in) { return PredictCommand(in.common, in.predict); }},
+    {"rollback", "Deploy an earlier model of a label again, and record why",
+     "Deploys a candidate of the model repository <models>/<label> again by a commit on main, and records the\n"
+     "rollback and its reason in decisions.jsonl and the model card. Without --to it undoes the last deployment:\n"
+     "it deploys the model deployed before the current one, and a second rollback goes further back. --to names\n"
+     "a candidate by the dataset version it was trained on, deployed before or rejected.\n\n"
+     "Examples:\n"
+     "  orchestrator rollback --label urgency --models ./models --reason \"misroutes water complaints\"\n"
+     "  orchestrator rollback --label urgency --models ./models --to v20261126_101502 --json\n\n"
+     "Exit status: 0 when it was rolled back (or that model is deployed already); 1 when nothing is deployed,\n"
+     "there is no earlier model, the candidate is damaged, another retrain or rollback of the label is running,\n"
+     "or the repository cannot be written; 2 for a label without models, a version without a candidate, or bad\n"
+     "usage.",
+     [](CLI::App& app, Invocation& in) {
+       AddCommon(app, in);
+       app.add_option("--label", in.rollback.label, "The label to roll back")->required();
+       app.add_option("--models", in.rollback.models_dir, "The models directory")->required();
+       app.add_option("--to", in.rollback.to,
+                      "The dataset version whose candidate to deploy (default: the model deployed before)");
+       app.add_option("--reason", in.rollback.reason, "Why, for the decision history");
+       AddJson(app, in.rollback.json, "Print the rollback's decision line as JSON");
+     },
+     [](Invocation& in) { return RollbackCommand(in.common, in.rollback); }},
     {"demo", "Run the whole continuous-learning loop on this machine: SQLite, a local hub, local workers",
      "Creates (or reuses) DIR with a simulated grievance application (demo.db), a local dataset hub, models and\n"
      "logs, then runs passes with command: workers until both labels are prepared, retrained and evaluated, and\n"

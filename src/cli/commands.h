@@ -78,7 +78,6 @@ struct RetrainOptions {
   std::string dataset_dir;             // <hub>/<label>
   std::string models_dir;              // models go to <models>/<label>/...
   std::optional<std::string> version;  // the dataset version; default: the latest published
-  bool force = false;                  // train even when this version was already decided
   bool json = false;
 };
 
@@ -88,12 +87,24 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options);
 struct PredictOptions {
   std::string label;
   std::string models_dir;
-  std::vector<std::string> texts;  // empty: one text per line on stdin
+  std::optional<std::string> cache_dir;  // default: $XDG_CACHE_HOME/orchestrator/models
+  std::vector<std::string> texts;        // empty: one text per line on stdin
   bool json = false;
 };
 
 // Classifies texts with the label's deployed model.
 int PredictCommand(const CommonOptions& common, const PredictOptions& options);
+
+struct RollbackOptions {
+  std::string label;
+  std::string models_dir;
+  std::optional<std::string> to;  // the dataset version of the candidate; default: the model deployed before
+  std::string reason;
+  bool json = false;
+};
+
+// Deploys an earlier candidate of the label again and records why.
+int RollbackCommand(const CommonOptions& common, const RollbackOptions& options);
 
 struct DemoOptions {
   std::string dir = "orchestrator-demo";  // the demo's database, hub, models and logs

@@ -20,8 +20,12 @@
 #include "config/database_url.h"
 #include "config/label_name.h"
 #include "demo/demo_database.h"
+#include "hub/local_repository.h"
 #include "util/child_process.h"
 #include "util/error.h"
+#include "workers/decision_log.h"
+#include "workers/model_card.h"
+#include "workers/model_repository.h"
 
 namespace orch {
 namespace {
@@ -189,6 +193,31 @@ void ShowPredictions(const DemoPaths& paths, const std::string& self) {
   }
 }
 
+// Each label's model repository: what main deploys, and every candidate its decisions name.
+void ShowModels(const DemoPaths& paths) {
+  for (const std::string label : kLabels) {
+    const fs::path dir = paths.models / label;
+    std::cout << "   " << dir.string() << ": ";
+    try {
+      LocalRepository repository(dir);
+      ModelRepository models(repository, label);
+      const MainSnapshot main = models.ReadMain();
+      if (!main.commit || !main.has_model) {
+        std::cout << "no model deployed\n";
+        continue;
+      }
+      const ModelCard deployed = models.ReadCard(*main.commit, kMainBranch);
+      std::cout << "main (commit " << main.commit->substr(0, 12) << ") deploys the model trained on "
+                << deployed.dataset_version << "\n";
+      for (const LoggedDecision& decision : ReadableDecisions(main.decisions))
+        std::cout << "      " << decision.time << "  " << std::setw(9) << std::left << decision.decision
+                  << " candidate tagged " << decision.dataset_version << "\n";
+    } catch (const Error& error) {
+      std::cout << error.what() << "\n";
+    }
+  }
+}
+
 void AddComplaints(DemoDatabase& database, int64_t count) {
   const DemoCounts added = database.AddBatch(count);
   const DemoCounts total = database.Counts();
@@ -236,12 +265,17 @@ int DemoCommand(const DemoOptions& options) {
   const Json third = RunPass(paths, settings, self, 3);
   for (const Json& label : third["labels"]) PrintLabel(label);
 
+  Step(6, "Each label's models: a repository whose main is deployed, every candidate tagged");
+  ShowModels(paths);
+
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const bool ok = first.value("status", "") == "ok" && idempotent && third.value("status", "") == "ok";
   std::cout << "\n== Summary\n   " << (ok ? "the loop ran end to end" : "a step did not go as expected") << " in "
             << std::fixed << std::setprecision(1) << seconds << " s\n"
-            << "   datasets: " << paths.hub.string() << "\n   models and decisions: " << paths.models.string()
-            << "/<label>/decisions.jsonl\n   worker logs: " << paths.logs.string() << "\n"
+            << "   datasets: " << paths.hub.string() << "\n   models: " << paths.models.string()
+            << "/<label> (main's model.bin, its README.md card and decisions.jsonl; `orchestrator rollback --label "
+               "<label> --models "
+            << paths.models.string() << "` deploys the model before)\n   worker logs: " << paths.logs.string() << "\n"
             << "   history: orchestrator history --env-file " << paths.env_file.string() << "\n";
   return ok ? kExitOk : kExitFailed;
 }

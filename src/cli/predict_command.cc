@@ -1,10 +1,14 @@
 // `orchestrator predict`: classify texts with a label's deployed model (src/workers/predict.h).
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "util/error.h"
+#include "util/private_temp_dir.h"
+#include "workers/model_cache.h"
 #include "workers/predict.h"
 
 namespace orch {
@@ -42,9 +46,15 @@ bool ReadText(std::istream& in, std::vector<char>& buffer, std::string& line, lo
 
 }  // namespace
 
-// Predict reads no setting: the model directory and the texts are all it needs.
+// Predict reads no setting: the model directory, the cache and the texts are all it needs.
 int PredictCommand(const CommonOptions&, const PredictOptions& options) {
-  DeployedClassifier classifier = DeployedClassifier::Load(options.models_dir, options.label);
+  // The cache: --cache, else the user's cache directory, else (no HOME) one for this run alone.
+  std::optional<PrivateTempDir> run_cache;
+  std::filesystem::path cache = options.cache_dir
+                                    ? std::filesystem::path(*options.cache_dir)
+                                    : DefaultModelCacheDirectory(std::getenv("XDG_CACHE_HOME"), std::getenv("HOME"));
+  if (cache.empty()) cache = run_cache.emplace("orchestrator-models", "the model predict reads").path();
+  DeployedClassifier classifier = DeployedClassifier::Load(options.models_dir, options.label, cache);
   if (!options.texts.empty()) {
     for (const std::string& text : options.texts) Answer(classifier, text, options.json);
     return kExitOk;

@@ -6,8 +6,8 @@
 #include "cli/commands.h"
 #include "cli/sources.h"
 #include "util/error.h"
+#include "workers/decision_log.h"
 #include "workers/jsonl_dataset.h"
-#include "workers/model_store.h"
 #include "workers/retrain.h"
 
 namespace orch {
@@ -19,24 +19,31 @@ std::string Fixed(double value) {
   return text;
 }
 
-void PrintSummary(const RetrainOutcome& outcome, const std::filesystem::path& models_dir) {
-  const RetrainDecision& decision = outcome.decision;
+void PrintSummary(const RetrainOutcome& outcome) {
+  const ModelDecision& decision = outcome.decision;
   const FastTextSettings& settings = outcome.card.hyperparameters;
-  std::cout << decision.label << ": " << (decision.accepted ? "accepted" : "rejected") << " the model trained on "
+  const ClassificationScores scores = decision.new_scores.value_or(ClassificationScores{});
+  std::cout << decision.label << ": " << DecisionKindName(decision.kind) << " the model trained on "
             << decision.dataset_version << " (" << outcome.card.train_rows << " rows; epoch " << settings.epochs
             << ", lr " << settings.learning_rate << ", word n-grams " << settings.word_ngrams << ")\n"
-            << "  new model       macro-F1 " << Fixed(decision.new_scores.macro_f1) << "  accuracy "
-            << Fixed(decision.new_scores.accuracy) << "\n";
+            << "  new model       macro-F1 " << Fixed(scores.macro_f1) << "  accuracy " << Fixed(scores.accuracy)
+            << "\n";
   if (decision.deployed_scores)
     std::cout << "  deployed model  macro-F1 " << Fixed(decision.deployed_scores->macro_f1) << "  accuracy "
-              << Fixed(decision.deployed_scores->accuracy) << "  (" << decision.deployed_version.value_or("?") << ")\n";
+              << Fixed(decision.deployed_scores->accuracy) << "  (" << decision.deployed_version.value_or("?")
+              << ", trained on " << decision.deployed_dataset_version.value_or("?") << ")\n";
   std::cout << "  " << decision.reason << "\n";
-  std::filesystem::path current = models_dir / decision.label / "current";
-  if (decision.accepted)
-    std::cout << "  deployed " << decision.model_version << ": " << current.string() << " -> " << decision.model_version
-              << "\n";
-  else if (decision.deployed_version)
-    std::cout << "  kept " << *decision.deployed_version << " deployed; the new model was not kept\n";
+  if (!outcome.trained)
+    std::cout << "  (the candidate of a run that stopped before deciding it: decided now, not trained again)\n";
+  const std::string short_commit = outcome.main_commit.substr(0, 12);
+  if (decision.accepted())
+    std::cout << "  deployed " << decision.model_version << ": main of " << outcome.repository << " is commit "
+              << short_commit << ", the candidate tagged " << decision.dataset_version << "\n";
+  else
+    std::cout << "  kept " << decision.deployed_version.value_or("the model") << " (trained on "
+              << decision.deployed_dataset_version.value_or("?")
+              << ") deployed; the new model is kept as the candidate tagged " << decision.dataset_version
+              << " (orchestrator rollback --to " << decision.dataset_version << " deploys it)\n";
 }
 
 }  // namespace
@@ -63,17 +70,15 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
     std::cerr << "orchestrator retrain " << options.label << " [" << elapsed << " s]: " << message << std::endl;
   };
   // Exactly once on the worker's side too: a request repeated by a resumed pass (or by hand) for a
-  // version already decided answers with that decision, unless --force.
-  request.answer_decided = !options.force;
+  // version trained already is answered with its decision.
   RetrainOutcome outcome = Retrain(request);
   if (outcome.earlier_decision) {
     std::cout << (options.json ? *outcome.earlier_decision : "already decided: " + *outcome.earlier_decision)
               << std::endl;
   } else if (options.json) {
-    std::cout << RetrainDecisionJson(outcome.decision).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-              << std::endl;
+    std::cout << DecisionLine(outcome.decision) << std::endl;
   } else {
-    PrintSummary(outcome, options.models_dir);
+    PrintSummary(outcome);
   }
   return kExitOk;
 }

@@ -2,7 +2,6 @@
 
 #include <fasttext/args.h>
 #include <fasttext/fasttext.h>
-#include <stdlib.h>
 
 #include <charconv>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include "config/label_name.h"
 #include "util/durable_file.h"
 #include "util/error.h"
+#include "util/private_temp_dir.h"
 #include "workers/fasttext_model_file.h"
 #include "workers/stratified_split.h"
 
@@ -69,30 +69,6 @@ namespace fs = std::filesystem;
 // fastText reads at most 1024 tokens of a line and leaves the rest for its next read; cutting texts
 // shorter keeps every text one line, in training and prediction alike.
 constexpr size_t kMaxWords = 1000;
-
-// A directory only this process uses, removed with its content when the object goes.
-class PrivateTempDir {
- public:
-  PrivateTempDir() {
-    std::error_code error;
-    fs::path base = fs::temp_directory_path(error);
-    if (error) throw WorkerError("no directory for temporary files: " + error.message() + " (check TMPDIR)");
-    std::string pattern = (base / "orchestrator-fasttext-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw WorkerError("cannot create a temporary directory like " + pattern + " for the training file (set TMPDIR)");
-    path_ = pattern;
-  }
-  ~PrivateTempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  PrivateTempDir(const PrivateTempDir&) = delete;
-  PrivateTempDir& operator=(const PrivateTempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 bool IsAsciiPunctuation(unsigned char c) {
   return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`' && c != '_') ||
@@ -197,7 +173,7 @@ FastTextClassifier::~FastTextClassifier() = default;
 FastTextClassifier FastTextClassifier::Train(std::span<const SplitRow> rows, const FastTextSettings& settings) {
   if (rows.empty()) throw WorkerError("cannot train fastText on no rows");
   CheckSettings(settings);
-  PrivateTempDir directory;
+  PrivateTempDir directory("orchestrator-fasttext", "the training file");
   fs::path input = directory.path() / "train.txt";
   WriteTrainingFile(rows, settings.seed, input);
   auto model = std::make_unique<Model>();

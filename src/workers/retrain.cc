@@ -10,8 +10,13 @@
 #include <thread>
 
 #include "config/label_name.h"
+#include "hub/local_repository.h"
 #include "util/error.h"
+#include "util/private_temp_dir.h"
 #include "util/time.h"
+#include "workers/earlier_models.h"
+#include "workers/model_readme.h"
+#include "workers/models_lock.h"
 #include "workers/stratified_split.h"
 
 namespace orch {
@@ -163,20 +168,9 @@ void RunRound(std::vector<Candidate>& candidates, std::span<const SplitRow> rows
   });
 }
 
-void CheckTrainable(const TextDataset& dataset) {
-  std::set<int> classes;
-  for (const SplitRow& row : dataset.train) classes.insert(row.label);
-  if (classes.size() < 2)
-    throw WorkerError(dataset.location + "/data/train.jsonl holds only the class " +
-                      QuoteForMessage(dataset.classes.at(*classes.begin())) +
-                      ": a classifier needs at least two; publish a dataset with rows of other classes");
-}
-
 // The deployed model's scores on the test split. Its class ids are translated through the class
-// names of its card, so a model trained on an older label map is scored fairly.
-ClassificationScores ScoreDeployed(const ModelStore& store, const std::string& version, const TextDataset& dataset) {
-  ModelCard card = store.ReadCard(version);
-  FastTextClassifier model = store.LoadModel(version);
+// names of its model.json, so a model trained on an older label map is scored fairly.
+ClassificationScores ScoreDeployed(const FastTextClassifier& model, const ModelCard& card, const TextDataset& dataset) {
   std::map<std::string, int> dataset_ids;
   for (const auto& [id, name] : dataset.classes) dataset_ids[name] = id;
   std::vector<int> predicted = model.PredictLabels(dataset.test);
@@ -197,13 +191,16 @@ std::string DecisionReason(const ClassificationScores& candidate, const std::opt
   return comparison + (accepted ? " is more than " : " is not more than ") + "the threshold " + Fixed(threshold);
 }
 
-ModelCard NewCard(const RetrainRequest& request, const TextDataset& dataset, const SearchResult& search,
-                  const ClassificationScores& test_scores, const std::string& model_version, const std::string& now) {
+ModelCard NewCard(const RetrainRequest& request, const TextDataset& dataset, const std::string& dataset_repository,
+                  const SearchResult& search, const ClassificationScores& test_scores,
+                  std::chrono::system_clock::time_point now) {
   ModelCard card;
   card.label = request.label;
-  card.model_version = model_version;
+  card.model_version = ModelVersionAt(now);
   card.dataset_version = dataset.version_tag;
-  card.created_at = now;
+  card.dataset_repository = dataset_repository;
+  card.dataset_commit = dataset.commit;
+  card.created_at = FormatTimestamp(now);
   card.metrics = test_scores;
   card.validation_metrics = search.validation_scores;
   card.label_map = dataset.classes;
@@ -213,19 +210,112 @@ ModelCard NewCard(const RetrainRequest& request, const TextDataset& dataset, con
   return card;
 }
 
-// Stores the model and moves `current` to it; a version that could not be made current is removed.
-void Deploy(ModelStore& store, const FastTextClassifier& model, const ModelCard& card) {
-  store.Store(model, card);
+std::string Short(const std::string& commit) { return commit.substr(0, 12); }
+
+// A published candidate to decide on: its model.json, its model.bin on this machine, its commit.
+struct CandidateModel {
+  ModelCard card;
+  fs::path model_file;
+  std::string commit;
+};
+
+// The model main holds, weighed on the test split.
+struct Deployed {
+  std::optional<ModelCard> card;
+  std::optional<ClassificationScores> scores;
+  std::string damage;  // why it could not be scored, as the decision's reason; "" when it was
+  std::optional<std::string> version, dataset_version;
+};
+
+Deployed WeighDeployed(ModelRepository& models, const MainSnapshot& main, const TextDataset& dataset,
+                       const ProgressReport& progress) {
+  Deployed deployed;
+  if (!main.commit || !main.has_model) return deployed;
+  std::string name = "at main's commit " + Short(*main.commit);
   try {
-    store.MakeCurrent(card.model_version);
-  } catch (const WorkerError&) {
-    std::error_code ignored;
-    fs::remove_all(store.VersionDirectory(card.model_version), ignored);
-    throw;
+    deployed.card = models.ReadCard(*main.commit, kMainBranch);
+    deployed.version = deployed.card->model_version;
+    deployed.dataset_version = deployed.card->dataset_version;
+    name = deployed.card->model_version;
+    const FastTextClassifier model = models.LoadModel(*main.commit, kMainBranch);
+    deployed.scores = ScoreDeployed(model, *deployed.card, dataset);
+    Report(progress, "deployed model " + name + " (trained on " + deployed.card->dataset_version + "): test macro-F1 " +
+                         Fixed(deployed.scores->macro_f1));
+  } catch (const WorkerError& error) {
+    // A deployed model that cannot be read must not keep the label from ever moving on: the new
+    // model is judged alone, as when nothing is deployed, and replaces it. (A repository that cannot
+    // be read is no such case: it stops the run.)
+    const std::string damaged = "the deployed model " + name + " is damaged or unreadable";
+    deployed.damage = damaged + ", so only the new model was scored (" + error.what() + ")";
+    deployed.scores.reset();
+    Report(progress, damaged + ": only the new model is scored, and replaces it (" + error.what() + ")");
+  }
+  return deployed;
+}
+
+// Step 5: weighs the candidate against main's model and commits the decision on main; a main that
+// moved meanwhile is read and weighed again, once.
+RetrainOutcome Decide(ModelRepository& models, const CandidateModel& candidate, const TextDataset& dataset,
+                      const RetrainRequest& request, bool trained) {
+  const std::string& version = candidate.card.dataset_version;
+  for (int attempt = 1;; ++attempt) {
+    const MainSnapshot main = models.ReadMain();
+    const Deployed deployed = WeighDeployed(models, main, dataset, request.progress);
+    const auto now = std::chrono::system_clock::now();
+    const bool accepted = ShouldDeploy(candidate.card.metrics, deployed.scores, request.decision_threshold);
+    RetrainOutcome outcome;
+    outcome.card = candidate.card;
+    outcome.trained = trained;
+    outcome.candidate_commit = candidate.commit;
+    outcome.repository = models.Name();
+    outcome.decision = {.time = FormatTimestamp(now),
+                        .label = request.label,
+                        .kind = accepted ? DecisionKind::kAccepted : DecisionKind::kRejected,
+                        .dataset_version = version,
+                        .model_version = candidate.card.model_version,
+                        .new_scores = candidate.card.metrics,
+                        .deployed_scores = deployed.scores,
+                        .deployed_version = deployed.version,
+                        .deployed_dataset_version = deployed.dataset_version,
+                        .decision_threshold = request.decision_threshold,
+                        .reason = DecisionReason(candidate.card.metrics, deployed.scores, request.decision_threshold,
+                                                 accepted, deployed.damage),
+                        .candidate = candidate.commit};
+    const std::string log = AppendDecisionLine(main.decisions, DecisionLine(outcome.decision));
+    std::vector<FileAddition> files;
+    if (accepted) {
+      files.push_back(FileAddition::FromFile(kModelPath, candidate.model_file));
+      files.push_back(FileAddition::FromBytes(kModelJsonPath, ModelCardJson(candidate.card).dump(2) + "\n"));
+    }
+    files.push_back(FileAddition::FromBytes(
+        kModelCardPath, DeployedModelReadme(request.label, accepted ? candidate.card : deployed.card, log)));
+    files.push_back(FileAddition::FromBytes(kDecisionsPath, log));
+    const std::string summary = accepted ? "Deploy the model trained on " + version
+                                         : "Keep the deployed model: the one trained on " + version + " is rejected";
+    try {
+      outcome.main_commit = models.CommitToMain(main.commit, summary, outcome.decision.reason, std::move(files));
+      return outcome;
+    } catch (const StaleParentError& error) {
+      if (attempt == 2)
+        throw WorkerError("main of " + models.Name() + " moved twice while the decision on " + version +
+                          " was being committed, so nothing was decided (" + error.what() +
+                          "); the model is kept as the candidate tagged " + version +
+                          ": run retrain again, and it decides without training");
+      Report(request.progress, "main moved meanwhile (another decision landed): weighing the new model again");
+    }
   }
 }
 
 }  // namespace
+
+void CheckTrainable(const TextDataset& dataset) {
+  std::set<int> classes;
+  for (const SplitRow& row : dataset.train) classes.insert(row.label);
+  if (classes.size() < 2)
+    throw WorkerError(dataset.location + "/data/train.jsonl holds only the class " +
+                      QuoteForMessage(dataset.classes.at(*classes.begin())) +
+                      ": a classifier needs at least two; publish a dataset with rows of other classes");
+}
 
 SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const SplitRow> validation,
                             const SearchSpace& space, const ProgressReport& progress) {
@@ -272,73 +362,85 @@ bool ShouldDeploy(const ClassificationScores& candidate, const std::optional<Cla
   return !deployed || candidate.macro_f1 - deployed->macro_f1 > threshold;
 }
 
+RetrainOutcome RetrainInto(ModelRepository& models, const TextDataset& dataset, const std::string& dataset_repository,
+                           const RetrainRequest& request) {
+  CheckTrainable(dataset);
+  models.repository().CreateIfMissing();
+  PrivateTempDir scratch("orchestrator-retrain", "the new model");
+  const std::string& version = dataset.version_tag;
+  CandidateModel candidate{.card = {}, .model_file = scratch.path() / kModelPath, .commit = ""};
+  if (std::optional<std::string> tagged = models.CandidateCommit(version)) {
+    // Trained already: never again. Its decision is the answer, or it is decided now.
+    const MainSnapshot main = models.ReadMain();
+    const std::vector<LoggedDecision> log =
+        ParseDecisionLog(main.decisions, models.Where(kMainBranch, kDecisionsPath),
+                         "the dataset version " + version + " was trained already (the candidate tagged " + version +
+                             "), and nothing was done");
+    if (const LoggedDecision* earlier = DecisionOn(log, version)) {
+      Report(request.progress, "dataset " + version + " was trained and decided already (the candidate tagged " +
+                                   version + "); not training it again");
+      RetrainOutcome outcome;
+      outcome.earlier_decision = earlier->text;
+      outcome.repository = models.Name();
+      return outcome;
+    }
+    Report(request.progress, "dataset " + version + " was trained already (the candidate tagged " + version +
+                                 ", commit " + Short(*tagged) + ") and not decided: deciding it now, without training");
+    candidate.card = models.ReadCard(*tagged, version);
+    models.DownloadModel(*tagged, version, candidate.model_file);
+    FastTextClassifier::Load(candidate.model_file);  // a damaged candidate is not deployed
+    candidate.commit = *tagged;
+    return Decide(models, candidate, dataset, request, /*trained=*/false);
+  }
+  // A version an earlier release decided (before candidates were tagged) is not trained again either.
+  if (const MainSnapshot main = models.ReadMain(); !main.decisions.empty()) {
+    const std::vector<LoggedDecision> log = ReadableDecisions(main.decisions);
+    if (const LoggedDecision* earlier = DecisionOn(log, version)) {
+      Report(request.progress, "dataset " + version + " was decided already (line " +
+                                   std::to_string(earlier->line_number) + " of " +
+                                   models.Where(kMainBranch, kDecisionsPath) + "); not training it again");
+      RetrainOutcome outcome;
+      outcome.earlier_decision = earlier->text;
+      outcome.repository = models.Name();
+      return outcome;
+    }
+  }
+  {
+    const SearchResult search = SearchSettings(dataset.train, dataset.validation, request.search, request.progress);
+    const ClassificationScores test_scores = Score(search.model, dataset.test);
+    Report(request.progress,
+           "new model: test macro-F1 " + Fixed(test_scores.macro_f1) + ", accuracy " + Fixed(test_scores.accuracy));
+    candidate.card =
+        NewCard(request, dataset, dataset_repository, search, test_scores, std::chrono::system_clock::now());
+    search.model.Save(candidate.model_file);
+  }                                                // the search's model is freed before the deployed one is loaded
+  FastTextClassifier::Load(candidate.model_file);  // what is published must load; this also catches a short write
+  candidate.commit = models.PublishCandidate(candidate.model_file, candidate.card);
+  Report(request.progress, "published the new model as the candidate tagged " + version + " (commit " +
+                               Short(candidate.commit) + " on " + kCandidatesBranch + ")");
+  return Decide(models, candidate, dataset, request, /*trained=*/true);
+}
+
 RetrainOutcome Retrain(const RetrainRequest& request) {
   ValidateLabelName(request.label);
-  TextDataset dataset = ReadTextDataset(request.dataset_dir, request.label, request.version);
+  const TextDataset dataset = ReadTextDataset(request.dataset_dir, request.label, request.version);
   CheckTrainable(dataset);
   Report(request.progress, "dataset " + dataset.version_tag + ": " + std::to_string(dataset.train.size()) + " train, " +
                                std::to_string(dataset.validation.size()) + " validation, " +
                                std::to_string(dataset.test.size()) + " test rows, " +
                                std::to_string(dataset.classes.size()) + " classes");
-
-  ModelStore store(request.models_dir, request.label);
-  ModelStore::RetrainLock lock = store.LockForRetrain();
-  if (request.answer_decided) {
-    // Checked under the lock: a request repeated for one version, however timed, trains it once.
-    if (std::optional<std::string> earlier = store.DecisionFor(dataset.version_tag)) {
-      Report(request.progress, "dataset " + dataset.version_tag + " was already decided; not training it again");
-      RetrainOutcome outcome;
-      outcome.earlier_decision = std::move(earlier);
-      return outcome;
-    }
-  }
-  std::optional<std::string> deployed_version = store.CurrentVersion();
-  std::optional<ClassificationScores> deployed_scores;
-  std::string deployed_damage;  // why the deployed model could not be scored, as the decision's reason
-  if (deployed_version) {
-    try {
-      deployed_scores = ScoreDeployed(store, *deployed_version, dataset);
-      Report(request.progress,
-             "deployed model " + *deployed_version + ": test macro-F1 " + Fixed(deployed_scores->macro_f1));
-    } catch (const WorkerError& error) {
-      // A deployed model that cannot be read must not keep the label from ever moving on: the new
-      // model is judged alone, as when nothing is deployed, and replaces it.
-      const std::string damaged = "the deployed model " + *deployed_version + " is damaged or unreadable";
-      deployed_damage = damaged + ", so only the new model was scored (" + error.what() + ")";
-      Report(request.progress,
-             damaged + ": only the new model is scored, and replaces it when it trains (" + error.what() + ")");
-    }
-  }
-
-  SearchResult search = SearchSettings(dataset.train, dataset.validation, request.search, request.progress);
-  ClassificationScores test_scores = Score(search.model, dataset.test);
-  Report(request.progress,
-         "new model: test macro-F1 " + Fixed(test_scores.macro_f1) + ", accuracy " + Fixed(test_scores.accuracy));
-
-  auto now = std::chrono::system_clock::now();
-  bool accepted = ShouldDeploy(test_scores, deployed_scores, request.decision_threshold);
-  RetrainOutcome outcome;
-  outcome.card = NewCard(request, dataset, search, test_scores, store.UnusedVersion(now), FormatTimestamp(now));
-  outcome.decision = {
-      .time = FormatTimestamp(now),
-      .label = request.label,
-      .dataset_version = dataset.version_tag,
-      .model_version = outcome.card.model_version,
-      .accepted = accepted,
-      .new_scores = test_scores,
-      .deployed_scores = deployed_scores,
-      .deployed_version = deployed_version,
-      .decision_threshold = request.decision_threshold,
-      .reason = DecisionReason(test_scores, deployed_scores, request.decision_threshold, accepted, deployed_damage)};
-  if (accepted) Deploy(store, search.model, outcome.card);
-  try {
-    store.AppendDecision(outcome.decision);
-  } catch (const WorkerError& error) {
-    if (!accepted) throw;
-    throw WorkerError(outcome.card.model_version +
-                      " is deployed, but the decision could not be recorded: " + error.what());
-  }
-  return outcome;
+  const fs::path label_dir = request.models_dir / request.label;
+  const LabelModelsLock lock(label_dir, request.label);
+  LocalRepository repository(label_dir);
+  ModelRepository models(repository, request.label);
+  if (std::optional<std::string> imported = ImportEarlierLayout(models, label_dir, std::chrono::system_clock::now()))
+    Report(request.progress, *imported);
+  // The card names the dataset's repository wherever retrain ran: as an absolute path.
+  std::error_code error;
+  fs::path dataset_repository = fs::absolute(request.dataset_dir, error).lexically_normal();
+  if (error) dataset_repository = request.dataset_dir;
+  if (dataset_repository.filename().empty()) dataset_repository = dataset_repository.parent_path();
+  return RetrainInto(models, dataset, dataset_repository.string(), request);
 }
 
 }  // namespace orch

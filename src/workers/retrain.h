@@ -1,25 +1,32 @@
 // The reference retrain worker: train a classifier on a dataset version, compare it with the deployed
-// model, deploy it when it is better.
+// model, deploy it when it is better. A label's models live in its model repository
+// (workers/model_repository.h): MODELS/<label> on this machine.
 //
 // One retrain of a label:
 //   1. reads and checks the dataset version at its tag (jsonl_dataset.h); nothing else happens when
 //      it is bad;
-//   2. takes the label's lock and scores the deployed model, if any, on the version's test split; a
-//      deployed model that cannot be read (a damaged model.bin or model.json, a version directory
-//      that is gone) is reported as damaged and not scored, as if nothing were deployed;
+//   2. takes the label's lock (workers/models_lock.h), imports the models of an earlier release
+//      (workers/earlier_models.h), and looks for a candidate tagged with the version: one that
+//      exists means the version was trained already, and it is not trained again. Its decision on
+//      main is the answer; a candidate without one (a run stopped after tagging it) is decided now. A
+//      version an earlier release decided (a line of decisions.jsonl, no tag) is answered the same;
 //   3. chooses fastText's epochs, learning rate and word n-grams on the validation split by successive
 //      halving: every combination of the search space is trained on 2,000 train rows, the
 //      best third goes on to three times as many rows, and so on until one is left (or the rows run
 //      out), which is then trained on the whole train split. The cost stays a small multiple of one
 //      full training, whatever the size of the search space;
-//   4. scores the new model on the test split and deploys it when its macro-F1 beats the deployed
-//      model's by more than the decision threshold (or nothing is deployed): the model and its card
-//      go to MODELS/<label>/<model_version>/ and `current` moves to it;
-//   5. appends the decision, accepted or rejected, to MODELS/<label>/decisions.jsonl.
-// A run that fails (bad data, a `current` that is not a symlink to a version name, a disk error)
-// throws before step 5: it records no decision and leaves the deployed model and `current` as they
-// were. A damaged deployed model is no such failure: the decision records it (`deployed_scores`
-// null, the reason saying what was wrong) and the new model replaces it.
+//   4. scores the new model on the test split and publishes it as a candidate: committed onto the
+//      branch `candidates` and tagged with the dataset version;
+//   5. scores the deployed model (main's) on the same test split and decides: the new model is
+//      deployed when its macro-F1 beats the deployed model's by more than the decision threshold
+//      (or nothing is deployed). One commit on main records the decision, accepted or rejected, in
+//      decisions.jsonl and the card, and for an accepted model brings its model.bin and model.json.
+//      A main that moved meanwhile is read again and the decision made once more (once).
+// A deployed model whose files are damaged (a model.bin or model.json that does not load) is
+// reported as damaged and not scored, as if nothing were deployed: the decision records it
+// (`deployed` null, the reason saying what was wrong) and the new model replaces it. A run that
+// fails (bad data, a repository that cannot be read or written) throws: before step 4 it changes
+// nothing; after it, the candidate stays tagged and the next run of that version decides it.
 #pragma once
 
 #include <filesystem>
@@ -30,10 +37,13 @@
 #include <string_view>
 #include <vector>
 
+#include "hub/repository.h"
 #include "workers/classification_metrics.h"
+#include "workers/decision_log.h"
 #include "workers/fasttext_classifier.h"
 #include "workers/jsonl_dataset.h"
-#include "workers/model_store.h"
+#include "workers/model_card.h"
+#include "workers/model_repository.h"
 
 namespace orch {
 
@@ -72,24 +82,37 @@ bool ShouldDeploy(const ClassificationScores& candidate, const std::optional<Cla
 struct RetrainRequest {
   std::string label;
   std::filesystem::path dataset_dir;   // the label's dataset repository, HUB/<label>
-  std::filesystem::path models_dir;    // MODELS (the label's models go to MODELS/<label>)
+  std::filesystem::path models_dir;    // MODELS: the label's model repository is MODELS/<label>
   std::optional<std::string> version;  // the dataset version; the latest published when not given
   double decision_threshold = 0.001;
-  // Answer a version decisions.jsonl has decided already with that decision, without training.
-  bool answer_decided = false;
   SearchSpace search;
   ProgressReport progress;
 };
 
 struct RetrainOutcome {
-  // Set when the version was decided already and nothing was trained: that decisions.jsonl line.
+  // Set when the version was trained and decided already and nothing was done: that
+  // decisions.jsonl line. Nothing else is set then.
   std::optional<std::string> earlier_decision;
-  RetrainDecision decision;  // as appended to decisions.jsonl
-  ModelCard card;            // the new model's card (stored only when accepted)
+  ModelDecision decision;        // as committed to main's decisions.jsonl
+  ModelCard card;                // the candidate's model.json
+  bool trained = true;           // false: the candidate of an interrupted run was decided, not trained
+  std::string candidate_commit;  // the commit its tag is on
+  std::string main_commit;       // main's commit that records the decision
+  std::string repository;        // the model repository's name
 };
 
-// One retrain, as described at the top of this file. Throws ConfigError for a bad label name or
-// version, WorkerError for anything else that stops it.
+// Throws WorkerError when the train split holds fewer than two classes.
+void CheckTrainable(const TextDataset& dataset);
+
+// One retrain of the label in the local model repository MODELS/<label>, as described at the top of
+// this file. Throws ConfigError for a bad label name or version, WorkerError or RepositoryError for
+// anything else that stops it.
 RetrainOutcome Retrain(const RetrainRequest& request);
+
+// Steps 2 (from the candidate tag on) to 5 in `models`, through the repository interface alone,
+// for `dataset` (read from the dataset repository `dataset_repository` names). The caller holds
+// whatever keeps other writers of the label out.
+RetrainOutcome RetrainInto(ModelRepository& models, const TextDataset& dataset, const std::string& dataset_repository,
+                           const RetrainRequest& request);
 
 }  // namespace orch

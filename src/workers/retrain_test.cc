@@ -6,13 +6,19 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "hub/local_repository.h"
 #include "support/dataset_repository.h"
+#include "support/error_of.h"
+#include "support/interfering_repository.h"
 #include "support/temp_dir.h"
+#include "support/yaml_read_back.h"
 #include "util/error.h"
+#include "workers/model_repository.h"
 
 namespace orch {
 namespace {
@@ -63,11 +69,12 @@ class RetrainTest : public ::testing::Test {
   fs::path dataset_dir() const { return hub_.path() / "department"; }
   fs::path label_models() const { return models_.path() / "department"; }
 
-  // Publishes a version as orchestrator prepare does; returns the commit its tag is on.
-  std::string Publish(const std::string& version, bool shuffle_labels = false) {
+  // Publishes a version as orchestrator prepare does; returns the commit its tag is on. The same
+  // `seed` gives the same train split, and so the same model.
+  std::string Publish(const std::string& version, bool shuffle_labels = false, uint32_t seed = 1) {
     return testing::PublishVersion(dataset_dir(), version,
                                    {.labels_json = kLabels,
-                                    .train = SplitJsonl(240, 1, shuffle_labels),
+                                    .train = SplitJsonl(240, seed, shuffle_labels),
                                     .validation = SplitJsonl(30, 2, shuffle_labels),
                                     .test = SplitJsonl(60, 3, false)});
   }
@@ -82,6 +89,7 @@ class RetrainTest : public ::testing::Test {
             .progress = {}};
   }
 
+  // main's decisions.jsonl, as the directory shows main's files.
   std::vector<nlohmann::json> Decisions() const {
     std::vector<nlohmann::json> lines;
     std::istringstream text(ReadFile((label_models() / "decisions.jsonl").string()));
@@ -89,60 +97,155 @@ class RetrainTest : public ::testing::Test {
     return lines;
   }
 
-  std::string Current() const { return fs::read_symlink(label_models() / "current").string(); }
+  LocalRepository& Models() {
+    if (!repository_) repository_.emplace(label_models());
+    return *repository_;
+  }
+  std::string Head(const std::string& revision) { return Models().HeadOf(revision).value_or("(none)"); }
+  std::string At(const std::string& revision, const std::string& path) {
+    return Models().ReadFile(revision, path, 1 << 26).value_or("(missing)");
+  }
+  // main's model.json, parsed.
+  ModelCard Deployed() { return ParseModelCard(At("main", "model.json"), "main's model.json"); }
+  std::set<std::string> Paths(const std::string& revision) {
+    std::set<std::string> paths;
+    for (const RepositoryFile& file : Models().ListFiles(revision)) paths.insert(file.path);
+    return paths;
+  }
+  std::string Oid(const std::string& revision, const std::string& path) {
+    for (const RepositoryFile& file : Models().ListFiles(revision))
+      if (file.path == path) return file.oid;
+    return "(missing)";
+  }
+  // The stored file `path` of main's head, writable, to damage it as a disk or a hand would.
+  fs::path MainFile(const std::string& path) {
+    const fs::path stored = Models().StoredFile(Head("main"), path);
+    fs::permissions(stored, fs::perms::owner_write, fs::perm_options::add);
+    return stored;
+  }
 
   TempDir hub_{"orch-retrain-hub"};
   TempDir models_{"orch-retrain-models"};
+  std::optional<LocalRepository> repository_;
 };
 
-TEST_F(RetrainTest, TheFirstModelIsDeployed) {
-  Publish("v20261126_101502");
+const std::set<std::string> kMainFiles = {"README.md", "decisions.jsonl", "model.bin", "model.json"};
+const std::set<std::string> kCandidateFiles = {"README.md", "model.bin", "model.json"};
+
+TEST_F(RetrainTest, TheFirstModelIsDeployedOnMainAndKeptAsATaggedCandidate) {
+  const std::string dataset_commit = Publish("v20261126_101502");
   std::vector<std::string> progress;
   RetrainRequest request = Request();
   request.progress = [&progress](std::string_view message) { progress.emplace_back(message); };
-  RetrainOutcome outcome = Retrain(request);
+  const RetrainOutcome outcome = Retrain(request);
 
-  EXPECT_TRUE(outcome.decision.accepted);
+  EXPECT_TRUE(outcome.decision.accepted());
+  EXPECT_TRUE(outcome.trained);
   EXPECT_EQ(outcome.decision.reason, "no model is deployed yet");
-  EXPECT_GE(outcome.decision.new_scores.macro_f1, 0.9);
-  EXPECT_EQ(Current(), outcome.decision.model_version);
-  EXPECT_TRUE(fs::is_regular_file(label_models() / outcome.decision.model_version / "model.bin"));
+  EXPECT_GE(outcome.decision.new_scores->macro_f1, 0.9);
+  EXPECT_EQ(outcome.repository, label_models().string());
 
-  ModelCard card = ModelStore(models_.path(), "department").ReadCard(outcome.decision.model_version);
+  // The candidate: its own commit on `candidates`, tagged with the dataset version.
+  EXPECT_EQ(Head("v20261126_101502"), outcome.candidate_commit);
+  EXPECT_EQ(Head("candidates"), outcome.candidate_commit);
+  EXPECT_EQ(Paths("v20261126_101502"), kCandidateFiles);
+  // main: the same model, its card and the decision, in one commit.
+  EXPECT_EQ(Head("main"), outcome.main_commit);
+  EXPECT_EQ(Paths("main"), kMainFiles);
+  EXPECT_EQ(Oid("main", "model.bin"), Oid("v20261126_101502", "model.bin"));
+  EXPECT_EQ(At("main", "model.json"), At("v20261126_101502", "model.json"));
+  EXPECT_TRUE(fs::is_regular_file(label_models() / "model.bin")) << "main's files are plain files in the directory";
+
+  const ModelCard card = Deployed();
   EXPECT_EQ(card.dataset_version, "v20261126_101502");
+  EXPECT_EQ(card.dataset_repository, dataset_dir().string());
+  EXPECT_EQ(card.dataset_commit, dataset_commit);
   EXPECT_EQ(card.train_rows, 240);
   EXPECT_EQ(card.label_map.at(1), "Education");
-  EXPECT_DOUBLE_EQ(card.metrics.macro_f1, outcome.decision.new_scores.macro_f1);
+  EXPECT_DOUBLE_EQ(card.metrics.macro_f1, outcome.decision.new_scores->macro_f1);
   EXPECT_EQ(card.search_trainings, 2);
 
-  std::vector<nlohmann::json> decisions = Decisions();
+  const std::vector<nlohmann::json> decisions = Decisions();
   ASSERT_EQ(decisions.size(), 1u);
-  EXPECT_EQ(decisions[0], RetrainDecisionJson(outcome.decision));
+  EXPECT_EQ(decisions[0], ModelDecisionJson(outcome.decision));
+  EXPECT_EQ(decisions[0]["candidate"], outcome.candidate_commit);
   EXPECT_TRUE(decisions[0]["deployed"].is_null());
   EXPECT_FALSE(progress.empty());
 }
 
-TEST_F(RetrainTest, AWorseModelIsNotDeployed) {
-  Publish("v1");
-  RetrainOutcome good = Retrain(Request());
-  ASSERT_TRUE(good.decision.accepted);
-  Publish("v2", /*shuffle_labels=*/true);
-  RetrainOutcome worse = Retrain(Request());
+// README.md's front matter is what the Hub reads: parsed back as the Hub's tools parse it, its
+// model-index holds exactly the scores the decision was made on.
+TEST_F(RetrainTest, TheCardCarriesTheModelIndexOfTheTestScores) {
+  const std::string dataset_commit = Publish("v1");
+  const RetrainOutcome outcome = Retrain(Request());
+  for (const std::string revision : {"main", "v1"}) {
+    SCOPED_TRACE(revision);
+    const std::string readme = At(revision, "README.md");
+    const nlohmann::json yaml = testing::ReadYaml(readme, /*front_matter=*/true);
+    ASSERT_TRUE(yaml.is_object()) << readme;
+    EXPECT_EQ(yaml["library_name"], "fasttext");
+    EXPECT_EQ(yaml["pipeline_tag"], "text-classification");
+    EXPECT_EQ(yaml["datasets"], nlohmann::json::array({dataset_dir().string()}));
+    EXPECT_EQ(yaml["id2label"], nlohmann::json({{"0", "Infrastructure"}, {"1", "Education"}, {"2", "Security"}}));
+    EXPECT_EQ(yaml["metrics"], nlohmann::json::array({"f1", "accuracy"}));
+    ASSERT_EQ(yaml["model-index"].size(), 1u);
+    EXPECT_EQ(yaml["model-index"][0]["name"], "department");
+    const nlohmann::json& result = yaml["model-index"][0]["results"][0];
+    EXPECT_EQ(result["task"], nlohmann::json({{"type", "text-classification"}, {"name", "Text Classification"}}));
+    EXPECT_EQ(result["dataset"], nlohmann::json({{"type", dataset_dir().string()},
+                                                 {"name", "department v1"},
+                                                 {"config", "default"},
+                                                 {"split", "test"},
+                                                 {"revision", dataset_commit}}));
+    ASSERT_EQ(result["metrics"].size(), 2u);
+    EXPECT_EQ(result["metrics"][0]["type"], "f1");
+    EXPECT_EQ(result["metrics"][0]["name"], "Test macro-F1");
+    EXPECT_EQ(result["metrics"][0]["args"], nlohmann::json({{"average", "macro"}}));
+    EXPECT_DOUBLE_EQ(result["metrics"][0]["value"].get<double>(), outcome.decision.new_scores->macro_f1);
+    EXPECT_EQ(result["metrics"][1]["type"], "accuracy");
+    EXPECT_DOUBLE_EQ(result["metrics"][1]["value"].get<double>(), outcome.decision.new_scores->accuracy);
+  }
+  EXPECT_NE(At("main", "README.md").find("| accepted | `v1` |"), std::string::npos) << At("main", "README.md");
+}
 
-  EXPECT_FALSE(worse.decision.accepted);
+TEST_F(RetrainTest, AWorseModelIsRejectedButKeptAsACandidate) {
+  Publish("v1");
+  const RetrainOutcome good = Retrain(Request());
+  ASSERT_TRUE(good.decision.accepted());
+  const std::string deployed_model = Oid("main", "model.bin");
+  Publish("v2", /*shuffle_labels=*/true);
+  const RetrainOutcome worse = Retrain(Request());
+
+  EXPECT_FALSE(worse.decision.accepted());
   EXPECT_EQ(worse.decision.dataset_version, "v2");
   EXPECT_EQ(worse.decision.deployed_version, good.decision.model_version);
+  EXPECT_EQ(worse.decision.deployed_dataset_version, "v1");
   ASSERT_TRUE(worse.decision.deployed_scores.has_value());
   // The deployed model is scored on the new version's test split: as good as before.
   EXPECT_GE(worse.decision.deployed_scores->macro_f1, 0.9);
-  EXPECT_LT(worse.decision.new_scores.macro_f1, 0.7);
+  EXPECT_LT(worse.decision.new_scores->macro_f1, 0.7);
   EXPECT_NE(worse.decision.reason.find("is not more than the threshold"), std::string::npos) << worse.decision.reason;
-  EXPECT_EQ(Current(), good.decision.model_version);
-  EXPECT_FALSE(fs::exists(label_models() / worse.decision.model_version));  // a rejected model is not kept
-  std::vector<nlohmann::json> decisions = Decisions();
+
+  // main keeps its model; the decision is a commit of its own, the candidate is tagged.
+  EXPECT_EQ(Oid("main", "model.bin"), deployed_model);
+  EXPECT_EQ(Deployed().dataset_version, "v1");
+  EXPECT_EQ(Head("main"), worse.main_commit);
+  EXPECT_NE(worse.main_commit, good.main_commit);
+  EXPECT_EQ(Head("v2"), worse.candidate_commit);
+  EXPECT_EQ(Head("candidates"), worse.candidate_commit);
+  EXPECT_EQ(Head("v1"), good.candidate_commit) << "every candidate stays tagged";
+  EXPECT_NE(Oid("v2", "model.bin"), deployed_model);
+  EXPECT_EQ(ParseModelCard(At("v2", "model.json"), "v2").dataset_version, "v2");
+
+  const std::vector<nlohmann::json> decisions = Decisions();
   ASSERT_EQ(decisions.size(), 2u);
   EXPECT_EQ(decisions[1]["decision"], "rejected");
   EXPECT_EQ(decisions[1]["deployed_version"], good.decision.model_version);
+  EXPECT_EQ(decisions[1]["candidate"], worse.candidate_commit);
+  const std::string readme = At("main", "README.md");
+  EXPECT_NE(readme.find("| rejected | `v2` |"), std::string::npos) << readme;
+  EXPECT_LT(readme.find("| rejected | `v2` |"), readme.find("| accepted | `v1` |")) << "newest first";
+  EXPECT_NE(readme.find("train rows of the dataset version `v1`"), std::string::npos) << "the card is v1's still";
 }
 
 // A version is read at its tag: data committed to main since (a publication that never reached its
@@ -160,47 +263,110 @@ TEST_F(RetrainTest, TheVersionIsReadAtItsTagWhateverMainHoldsNow) {
   EXPECT_EQ(outcome.card.train_rows, 240);
   RetrainRequest chosen = Request();
   chosen.version = "v1";
-  chosen.answer_decided = true;
-  EXPECT_TRUE(Retrain(chosen).earlier_decision) << "v1 was decided, whichever way it was named";
+  EXPECT_TRUE(Retrain(chosen).earlier_decision) << "v1 was trained, whichever way it was named";
 }
 
 TEST_F(RetrainTest, ABetterModelReplacesTheDeployedOne) {
   Publish("v1", /*shuffle_labels=*/true);
-  RetrainOutcome poor = Retrain(Request());
-  ASSERT_TRUE(poor.decision.accepted);  // nothing was deployed
+  const RetrainOutcome poor = Retrain(Request());
+  ASSERT_TRUE(poor.decision.accepted());  // nothing was deployed
   Publish("v2");
-  RetrainOutcome better = Retrain(Request());
+  const RetrainOutcome better = Retrain(Request());
 
-  EXPECT_TRUE(better.decision.accepted);
-  EXPECT_NE(better.decision.model_version, poor.decision.model_version);
+  EXPECT_TRUE(better.decision.accepted());
   EXPECT_EQ(better.decision.deployed_version, poor.decision.model_version);
-  EXPECT_GT(better.decision.new_scores.macro_f1, better.decision.deployed_scores->macro_f1 + 0.2);
+  EXPECT_GT(better.decision.new_scores->macro_f1, better.decision.deployed_scores->macro_f1 + 0.2);
   EXPECT_NE(better.decision.reason.find("is more than the threshold"), std::string::npos) << better.decision.reason;
-  EXPECT_EQ(Current(), better.decision.model_version);
-  EXPECT_TRUE(fs::exists(label_models() / poor.decision.model_version));  // older versions stay
+  EXPECT_EQ(Deployed().dataset_version, "v2");
+  EXPECT_EQ(Oid("main", "model.bin"), Oid("v2", "model.bin"));
+  EXPECT_EQ(Head("v1"), poor.candidate_commit) << "the model it replaced stays a candidate";
   EXPECT_EQ(Decisions().size(), 2u);
 }
 
-TEST_F(RetrainTest, AVersionAlreadyDecidedIsAnsweredWithoutTraining) {
+TEST_F(RetrainTest, AVersionIsNeverTrainedTwice) {
   Publish("v1");
   const RetrainOutcome first = Retrain(Request());
-  ASSERT_TRUE(first.decision.accepted);
+  ASSERT_TRUE(first.decision.accepted());
+  std::vector<std::string> progress;
   RetrainRequest repeat = Request();
-  repeat.answer_decided = true;
+  repeat.progress = [&progress](std::string_view message) { progress.emplace_back(message); };
   const RetrainOutcome again = Retrain(repeat);
   ASSERT_TRUE(again.earlier_decision);
-  EXPECT_NE(again.earlier_decision->find("\"dataset_version\":\"v1\""), std::string::npos) << *again.earlier_decision;
-  EXPECT_EQ(Decisions().size(), 1u) << "nothing trained, nothing appended";
-  EXPECT_EQ(Current(), first.decision.model_version);
+  EXPECT_EQ(nlohmann::json::parse(*again.earlier_decision), Decisions()[0]);
+  EXPECT_EQ(std::count_if(progress.begin(), progress.end(),
+                          [](const std::string& line) { return line.starts_with("search round"); }),
+            0)
+      << "nothing trained";
+  EXPECT_EQ(Decisions().size(), 1u) << "nothing decided";
+  EXPECT_EQ(Head("main"), first.main_commit);
+  EXPECT_EQ(Head("candidates"), first.candidate_commit);
+}
+
+// A main that moves between reading it and committing the decision (another writer's decision) is
+// read again and the decision made on what it holds now; one that moves twice stops the run, the
+// candidate stays tagged, and the next run decides it without training.
+TEST_F(RetrainTest, AMainThatMovesIsReadAgainAndAnUndecidedCandidateIsDecidedWithoutTraining) {
+  Publish("v1");
+  ASSERT_TRUE(Retrain(Request()).decision.accepted());
+  const TextDataset v2 = [&] {
+    Publish("v2");
+    return ReadTextDataset(dataset_dir(), "department");
+  }();
+  int interfered = 0;
+  const auto another_commit = [&] {
+    CommitRequest other;
+    other.summary = "another writer's commit " + std::to_string(++interfered);
+    other.additions = {FileAddition::FromBytes("NOTES.md", "note " + std::to_string(interfered) + "\n")};
+    Models().Commit(other);
+  };
+
+  testing::InterferingRepository twice(Models());
+  twice.InterfereWithCommits("main", 2, another_commit);
+  ModelRepository stuck(twice, "department");
+  const std::string moved = testing::WorkerErrorOf([&] { RetrainInto(stuck, v2, dataset_dir().string(), Request()); });
+  EXPECT_NE(moved.find("moved twice"), std::string::npos) << moved;
+  EXPECT_NE(moved.find("run retrain again, and it decides without training"), std::string::npos) << moved;
+  EXPECT_EQ(twice.commits_to("main"), 2);
+  EXPECT_EQ(Decisions().size(), 1u) << "nothing decided";
+  const std::string candidate = Head("v2");
+  ASSERT_NE(candidate, "(none)") << "the candidate is tagged";
+
+  std::vector<std::string> progress;
+  RetrainRequest request = Request();
+  request.progress = [&progress](std::string_view message) { progress.emplace_back(message); };
+  testing::InterferingRepository once(Models());
+  once.InterfereWithCommits("main", 1, another_commit);
+  ModelRepository moving(once, "department");
+  const RetrainOutcome decided = RetrainInto(moving, v2, dataset_dir().string(), request);
+  EXPECT_FALSE(decided.trained);
+  EXPECT_EQ(decided.candidate_commit, candidate);
+  EXPECT_EQ(once.commits_to("main"), 2) << "tried again once";
+  EXPECT_EQ(once.commits_to("candidates"), 0) << "not published again";
+  EXPECT_EQ(std::count_if(progress.begin(), progress.end(),
+                          [](const std::string& line) { return line.starts_with("search round"); }),
+            0);
+  EXPECT_EQ(std::count_if(progress.begin(), progress.end(),
+                          [](const std::string& line) {
+                            return line.find("not decided: deciding it now, without training") != std::string::npos;
+                          }),
+            1);
+  EXPECT_EQ(Head("main"), decided.main_commit);
+  EXPECT_EQ(At("main", "NOTES.md"), "note 3\n") << "built on the commit that landed meanwhile";
+  const std::vector<nlohmann::json> decisions = Decisions();
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[1]["dataset_version"], "v2");
+  EXPECT_EQ(decisions[1]["candidate"], candidate);
+  EXPECT_TRUE(Retrain(Request()).earlier_decision) << "and now it is decided";
 }
 
 TEST_F(RetrainTest, TheThresholdIsAGainToBeat) {
   Publish("v1");
-  ASSERT_TRUE(Retrain(Request()).decision.accepted);
+  ASSERT_TRUE(Retrain(Request()).decision.accepted());
   // The same data and seed give the same model: a gain of 0, which no threshold >= 0 lets through.
-  RetrainOutcome same = Retrain(Request(0.0));
-  EXPECT_FALSE(same.decision.accepted);
-  EXPECT_DOUBLE_EQ(same.decision.new_scores.macro_f1, same.decision.deployed_scores->macro_f1);
+  Publish("v2");
+  const RetrainOutcome same = Retrain(Request(0.0));
+  EXPECT_FALSE(same.decision.accepted());
+  EXPECT_DOUBLE_EQ(same.decision.new_scores->macro_f1, same.decision.deployed_scores->macro_f1);
   EXPECT_EQ(same.decision.decision_threshold, 0.0);
 
   ClassificationScores deployed{.macro_f1 = 0.8, .accuracy = 0.8};
@@ -212,8 +378,8 @@ TEST_F(RetrainTest, TheThresholdIsAGainToBeat) {
 
 TEST_F(RetrainTest, AMalformedDatasetChangesNothing) {
   Publish("v1");
-  RetrainOutcome deployed = Retrain(Request());
-  std::string decisions_before = ReadFile((label_models() / "decisions.jsonl").string());
+  Retrain(Request());
+  const std::string main = Head("main");
   const std::string train = SplitJsonl(240, 1, false);
   testing::PublishVersion(dataset_dir(), "v2",
                           {.labels_json = kLabels,
@@ -222,14 +388,10 @@ TEST_F(RetrainTest, AMalformedDatasetChangesNothing) {
                            .test = SplitJsonl(60, 3, false),
                            .metadata_json = R"({"version_tag": "v2"})"});
 
-  try {
-    Retrain(Request());
-    FAIL() << "a truncated train split was accepted";
-  } catch (const WorkerError& error) {
-    EXPECT_NE(std::string(error.what()).find("train.jsonl line 240"), std::string::npos) << error.what();
-  }
-  EXPECT_EQ(Current(), deployed.decision.model_version);
-  EXPECT_EQ(ReadFile((label_models() / "decisions.jsonl").string()), decisions_before);
+  const std::string error = testing::WorkerErrorOf([&] { Retrain(Request()); });
+  EXPECT_NE(error.find("train.jsonl line 240"), std::string::npos) << error;
+  EXPECT_EQ(Head("main"), main);
+  EXPECT_EQ(Head("v2"), "(none)");
 }
 
 TEST_F(RetrainTest, ADatasetOfOneClassIsRefused) {
@@ -237,138 +399,140 @@ TEST_F(RetrainTest, ADatasetOfOneClassIsRefused) {
                      "\n";
   testing::PublishVersion(dataset_dir(), "v1",
                           {.labels_json = kLabels, .train = rows + rows + rows, .validation = rows, .test = rows});
-  try {
-    Retrain(Request());
-    FAIL() << "a single class was accepted";
-  } catch (const WorkerError& error) {
-    EXPECT_NE(std::string(error.what())
-                  .find(dataset_dir().string() + "@v1/data/train.jsonl holds only the class \"Infrastructure\""),
-              std::string::npos)
-        << error.what();
-  }
+  const std::string error = testing::WorkerErrorOf([&] { Retrain(Request()); });
+  EXPECT_NE(error.find(dataset_dir().string() + "@v1/data/train.jsonl holds only the class \"Infrastructure\""),
+            std::string::npos)
+      << error;
   EXPECT_FALSE(fs::exists(label_models()));  // a run that fails on its data leaves no trace
 }
 
-// Ways a deployed model can be damaged, each with what the decision's reason must say about it.
+// Ways the deployed model's files can be damaged, each with what the decision's reason must say.
 struct Damage {
   std::string name;
-  std::function<void(const fs::path& version_dir)> apply;
-  std::string problem;  // after the file's path
+  std::string file;  // model.bin or model.json
+  std::function<void(const fs::path& stored)> apply;
+  std::string problem;  // after the file's name
 };
 
 std::vector<Damage> Damages() {
-  auto model = [](const fs::path& dir) { return dir / "model.bin"; };
   return {
-      {"truncated",
-       [&](const fs::path& dir) {
-         std::string bytes = ReadFile(model(dir).string());
-         WriteFile(model(dir).string(), bytes.substr(0, bytes.size() / 2));
+      {"truncated", "model.bin",
+       [](const fs::path& file) {
+         std::string bytes = ReadFile(file.string());
+         WriteFile(file.string(), bytes.substr(0, bytes.size() / 2));
        },
        "model.bin is truncated: its "},
-      {"a flipped byte in the dictionary's size",
-       [&](const fs::path& dir) {
-         std::string bytes = ReadFile(model(dir).string());
+      {"a flipped byte in the dictionary's size", "model.bin",
+       [](const fs::path& file) {
+         std::string bytes = ReadFile(file.string());
          bytes[65] = static_cast<char>(bytes[65] ^ 0x40);  // the dictionary's entry count, second byte
-         WriteFile(model(dir).string(), bytes);
+         WriteFile(file.string(), bytes);
        },
        "model.bin is damaged: its dictionary says it holds "},
-      {"a flipped byte in the dimension",
-       [&](const fs::path& dir) {
-         std::string bytes = ReadFile(model(dir).string());
+      {"a flipped byte in the dimension", "model.bin",
+       [](const fs::path& file) {
+         std::string bytes = ReadFile(file.string());
          bytes[11] = static_cast<char>(bytes[11] ^ 0x80);
-         WriteFile(model(dir).string(), bytes);
+         WriteFile(file.string(), bytes);
        },
        "model.bin is damaged: its dimension is -"},
-      {"a directory",
-       [&](const fs::path& dir) {
-         fs::remove(model(dir));
-         fs::create_directory(model(dir));
-       },
-       "model.bin is a directory, not a regular file"},
-      {"a FIFO",
-       [&](const fs::path& dir) {
-         fs::remove(model(dir));
-         ASSERT_EQ(mkfifo(model(dir).c_str(), 0600), 0);
-       },
-       "model.bin is a FIFO (named pipe), not a regular file"},
-      {"a symlink loop",
-       [&](const fs::path& dir) {
-         fs::remove(model(dir));
-         fs::create_symlink("model.bin", model(dir));
-       },
-       "model.bin is a loop of symlinks, not a regular file"},
-      {"a model card that does not parse",
-       [](const fs::path& dir) { WriteFile((dir / "model.json").string(), "{\n  \"label_map\": {\"a\": 0,\n}"); },
+      {"a model.json that does not parse", "model.json",
+       [](const fs::path& file) { WriteFile(file.string(), "{\n  \"label_map\": {\"a\": 0,\n}"); },
        "model.json is not valid JSON (line 3, column 1: "},
-      {"a removed version", [](const fs::path& dir) { fs::remove_all(dir); },
-       "model.json is missing: the model version "},
+      {"a removed model.json", "model.json", [](const fs::path& file) { fs::remove(file); },
+       "model.json is missing (commit "},
   };
 }
 
 TEST_F(RetrainTest, ADamagedDeployedModelIsReportedAndReplaced) {
-  Publish("v1");
+  Publish("v0");
   std::string deployed = Retrain(Request()).decision.model_version;
+  int version = 0;
   for (const Damage& damage : Damages()) {
     SCOPED_TRACE(damage.name);
-    const fs::path damaged_dir = label_models() / deployed;
-    damage.apply(damaged_dir);
+    damage.apply(MainFile(damage.file));
+    // Data of its own: a model byte for byte the same as the damaged one would share its damaged file.
+    ++version;
+    Publish("v" + std::to_string(version), false, 10 + version);
     std::vector<std::string> progress;
     RetrainRequest request = Request();
     request.progress = [&progress](std::string_view message) { progress.emplace_back(message); };
     const RetrainOutcome outcome = Retrain(request);
 
-    const std::string reason_start =
-        "the deployed model " + deployed + " is damaged or unreadable, so only the new model was scored (";
+    const bool card_readable = damage.file == "model.bin";
+    const std::string name = card_readable ? deployed : "at main's commit ";
+    const std::string reason_start = "the deployed model " + name;
     EXPECT_EQ(outcome.decision.reason.substr(0, reason_start.size()), reason_start) << outcome.decision.reason;
-    EXPECT_NE(outcome.decision.reason.find(damaged_dir.string() + "/" + damage.problem), std::string::npos)
+    EXPECT_NE(outcome.decision.reason.find(" is damaged or unreadable, so only the new model was scored ("),
+              std::string::npos)
         << outcome.decision.reason;
-    EXPECT_TRUE(outcome.decision.accepted);
+    EXPECT_NE(outcome.decision.reason.find(label_models().string() + "/" + damage.problem), std::string::npos)
+        << outcome.decision.reason;
+    EXPECT_TRUE(outcome.decision.accepted());
     EXPECT_FALSE(outcome.decision.deployed_scores.has_value());
-    EXPECT_EQ(outcome.decision.deployed_version, deployed);
-    EXPECT_EQ(Current(), outcome.decision.model_version);
-    const std::string said = "the deployed model " + deployed +
-                             " is damaged or unreadable: only the new model is "
-                             "scored, and replaces it when it trains (";
+    EXPECT_EQ(outcome.decision.deployed_version,
+              card_readable ? std::optional<std::string>(deployed) : std::optional<std::string>());
+    EXPECT_EQ(Deployed().dataset_version, "v" + std::to_string(version));
     EXPECT_EQ(std::count_if(progress.begin(), progress.end(),
                             [&](const std::string& line) {
-                              return line.starts_with(said) && line.find(damage.problem) != std::string::npos;
+                              return line.starts_with(reason_start) &&
+                                     line.find(": only the new model is scored, and replaces it (") !=
+                                         std::string::npos &&
+                                     line.find(damage.problem) != std::string::npos;
                             }),
               1);
 
     const nlohmann::json recorded = Decisions().back();
     EXPECT_EQ(recorded["decision"], "accepted");
     EXPECT_TRUE(recorded["deployed"].is_null());
-    EXPECT_EQ(recorded["deployed_version"], deployed);
     EXPECT_EQ(recorded["reason"], outcome.decision.reason);
     deployed = outcome.decision.model_version;
   }
   EXPECT_EQ(Decisions().size(), Damages().size() + 1);
   // The model that replaced the last damaged one is scored like any deployed model.
+  ++version;
+  Publish("v" + std::to_string(version), false, 10 + version);
   const RetrainOutcome next = Retrain(Request());
-  ASSERT_TRUE(next.decision.deployed_scores.has_value());
+  ASSERT_TRUE(next.decision.deployed_scores.has_value()) << next.decision.reason;
   EXPECT_GE(next.decision.deployed_scores->macro_f1, 0.9);
 }
 
-TEST_F(RetrainTest, ADamagedDecisionLogIsNamedWithItsLine) {
+// A repository that cannot be read (here, a file of main's commit that is a FIFO) is not a damaged
+// model: the run stops, naming it, and decides nothing; the candidate stays tagged.
+TEST_F(RetrainTest, ARepositoryThatCannotBeReadStopsTheRun) {
   Publish("v1");
-  const RetrainOutcome deployed = Retrain(Request());
-  const fs::path log = label_models() / "decisions.jsonl";
-  WriteFile(log.string(), ReadFile(log.string()) + "{\"dataset_version\": \"v0\", oops}\n");
-  RetrainRequest repeat = Request();
-  repeat.answer_decided = true;
+  Retrain(Request());
+  const std::string main = Head("main");
+  const fs::path stored = MainFile("model.bin");
+  fs::remove(stored);
+  ASSERT_EQ(mkfifo(stored.c_str(), 0600), 0);
+  Publish("v2");
   try {
-    Retrain(repeat);
-    FAIL() << "a damaged decision log was read";
-  } catch (const WorkerError& error) {
-    EXPECT_NE(std::string(error.what()).find(log.string() + " line 2 is not valid JSON (column 27: "),
+    Retrain(Request());
+    FAIL() << "a FIFO was read as a model";
+  } catch (const RepositoryError& error) {
+    EXPECT_NE(std::string(error.what()).find(stored.string() + " is a FIFO (named pipe), not a regular file"),
               std::string::npos)
         << error.what();
-    EXPECT_NE(std::string(error.what()).find("--force"), std::string::npos) << error.what();
   }
-  EXPECT_EQ(Current(), deployed.decision.model_version);
-  // --force does not read it, and adds its decision as a line of its own.
+  EXPECT_EQ(Head("main"), main);
+  EXPECT_NE(Head("v2"), "(none)");
+}
+
+TEST_F(RetrainTest, ADamagedDecisionLogIsNamedWithItsLineAndNewDecisionsStillLand) {
+  Publish("v1");
+  Retrain(Request());
+  const fs::path log = MainFile("decisions.jsonl");
+  WriteFile(log.string(), ReadFile(log.string()) + "{\"dataset_version\": \"v0\", oops}\n");
+  const std::string error = testing::WorkerErrorOf([&] { Retrain(Request()); });
+  EXPECT_NE(error.find(label_models().string() + "/decisions.jsonl line 2 is not valid JSON (column 27: "),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("the dataset version v1 was trained already"), std::string::npos) << error;
+  // A new version does not read the log: its decision is added as a line of its own.
+  Publish("v2");
   EXPECT_TRUE(Retrain(Request()).decision.deployed_scores.has_value());
-  const std::string text = ReadFile(log.string());
+  const std::string text = ReadFile((label_models() / "decisions.jsonl").string());
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
 }
 
