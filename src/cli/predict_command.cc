@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/hub_repositories.h"
+#include "cli/sources.h"
+#include "config/label_name.h"
 #include "util/error.h"
 #include "util/private_temp_dir.h"
 #include "workers/model_cache.h"
@@ -46,15 +49,26 @@ bool ReadText(std::istream& in, std::vector<char>& buffer, std::string& line, lo
 
 }  // namespace
 
-// Predict reads no setting: the model directory, the cache and the texts are all it needs.
-int PredictCommand(const CommonOptions&, const PredictOptions& options) {
+// Predict reads no setting for local models: the model directory, the cache and the texts are all it
+// needs. Models on the Hub are read with the Hub's settings (HF_ENDPOINT, HF_TOKEN for a private one).
+int PredictCommand(const CommonOptions& common, const PredictOptions& options) {
   // The cache: --cache, else the user's cache directory, else (no HOME) one for this run alone.
   std::optional<PrivateTempDir> run_cache;
   std::filesystem::path cache = options.cache_dir
                                     ? std::filesystem::path(*options.cache_dir)
                                     : DefaultModelCacheDirectory(std::getenv("XDG_CACHE_HOME"), std::getenv("HOME"));
   if (cache.empty()) cache = run_cache.emplace("orchestrator-models", "the model predict reads").path();
-  DeployedClassifier classifier = DeployedClassifier::Load(options.models_dir, options.label, cache);
+  std::optional<DeployedClassifier> loaded;
+  if (NamesHubRepository(options.models_dir)) {
+    ValidateLabelName(options.label);
+    const Config config = LoadConfigAndWarn(SourcesFrom(common));
+    HubRepository models = OpenHubRepository(options.models_dir, "--models", RepositoryUrl::Kind::kHubModel,
+                                             options.label, config, HubAccess::kRead, "orchestrator predict");
+    loaded.emplace(DeployedClassifier::Load(*models.repository, options.label, cache, options.models_dir));
+  } else {
+    loaded.emplace(DeployedClassifier::Load(options.models_dir, options.label, cache));
+  }
+  const DeployedClassifier& classifier = *loaded;
   if (!options.texts.empty()) {
     for (const std::string& text : options.texts) Answer(classifier, text, options.json);
     return kExitOk;

@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/hub_repositories.h"
 #include "cli/sources.h"
 #include "config/repository_url.h"
 #include "db/open_database.h"
 #include "db/training_rows.h"
-#include "hub/open_repository.h"
 #include "util/error.h"
 #include "workers/prepare.h"
 
@@ -91,21 +91,17 @@ RepositoryUrl ParseHub(const std::string& text, const Config& config) {
   return hub;
 }
 
-// Says each HTTP retry on stderr; the URL without its query, which for an upload is a signature.
-void SayRetry(const RetryNotice& retry) {
-  std::cerr << "orchestrator prepare: " << retry.method << " " << retry.url.substr(0, retry.url.find('?'))
-            << " failed (" << retry.reason << "), retry in " << retry.wait.count() << " ms" << std::endl;
-}
-
 PreparedLabel Prepare(const RepositoryUrl& hub, const Config& config, TrainingRows& rows, const LabelConfig& label,
                       const PrepareSettings& settings) {
   const RepositoryUrl target = hub.ForLabel(label.name);
   const auto now = std::chrono::system_clock::now();
   if (!target.on_hub()) return PrepareLocalLabel(rows, label.columns, Directory(target.path), settings, now);
-  std::unique_ptr<Repository> repository = OpenRepository(target, config, SayRetry);
+  HubRepository opened = OpenHubRepository(hub.text, "--hub", RepositoryUrl::Kind::kHubDataset, label.name, config,
+                                           HubAccess::kWrite, "orchestrator prepare");
+  Repository& repository = *opened.repository;
   const std::filesystem::path scratch = std::filesystem::temp_directory_path() /
                                         ("orchestrator-prepare-" + std::to_string(::getpid()) + "-" + label.name);
-  return PrepareLabel(rows, label.columns, *repository, scratch, settings, now);
+  return PrepareLabel(rows, label.columns, repository, scratch, settings, now);
 }
 
 }  // namespace

@@ -2,12 +2,16 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
+#include "cli/hub_repositories.h"
 #include "cli/sources.h"
+#include "config/label_name.h"
 #include "util/error.h"
 #include "workers/decision_log.h"
 #include "workers/jsonl_dataset.h"
+#include "workers/model_repository.h"
 #include "workers/retrain.h"
 
 namespace orch {
@@ -52,14 +56,32 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
   Config config = LoadConfigAndWarn(SourcesFrom(common));
   RetrainRequest request;
   request.label = options.label;
-  // --dataset DIR@VERSION names the version as --version does; the two must agree.
-  const DatasetReference dataset = ParseDatasetReference(options.dataset_dir);
-  if (dataset.version && options.version && *dataset.version != *options.version)
-    throw ConfigError("--dataset " + options.dataset_dir + " names the version " + *dataset.version +
-                      ", and --version " + *options.version + " another; give one of them");
-  request.dataset_dir = dataset.directory;
-  request.models_dir = options.models_dir;
-  request.version = dataset.version ? dataset.version : options.version;
+  // --dataset DIR@VERSION (or hf://datasets/OWNER/NAME@VERSION) names the version as --version
+  // does; the two must agree.
+  const bool dataset_on_hub = NamesHubRepository(options.dataset_dir);
+  std::optional<HubRepository> datasets, models;
+  std::optional<std::string> named_version;
+  if (dataset_on_hub) {
+    ValidateLabelName(options.label);
+    datasets = OpenHubRepository(options.dataset_dir, "--dataset", RepositoryUrl::Kind::kHubDataset, options.label,
+                                 config, HubAccess::kRead, "orchestrator retrain");
+    named_version = datasets->url.revision;
+  } else {
+    const DatasetReference dataset = ParseDatasetReference(options.dataset_dir);
+    request.dataset_dir = dataset.directory;
+    named_version = dataset.version;
+  }
+  if (named_version && options.version && *named_version != *options.version)
+    throw ConfigError("--dataset " + options.dataset_dir + " names the version " + *named_version + ", and --version " +
+                      *options.version + " another; give one of them");
+  request.version = named_version ? named_version : options.version;
+  if (NamesHubRepository(options.models_dir)) {
+    ValidateLabelName(options.label);
+    models = OpenHubRepository(options.models_dir, "--models", RepositoryUrl::Kind::kHubModel, options.label, config,
+                               HubAccess::kWrite, "orchestrator retrain");
+  } else {
+    request.models_dir = options.models_dir;
+  }
   request.decision_threshold = config.decision_threshold;
   // Progress goes to stderr, so stdout holds only the result (with --json, the decision line alone).
   auto start = std::chrono::steady_clock::now();
@@ -71,7 +93,23 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
   };
   // Exactly once on the worker's side too: a request repeated by a resumed pass (or by hand) for a
   // version trained already is answered with its decision.
-  RetrainOutcome outcome = Retrain(request);
+  RetrainOutcome outcome;
+  if (!datasets && !models) {
+    outcome = Retrain(request);
+  } else {
+    const TextDataset dataset = datasets ? ReadTextDataset(*datasets->repository, request.label, request.version)
+                                         : ReadTextDataset(request.dataset_dir, request.label, request.version);
+    AnnounceDataset(dataset, request);
+    const std::string dataset_repository = datasets ? datasets->url.Name() : DatasetRepositoryName(request.dataset_dir);
+    if (models) {
+      // On the Hub nothing locks a label's models: a commit that finds main moved is re-read and
+      // tried once more, and a candidate's tag is created once.
+      ModelRepository repository(*models->repository, request.label);
+      outcome = RetrainInto(repository, dataset, dataset_repository, request);
+    } else {
+      outcome = RetrainInLocalModels(dataset, dataset_repository, request);
+    }
+  }
   if (outcome.earlier_decision) {
     std::cout << (options.json ? *outcome.earlier_decision : "already decided: " + *outcome.earlier_decision)
               << std::endl;

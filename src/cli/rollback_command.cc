@@ -3,7 +3,11 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/hub_repositories.h"
+#include "cli/sources.h"
+#include "config/label_name.h"
 #include "util/error.h"
+#include "workers/model_repository.h"
 #include "workers/rollback.h"
 
 namespace orch {
@@ -33,10 +37,22 @@ void PrintSummary(const RollbackOutcome& outcome) {
 
 }  // namespace
 
-// Rollback reads no setting: the models directory and the command line are all it needs.
-int RollbackCommand(const CommonOptions&, const RollbackOptions& options) {
-  const RollbackOutcome outcome =
-      Rollback({.label = options.label, .models_dir = options.models_dir, .to = options.to, .reason = options.reason});
+// Rollback reads no setting for local models: the models directory and the command line are all it
+// needs. Models on the Hub are written with the Hub's settings (HF_ENDPOINT, HF_TOKEN).
+int RollbackCommand(const CommonOptions& common, const RollbackOptions& options) {
+  RollbackRequest request{.label = options.label, .models_dir = {}, .to = options.to, .reason = options.reason};
+  RollbackOutcome outcome;
+  if (NamesHubRepository(options.models_dir)) {
+    ValidateLabelName(options.label);
+    const Config config = LoadConfigAndWarn(SourcesFrom(common));
+    HubRepository models = OpenHubRepository(options.models_dir, "--models", RepositoryUrl::Kind::kHubModel,
+                                             options.label, config, HubAccess::kWrite, "orchestrator rollback");
+    ModelRepository repository(*models.repository, options.label);
+    outcome = RollbackIn(repository, request);
+  } else {
+    request.models_dir = options.models_dir;
+    outcome = Rollback(request);
+  }
   if (!options.json) {
     PrintSummary(outcome);
     return kExitOk;

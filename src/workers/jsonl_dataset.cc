@@ -207,8 +207,15 @@ TextDataset ReadTextDataset(Repository& repository, std::string_view label, cons
     } else {
       if (!latest) throw WorkerError(main_metadata + " is missing: " + not_published);
       dataset.version_tag = latest->version_tag;
-      // A version whose tag was not set yet is main's head itself: nothing is committed before it is.
-      dataset.commit = repository.HeadOf(latest->version_tag).value_or(*head);
+      // Metadata that names a version without its tag is not trained on: a publication stopped
+      // before its tag (the next prepare sets it first), or metadata naming what was never published.
+      const std::optional<std::string> tagged = repository.HeadOf(latest->version_tag);
+      if (!tagged)
+        throw WorkerError(main_metadata + " names the version " + latest->version_tag + ", which has no tag in " +
+                          repo + ": nothing is trained on it. A publication stopped before its tag is finished by " +
+                          "the next orchestrator prepare, which tags it first; otherwise pass --version with a " +
+                          "version that has one");
+      dataset.commit = *tagged;
     }
   } catch (const RepositoryError& error) {
     throw WorkerError(std::string(error.what()) + "; " + kRepublish);

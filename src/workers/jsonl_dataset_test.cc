@@ -116,6 +116,24 @@ TEST_F(JsonlDatasetTest, AChosenVersionNeedsNoMetadata) {
       << ReadError();
 }
 
+TEST_F(JsonlDatasetTest, MetadataNamingAVersionWithoutItsTagIsRefusedNotTrainedOn) {
+  Publish("v20261126_090000", {.labels_json = kLabels, .train = Rows(9), .validation = Rows(3), .test = Rows(3)});
+  LocalRepository repository(dataset_dir());
+  CommitRequest request;
+  request.summary = "metadata naming a version that has no tag";
+  request.additions = {FileAddition::FromBytes("dataset_metadata.json", R"({"version_tag": "v20261127_000000"})")};
+  repository.Commit(request);
+  const std::string message = ReadError();
+  EXPECT_TRUE(Contains(message, dataset_dir().string() +
+                                    "/dataset_metadata.json names the version v20261127_000000, "
+                                    "which has no tag in " +
+                                    dataset_dir().string() + ": nothing is trained on it"))
+      << message;
+  EXPECT_TRUE(Contains(message, "the next orchestrator prepare, which tags it first")) << message;
+  EXPECT_EQ(ReadTextDataset(dataset_dir(), "department", "v20261126_090000").train.size(), 9u)
+      << "a version with its tag is still read";
+}
+
 TEST_F(JsonlDatasetTest, ALastLineWithoutNewlineIsFineWhenComplete) {
   std::string train = Rows(6);
   train.pop_back();

@@ -421,26 +421,38 @@ RetrainOutcome RetrainInto(ModelRepository& models, const TextDataset& dataset, 
   return Decide(models, candidate, dataset, request, /*trained=*/true);
 }
 
-RetrainOutcome Retrain(const RetrainRequest& request) {
-  ValidateLabelName(request.label);
-  const TextDataset dataset = ReadTextDataset(request.dataset_dir, request.label, request.version);
+std::string DatasetRepositoryName(const fs::path& dataset_dir) {
+  std::error_code error;
+  fs::path name = fs::absolute(dataset_dir, error).lexically_normal();
+  if (error) name = dataset_dir;
+  if (name.filename().empty()) name = name.parent_path();
+  return name.string();
+}
+
+void AnnounceDataset(const TextDataset& dataset, const RetrainRequest& request) {
   CheckTrainable(dataset);
   Report(request.progress, "dataset " + dataset.version_tag + ": " + std::to_string(dataset.train.size()) + " train, " +
                                std::to_string(dataset.validation.size()) + " validation, " +
                                std::to_string(dataset.test.size()) + " test rows, " +
                                std::to_string(dataset.classes.size()) + " classes");
+}
+
+RetrainOutcome RetrainInLocalModels(const TextDataset& dataset, const std::string& dataset_repository,
+                                    const RetrainRequest& request) {
   const fs::path label_dir = request.models_dir / request.label;
   const LabelModelsLock lock(label_dir, request.label);
   LocalRepository repository(label_dir);
   ModelRepository models(repository, request.label);
   if (std::optional<std::string> imported = ImportEarlierLayout(models, label_dir, std::chrono::system_clock::now()))
     Report(request.progress, *imported);
-  // The card names the dataset's repository wherever retrain ran: as an absolute path.
-  std::error_code error;
-  fs::path dataset_repository = fs::absolute(request.dataset_dir, error).lexically_normal();
-  if (error) dataset_repository = request.dataset_dir;
-  if (dataset_repository.filename().empty()) dataset_repository = dataset_repository.parent_path();
-  return RetrainInto(models, dataset, dataset_repository.string(), request);
+  return RetrainInto(models, dataset, dataset_repository, request);
+}
+
+RetrainOutcome Retrain(const RetrainRequest& request) {
+  ValidateLabelName(request.label);
+  const TextDataset dataset = ReadTextDataset(request.dataset_dir, request.label, request.version);
+  AnnounceDataset(dataset, request);
+  return RetrainInLocalModels(dataset, DatasetRepositoryName(request.dataset_dir), request);
 }
 
 }  // namespace orch

@@ -109,6 +109,19 @@ void CheckTrainable(const TextDataset& dataset);
 // anything else that stops it.
 RetrainOutcome Retrain(const RetrainRequest& request);
 
+// How the model card names a local dataset repository: its directory as an absolute path, so that
+// it says where the data is wherever retrain ran.
+std::string DatasetRepositoryName(const std::filesystem::path& dataset_dir);
+
+// Checks that `dataset` can be trained on (CheckTrainable) and describes it through request.progress.
+void AnnounceDataset(const TextDataset& dataset, const RetrainRequest& request);
+
+// Steps 2 to 5 for `dataset` (read from the repository `dataset_repository` names) in the local model
+// repository MODELS/<label> (request.models_dir), holding its lock, after importing the models of an
+// earlier release's layout.
+RetrainOutcome RetrainInLocalModels(const TextDataset& dataset, const std::string& dataset_repository,
+                                    const RetrainRequest& request);
+
 // Steps 2 (from the candidate tag on) to 5 in `models`, through the repository interface alone,
 // for `dataset` (read from the dataset repository `dataset_repository` names). The caller holds
 // whatever keeps other writers of the label out.
