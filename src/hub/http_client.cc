@@ -49,6 +49,11 @@ std::string ResolveUrl(const std::string& base, const std::string& location) {
 
 }  // namespace
 
+std::string HttpResponse::Header(const std::string& lower_case_name) const {
+  const auto found = headers.find(lower_case_name);
+  return found == headers.end() ? "" : found->second;
+}
+
 // One request on its way: its current hop, its attempts, and the answer being received.
 struct HttpClient::Transfer {
   size_t index = 0;
@@ -326,6 +331,7 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
   response.status = static_cast<int>(status);
   response.body = std::move(transfer.body);
   response.etag = transfer.answer.etag();
+  response.headers = transfer.answer.kept();
   response.error.clear();
   transfer.easy.reset();
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -50,6 +51,11 @@ struct HttpResponse {
   // was cancelled in flight. A POST that failed with this false certainly did nothing.
   bool may_have_arrived = false;
   std::string final_url;  // after redirects
+  // The answer's headers of ResponseHeaders::kKeptHeaders (X-Request-Id, X-Error-Code, Link,
+  // RateLimit, ...), by lower-case name.
+  std::map<std::string, std::string> headers;
+  // The header `lower_case_name`, "" when the answer had none.
+  std::string Header(const std::string& lower_case_name) const;
 };
 
 // Told about each retry before waiting for it, so the log can say what is going on.

@@ -43,6 +43,18 @@ bool ResponseHeaders::Take(std::string_view line) {
     retry_after_ = Usable(*value, 64) ? *value : "";
   } else if (auto value = ValueOf(line, "content-length:")) {
     content_length_ = ContentLength(*value);
+  } else {
+    for (const char* name : kKeptHeaders) {
+      const std::string_view wanted(name);
+      if (line.size() <= wanted.size() || line[wanted.size()] != ':' || !StartsWithIgnoringCase(line, wanted)) continue;
+      const std::string_view kept = Trim(line.substr(wanted.size() + 1));
+      if (Usable(kept, kMaxKeptBytes)) {
+        kept_[std::string(wanted)] = kept;
+      } else {
+        kept_.erase(std::string(wanted));
+      }
+      break;
+    }
   }
   return true;
 }
@@ -52,6 +64,7 @@ void ResponseHeaders::Clear() {
   location_.clear();
   retry_after_.clear();
   content_length_.reset();
+  kept_.clear();
   bytes_ = 0;
 }
 
