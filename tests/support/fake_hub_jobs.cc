@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -77,6 +78,23 @@ std::vector<std::string> LinesOf(const std::string& text) {
 std::string Event(const std::string& line) {
   return "data: " + Json{{"data", line}, {"timestamp", FormatTimestamp(std::chrono::system_clock::now())}}.dump() +
          "\n\n";
+}
+
+// A query value: unreserved characters as they are, every other byte %XX (an '=' too, which
+// httplib's own encoder keeps, and its parser would cut the value at).
+std::string QueryValue(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 bool Ended(const std::string& stage) { return stage != "SCHEDULING" && stage != "RUNNING" && stage != "UPDATING"; }
@@ -238,19 +256,18 @@ void FakeHubJobs::ListJobs(const std::string& job_namespace, const httplib::Requ
   std::vector<std::string> stages;
   std::vector<std::pair<std::string, std::string>> labels;
   size_t cursor = 0;
-  std::string query;  // the filters, for the next page's link
   for (const auto& [name, value] : request.params) {
     if (name == "stage") stages.push_back(value);
     if (name == "label") {
       const size_t equals = value.find('=');
       labels.emplace_back(value.substr(0, equals), equals == std::string::npos ? "" : value.substr(equals + 1));
     }
-    if (name == "cursor") {
-      cursor = static_cast<size_t>(std::stoull(value));
-      continue;
-    }
-    query += name + "=" + httplib::detail::encode_query_param(value) + "&";
+    if (name == "cursor") cursor = static_cast<size_t>(std::stoull(value));
   }
+  // The next page's link repeats the filters, each value encoded (httplib's request holds them decoded).
+  std::string query;
+  for (const auto& [name, value] : request.params)
+    if (name != "cursor") query += name + "=" + QueryValue(value) + "&";
   std::lock_guard lock(mutex_);
   Json page = Json::array();
   size_t at = cursor;
