@@ -516,7 +516,7 @@ TEST(StateStoreTimestamps, ReadTheirOwnFormAndWhatPeopleType) {
 }
 
 TEST(StateCodec, ARowEditedIntoAnythingIsRefusedOnOneBoundedLine) {
-  SqlRow row(16);
+  SqlRow row(18);
   row[0] = "dep\nartment\x1b[2J" + std::string(300, 'x');  // label
   row[1] = "waiting";                                      // phase
   row[5] = "0";

@@ -81,13 +81,18 @@ std::optional<std::string> HfJobTrigger::NamespaceFor(const std::string& label, 
   const HfJobSettings& settings = SettingsFor(label, prepare);
   if (!settings.job_namespace.empty()) return settings.job_namespace;
   if (user_) return user_;
+  if (!whoami_failure_.empty()) {  // asked already in this call: not again for every worker
+    error = whoami_failure_;
+    return std::nullopt;
+  }
   const HfHub::Identity identity = hub_.WhoAmI(budget);
   if (identity.ok && IsJobName(identity.name)) {
     user_ = identity.name;
     return user_;
   }
-  error = "cannot tell in which namespace to run the job: " +
-          (identity.ok ? "whoami-v2 named no usable account" : identity.error) + "; set HF_JOB_NAMESPACE";
+  whoami_failure_ = "cannot tell in which namespace to run the job: " +
+                    (identity.ok ? "whoami-v2 named no usable account" : identity.error) + "; set HF_JOB_NAMESPACE";
+  error = whoami_failure_;
   return std::nullopt;
 }
 
@@ -140,6 +145,7 @@ WorkerState HfJobTrigger::StateOf(const JobInfo& job, const std::string& job_nam
 }
 
 std::vector<StartResult> HfJobTrigger::Start(std::span<const StartRequest> requests) {
+  whoami_failure_.clear();
   std::vector<StartResult> results(requests.size());
   std::vector<std::pair<std::string, JobSpec>> runs;
   std::vector<size_t> run_of;  // the request of each run
@@ -198,6 +204,7 @@ std::vector<StartResult> HfJobTrigger::Start(std::span<const StartRequest> reque
 }
 
 std::vector<WorkerState> HfJobTrigger::Inspect(std::span<const WorkerRef> workers, TimeBudget budget) {
+  whoami_failure_.clear();
   std::optional<SteadyClock::time_point> deadline;
   if (budget) deadline = SteadyClock::now() + *budget;
   std::vector<WorkerState> states(workers.size());

@@ -68,6 +68,7 @@ class HfJobTrigger final : public Trigger {
   HfHub& hub_;
   HfJobOptions options_;
   std::optional<std::string> user_;  // the token's user, once whoami answered
+  std::string whoami_failure_;       // why whoami did not answer, within one Start or Inspect
 };
 
 // The label keys every job gets.

@@ -203,10 +203,13 @@ TEST_F(HfJobTriggerTest, StagesAreReadWithOneListingPerNamespacePageByPageAndEnd
   const std::vector<WorkerState> states = trigger.Inspect(workers, 5000ms);
   for (size_t i = 0; i < states.size(); ++i)
     EXPECT_EQ(states[i].health, i == 1 ? WorkerState::Health::kFinished : WorkerState::Health::kActive) << i;
-  // Four running jobs, two a page: the listing's pages, and the ended job read alone.
-  EXPECT_EQ(Gets("stage=SCHEDULING"), 2);
+  // Four running jobs, two a page: the listing's pages (a third, empty, when the ended job was
+  // created last), and the ended job read alone.
+  const int pages = Gets("stage=SCHEDULING");
+  EXPECT_GE(pages, 2);
+  EXPECT_LE(pages, 3);
   EXPECT_EQ(fake.Count("GET", "/api/jobs/tester/"), 1);
-  EXPECT_EQ(fake.Calls().size(), 3u);
+  EXPECT_EQ(fake.Calls().size(), static_cast<size_t>(pages) + 1);
 }
 
 TEST_F(HfJobTriggerTest, ARunWhoseAnswerWasLostIsFoundByItsKeyAndNotSentAgain) {
@@ -283,6 +286,20 @@ TEST_F(HfJobTriggerTest, TheNamespaceIsTheTokensUserUnlessOneIsSet) {
   const StartResult allowed = StartOne(trigger, Retrain("urgency", "u1"));
   ASSERT_TRUE(allowed.ok) << allowed.detail;
   EXPECT_TRUE(allowed.run_id.starts_with("my-org/")) << allowed.run_id;
+}
+
+TEST_F(HfJobTriggerTest, AWhoamiThatFailsIsAskedOncePerCallAndSaysToSetTheNamespace) {
+  HfJobTrigger trigger(jobs, hub, Options());
+  fake.InjectFault("/api/whoami-v2", Fault::Status(401, 100));
+  const std::vector<StartRequest> requests = {Retrain("a", "v1"), Retrain("b", "v1"), Retrain("c", "v1")};
+  const std::vector<StartResult> results = trigger.Start(requests);
+  for (const StartResult& result : results) {
+    EXPECT_FALSE(result.ok);
+    EXPECT_FALSE(result.maybe_started);
+    EXPECT_NE(result.detail.find("set HF_JOB_NAMESPACE"), std::string::npos) << result.detail;
+  }
+  EXPECT_EQ(fake.Count("GET", "/api/whoami-v2"), 1);
+  EXPECT_TRUE(fake.jobs().Jobs().empty());
 }
 
 TEST_F(HfJobTriggerTest, AJobThatNeverLeavesSchedulingStaysActive) {
