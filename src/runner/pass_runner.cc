@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "config/job_environment.h"
+#include "config/target.h"
 #include "config/url_policy.h"
 #include "db/open_database.h"
 #include "engine/pass.h"
@@ -69,11 +71,18 @@ PassReport FailedReport(const Config& config, Clock& clock, const std::string& e
 // HTTP_TIMEOUT past POLL_TIMEOUT, six steps of requests (the baseline reads, the prepare restart,
 // the checks of unconfirmed restarts, the retrain restarts, the alert, the push) and a webhook
 // worker's POST per label, each of the longest a request with its retries can take, and a minute
-// for the rest.
+// for the rest. hf-job: workers add the requests of a start and of asking about Jobs outside the
+// waits (whoami, the listing by key after a lost answer, the listings, reads and log tails).
 double LongestPass(const Config& config) {
   const HttpSettings& http = config.http;
   const double request = (http.max_retries + 1) * http.request_timeout + http.max_retries * http.retry_max;
-  const double steps = 6 + static_cast<double>(config.labels.size());
+  const auto is_job = [](const std::string& target) {
+    return !target.empty() && ParseTarget(target).kind == Target::Kind::kHfJob;
+  };
+  const bool jobs = is_job(config.prepare_target) ||
+                    std::any_of(config.labels.begin(), config.labels.end(),
+                                [&](const LabelConfig& label) { return is_job(label.retrain_target); });
+  const double steps = 6 + static_cast<double>(config.labels.size()) + (jobs ? 6 : 0);
   return 10 + 2 * (config.poll_timeout + http.request_timeout) + steps * request + 60;
 }
 
