@@ -4,7 +4,10 @@
 // A pass should end when the slowest dataset has appeared plus at most one poll interval (not
 // the sum over labels), with memory that stays small at 1,000 labels. Prints Markdown rows.
 //
-//   bench_many_labels [--labels N]... [--interval SECONDS] [--spread SECONDS]
+// --workers hf-job makes every label's retrain worker a Hugging Face Job (hf-job:) instead of a
+// Space: each retrain is a job run on the fake Hub, the Jobs namespace asked of whoami once.
+//
+//   bench_many_labels [--labels N]... [--interval SECONDS] [--spread SECONDS] [--workers space|hf-job]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +19,7 @@
 #include "bench_util.h"
 #include "support/app_database.h"
 #include "support/fake_hub.h"
+#include "support/job_workers.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -38,6 +42,7 @@ struct Result {
   long max_rss_kb;
   int metadata_requests;
   int not_modified;
+  int worker_calls;  // restarts, or job runs, listings and reads
 };
 
 std::string LabelName(int i) {
@@ -46,7 +51,7 @@ std::string LabelName(int i) {
   return name;
 }
 
-Result RunOnce(int labels, double interval, double spread, std::mt19937& random) {
+Result RunOnce(int labels, double interval, double spread, bool jobs, std::mt19937& random) {
   TempDir dir("orch-bench");
   auto database = AppDatabase::Sqlite(dir.File("app.db"));
   database->CreateSchema(true);
@@ -61,17 +66,19 @@ Result RunOnce(int labels, double interval, double spread, std::mt19937& random)
   int slowest_ms = 0;
   for (int i = 0; i < labels; ++i) {
     std::string name = LabelName(i);
-    hub.AddSpace("owner/retrain_" + name, "PAUSED");
+    if (!jobs) hub.AddSpace("owner/retrain_" + name, "PAUSED");
     hub.PublishMetadata("owner/" + name, FakeHub::Metadata("v1", 5));
     int delay = delay_ms(random);
     slowest_ms = std::max(slowest_ms, delay);
     publications.push_back(FakeHub::Publication::AfterDelay("owner/" + name, 30, std::chrono::milliseconds(delay)));
-    toml += "[labels." + name + "]\nthreshold = 10\nretrain = \"owner/retrain_" + name + "\"\nmetadata_url = \"" +
+    const std::string retrain = jobs ? testing::RetrainJobTarget(name) : "owner/retrain_" + name;
+    toml += "[labels." + name + "]\nthreshold = 10\nretrain = \"" + retrain + "\"\nmetadata_url = \"" +
             hub.MetadataUrl("owner/" + name) +
             "\"\npredicted_column = \"model_predicted_department\"\ncorrect_column = \"correct_department\"\n"
             "pool_column = \"department\"\n\n";
   }
   hub.OnRestart("owner/prepare", publications);
+  hub.jobs().SetBehavior(testing::kRetrainJobImage, testing::FakeHubJobs::Behavior::Manual());
   testing::WriteFile(dir.File("labels.toml"), toml);
 
   std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
@@ -94,24 +101,31 @@ Result RunOnce(int labels, double interval, double spread, std::mt19937& random)
   }
 
   std::chrono::steady_clock::time_point prepared{}, last_retrain{};
-  int metadata_requests = 0, not_modified = 0;
+  int metadata_requests = 0, not_modified = 0, worker_calls = 0;
   for (const auto& call : hub.Calls()) {
     if (call.path == "/api/spaces/owner/prepare/restart") prepared = call.at;
-    if (call.method == "POST" && call.path.find("/retrain_") != std::string::npos)
-      last_retrain = std::max(last_retrain, call.at);
+    const bool retrain_call = jobs ? call.path.starts_with("/api/jobs/") || call.path == "/api/whoami-v2"
+                                   : call.path.find("/retrain_") != std::string::npos;
+    worker_calls += retrain_call;
+    if (call.method == "POST" && retrain_call) last_retrain = std::max(last_retrain, call.at);
     if (call.path.find("dataset_metadata.json") != std::string::npos) {
       ++metadata_requests;
       not_modified += call.status == 304;
     }
   }
-  int retrains = hub.Count("POST", "/retrain_");
+  const int retrains = jobs ? static_cast<int>(hub.jobs().Jobs().size()) : hub.Count("POST", "/retrain_");
   if (retrains != labels) {
     std::cerr << "expected " << labels << " retrain restarts, saw " << retrains << "\n";
     std::exit(1);
   }
-  return {labels,      slowest_ms / 1000.0,         Seconds(last_retrain - prepared).count(),
-          pass,        ReportedPeakKib(result.err), metadata_requests,
-          not_modified};
+  return {labels,
+          slowest_ms / 1000.0,
+          Seconds(last_retrain - prepared).count(),
+          pass,
+          ReportedPeakKib(result.err),
+          metadata_requests,
+          not_modified,
+          worker_calls};
 }
 
 }  // namespace
@@ -120,30 +134,33 @@ int Main(int argc, char** argv) {
   std::vector<int> label_counts;
   double interval = 0.5, spread = 3;
   int runs = 3;
+  bool jobs = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--labels") label_counts.push_back(std::stoi(argv[i + 1]));
     if (flag == "--interval") interval = std::stod(argv[i + 1]);
     if (flag == "--spread") spread = std::stod(argv[i + 1]);
     if (flag == "--runs") runs = std::stoi(argv[i + 1]);
+    if (flag == "--workers") jobs = std::string(argv[i + 1]) == "hf-job";
   }
   if (label_counts.empty()) label_counts = {2, 100, 1000};
   std::mt19937 random(20261126);
   std::printf(
-      "| labels | slowest dataset appears | last retrain restarted | bound (slowest + interval) | whole pass |"
-      " peak RSS | metadata GETs (304s) |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+      "| labels | slowest dataset appears | last retrain %s | bound (slowest + interval) | whole pass |"
+      " peak RSS | metadata GETs (304s) | %s |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+      jobs ? "job run" : "restarted", jobs ? "Jobs calls (runs, listings, whoami)" : "retrain restarts");
   for (int labels : label_counts) {
     std::vector<Result> results;
-    for (int run = 0; run < runs; ++run) results.push_back(RunOnce(labels, interval, spread, random));
+    for (int run = 0; run < runs; ++run) results.push_back(RunOnce(labels, interval, spread, jobs, random));
     std::sort(results.begin(), results.end(), [](const Result& a, const Result& b) {
       return a.last_retrain - a.slowest_publication < b.last_retrain - b.slowest_publication;
     });
     const Result& median = results[results.size() / 2];
     long peak = 0;
     for (const Result& r : results) peak = std::max(peak, r.max_rss_kb);
-    std::printf("| %d | %.2f s | %.2f s | %.2f s | %.2f s | %.1f MiB | %d (%d) |\n", median.labels,
+    std::printf("| %d | %.2f s | %.2f s | %.2f s | %.2f s | %.1f MiB | %d (%d) | %d |\n", median.labels,
                 median.slowest_publication, median.last_retrain, median.slowest_publication + interval, median.pass,
-                peak / 1024.0, median.metadata_requests, median.not_modified);
+                peak / 1024.0, median.metadata_requests, median.not_modified, median.worker_calls);
     std::fflush(stdout);
   }
   std::printf(

@@ -5,9 +5,11 @@
 // At the end, calm passes finish every cycle; then every version published must have been retrained
 // exactly once. Exits 1 with a line saying which invariant broke, 0 otherwise.
 //
-//   bench_soak [--passes N] [--seed N] [--workers space|command|webhook|mixed]
+//   bench_soak [--passes N] [--seed N] [--workers space|command|webhook|hf-job|mixed]
 //
-// mixed: a prepare Space, a command: retrain worker for department and a webhook: one for urgency.
+// mixed: a prepare Hugging Face Job, a command: retrain worker for department and a webhook: one for
+// urgency. hf-job: every worker a Job on the fake Hub, the prepare job running until its datasets
+// are out, each retrain job for a random time; a Job is its own run, so no repeat is excused.
 // What a command: worker of the soak runs (the soak's own binary) is `bench_soak --report URL --as
 // NAME`: it posts its request, as a webhook trigger would, to the soak's receiver of command runs.
 #include <httplib.h>
@@ -30,6 +32,7 @@
 #include "db/state_store.h"
 #include "support/app_database.h"
 #include "support/fake_hub.h"
+#include "support/job_workers.h"
 #include "support/orchestrator_env.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
@@ -45,6 +48,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::AppDatabase;
 using testing::FakeHub;
+using testing::FakeHubJobs;
 using testing::ProcessResult;
 using testing::Subprocess;
 using testing::WebhookReceiver;
@@ -72,7 +76,7 @@ constexpr const char* kNotReported = "the soak's receiver did not take the repor
 // prepared anew and its new dataset comes out.
 constexpr auto kCalmEnd = std::chrono::seconds(static_cast<int>(4 * kStaleAfter) + 10);
 
-enum class Kind { kSpace, kCommand, kWebhook };
+enum class Kind { kSpace, kCommand, kWebhook, kJob };
 
 struct Label {
   std::string name, dataset, space;  // space: the retrain Space, for Kind::kSpace
@@ -104,8 +108,11 @@ class World {
  public:
   World(const std::string& workers, unsigned seed) : random_(seed), script_random_(seed ^ 0x9e3779b9u) {
     const bool mixed = workers == "mixed";
-    const Kind kind = workers == "command" ? Kind::kCommand : workers == "webhook" ? Kind::kWebhook : Kind::kSpace;
-    prepare_kind_ = mixed ? Kind::kSpace : kind;
+    const Kind kind = workers == "command"   ? Kind::kCommand
+                      : workers == "webhook" ? Kind::kWebhook
+                      : workers == "hf-job"  ? Kind::kJob
+                                             : Kind::kSpace;
+    prepare_kind_ = mixed ? Kind::kJob : kind;
     labels_ = {{"department", "owner/department", "owner/retrain_dept", mixed ? Kind::kCommand : kind},
                {"urgency", "owner/urgency", "owner/retrain_urgency", mixed ? Kind::kWebhook : kind}};
     database_ = AppDatabase::Postgres();
@@ -125,6 +132,16 @@ class World {
                      for (const auto& [label, publication] : PrepareScript("")) script.push_back(publication);
                      return script;
                    }));
+    // A prepare job starts its cycle's publications as it runs; a retrain job runs until EndJobsInTime ends it.
+    testing::PrepareJobsPublish(
+        hub_,
+        [this](const std::string& labels) {
+          for (const auto& [label, publication] : PrepareScript(labels))
+            hub_.StartPublications(Publisher(label), {publication});
+          return std::vector<Publication>{};
+        },
+        FakeHubJobs::Behavior::Manual());
+    hub_.jobs().SetBehavior(testing::kRetrainJobImage, FakeHubJobs::Behavior::Manual());
     hooks_.OnDelivery([this](const WebhookReceiver::Received& received) { OnDelivery(received, false); });
     runs_.OnDelivery([this](const WebhookReceiver::Received& received) { OnDelivery(received, true); });
 
@@ -307,6 +324,7 @@ class World {
       case Kind::kSpace: return space;
       case Kind::kWebhook: return "webhook:" + hooks_.url();
       case Kind::kCommand: return "command:'" + SelfPath() + "' --report " + runs_.url() + " --as " + name;
+      case Kind::kJob: return name == "prepare" ? testing::PrepareJobTarget() : testing::RetrainJobTarget(name);
     }
     return space;
   }
@@ -402,8 +420,9 @@ class World {
       }
       return;
     }
-    const char* paths[] = {"owner/department/resolve", "owner/urgency/resolve", "/restart", "/runtime"};
-    const std::string path = paths[random_() % 4];
+    const char* paths[] = {"owner/department/resolve", "owner/urgency/resolve", "/restart", "/runtime", "/api/jobs/"};
+    // A Job's run, listing, reading or log, when some worker is a Job.
+    const std::string path = paths[random_() % (Uses(Kind::kJob) ? 5 : 4)];
     switch (choice) {
       case 0: hub_.InjectFault(path, Fault::Status(503, times)); break;
       case 1: hub_.InjectFault(path, Fault::RetryAfter(0)); break;
@@ -426,12 +445,30 @@ class World {
   void LetRetrainJobsEnd(bool all) {
     for (const Label& label : labels_)
       if (label.kind == Kind::kSpace && (all || random_() % 2 == 0)) hub_.SetSpaceStage(label.space, "PAUSED");
+    for (const FakeHubJobs::Job& job : hub_.jobs().WithLabel("orchestrator-role", "retrain"))
+      if (job.stage == "RUNNING" && (all || random_() % 2 == 0)) hub_.jobs().Finish(job.id, "COMPLETED");
   }
 
-  // Until told to stop: a retrain Space seen running for kJobsEndWithin pauses, its job done.
+  // Until told to stop: a retrain Space or Job seen running for kJobsEndWithin ends, its job done,
+  // and a prepare Job ends once the datasets it was to publish are out.
   void EndJobsInTime() {
     std::map<std::string, SteadyClock::time_point> running_since;
     while (!stop_jobs_) {
+      for (const FakeHubJobs::Job& job : hub_.jobs().Jobs()) {
+        if (job.stage != "RUNNING") continue;
+        if (job.labels.at("orchestrator-role") == "prepare") {
+          const std::string labels = "," + job.environment.at("ORCHESTRATOR_LABEL") + ",";
+          if (std::none_of(labels_.begin(), labels_.end(), [&](const Label& label) {
+                return labels.find("," + label.name + ",") != std::string::npos &&
+                       hub_.PublicationsPending(Publisher(label.name));
+              }))
+            hub_.jobs().Finish(job.id, "COMPLETED");
+        } else if (!running_since.contains(job.id)) {
+          running_since[job.id] = SteadyClock::now();
+        } else if (SteadyClock::now() - running_since[job.id] >= kJobsEndWithin) {
+          hub_.jobs().Finish(job.id, "COMPLETED");
+        }
+      }
       for (const Label& label : labels_) {
         if (label.kind != Kind::kSpace) continue;
         if (hub_.SpaceStage(label.space) == "PAUSED") {
@@ -461,11 +498,16 @@ class World {
 
   // How many times each (label, version) was retrained: a Space restart carried out (its answer
   // lost or not), or a request a webhook or command run acted on (a repeat of its key is dropped).
-  std::map<std::pair<std::string, std::string>, int> Retrains() const {
+  std::map<std::pair<std::string, std::string>, int> Retrains() {
     std::map<std::pair<std::string, std::string>, int> retrains;
     const std::vector<FakeHub::RecordedCall> calls = hub_.Calls();
     for (const Label& label : labels_) {
       const std::string path = "/api/spaces/" + label.space + "/restart";
+      if (label.kind == Kind::kJob) {
+        for (const auto& [request, count] : testing::RetrainJobsStarted(hub_))
+          if (request.first == label.name) retrains[request] += count;
+        continue;
+      }
       if (label.kind == Kind::kSpace) {
         for (const FakeHub::RecordedCall& call : calls)
           if (call.method == "POST" && call.path == path && call.carried_out)
@@ -481,7 +523,9 @@ class World {
     return retrains;
   }
 
-  int PrepareStarts() const {
+  int PrepareStarts() {
+    if (prepare_kind_ == Kind::kJob)
+      return static_cast<int>(hub_.jobs().WithLabel("orchestrator-role", "prepare").size());
     int starts = 0;
     if (prepare_kind_ == Kind::kSpace) {
       for (const FakeHub::RecordedCall& call : hub_.Calls())
@@ -553,7 +597,7 @@ int ReportRun(const std::string& url) {
 }
 
 int Usage() {
-  std::fprintf(stderr, "usage: bench_soak [--passes N] [--seed N] [--workers space|command|webhook|mixed]\n");
+  std::fprintf(stderr, "usage: bench_soak [--passes N] [--seed N] [--workers space|command|webhook|hf-job|mixed]\n");
   return 2;
 }
 
@@ -574,7 +618,9 @@ int Main(int argc, char** argv) {
         seed = static_cast<unsigned>(std::stoul(argv[i + 1]));
       } else if (flag == "--workers") {
         workers = argv[i + 1];
-        if (workers != "space" && workers != "command" && workers != "webhook" && workers != "mixed") return Usage();
+        if (workers != "space" && workers != "command" && workers != "webhook" && workers != "hf-job" &&
+            workers != "mixed")
+          return Usage();
       } else {
         return Usage();
       }

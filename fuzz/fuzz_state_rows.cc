@@ -10,7 +10,7 @@
 //    and as JSON (RunJson).
 //
 // Input layout: the values of one row separated by '\x1f'; a value "\N" is NULL. The same values
-// are read as a label state row (16 columns) and as a run row (9 columns), padded with NULL or cut.
+// are read as a label state row (18 columns) and as a run row (9 columns), padded with NULL or cut.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -25,7 +25,7 @@
 namespace orch::fuzz {
 namespace {
 
-constexpr size_t kLabelColumns = 16;
+constexpr size_t kLabelColumns = 18;
 constexpr size_t kRunColumns = 9;
 // Each value shown in a message is quoted and cut (QuoteForMessage: 100 bytes, escaped to 4 each).
 constexpr size_t kMaxMessageBytes = 3000;

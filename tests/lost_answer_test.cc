@@ -1,7 +1,7 @@
 // Requests carried out whose answer is lost, with the real binary: the fake Hub or webhook receiver
-// does what was asked (a Space restarts, a run starts) and then closes the connection, or answers
-// 502 or 504 as a gateway that lost the worker's answer would. Whatever the loss, on either engine,
-// no worker is started twice for one cycle or one version, and every version is retrained once.
+// does what was asked (a Space restarts, a Job is created, a run starts) and then closes the
+// connection, or answers 502 or 504 as a gateway that lost the worker's answer would. Whatever the loss, on either
+// engine, no worker is started twice for one cycle or one version, and every version is retrained once.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include "db/state_store.h"
 #include "support/app_database.h"
 #include "support/fake_hub.h"
+#include "support/job_workers.h"
 #include "support/orchestrator_env.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
@@ -23,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::AppDatabase;
 using testing::FakeHub;
+using testing::FakeHubJobs;
 using testing::ProcessResult;
 using testing::Subprocess;
 using testing::TempDir;
@@ -33,6 +35,7 @@ using Publication = FakeHub::Publication;
 constexpr const char* kToken = "hf_lostSECRET";
 constexpr const char* kPrepareRestart = "/api/spaces/owner/prepare/restart";
 constexpr const char* kRetrainRestart = "/api/spaces/owner/retrain_dept/restart";
+constexpr const char* kJobRun = "/api/jobs/tester";
 
 // How the answer is lost: the connection closes, or a gateway answers 502 or 504.
 enum class Loss { kClosed, k502, k504 };
@@ -132,6 +135,24 @@ class LostAnswers : public ::testing::TestWithParam<std::tuple<std::string, Loss
     for (const WebhookReceiver::Received& received : deliveries)
       EXPECT_EQ(received.idempotency_key, deliveries.front().idempotency_key);
     EXPECT_EQ(receiver.CarriedOut(deliveries.front().idempotency_key), 1);
+  }
+  // Both workers are Hugging Face Jobs: the prepare job publishes d2 as it starts, the retrain job
+  // runs until the test ends it.
+  void UseJobs() {
+    testing::PrepareJobsPublish(hub, [](const std::string&) {
+      return std::vector<Publication>{Publication::AfterPolls("owner/department", 30, 0, "d2")};
+    });
+    hub.jobs().SetBehavior(testing::kRetrainJobImage, FakeHubJobs::Behavior::Manual());
+    env["PREPARE_DATASET_REPO"] = testing::PrepareJobTarget();
+    env["RETRAIN_DEPT_REPO"] = testing::RetrainJobTarget("department");
+  }
+  // The jobs of one role ("prepare" or "retrain") the fake Hub created, their answer lost or not.
+  std::vector<FakeHubJobs::Job> JobsOf(const std::string& role) {
+    return hub.jobs().WithLabel("orchestrator-role", role);
+  }
+  void EndTheJobs() {
+    for (const FakeHubJobs::Job& job : hub.jobs().Jobs())
+      if (job.stage == "RUNNING" || job.stage == "SCHEDULING") hub.jobs().Finish(job.id, "COMPLETED");
   }
   // One more pass after the jobs ended: nothing is started again.
   void ExpectNothingMoreAfterTheJobsEnded() {
@@ -255,6 +276,45 @@ TEST_P(LostAnswers, AWebhookRetrainCarriedOutIsActedOnOncePerKey) {
   ExpectActedOnOnce(DeliveriesFor("d3"), 3);
   EXPECT_EQ(receiver.CarriedOut(DeliveriesFor("d2").front().idempotency_key), 1);
   EXPECT_EQ(hub.Count("POST", kRetrainRestart), 0);
+}
+
+// ---- Hugging Face Jobs --------------------------------------------------------------------------
+
+TEST_P(LostAnswers, APrepareJobWhoseRunAnswerWasLostIsFoundByItsKeyAndItsDatasetRetrainedOnce) {
+  UseJobs();
+  hub.InjectFault(kJobRun, HubFault(Lost()).Only("POST"));
+  ProcessResult first = RunToEnd();
+  EXPECT_EQ(first.exit_code, 0) << "the jobs listed by its key confirmed the run:\n" << first.err;
+  EXPECT_NE(first.err.find("the answer to its run call was lost"), std::string::npos) << first.err;
+  EndTheJobs();
+  ExpectNothingMoreAfterTheJobsEnded();
+  EXPECT_EQ(JobsOf("prepare").size(), 1u);
+  EXPECT_EQ(testing::RetrainJobsStarted(hub),
+            (std::map<std::pair<std::string, std::string>, int>{{{"department", "d2"}, 1}}));
+  EXPECT_EQ(Department().prepare_run_id, "tester/" + JobsOf("prepare").front().id);
+}
+
+TEST_P(LostAnswers, ARetrainJobLeftUnconfirmedIsConfirmedByItsKeyEvenOnceItHasEnded) {
+  UseJobs();
+  env["PREPARE_DATASET_REPO"] = "owner/prepare";  // a Space: the faults below meet the retrain job alone
+  hub.InjectFault(kJobRun, HubFault(Lost()).Only("POST"));
+  hub.InjectFault(kJobRun, Fault::Status(503, 2).Only("GET"));  // the listing by its key, and its retry
+  ProcessResult first = RunToEnd();
+  EXPECT_EQ(first.exit_code, 1) << first.err;
+  EXPECT_NE(first.out.find("it may have reached the worker"), std::string::npos) << first.out;
+  EXPECT_EQ(Department().phase, Phase::kRetraining);
+  ASSERT_EQ(JobsOf("retrain").size(), 1u);
+  // The job runs and ends before the next pass asks: a Space would look never restarted; its key
+  // still finds the job.
+  EndTheJobs();
+  ProcessResult second = RunToEnd();
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("confirmed the retrain restart an earlier pass sent"), std::string::npos) << second.err;
+  ExpectNothingMoreAfterTheJobsEnded();
+  EXPECT_EQ(testing::RetrainJobsStarted(hub),
+            (std::map<std::pair<std::string, std::string>, int>{{{"department", "d2"}, 1}}));
+  EXPECT_EQ(Department().last_retrained_version, "d2");
+  EXPECT_EQ(Department().retrain_run_id, "tester/" + JobsOf("retrain").front().id);
 }
 
 // ---- reads ----------------------------------------------------------------------------------

@@ -123,8 +123,15 @@ void CheckToken(const Config& config, HfHub& hub, Checks& checks) {
   }
 }
 
+// The hf-job: settings of the label named in `of` (" (department)"), or the global ones.
+const HfJobSettings& LabelJobSettings(const Config& config, const std::string& of) {
+  for (const LabelConfig& label : config.labels)
+    if (of == " (" + label.name + ")") return label.hf_job;
+  return config.hf_job;
+}
+
 // Each worker is checked without starting it: a Space by its runtime, a command by its program,
-// a webhook not at all (any request to it would start a run).
+// a webhook or a Job not at all (any request to it would start a run).
 void CheckWorkers(const Config& config, HfHub& hub, Checks& checks) {
   struct Worker {
     std::string role, of;  // "prepare", "" or "retrain", " (department)"
@@ -156,6 +163,12 @@ void CheckWorkers(const Config& config, HfHub& hub, Checks& checks) {
       const SpaceAnswer& answer = answers[next_answer++];
       checks.Add(name, answer.status == 200 ? CheckStatus::kOk : CheckStatus::kFail,
                  answer.status == 200 ? target.space_id + " exists, stage " + answer.stage : answer.error);
+    } else if (target.kind == Target::Kind::kHfJob) {
+      const HfJobSettings& job = worker.role == "prepare" ? config.hf_job : LabelJobSettings(config, worker.of);
+      checks.Add(name, CheckStatus::kOk,
+                 "job of " + (target.image.empty() ? "the Space " + target.space_id : target.image) + " on " +
+                     job.flavor + " in " + (job.job_namespace.empty() ? "the token's namespace" : job.job_namespace) +
+                     " (not run: a request would start a job)");
     } else if (target.kind == Target::Kind::kCommand) {
       const std::optional<std::string> program = FindProgram(target.argv.front());
       checks.Add(name, program ? CheckStatus::kOk : CheckStatus::kFail,

@@ -61,6 +61,12 @@ void PrintStatusText(const std::vector<LabelStatus>& status) {
     if (label.state.phase == Phase::kRetraining)
       std::cout << ", retrain of " << Printable(label.state.dataset_version.value_or("?"))
                 << RetrainProgress(label.state);
+    if (label.state.prepare_run_id)
+      std::cout << "\n  prepare job " << Printable(*label.state.prepare_run_id)
+                << (label.prepare_run_url.empty() ? "" : " " + label.prepare_run_url);
+    if (label.state.retrain_run_id)
+      std::cout << "\n  retrain job " << Printable(*label.state.retrain_run_id)
+                << (label.retrain_run_url.empty() ? "" : " " + label.retrain_run_url);
     if (label.state.paused_at)
       std::cout << "\n  paused since " << FormatTimestamp(*label.state.paused_at) << ": "
                 << Printable(label.state.paused_reason.value_or("")) << " (orchestrator label resume "

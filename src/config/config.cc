@@ -534,9 +534,11 @@ Config LoadConfig(const ConfigSources& given) {
 }
 
 bool UsesHuggingFace(const Config& config) {
-  // A worker not configured yet is most likely a Space, as in the original set-up.
+  // A worker not configured yet is most likely a Space, as in the original set-up; a Job is the Hub's too.
   auto is_space = [](const std::string& target) {
-    return target.empty() || ParseTarget(target).kind == Target::Kind::kHfSpace;
+    if (target.empty()) return true;
+    const Target::Kind kind = ParseTarget(target).kind;
+    return kind == Target::Kind::kHfSpace || kind == Target::Kind::kHfJob;
   };
   if (is_space(config.prepare_target)) return true;
   for (const LabelConfig& label : config.labels)

@@ -39,6 +39,13 @@ struct HttpSettings {
   std::string ca_bundle;        // PEM file HTTPS servers are verified against, HTTP_CA_BUNDLE ("": the system's)
 };
 
+// How an hf-job: worker's Jobs run on the Hub.
+struct HfJobSettings {
+  std::string flavor = "cpu-basic";  // HF_JOB_FLAVOR
+  double timeout = 1800;             // seconds, HF_JOB_TIMEOUT (0: the Hub's default)
+  std::string job_namespace;         // HF_JOB_NAMESPACE ("": the token's user)
+};
+
 struct LabelConfig {
   std::string name;            // validated: [a-z][a-z0-9_]{0,62}
   int64_t threshold = 0;       // rows; > 0
@@ -52,6 +59,7 @@ struct LabelConfig {
   // retrain to its next prepare (0: none).
   int64_t min_new_rows = 1;
   double retrain_cooldown = 0;
+  HfJobSettings hf_job;  // the label's hf-job: retrain worker's
 };
 
 struct Config {
@@ -89,6 +97,7 @@ struct Config {
   std::string serve_schedule;
   double serve_refresh = 60;
   std::string github_repository;
+  HfJobSettings hf_job;  // every hf-job: worker's default, and the prepare worker's
   std::vector<LabelConfig> labels;
   std::vector<ConfigValue> values;  // every effective setting, in table order, for display
   // The whole environment of a `command:` worker but its request ("NAME=value"), so that whatever
@@ -115,7 +124,7 @@ Config LoadConfig(const ConfigSources& sources);
 // settings: PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, TZ, TMPDIR and LC_*.
 bool IsWorkerSystemVariable(std::string_view name);
 
-// Whether some worker is a Hugging Face Space or some metadata is read over https, and so the
+// Whether some worker is a Hugging Face Space or Job, or some metadata is read over https, and so the
 // Hub token is needed.
 bool UsesHuggingFace(const Config& config);
 

@@ -21,6 +21,10 @@ using Type = SettingType;
 // Longer waits than a year are certainly a mistake, and would overflow clock durations.
 constexpr double kMaxSeconds = 365.0 * 24 * 3600;
 constexpr std::string_view kMasked = "********";
+// The longest an hf-job: worker's Job may be let run: a week.
+constexpr int64_t kMaxJobTimeout = 7 * 24 * 3600;
+// A Hub user, organization or hardware flavor name is at most this long.
+constexpr size_t kMaxHubNameBytes = 96;
 
 template <typename T>
 const T& As(const SettingValue& value) {
@@ -316,6 +320,31 @@ const SettingSpec kSettings[] = {
      .doc = "owner/name of the repository whose workflow runs passes (set by GitHub Actions): serve links to the runs",
      .example = "owner/name",
      .store = [](Config& c, const SettingValue& v) { c.github_repository = As<std::string>(v); }},
+    // hf-job: workers (Hugging Face Jobs), each also per label for the label's retrain worker.
+    {.key = "hf_job_flavor",
+     .env = "HF_JOB_FLAVOR",
+     .type = Type::kHubName,
+     .default_value = "cpu-basic",
+     .doc = "Hardware of the hf-job: workers' Jobs (cpu-basic, cpu-upgrade, t4-small, a10g-small, ...)",
+     .example = "cpu-upgrade",
+     .store = [](Config& c, const SettingValue& v) { c.hf_job.flavor = As<std::string>(v); }},
+    {.key = "hf_job_timeout",
+     .env = "HF_JOB_TIMEOUT",
+     .type = Type::kDuration,
+     .default_value = "30m",
+     .doc = "How long the Hub lets an hf-job: worker's Job run before it ends it, e.g. 30m, 2h, 1d (at most 7d; the "
+            "Hub's default, 30m, when empty)",
+     .example = "2h",
+     .min = 1,
+     .max = kMaxJobTimeout,
+     .store = [](Config& c, const SettingValue& v) { c.hf_job.timeout = As<double>(v); }},
+    {.key = "hf_job_namespace",
+     .env = "HF_JOB_NAMESPACE",
+     .type = Type::kHubName,
+     .default_value = "",
+     .doc = "User or organization whose Jobs the hf-job: workers are (the token's user when empty)",
+     .example = "my-org",
+     .store = [](Config& c, const SettingValue& v) { c.hf_job.job_namespace = As<std::string>(v); }},
 };
 
 // The settings of each label. Keys are relative to labels.<name>.
@@ -396,6 +425,32 @@ const SettingSpec kLabelSettings[] = {
      .default_value = "",
      .doc = "Query counting the label's pool of correct rows, instead of the built-in one",
      .store_label = [](LabelConfig& l, const SettingValue& v) { l.pool_sql = As<std::string>(v); }},
+    {.key = "hf_job_flavor",
+     .env = "HF_JOB_FLAVOR_{LABEL}",
+     .type = Type::kHubName,
+     .default_value = "",
+     .doc = "Hardware of the label's hf-job: retrain worker (default HF_JOB_FLAVOR)",
+     .example = "a10g-small",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.hf_job.flavor = As<std::string>(v); },
+     .inherits = "hf_job_flavor"},
+    {.key = "hf_job_timeout",
+     .env = "HF_JOB_TIMEOUT_{LABEL}",
+     .type = Type::kDuration,
+     .default_value = "",
+     .doc = "How long the Hub lets the label's hf-job: retrain worker run (default HF_JOB_TIMEOUT)",
+     .example = "2h",
+     .min = 1,
+     .max = kMaxJobTimeout,
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.hf_job.timeout = As<double>(v); },
+     .inherits = "hf_job_timeout"},
+    {.key = "hf_job_namespace",
+     .env = "HF_JOB_NAMESPACE_{LABEL}",
+     .type = Type::kHubName,
+     .default_value = "",
+     .doc = "User or organization whose Jobs the label's hf-job: retrain worker is (default HF_JOB_NAMESPACE)",
+     .example = "my-org",
+     .store_label = [](LabelConfig& l, const SettingValue& v) { l.hf_job.job_namespace = As<std::string>(v); },
+     .inherits = "hf_job_namespace"},
 };
 
 // The thresholds of the original program, for its two labels.
@@ -471,11 +526,35 @@ SettingValue ParseSeconds(const SettingSpec& spec, const RawSetting& raw) {
 SettingValue ParseDurationSetting(const SettingSpec& spec, const RawSetting& raw) {
   if (Trim(raw.text).empty()) return 0.0;  // none
   std::optional<double> seconds = ParseInterval(raw.text);
+  // A setting with bounds of its own (spec.max below a year) names them.
+  const bool bounded = static_cast<double>(spec.max) < kMaxSeconds;
+  if (bounded && seconds && (*seconds < static_cast<double>(spec.min) || *seconds > static_cast<double>(spec.max)))
+    seconds.reset();
   if (!seconds)
     RejectExpected(spec, raw,
-                   "a duration greater than 0 and at most a year: seconds, or a number then s, m, h or d (none when "
-                   "empty)");
+                   bounded ? "a duration from " + FormatInterval(static_cast<double>(spec.min)) + " to " +
+                                 FormatInterval(static_cast<double>(spec.max)) +
+                                 ": seconds, or a number then s, m, h or d (none when empty)"
+                           : "a duration greater than 0 and at most a year: seconds, or a number then s, m, h or d "
+                             "(none when empty)");
   return *seconds;
+}
+
+// A Hub user or organization, or a hardware flavor: letters, digits, '-', '_' and '.', not starting
+// with '-' or '.'; "" when optional and unset.
+SettingValue ParseHubName(const SettingSpec& spec, const RawSetting& raw) {
+  const std::string name(Trim(raw.text));
+  if (name.empty() && spec.default_value.empty()) return name;
+  const bool valid = !name.empty() && name.size() <= kMaxHubNameBytes && name.front() != '-' && name.front() != '.' &&
+                     std::all_of(name.begin(), name.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                              c == '_' || c == '.';
+                     });
+  if (!valid)
+    RejectExpected(spec, raw,
+                   "a name of letters, digits, '-', '_' and '.' (not starting with '-' or '.', at most " +
+                       std::to_string(kMaxHubNameBytes) + " bytes)");
+  return name;
 }
 
 SettingValue ParseRatio(const SettingSpec& spec, const RawSetting& raw) {
@@ -601,6 +680,7 @@ const char* SettingTypeName(SettingType type) {
     case Type::kIdentifier: return "sql identifier";
     case Type::kSql: return "sql";
     case Type::kPath: return "path";
+    case Type::kHubName: return "hub name";
   }
   return "string";
 }
@@ -655,6 +735,7 @@ SettingValue ParseSetting(const SettingSpec& spec, const RawSetting& raw) {
     case Type::kChoice: return ParseChoice(spec, raw);
     case Type::kList: return ParseList(spec, raw);
     case Type::kIdentifier: return ParseIdentifier(spec, raw);
+    case Type::kHubName: return ParseHubName(spec, raw);
   }
   return raw.text;
 }

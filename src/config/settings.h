@@ -33,12 +33,13 @@ enum class SettingType {
   kSecretUrl,        // a kUrl that is its own credential (a webhook): masked, never read from the file
   kMetadataUrl,      // like kUrl, or file://
   kDatabaseUrl,      // see ParseDatabaseUrl; a password is a secret
-  kTarget,           // a worker: "owner/name" or "hf-space:owner/name"; "" when not configured
+  kTarget,           // a worker (config/target.h); "" when not configured
   kChoice,           // one of `choices`
   kList,             // comma-separated label names (a TOML array in the file)
   kIdentifier,       // an SQL identifier (IsValidIdentifier)
   kSql,              // an SQL query returning one integer
   kPath,             // a file path
+  kHubName,          // a Hub user, organization or hardware flavor: letters, digits, - _ . ("" when optional)
 };
 
 // "string", "secret", "bool", "positive integer", "seconds", ...: for --help and documentation.

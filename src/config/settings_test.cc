@@ -71,6 +71,9 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"serve_schedule", "SERVE_SCHEDULE"},
       {"serve_refresh", "SERVE_REFRESH"},
       {"github_repository", "GITHUB_REPOSITORY"},
+      {"hf_job_flavor", "HF_JOB_FLAVOR"},
+      {"hf_job_timeout", "HF_JOB_TIMEOUT"},
+      {"hf_job_namespace", "HF_JOB_NAMESPACE"},
   };
   ASSERT_EQ(Settings().size(), std::size(expected));
   for (size_t i = 0; i < std::size(expected); ++i) {
@@ -82,6 +85,29 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
   EXPECT_EQ(FindLabelSetting("threshold")->env, "THRESHOLD_{LABEL}");
   EXPECT_EQ(FindLabelSetting("pool_column")->env, "");
   EXPECT_FALSE(FindSetting("hf_token")->in_file);
+}
+
+TEST(SettingsTest, AJobsTimeoutIsBoundedAndItsNamespaceAndFlavorAreHubNames) {
+  const SettingSpec& timeout = *FindSetting("hf_job_timeout");
+  EXPECT_EQ(std::get<double>(ParseSetting(timeout, Raw("2h", "HF_JOB_TIMEOUT"))), 7200);
+  EXPECT_EQ(std::get<double>(ParseSetting(timeout, Raw("7d", "HF_JOB_TIMEOUT"))), 7 * 86400);
+  EXPECT_EQ(std::get<double>(ParseSetting(timeout, Raw("", "HF_JOB_TIMEOUT"))), 0);  // the Hub's default
+  try {
+    ParseSetting(timeout, Raw("8d", "HF_JOB_TIMEOUT"));
+    ADD_FAILURE() << "8d was accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("a duration from 1s to 7d"), std::string::npos) << error.what();
+  }
+  for (const char* key : {"hf_job_namespace", "hf_job_flavor"}) {
+    const SettingSpec& spec = *FindSetting(key);
+    EXPECT_EQ(std::get<std::string>(ParseSetting(spec, Raw("my-org.team_1", "X"))), "my-org.team_1");
+    for (const char* bad : {"-org", "my org", "a/b", ".x"})
+      EXPECT_THROW(ParseSetting(spec, Raw(bad, "X")), ConfigError) << bad;
+  }
+  EXPECT_EQ(std::get<std::string>(ParseSetting(*FindSetting("hf_job_namespace"), Raw("", "X"))), "");
+  EXPECT_THROW(ParseSetting(*FindSetting("hf_job_flavor"), Raw("", "X")), ConfigError);
+  EXPECT_EQ(FindLabelSetting("hf_job_flavor")->env, "HF_JOB_FLAVOR_{LABEL}");
+  EXPECT_EQ(FindLabelSetting("hf_job_timeout")->inherits, "hf_job_timeout");
 }
 
 TEST(SettingsTest, EveryDefaultAndExampleIsValid) {

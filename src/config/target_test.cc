@@ -40,6 +40,37 @@ TEST(ParseTarget, WebhooksNeedHttpsOrLoopback) {
   EXPECT_EQ(ParseTarget("webhook:http://127.0.0.1:8080/hook").kind, Target::Kind::kWebhook);
 }
 
+TEST(ParseTarget, JobsTakeAnImageAndACommandAsHfJobsRunDoes) {
+  Target target =
+      ParseTarget("hf-job:ghcr.io/owner/orchestrator:0.1@sha256:ab12 orchestrator retrain --hub '/srv/my hub'");
+  EXPECT_EQ(target.kind, Target::Kind::kHfJob);
+  EXPECT_EQ(target.image, "ghcr.io/owner/orchestrator:0.1@sha256:ab12");
+  EXPECT_EQ(target.space_id, "");
+  EXPECT_EQ(target.argv, (Words{"orchestrator", "retrain", "--hub", "/srv/my hub"}));
+  EXPECT_STREQ(TargetKindName(target.kind), "hf-job");
+}
+
+TEST(ParseTarget, AJobImageOnTheHubNamesItsSpace) {
+  for (const char* image : {"hf.co/spaces/owner/trainer", "https://huggingface.co/spaces/owner/trainer",
+                            "huggingface.co/spaces/owner/trainer", "https://hf.co/spaces/owner/trainer"}) {
+    Target target = ParseTarget(std::string("hf-job:") + image + " python train.py");
+    EXPECT_EQ(target.space_id, "owner/trainer") << image;
+    EXPECT_EQ(target.image, "") << image;
+    EXPECT_EQ(target.argv, (Words{"python", "train.py"})) << image;
+  }
+}
+
+TEST(ParseTarget, AJobWithoutACommandOrWithABadImageIsRefusedWithAnExample) {
+  EXPECT_NE(ErrorOf("hf-job:").find("needs an image and a command"), std::string::npos) << ErrorOf("hf-job:");
+  EXPECT_NE(ErrorOf("hf-job:python:3.12").find("e.g. hf-job:python:3.12 python -m retrain"), std::string::npos);
+  EXPECT_NE(ErrorOf("hf-job:python:3.12 'open").find("unterminated '"), std::string::npos);
+  EXPECT_NE(ErrorOf("hf-job:hf.co/spaces/owner python x").find("names no Space"), std::string::npos);
+  EXPECT_NE(ErrorOf("hf-job:hf.co/spaces/owner/../x python x").find("names no Space"), std::string::npos);
+  EXPECT_NE(ErrorOf("hf-job:py$thon python x").find("is not a Docker image reference"), std::string::npos);
+  EXPECT_NE(ErrorOf("hf-job:-v python x").find("is not a Docker image reference"), std::string::npos);
+  EXPECT_NE(ErrorOf("noslash").find("hf-job:IMAGE COMMAND"), std::string::npos);
+}
+
 TEST(ParseTarget, MistakesSayWhatIsExpected) {
   EXPECT_NE(ErrorOf("noslash").find("command:"), std::string::npos);
   EXPECT_NE(ErrorOf("command:").find("the command is empty"), std::string::npos);

@@ -98,9 +98,22 @@ ALTER TABLE orchestrator_label_state ADD COLUMN paused_at TEXT;
 ALTER TABLE orchestrator_label_state ADD COLUMN paused_reason TEXT;
 )sql";
 
+// The runs that hf-job: workers' starts are (a Job's id), so that a pass can watch the very run.
+constexpr std::string_view kPostgresV3 = R"sql(
+ALTER TABLE orchestrator_label_state
+  ADD COLUMN prepare_run_id TEXT,
+  ADD COLUMN retrain_run_id TEXT;
+)sql";
+
+constexpr std::string_view kSqliteV3 = R"sql(
+ALTER TABLE orchestrator_label_state ADD COLUMN prepare_run_id TEXT;
+ALTER TABLE orchestrator_label_state ADD COLUMN retrain_run_id TEXT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "label states, runs and the SQLite run lock", kPostgresV1, kSqliteV1},
     {2, "new corrections per cycle, paused labels", kPostgresV2, kSqliteV2},
+    {3, "the runs of workers that are Jobs", kPostgresV3, kSqliteV3},
 };
 
 }  // namespace

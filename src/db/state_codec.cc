@@ -36,6 +36,8 @@ enum LabelField {
   kLastRetrainedMisclassified,
   kPausedAt,
   kPausedReason,
+  kPrepareRunId,
+  kRetrainRunId,
   kLabelFieldCount
 };
 constexpr Column kLabelColumns[] = {
@@ -55,6 +57,8 @@ constexpr Column kLabelColumns[] = {
     {"last_retrained_misclassified", Kind::kInteger},
     {"paused_at", Kind::kTimestamp},
     {"paused_reason", Kind::kText},
+    {"prepare_run_id", Kind::kText},
+    {"retrain_run_id", Kind::kText},
 };
 static_assert(std::size(kLabelColumns) == kLabelFieldCount);
 
@@ -174,6 +178,8 @@ LabelState ReadLabelState(const RowReader& reader) {
   state.last_retrained_misclassified = reader.Integer(kLastRetrainedMisclassified);
   state.paused_at = reader.Timestamp(kPausedAt);
   state.paused_reason = reader.Text(kPausedReason);
+  state.prepare_run_id = reader.Text(kPrepareRunId);
+  state.retrain_run_id = reader.Text(kRetrainRunId);
   return state;
 }
 
@@ -278,6 +284,8 @@ SqlRow EncodeLabelState(const LabelState& state, SqlDialect dialect) {
   row[kLastRetrainedMisclassified] = OptionalInteger(state.last_retrained_misclassified);
   row[kPausedAt] = OptionalTimestamp(state.paused_at);
   row[kPausedReason] = state.paused_reason;
+  row[kPrepareRunId] = state.prepare_run_id;
+  row[kRetrainRunId] = state.retrain_run_id;
   // The engine never makes such a state; writing it would only move the failure to the next load.
   if (const std::optional<BadValue> bad = InconsistencyOf(state))
     throw DatabaseError("not saving the state of label " + QuoteForMessage(state.label) + ": column " +

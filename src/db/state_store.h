@@ -44,6 +44,10 @@ struct LabelState {
   // `orchestrator label pause`: since when and why the label is counted but never prepared.
   std::optional<WallTime> paused_at;
   std::optional<std::string> paused_reason;
+  // The runs this cycle's prepare and the label's last retrain started, for workers whose starts are
+  // runs of their own ("namespace/job id" for a Hugging Face Job); nothing for the other workers.
+  std::optional<std::string> prepare_run_id;
+  std::optional<std::string> retrain_run_id;
   WallTime updated_at{};
 };
 

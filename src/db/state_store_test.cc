@@ -58,6 +58,8 @@ LabelState EveryFieldSet(const std::string& label) {
   state.retrain_confirmed = true;
   state.last_retrained_version = "v6";
   state.last_retrained_at = kPrecise - 24h * 30;
+  state.prepare_run_id = "my-org/68a1f0c2e4b0a1b2c3d4e5f6";
+  state.retrain_run_id = "tester/68a1f0c2e4b0a1b2c3d4e5f7";
   state.updated_at = kPrecise + 2h;
   return state;
 }
@@ -86,6 +88,8 @@ void ExpectSameState(const LabelState& actual, const LabelState& saved) {
   EXPECT_EQ(actual.retrain_confirmed, saved.retrain_confirmed);
   EXPECT_EQ(actual.last_retrained_version, saved.last_retrained_version);
   EXPECT_EQ(actual.last_retrained_at, millis(saved.last_retrained_at));
+  EXPECT_EQ(actual.prepare_run_id, saved.prepare_run_id);
+  EXPECT_EQ(actual.retrain_run_id, saved.retrain_run_id);
   EXPECT_EQ(actual.updated_at, ToMillis(saved.updated_at));
 }
 
@@ -139,20 +143,20 @@ INSTANTIATE_TEST_SUITE_P(StateStore, StoreTest, ::testing::Values(Engine::kSqlit
 TEST_P(MigrationTest, MigratingTwiceAppliesEachVersionOnce) {
   std::unique_ptr<StateStore> store = Open();
   EXPECT_EQ(store->SchemaVersion(), 0);
-  EXPECT_EQ(store->Migrate(), (std::vector<int>{1, 2}));
-  EXPECT_EQ(store->SchemaVersion(), 2);
+  EXPECT_EQ(store->Migrate(), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(store->SchemaVersion(), 3);
   EXPECT_EQ(store->Migrate(), std::vector<int>{});
   EXPECT_EQ(Open()->Migrate(), std::vector<int>{});  // another connection sees the same version
-  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 2);
-  EXPECT_EQ(app_->QueryInt("SELECT max(version) FROM orchestrator_schema_migrations"), 2);
+  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 3);
+  EXPECT_EQ(app_->QueryInt("SELECT max(version) FROM orchestrator_schema_migrations"), 3);
 }
 
 TEST_P(MigrationTest, TablesOfAnOlderSchemaAreRefusedWithTheCommandThatMigratesThem) {
   std::unique_ptr<StateStore> store = OpenMigrated();
-  app_->Exec("DELETE FROM orchestrator_schema_migrations WHERE version = 2");  // as an older orchestrator left it
+  app_->Exec("DELETE FROM orchestrator_schema_migrations WHERE version = 3");  // as an older orchestrator left it
   const std::vector<std::string> labels = {"department"};
   const std::string error = DatabaseErrorOf([&] { Open()->LoadLabels(labels); });
-  EXPECT_TRUE(error.find("schema version 1") != std::string::npos) << error;
+  EXPECT_TRUE(error.find("schema version 2") != std::string::npos) << error;
   EXPECT_TRUE(error.find("run `orchestrator migrate`") != std::string::npos) << error;
 }
 
@@ -181,8 +185,8 @@ TEST_P(MigrationTest, ConcurrentMigrationsAllSucceedAndApplyOnce) {
   std::map<int, int> appliers;
   for (const std::vector<int>& versions : applied)
     for (int version : versions) ++appliers[version];
-  EXPECT_EQ(appliers, (std::map<int, int>{{1, 1}, {2, 1}}));
-  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 2);
+  EXPECT_EQ(appliers, (std::map<int, int>{{1, 1}, {2, 1}, {3, 1}}));
+  EXPECT_EQ(app_->QueryInt("SELECT count(*) FROM orchestrator_schema_migrations"), 3);
   const std::vector<std::string> names = ObjectNames();
   EXPECT_EQ(std::count(names.begin(), names.end(), "orchestrator_label_state"), 1);
 }
@@ -512,7 +516,7 @@ TEST(StateStoreTimestamps, ReadTheirOwnFormAndWhatPeopleType) {
 }
 
 TEST(StateCodec, ARowEditedIntoAnythingIsRefusedOnOneBoundedLine) {
-  SqlRow row(16);
+  SqlRow row(18);
   row[0] = "dep\nartment\x1b[2J" + std::string(300, 'x');  // label
   row[1] = "waiting";                                      // phase
   row[5] = "0";

@@ -16,7 +16,7 @@
 // retrained, and on SQLite the run lock was checked right before every restart.
 //
 // Scenarios have two labels at different phases; each runs with every kind of worker (Space,
-// command, webhook: see support/worker_world.h) and on a state store in memory and on a real
+// command, webhook, Hugging Face Job: see support/worker_world.h) and on a state store in memory and on a real
 // SQLite file, where each pass holds the lease of the run lock and its writes are fenced by it.
 #include <gtest/gtest.h>
 
@@ -223,13 +223,13 @@ class MortalTrigger final : public Trigger {
     points_.At("after " + what + ": reached, answer lost");
     return results;
   }
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override {
-    if (targets.empty()) return inner_.Inspect(targets, budget);  // no request at all
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> refs, TimeBudget budget) override {
+    if (refs.empty()) return inner_.Inspect(refs, budget);  // no request at all
     std::vector<std::string> workers;
-    for (const std::string& target : targets) workers.push_back(Worker(target));
+    for (const WorkerRef& ref : refs) workers.push_back(Worker(ref.target));
     const std::string what = "asking " + Join(workers) + " how it is doing";
     points_.At("before " + what);
-    std::vector<WorkerState> states = inner_.Inspect(targets, budget);
+    std::vector<WorkerState> states = inner_.Inspect(refs, budget);
     points_.At("after " + what + ": answer lost");
     return states;
   }
@@ -593,12 +593,13 @@ std::string KilledName(const ::testing::TestParamInfo<CrashPointsTest::ParamType
          (std::get<2>(info.param) == Store::kSqlite ? "Sqlite" : "Memory");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Pass, CrashPointsTest,
-    ::testing::Combine(::testing::Values(Scenario::kTogether, Scenario::kStaggered, Scenario::kResumed),
-                       ::testing::Values(WorkerKind::kSpace, WorkerKind::kCommand, WorkerKind::kWebhook),
-                       ::testing::Values(Store::kMemory, Store::kSqlite)),
-    KilledName);
+INSTANTIATE_TEST_SUITE_P(Pass, CrashPointsTest,
+                         ::testing::Combine(::testing::Values(Scenario::kTogether, Scenario::kStaggered,
+                                                              Scenario::kResumed),
+                                            ::testing::Values(WorkerKind::kSpace, WorkerKind::kCommand,
+                                                              WorkerKind::kWebhook, WorkerKind::kJob),
+                                            ::testing::Values(Store::kMemory, Store::kSqlite)),
+                         KilledName);
 
 TEST_P(CrashPointsTest, EveryPromiseHoldsWhereverThePassIsKilled) {
   TryEveryPoint(std::get<0>(GetParam()), std::get<1>(GetParam()), std::get<2>(GetParam()), Fate::kKilled);
@@ -610,11 +611,12 @@ std::string LockLostName(const ::testing::TestParamInfo<LockLostPointsTest::Para
   return std::string(ScenarioName(std::get<0>(info.param))) + WorkerKindName(std::get<1>(info.param));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Pass, LockLostPointsTest,
-    ::testing::Combine(::testing::Values(Scenario::kTogether, Scenario::kStaggered, Scenario::kResumed),
-                       ::testing::Values(WorkerKind::kSpace, WorkerKind::kCommand, WorkerKind::kWebhook)),
-    LockLostName);
+INSTANTIATE_TEST_SUITE_P(Pass, LockLostPointsTest,
+                         ::testing::Combine(::testing::Values(Scenario::kTogether, Scenario::kStaggered,
+                                                              Scenario::kResumed),
+                                            ::testing::Values(WorkerKind::kSpace, WorkerKind::kCommand,
+                                                              WorkerKind::kWebhook, WorkerKind::kJob)),
+                         LockLostName);
 
 // On SQLite: the pass stalls at the point past its lease, a rival pass completes meanwhile, and
 // the stalled pass carries on; it must neither send nor write anything from there on.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "config/target.h"
 #include "engine/counts.h"
 #include "engine/decision.h"
 #include "util/error.h"
@@ -254,6 +255,7 @@ void Pass::ResumePreparing(LabelRun& label) {
   label.report.prepare = true;
   label.report.resumed = true;
   label.report.baseline_version = state.baseline_version;
+  label.report.prepare_run = state.prepare_run_id;
   double age = std::chrono::duration<double>(services_.clock.WallNow() - *state.prepare_requested_at).count();
   double remaining = std::max(0.0, StaleAfter(config_) - age);
   label.waiting = true;
@@ -289,9 +291,25 @@ void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
     Save(unconfirmed);
     return;
   }
-  WorkerState worker = services_.trigger.Inspect(std::span<const std::string>(&target, 1), std::nullopt).front();
-  const bool unreadable = !published.has_value() && worker.health != WorkerState::Health::kActive;
-  if (worker.health == WorkerState::Health::kUnknown || unreadable) {
+  const WorkerRef ref = PrepareWorker(unconfirmed);
+  const WorkerState worker = services_.trigger.Inspect(std::span<const WorkerRef>(&ref, 1), std::nullopt).front();
+  if (worker.request == WorkerState::Request::kReceived) {
+    // A worker that keeps its runs by their request's key shows this one: the restart happened.
+    services_.log.Info("", "confirmed the prepare restart an earlier pass recorded: its run is found by its key",
+                       {{"target", target}, {"detail", worker.detail}});
+    for (LabelRun* label : unconfirmed) {
+      label->state.prepare_confirmed = true;
+      if (!worker.run_id.empty()) label->state.prepare_run_id = worker.run_id;
+      label->report.prepare_run = label->state.prepare_run_id;
+    }
+    Save(unconfirmed);
+    return;
+  }
+  // Such a worker also tells for certain that no run was started: then nothing can have been
+  // published for this cycle, whatever the metadata says.
+  const bool refuted = worker.request == WorkerState::Request::kNotReceived;
+  const bool unreadable = !refuted && !published.has_value() && worker.health != WorkerState::Health::kActive;
+  if (!refuted && (worker.health == WorkerState::Health::kUnknown || unreadable)) {
     // Could not ask, or the worker may have published and ended: sending it again might kill a run
     // in progress, or prepare the cycle twice. Wait, and ask next pass.
     services_.log.Warning(
@@ -300,7 +318,8 @@ void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
          {"detail", unreadable ? "the metadata got no answer, and the worker shows " + worker.detail : worker.detail}});
     return;
   }
-  bool restarted = worker.health == WorkerState::Health::kActive;
+  bool restarted = !refuted && worker.health == WorkerState::Health::kActive;
+  std::string run_id;
   if (!restarted) {
     RequireLock();
     services_.log.Warning("", "the prepare restart an earlier pass recorded did not happen; sending it again",
@@ -308,6 +327,7 @@ void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
     StartRequest request = PrepareRequest(unconfirmed);
     StartResult result = services_.trigger.Start(std::span<const StartRequest>(&request, 1)).front();
     restarted = result.ok;
+    run_id = result.run_id;
     if (!result.ok && !MayHaveStarted(result)) {
       // Certainly not sent: no cycle is under way, and the next pass decides afresh.
       for (LabelRun* label : unconfirmed) label->state.phase = Phase::kIdle;
@@ -318,7 +338,11 @@ void Pass::ConfirmPrepareRestart(const LabelSet& unconfirmed) {
         Finish(*label, Outcome::kFailed, "restarting the prepare worker " + target + " failed: " + result.detail);
   }
   if (!restarted) return;
-  for (LabelRun* label : unconfirmed) label->state.prepare_confirmed = true;
+  for (LabelRun* label : unconfirmed) {
+    label->state.prepare_confirmed = true;
+    if (!run_id.empty()) label->state.prepare_run_id = run_id;
+    label->report.prepare_run = label->state.prepare_run_id;
+  }
   Save(unconfirmed);
 }
 
@@ -336,11 +360,21 @@ void Pass::ResumeRetrains(const LabelSet& unconfirmed) {
       resend.push_back(label);
     }
   }
-  std::vector<WorkerState> workers = InspectRetrainWorkers(asked);
+  std::vector<WorkerState> workers = InspectRetrainWorkers(asked, RetrainOf::kCycle);
   for (size_t k = 0; k < asked.size(); ++k) {
     LabelRun& label = *asked[k];
     LabelState& state = label.state;
-    if (workers[k].health == WorkerState::Health::kUnknown && state.last_retrained_version != state.dataset_version) {
+    const bool received = workers[k].request == WorkerState::Request::kReceived;
+    if (workers[k].request == WorkerState::Request::kNotReceived &&
+        state.last_retrained_version != state.dataset_version) {
+      // The worker tells for certain that no run was started for this version: sending it is no repeat.
+      services_.log.Info(label.config.name, "the retrain restart an earlier pass sent did not reach the worker",
+                         {{"dataset_version", *state.dataset_version}, {"detail", workers[k].detail}});
+      resend.push_back(&label);
+      continue;
+    }
+    if (!received && workers[k].health == WorkerState::Health::kUnknown &&
+        state.last_retrained_version != state.dataset_version) {
       // Could not ask: a second restart might retrain the version twice. Ask again next pass.
       const std::string why = "could not tell whether the retrain restart for " + *state.dataset_version +
                               " happened (" + workers[k].detail + ")";
@@ -348,9 +382,12 @@ void Pass::ResumeRetrains(const LabelSet& unconfirmed) {
       if (CycleIsStale(state)) AbandonRetrain(label, why);
       continue;
     }
-    if (state.last_retrained_version == state.dataset_version || workers[k].health == WorkerState::Health::kActive) {
+    if (received || state.last_retrained_version == state.dataset_version ||
+        workers[k].health == WorkerState::Health::kActive) {
       services_.log.Info(label.config.name, "confirmed the retrain restart an earlier pass sent",
                          {{"dataset_version", *state.dataset_version}, {"detail", workers[k].detail}});
+      if (received && !workers[k].run_id.empty()) state.retrain_run_id = workers[k].run_id;
+      label.report.retrain_run = state.retrain_run_id;
       state.retrain_confirmed = true;
       state.last_retrained_version = state.dataset_version;
       state.last_retrained_at = state.retrain_requested_at;
@@ -416,7 +453,7 @@ void Pass::DeferWhileRetraining(const LabelSet& labels) {
     if (label->config.retrain_target.empty()) continue;  // a dry run may lack it
     if (last && std::chrono::duration<double>(now - *last).count() < StaleAfter(config_)) recent.push_back(label);
   }
-  std::vector<WorkerState> workers = InspectRetrainWorkers(recent);
+  std::vector<WorkerState> workers = InspectRetrainWorkers(recent, RetrainOf::kLastRetrained);
   for (size_t k = 0; k < recent.size(); ++k) {
     if (workers[k].health != WorkerState::Health::kActive) continue;
     LabelRun& label = *recent[k];
@@ -470,6 +507,7 @@ void Pass::StartPrepare(const LabelSet& labels) {
     state.requested_misclassified = label->report.misclassified;
     state.prepare_requested_at = now;
     state.prepare_confirmed = false;
+    state.prepare_run_id.reset();
     state.dataset_version.reset();
     state.retrain_requested_at.reset();
     state.retrain_confirmed = false;
@@ -502,7 +540,11 @@ void Pass::StartPrepare(const LabelSet& labels) {
   services_.log.Info("", "prepare restart requested",
                      {{"target", request.target}, {"labels", request.label}, {"detail", result.detail}});
   Clock::TimePoint started = services_.clock.Now();
-  for (LabelRun* label : labels) label->state.prepare_confirmed = true;
+  for (LabelRun* label : labels) {
+    label->state.prepare_confirmed = true;
+    if (!result.run_id.empty()) label->state.prepare_run_id = result.run_id;
+    label->report.prepare_run = label->state.prepare_run_id;
+  }
   Save(labels);
   for (LabelRun* label : labels) {
     label->waiting = true;
@@ -621,6 +663,7 @@ void Pass::StartRetrains(const LabelSet& ready) {
     state.dataset_version = version;
     state.retrain_requested_at = now;
     state.retrain_confirmed = false;
+    state.retrain_run_id.reset();
     starting.push_back(label);
     requests.push_back(RetrainRequest(*label));
   }
@@ -662,6 +705,8 @@ void Pass::StartRetrains(const LabelSet& ready) {
       continue;
     }
     state.retrain_confirmed = true;
+    if (!results[k].run_id.empty()) state.retrain_run_id = results[k].run_id;
+    label.report.retrain_run = state.retrain_run_id;
     state.last_retrained_version = state.dataset_version;
     state.last_retrained_at = services_.clock.WallNow();
     state.last_retrained_misclassified = state.requested_misclassified;
@@ -683,8 +728,9 @@ bool Pass::MayHaveStarted(const StartResult& result) const { return result.maybe
 bool Pass::Cancelled() const { return services_.cancellation != nullptr && services_.cancellation->cancelled(); }
 
 void Pass::WatchPrepareWorker() {
-  std::string target = config_.prepare_target;
-  WorkerState state = services_.trigger.Inspect(std::span<const std::string>(&target, 1), WaitBudget()).front();
+  const std::string& target = config_.prepare_target;
+  const WorkerRef ref = PrepareWorker(Waiting(), /*with_log=*/true);
+  WorkerState state = services_.trigger.Inspect(std::span<const WorkerRef>(&ref, 1), WaitBudget()).front();
   if (state.health == WorkerState::Health::kFailed) {
     const LabelSet waiting = Waiting();
     for (LabelRun* label : waiting)
@@ -695,8 +741,9 @@ void Pass::WatchPrepareWorker() {
   } else if (state.health == WorkerState::Health::kActive) {
     prepare_seen_active_ = true;
   } else if (state.health == WorkerState::Health::kFinished && state.evidence == WorkerState::Evidence::kProcess) {
-    // A local worker's exit is certain: one more look at the metadata, then the wait is over.
+    // A local worker's exit, or a Job's end, is certain: one more look at the metadata, then the wait is over.
     prepare_finished_ = true;
+    prepare_finish_detail_ = state.detail;
   } else if (state.health == WorkerState::Health::kUnknown && !prepare_unknown_noted_) {
     // Not a reason to stop waiting (the dataset may still come), but the operator should know.
     prepare_unknown_noted_ = true;
@@ -716,8 +763,10 @@ void Pass::FailUnpublished() {
            "the prepare worker " + config_.prepare_target + " finished without publishing a dataset with at least " +
                std::to_string(label->state.required_len.value_or(0)) +
                " samples (rows_dropped included) and a version other than " +
-               label->state.baseline_version.value_or("none") + WhyStillWaiting(*label) + "; see its log in " +
-               config_.worker_log_dir);
+               label->state.baseline_version.value_or("none") + WhyStillWaiting(*label) +
+               (ParseTarget(config_.prepare_target).kind == Target::Kind::kCommand
+                    ? "; see its log in " + config_.worker_log_dir
+                    : "; it ended as " + prepare_finish_detail_));
 }
 
 // ---- waiting for the retrains (--wait) -------------------------------------------------------
@@ -728,7 +777,8 @@ void Pass::WaitForRetrains() {
     if (label.report.outcome == Outcome::kRetrainTriggered) running.push_back(&label);
   const Clock::TimePoint deadline = services_.clock.Now() + SecondsToDuration(config_.poll_timeout);
   while (!running.empty()) {
-    std::vector<WorkerState> workers = InspectRetrainWorkers(running, BudgetUntil(deadline));
+    std::vector<WorkerState> workers =
+        InspectRetrainWorkers(running, RetrainOf::kCycle, BudgetUntil(deadline), /*with_log=*/true);
     LabelSet still;
     for (size_t k = 0; k < running.size(); ++k)
       if (!RetrainEnded(*running[k], workers[k])) still.push_back(running[k]);
@@ -789,9 +839,10 @@ void Pass::ExpireDeadlines() {
 
 // ---- requests to the workers ----------------------------------------------------------------
 
-// Whole seconds since the epoch: what survives a round trip through the state tables.
-long long WholeSeconds(WallTime time) {
-  return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+// Milliseconds since the epoch: what survives a round trip through the state tables, which keep
+// times to the millisecond; two cycles a second apart never share a key.
+long long EpochMilliseconds(WallTime time) {
+  return std::chrono::floor<std::chrono::milliseconds>(time.time_since_epoch()).count();
 }
 
 // One request for the labels' prepare cycle; a repeat of it (a pass resuming the cycle) carries
@@ -805,11 +856,29 @@ StartRequest Pass::PrepareRequest(const LabelSet& labels) const {
     request.label += (request.label.empty() ? "" : ",") + label->config.name;
     request.required_len = std::max(request.required_len, state.required_len.value_or(0));
     cycle += state.baseline_version.value_or("") + "@" + std::to_string(state.required_len.value_or(0)) + "@" +
-             std::to_string(WholeSeconds(state.prepare_requested_at.value_or(WallTime{}))) + ";";
+             std::to_string(EpochMilliseconds(state.prepare_requested_at.value_or(WallTime{}))) + ";";
   }
   if (labels.size() == 1) request.baseline_version = labels.front()->state.baseline_version.value_or("");
   request.idempotency_key = IdempotencyKey(request.label, cycle);
   return request;
+}
+
+WorkerRef Pass::PrepareWorker(const LabelSet& labels, bool with_log) const {
+  const StartRequest request = PrepareRequest(labels);
+  WorkerRef worker{request.target, request.label, /*prepare=*/true, "", request.idempotency_key, with_log};
+  for (const LabelRun* label : labels)
+    if (label->state.prepare_run_id) worker.run_id = *label->state.prepare_run_id;
+  return worker;
+}
+
+WorkerRef Pass::RetrainWorker(const LabelRun& label, const std::optional<std::string>& version,
+                              const std::optional<std::string>& run_id, bool with_log) {
+  return {label.config.retrain_target,
+          label.config.name,
+          /*prepare=*/false,
+          run_id.value_or(""),
+          version ? IdempotencyKey(label.config.name, *version) : "",
+          with_log};
 }
 
 StartRequest Pass::RetrainRequest(const LabelRun& label) {
@@ -849,11 +918,21 @@ std::string Pass::WhyStillWaiting(const LabelRun& label) {
 }
 
 // Asks each label's retrain worker how it is doing (no call for no label).
-std::vector<WorkerState> Pass::InspectRetrainWorkers(const LabelSet& labels, TimeBudget budget) {
+std::vector<WorkerState> Pass::InspectRetrainWorkers(const LabelSet& labels, RetrainOf which, TimeBudget budget,
+                                                     bool with_log) {
   if (labels.empty()) return {};
-  std::vector<std::string> targets;
-  for (const LabelRun* label : labels) targets.push_back(label->config.retrain_target);
-  return services_.trigger.Inspect(targets, budget);
+  std::vector<WorkerRef> workers;
+  for (const LabelRun* label : labels) {
+    const LabelState& state = label->state;
+    workers.push_back(
+        which == RetrainOf::kCycle
+            ? RetrainWorker(*label, state.dataset_version, state.retrain_run_id, with_log)
+            // The run of the last retrain is recorded while no retrain was started since.
+            : RetrainWorker(*label, state.last_retrained_version,
+                            state.dataset_version == state.last_retrained_version ? state.retrain_run_id : std::nullopt,
+                            with_log));
+  }
+  return services_.trigger.Inspect(workers, budget);
 }
 
 // A slow Hub must not hold a wait past its deadline: a round of calls may take the time left until

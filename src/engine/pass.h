@@ -101,7 +101,11 @@ class Pass {
   // Within `budget` when given (see Hub::ReadMetadata).
   std::vector<MetadataRead> ReadMetadataOf(const LabelSet& labels, TimeBudget budget = std::nullopt);
   static bool IsCycleDataset(const LabelRun& label, const MetadataRead& read);
-  std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels, TimeBudget budget = std::nullopt);
+  // Of each label's retrain run of `which` version (its current cycle's, or its last retrained), with
+  // the run recorded for it.
+  enum class RetrainOf { kCycle, kLastRetrained };
+  std::vector<WorkerState> InspectRetrainWorkers(const LabelSet& labels, RetrainOf which,
+                                                 TimeBudget budget = std::nullopt, bool with_log = false);
   bool CycleIsStale(const LabelState& state);
   void AbandonRetrain(LabelRun& label, const std::string& why);
   // What a round of calls may take while waiting until `deadline` (see pass.cc).
@@ -114,6 +118,11 @@ class Pass {
   bool Cancelled() const;  // a SIGTERM or SIGINT arrived
   StartRequest PrepareRequest(const LabelSet& labels) const;
   static StartRequest RetrainRequest(const LabelRun& label);
+  // The prepare worker of `labels`' cycle, and a label's retrain worker of `version`, with the run
+  // recorded for them (see WorkerRef).
+  WorkerRef PrepareWorker(const LabelSet& labels, bool with_log = false) const;
+  static WorkerRef RetrainWorker(const LabelRun& label, const std::optional<std::string>& version,
+                                 const std::optional<std::string>& run_id, bool with_log = false);
 
   // Bookkeeping.
   void Save(LabelRun& label);
@@ -132,6 +141,7 @@ class Pass {
   bool prepare_finish_noted_ = false;
   bool prepare_unknown_noted_ = false;  // warned once that the prepare worker cannot be asked
   bool prepare_finished_ = false;       // a local prepare worker exited 0: one last look at the metadata
+  std::string prepare_finish_detail_;   // how it finished
   bool wait_for_retrains_ = false;
   bool force_ = false;
 };

@@ -48,6 +48,10 @@ struct LabelReport {
   std::optional<std::string> retrain_result;
   std::optional<std::string> retrain_detail;
   std::optional<std::string> retrain_decision;
+  // The runs this pass started or confirmed, for workers whose starts are runs of their own
+  // ("namespace/job id" for a Hugging Face Job).
+  std::optional<std::string> prepare_run;
+  std::optional<std::string> retrain_run;
 };
 
 struct PassReport {

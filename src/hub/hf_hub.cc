@@ -131,10 +131,10 @@ std::vector<SpaceAnswer> HfHub::SpaceRuntimes(std::span<const std::string> space
   return SpaceCalls("GET", "runtime", space_ids, budget);
 }
 
-HfHub::Identity HfHub::WhoAmI() {
+HfHub::Identity HfHub::WhoAmI(TimeBudget budget) {
   HttpRequest request;
   request.url = endpoint_ + "/api/whoami-v2";
-  HttpResponse response = http_.Perform(request);
+  HttpResponse response = http_.Perform(std::span<const HttpRequest>(&request, 1), budget).front();
   Identity identity;
   if (response.status != 200) {
     identity.error = DescribeHttpFailure(response, "token check (" + endpoint_ + "/api/whoami-v2)");

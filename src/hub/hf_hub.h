@@ -41,8 +41,8 @@ class HfHub : public Hub {
     std::string name;  // the account the token belongs to
     std::string error;
   };
-  // GET /api/whoami-v2: is the token accepted?
-  Identity WhoAmI();
+  // GET /api/whoami-v2: is the token accepted? Within `budget` when given.
+  Identity WhoAmI(TimeBudget budget = std::nullopt);
 
  private:
   struct Cached {

@@ -77,8 +77,8 @@ TEST_F(HfHubTest, RestartsSpacesAndReadsTheirStage) {
   EXPECT_EQ(fake.Count("POST", "/api/spaces/owner/prepare/restart"), 1);
 
   fake.SetSpaceStage("owner/prepare", "RUNTIME_ERROR");
-  std::vector<std::string> targets = {"owner/prepare", "owner/missing"};
-  std::vector<WorkerState> states = trigger.Inspect(targets, std::nullopt);
+  const std::vector<WorkerRef> workers = {{"owner/prepare"}, {"owner/missing"}};
+  std::vector<WorkerState> states = trigger.Inspect(workers, std::nullopt);
   EXPECT_EQ(states[0].health, WorkerState::Health::kFailed);
   EXPECT_EQ(states[0].detail, "stage RUNTIME_ERROR");
   EXPECT_EQ(states[1].health, WorkerState::Health::kFailed);

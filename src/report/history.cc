@@ -99,6 +99,8 @@ std::string RunText(const RunRecord& run) {
          << Field(label, "dataset_len", "0") << " / " << Field(label, "threshold", "0") << " rows";
     if (const std::string version = Field(label, "dataset_version", ""); !version.empty())
       text << ", dataset " << version;
+    if (const std::string run = Field(label, "prepare_run", ""); !run.empty()) text << ", prepare job " << run;
+    if (const std::string run = Field(label, "retrain_run", ""); !run.empty()) text << ", retrain job " << run;
     if (const std::string error = Field(label, "error", ""); !error.empty()) text << ", " << error;
     text << "\n";
   }

@@ -2,6 +2,7 @@
 
 #include "db/open_database.h"
 #include "engine/counts.h"
+#include "hub/hf_jobs.h"
 #include "util/time.h"
 
 namespace orch {
@@ -27,7 +28,10 @@ std::vector<LabelStatus> ReadStatus(const Config& config, WallTime now) {
     const LabelConfig& label = config.labels[i];
     const Decision decision = Decide(misclassified[i], pools[i], config.correct_ratio, label.threshold);
     const Evidence evidence = Weigh(decision, states[i], misclassified[i], label, now);
-    status.push_back({&label, misclassified[i], decision, std::move(states[i]), evidence});
+    LabelStatus& entry =
+        status.emplace_back(LabelStatus{&label, misclassified[i], decision, std::move(states[i]), evidence});
+    if (entry.state.prepare_run_id) entry.prepare_run_url = JobPageUrl(config.hf_endpoint, *entry.state.prepare_run_id);
+    if (entry.state.retrain_run_id) entry.retrain_run_url = JobPageUrl(config.hf_endpoint, *entry.state.retrain_run_id);
   }
   return status;
 }
@@ -47,29 +51,34 @@ const char* HoldName(Hold hold) {
 Json StatusJson(const std::vector<LabelStatus>& status) {
   Json labels = Json::array();
   for (const LabelStatus& label : status)
-    labels.push_back({{"label", label.config->name},
-                      {"misclassified", label.misclassified},
-                      {"sampled_correct", label.decision.sampled_correct},
-                      {"upper_bound", label.decision.upper_bound},
-                      {"dataset_len", label.decision.dataset_len},
-                      {"threshold", label.config->threshold},
-                      {"new_rows", label.evidence.new_rows ? Json(*label.evidence.new_rows) : Json(nullptr)},
-                      {"min_new_rows", label.evidence.min_new_rows},
-                      {"ready", Ready(label)},
-                      {"up_to_date", label.evidence.hold == Hold::kUpToDate},
-                      {"held_by", HoldName(label.evidence.hold) ? Json(HoldName(label.evidence.hold)) : Json(nullptr)},
-                      {"cooldown_until", JsonOrNull(label.evidence.cooldown_until)},
-                      {"paused_at", JsonOrNull(label.state.paused_at)},
-                      {"paused_reason", JsonOrNull(label.state.paused_reason)},
-                      {"phase", PhaseName(label.state.phase)},
-                      {"baseline_version", JsonOrNull(label.state.baseline_version)},
-                      {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},
-                      {"prepare_requested_at", JsonOrNull(label.state.prepare_requested_at)},
-                      {"dataset_version", JsonOrNull(label.state.dataset_version)},
-                      {"retrain_requested_at", JsonOrNull(label.state.retrain_requested_at)},
-                      {"retrain_confirmed", label.state.retrain_confirmed},
-                      {"last_retrained_version", JsonOrNull(label.state.last_retrained_version)},
-                      {"last_retrained_at", JsonOrNull(label.state.last_retrained_at)}});
+    labels.push_back(
+        {{"label", label.config->name},
+         {"misclassified", label.misclassified},
+         {"sampled_correct", label.decision.sampled_correct},
+         {"upper_bound", label.decision.upper_bound},
+         {"dataset_len", label.decision.dataset_len},
+         {"threshold", label.config->threshold},
+         {"new_rows", label.evidence.new_rows ? Json(*label.evidence.new_rows) : Json(nullptr)},
+         {"min_new_rows", label.evidence.min_new_rows},
+         {"ready", Ready(label)},
+         {"up_to_date", label.evidence.hold == Hold::kUpToDate},
+         {"held_by", HoldName(label.evidence.hold) ? Json(HoldName(label.evidence.hold)) : Json(nullptr)},
+         {"cooldown_until", JsonOrNull(label.evidence.cooldown_until)},
+         {"paused_at", JsonOrNull(label.state.paused_at)},
+         {"paused_reason", JsonOrNull(label.state.paused_reason)},
+         {"phase", PhaseName(label.state.phase)},
+         {"baseline_version", JsonOrNull(label.state.baseline_version)},
+         {"required_len", label.state.required_len ? Json(*label.state.required_len) : Json(nullptr)},
+         {"prepare_requested_at", JsonOrNull(label.state.prepare_requested_at)},
+         {"dataset_version", JsonOrNull(label.state.dataset_version)},
+         {"retrain_requested_at", JsonOrNull(label.state.retrain_requested_at)},
+         {"retrain_confirmed", label.state.retrain_confirmed},
+         {"last_retrained_version", JsonOrNull(label.state.last_retrained_version)},
+         {"last_retrained_at", JsonOrNull(label.state.last_retrained_at)},
+         {"prepare_run_id", JsonOrNull(label.state.prepare_run_id)},
+         {"prepare_run_url", label.prepare_run_url.empty() ? Json(nullptr) : Json(label.prepare_run_url)},
+         {"retrain_run_id", JsonOrNull(label.state.retrain_run_id)},
+         {"retrain_run_url", label.retrain_run_url.empty() ? Json(nullptr) : Json(label.retrain_run_url)}});
   return {{"labels", labels}};
 }
 

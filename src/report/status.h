@@ -19,6 +19,9 @@ struct LabelStatus {
   Decision decision;
   LabelState state;
   Evidence evidence;  // weighed at the time of the counts
+  // The pages of the recorded prepare and retrain runs, for workers that are Hugging Face Jobs ("" for none).
+  std::string prepare_run_url = "";
+  std::string retrain_run_url = "";
 };
 
 // Counts and loads every configured label, weighing the evidence at `now`. Throws DatabaseError

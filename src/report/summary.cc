@@ -40,6 +40,8 @@ Json LabelJson(const LabelReport& label) {
                {"waited_seconds", OrNull(label.waited_seconds)},
                {"resumed", label.resumed},
                {"error", OrNull(label.error)}};
+  if (label.prepare_run) json["prepare_run"] = *label.prepare_run;
+  if (label.retrain_run) json["retrain_run"] = *label.retrain_run;
   if (label.retrain_result)
     json["retrain"] = {{"result", *label.retrain_result},
                        {"detail", OrNull(label.retrain_detail)},

@@ -2,21 +2,26 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <stop_token>
 #include <thread>
 
+#include "config/job_environment.h"
+#include "config/target.h"
 #include "config/url_policy.h"
 #include "db/open_database.h"
 #include "engine/pass.h"
 #include "hub/hf_hub.h"
+#include "hub/hf_jobs.h"
 #include "hub/local_metadata.h"
 #include "report/alerts.h"
 #include "report/metrics.h"
 #include "report/summary.h"
 #include "triggers/command_trigger.h"
+#include "triggers/hf_job_trigger.h"
 #include "triggers/hf_space_trigger.h"
 #include "triggers/target_triggers.h"
 #include "triggers/webhook_trigger.h"
@@ -66,12 +71,32 @@ PassReport FailedReport(const Config& config, Clock& clock, const std::string& e
 // HTTP_TIMEOUT past POLL_TIMEOUT, six steps of requests (the baseline reads, the prepare restart,
 // the checks of unconfirmed restarts, the retrain restarts, the alert, the push) and a webhook
 // worker's POST per label, each of the longest a request with its retries can take, and a minute
-// for the rest.
+// for the rest. hf-job: workers add the requests of a start and of asking about Jobs outside the
+// waits (whoami, the listing by key after a lost answer, the listings, reads and log tails).
 double LongestPass(const Config& config) {
   const HttpSettings& http = config.http;
   const double request = (http.max_retries + 1) * http.request_timeout + http.max_retries * http.retry_max;
-  const double steps = 6 + static_cast<double>(config.labels.size());
+  const auto is_job = [](const std::string& target) {
+    return !target.empty() && ParseTarget(target).kind == Target::Kind::kHfJob;
+  };
+  const bool jobs = is_job(config.prepare_target) ||
+                    std::any_of(config.labels.begin(), config.labels.end(),
+                                [&](const LabelConfig& label) { return is_job(label.retrain_target); });
+  const double steps = 6 + static_cast<double>(config.labels.size()) + (jobs ? 6 : 0);
   return 10 + 2 * (config.poll_timeout + http.request_timeout) + steps * request + 60;
+}
+
+// The Jobs of hf-job: workers: the prepare worker's settings are the global ones, each label's
+// retrain worker's its own.
+HfJobOptions JobOptionsOf(const Config& config) {
+  HfJobOptions options;
+  options.orchestrator = config.name;
+  options.prepare = config.hf_job;
+  for (const LabelConfig& label : config.labels) options.labels[label.name] = label.hf_job;
+  JobEnvironment environment = JobEnvironmentOf(config);
+  options.environment = std::move(environment.environment);
+  options.secrets = std::move(environment.secrets);
+  return options;
 }
 
 // A pass stopped while it connected to the database or waited for the lock: it did nothing.
@@ -230,7 +255,9 @@ PassReport RunPass(const Config& config, const PassRequest& request, Clock& cloc
   CommandTrigger commands(config.worker_log_dir, config.worker_environment, clock);
   WebhookTrigger webhooks(config.http, EnvironmentValue(request.environment, config.webhook_token_env), on_retry,
                           &cancellation);
-  TargetTriggers triggers(spaces, commands, webhooks);
+  HfJobs jobs(http, config.hf_endpoint);
+  HfJobTrigger job_workers(jobs, hub, JobOptionsOf(config));
+  TargetTriggers triggers(spaces, commands, webhooks, job_workers);
   Pass pass(config, {*databases.counts, metadata, triggers, clock, log, state, databases.lock.get(), &cancellation});
   const LeaseKeeper keeper(databases.lock.get());
   pass.set_wait_for_retrains(request.wait_for_retrains);

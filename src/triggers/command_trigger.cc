@@ -95,11 +95,11 @@ StartResult CommandTrigger::StartOne(const StartRequest& request) {
   }
 }
 
-std::vector<WorkerState> CommandTrigger::Inspect(std::span<const std::string> targets, TimeBudget) {
+std::vector<WorkerState> CommandTrigger::Inspect(std::span<const WorkerRef> workers, TimeBudget) {
   std::vector<WorkerState> states;
-  for (const std::string& target : targets) {
-    auto own = runs_.find(target);
-    states.push_back(own != runs_.end() ? InspectOwn(*own->second) : InspectRecorded(target));
+  for (const WorkerRef& worker : workers) {
+    auto own = runs_.find(worker.target);
+    states.push_back(own != runs_.end() ? InspectOwn(*own->second) : InspectRecorded(worker.target));
     states.back().evidence = WorkerState::Evidence::kProcess;
   }
   return states;

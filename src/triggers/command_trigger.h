@@ -32,7 +32,7 @@ class CommandTrigger final : public Trigger {
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override;
   // kActive while the worker runs; kFinished after exit 0 (with the last JSON line of its log as
   // the decision, when there is one); kFailed after any other exit, with its last log lines.
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override;
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> workers, TimeBudget budget) override;
 
  private:
   struct Run {

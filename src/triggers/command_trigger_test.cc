@@ -37,7 +37,7 @@ WorkerState InspectUntilDone(CommandTrigger& trigger, const std::string& target)
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   WorkerState state;
   do {
-    state = trigger.Inspect(std::span<const std::string>(&target, 1), std::nullopt).front();
+    state = trigger.Inspect(std::vector<WorkerRef>{{target}}, std::nullopt).front();
     if (state.health != WorkerState::Health::kActive) return state;
     std::this_thread::yield();
   } while (std::chrono::steady_clock::now() < deadline);
@@ -125,15 +125,15 @@ TEST(CommandTrigger, ALaterPassSeesAWorkerAnEarlierPassStarted) {
     pid = std::stoi(result.detail.substr(4));
   }
   CommandTrigger later(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
-  WorkerState running = later.Inspect(std::span<const std::string>(&request.target, 1), std::nullopt).front();
+  WorkerState running = later.Inspect(std::vector<WorkerRef>{{request.target}}, std::nullopt).front();
   EXPECT_EQ(running.health, WorkerState::Health::kActive) << running.detail;
   EXPECT_NE(running.detail.find("earlier pass"), std::string::npos);
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   ASSERT_EQ(waitpid(pid, nullptr, 0), pid);  // this test process is still its parent
-  WorkerState ended = later.Inspect(std::span<const std::string>(&request.target, 1), std::nullopt).front();
+  WorkerState ended = later.Inspect(std::vector<WorkerRef>{{request.target}}, std::nullopt).front();
   EXPECT_EQ(ended.health, WorkerState::Health::kFinished) << ended.detail;
   const std::string never = "command:never started";
-  EXPECT_EQ(later.Inspect(std::span<const std::string>(&never, 1), std::nullopt).front().health,
+  EXPECT_EQ(later.Inspect(std::vector<WorkerRef>{{never}}, std::nullopt).front().health,
             WorkerState::Health::kFinished);
 }
 
@@ -152,7 +152,7 @@ TEST(CommandTrigger, AStartRecordThatCannotBeReadLeavesTheWorkerUnknownNotStarte
   std::filesystem::remove(record);
   ASSERT_EQ(mkfifo(record.c_str(), 0600), 0);  // a plain read would block on it for ever
   CommandTrigger later(dir.File("logs"), {"PATH=/usr/bin:/bin"}, clock);
-  WorkerState state = later.Inspect(std::span<const std::string>(&request.target, 1), std::nullopt).front();
+  WorkerState state = later.Inspect(std::vector<WorkerRef>{{request.target}}, std::nullopt).front();
   EXPECT_EQ(state.health, WorkerState::Health::kUnknown) << state.detail;
   EXPECT_NE(state.detail.find("is a FIFO (named pipe), not a regular file"), std::string::npos) << state.detail;
 }

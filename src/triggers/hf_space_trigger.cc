@@ -54,9 +54,9 @@ std::vector<StartResult> HfSpaceTrigger::Start(std::span<const StartRequest> req
   return results;
 }
 
-std::vector<WorkerState> HfSpaceTrigger::Inspect(std::span<const std::string> targets, TimeBudget budget) {
+std::vector<WorkerState> HfSpaceTrigger::Inspect(std::span<const WorkerRef> workers, TimeBudget budget) {
   std::vector<std::string> ids;
-  for (const std::string& target : targets) ids.push_back(SpaceIdOf(target));
+  for (const WorkerRef& worker : workers) ids.push_back(SpaceIdOf(worker.target));
   std::vector<SpaceAnswer> answers = hub_.SpaceRuntimes(ids, budget);
   std::vector<WorkerState> states(answers.size());
   for (size_t i = 0; i < answers.size(); ++i) {

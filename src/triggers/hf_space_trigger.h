@@ -15,7 +15,7 @@ class HfSpaceTrigger : public Trigger {
  public:
   explicit HfSpaceTrigger(HfHub& hub) : hub_(hub) {}
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override;
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override;
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> workers, TimeBudget budget) override;
 
  private:
   HfHub& hub_;

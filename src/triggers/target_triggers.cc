@@ -29,6 +29,7 @@ Trigger& TargetTriggers::ForKindOf(const std::string& target) {
   switch (ParseTarget(target).kind) {
     case Target::Kind::kCommand: return commands_;
     case Target::Kind::kWebhook: return webhooks_;
+    case Target::Kind::kHfJob: return jobs_;
     case Target::Kind::kHfSpace: break;
   }
   return spaces_;
@@ -40,10 +41,10 @@ std::vector<StartResult> TargetTriggers::Start(std::span<const StartRequest> req
       [](Trigger& trigger, std::span<const StartRequest> batch) { return trigger.Start(batch); });
 }
 
-std::vector<WorkerState> TargetTriggers::Inspect(std::span<const std::string> targets, TimeBudget budget) {
-  return Dispatch<std::string, WorkerState>(
-      targets, [this](const std::string& target) -> Trigger& { return ForKindOf(target); },
-      [budget](Trigger& trigger, std::span<const std::string> batch) { return trigger.Inspect(batch, budget); });
+std::vector<WorkerState> TargetTriggers::Inspect(std::span<const WorkerRef> workers, TimeBudget budget) {
+  return Dispatch<WorkerRef, WorkerState>(
+      workers, [this](const WorkerRef& worker) -> Trigger& { return ForKindOf(worker.target); },
+      [budget](Trigger& trigger, std::span<const WorkerRef> batch) { return trigger.Inspect(batch, budget); });
 }
 
 }  // namespace orch

@@ -18,10 +18,10 @@ class NamedTrigger : public Trigger {
     }
     return results;
   }
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget) override {
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> workers, TimeBudget) override {
     std::vector<WorkerState> states;
-    for (const std::string& target : targets) {
-      seen.push_back(target);
+    for (const WorkerRef& worker : workers) {
+      seen.push_back(worker.target);
       states.emplace_back(WorkerState::Health::kActive, name_);
     }
     return states;
@@ -32,25 +32,29 @@ class NamedTrigger : public Trigger {
 };
 
 TEST(TargetTriggers, EachKindGoesToItsTriggerAndResultsKeepTheirPlace) {
-  NamedTrigger spaces("space"), commands("command"), webhooks("webhook");
-  TargetTriggers triggers(spaces, commands, webhooks);
-  std::vector<StartRequest> requests(4);
+  NamedTrigger spaces("space"), commands("command"), webhooks("webhook"), jobs("job");
+  TargetTriggers triggers(spaces, commands, webhooks, jobs);
+  std::vector<StartRequest> requests(5);
   requests[0].target = "command:true";
   requests[1].target = "owner/retrain";
   requests[2].target = "webhook:https://hooks.example/run";
   requests[3].target = "hf-space:owner/other";
+  requests[4].target = "hf-job:python:3.12 python -m retrain";
   std::vector<StartResult> results = triggers.Start(requests);
-  ASSERT_EQ(results.size(), 4u);
+  ASSERT_EQ(results.size(), 5u);
   EXPECT_EQ(results[0].detail, "command");
   EXPECT_EQ(results[1].detail, "space");
   EXPECT_EQ(results[2].detail, "webhook");
   EXPECT_EQ(results[3].detail, "space");
+  EXPECT_EQ(results[4].detail, "job");
   EXPECT_EQ(spaces.seen, (std::vector<std::string>{"owner/retrain", "hf-space:owner/other"}));
 
-  const std::vector<std::string> targets = {"webhook:https://hooks.example/run", "command:true"};
-  std::vector<WorkerState> states = triggers.Inspect(targets, std::nullopt);
+  const std::vector<WorkerRef> workers = {
+      {"webhook:https://hooks.example/run"}, {"hf-job:python:3.12 python -m retrain"}, {"command:true"}};
+  std::vector<WorkerState> states = triggers.Inspect(workers, std::nullopt);
   EXPECT_EQ(states[0].detail, "webhook");
-  EXPECT_EQ(states[1].detail, "command");
+  EXPECT_EQ(states[1].detail, "job");
+  EXPECT_EQ(states[2].detail, "command");
 }
 
 }  // namespace

@@ -57,9 +57,9 @@ StartResult WebhookResult(const HttpResponse& response, const std::string& url) 
           response.may_have_arrived};
 }
 
-std::vector<WorkerState> WebhookTrigger::Inspect(std::span<const std::string> targets, TimeBudget) {
+std::vector<WorkerState> WebhookTrigger::Inspect(std::span<const WorkerRef> workers, TimeBudget) {
   return std::vector<WorkerState>(
-      targets.size(), WorkerState(WorkerState::Health::kFinished,
+      workers.size(), WorkerState(WorkerState::Health::kFinished,
                                   "a webhook receiver cannot be asked about its run; a repeated request carries the "
                                   "same Idempotency-Key",
                                   "", WorkerState::Evidence::kNone));

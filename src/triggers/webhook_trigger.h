@@ -28,7 +28,7 @@ class WebhookTrigger final : public Trigger {
   // 2xx is a start; anything else fails with the status and the start of the answer.
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override;
   // kFinished for every webhook: there is nothing to ask.
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override;
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> workers, TimeBudget budget) override;
 
  private:
   HttpClient& ClientFor(const std::string& url);

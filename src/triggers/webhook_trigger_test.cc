@@ -100,7 +100,7 @@ TEST(WebhookTrigger, AnAcceptedStatusOtherThan200IsAStart) {
 TEST(WebhookTrigger, AReceiverCannotBeAskedAboutItsRun) {
   WebhookTrigger trigger(FastHttp(), "", {}, nullptr);
   const std::string target = "webhook:https://airflow.example/hook";
-  WorkerState state = trigger.Inspect(std::span<const std::string>(&target, 1), std::nullopt).front();
+  WorkerState state = trigger.Inspect(std::vector<WorkerRef>{{target}}, std::nullopt).front();
   EXPECT_EQ(state.health, WorkerState::Health::kFinished);
   EXPECT_EQ(state.evidence, WorkerState::Evidence::kNone);
   EXPECT_NE(state.detail.find("Idempotency-Key"), std::string::npos);

@@ -134,6 +134,7 @@ class FakeTrigger : public Trigger {
   std::function<void(const StartRequest&)> on_start;
   std::function<void()> on_inspect;                           // called before each Inspect answers
   std::vector<std::pair<std::string, TimeBudget>> inspected;  // each target asked, with its round's budget
+  std::vector<WorkerRef> asked;                               // each worker asked, as the pass named it
 
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override {
     std::vector<StartResult> out;
@@ -145,12 +146,13 @@ class FakeTrigger : public Trigger {
     }
     return out;
   }
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override {
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> workers, TimeBudget budget) override {
     if (on_inspect) on_inspect();
     std::vector<WorkerState> out;
-    for (const std::string& target : targets) {
-      inspected.emplace_back(target, budget);
-      auto state = states.find(target);
+    for (const WorkerRef& worker : workers) {
+      inspected.emplace_back(worker.target, budget);
+      asked.push_back(worker);
+      auto state = states.find(worker.target);
       out.push_back(state != states.end() ? state->second : WorkerState{WorkerState::Health::kActive, "stage RUNNING"});
     }
     return out;
@@ -322,9 +324,9 @@ class GateTrigger : public Trigger {
     starts.Enter();
     return results;
   }
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget budget) override {
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> workers, TimeBudget budget) override {
     inspects.Enter();
-    return inner_.Inspect(targets, budget);
+    return inner_.Inspect(workers, budget);
   }
 
  private:

@@ -399,7 +399,7 @@ void FakeHub::Handle(const httplib::Request& request, httplib::Response& respons
                     0,
                     false,
                     ""};
-  std::optional<Fault> fault = TakeFault(request.path);
+  std::optional<Fault> fault = TakeFault(request.method, request.path);
   std::optional<std::string> redirect = RedirectFor(request.path);
   bool answered = true;
   if (fault && !CarriesOut(fault->kind)) {
@@ -438,6 +438,7 @@ void FakeHub::Route(const httplib::Request& request, httplib::Response& response
   std::string dataset = MetadataRepoOf(request.path);
   if (!Authorized(request, dataset)) return SetError(response, 401, ErrorMessageFor(401));
   if (repos_.Route(request, response, /*metadata_may_answer=*/!dataset.empty())) return;
+  if (jobs_.Route(request, response)) return;
   bool read = request.method == "GET" || request.method == "HEAD";
   if (!dataset.empty() && read) return ServeMetadata(dataset, request, response);
   if (read && request.path == "/api/whoami-v2") {
@@ -512,9 +513,10 @@ void FakeHub::ServeMetadata(const std::string& dataset, const httplib::Request& 
   response.set_content(state.body, kJson);
 }
 
-std::optional<FakeHub::Fault> FakeHub::TakeFault(const std::string& path) {
+std::optional<FakeHub::Fault> FakeHub::TakeFault(const std::string& method, const std::string& path) {
   for (auto entry = faults_.begin(); entry != faults_.end(); ++entry) {
     if (path.find(entry->path_substring) == std::string::npos) continue;
+    if (!entry->fault.method.empty() && entry->fault.method != method) continue;
     if (entry->let_through > 0) {
       --entry->let_through;
       continue;
@@ -539,6 +541,9 @@ bool FakeHub::ApplyFault(const Fault& fault, const httplib::Request& request, ht
     case Fault::Kind::kRetryAfter:
       SetError(response, 429, ErrorMessageFor(429));
       response.set_header("Retry-After", std::to_string(fault.retry_after_seconds));
+      // As the Hub sends them (IETF draft-09): no request left in the window, which resets then.
+      response.set_header("RateLimit", "\"api\";r=0;t=" + std::to_string(fault.retry_after_seconds));
+      response.set_header("RateLimit-Policy", "\"fixed window\";\"api\";q=1000;w=300");
       break;
     case Fault::Kind::kRateLimited:
       SetError(response, 429, ErrorMessageFor(429));
@@ -665,6 +670,11 @@ void FakeHub::RunPublicationTimer() {
       changed_.wait(lock);
     }
   }
+}
+
+void FakeHub::JobsChanged() {
+  std::lock_guard lock(mutex_);
+  NotifyChanged();
 }
 
 void FakeHub::NotifyChanged() {

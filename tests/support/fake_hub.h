@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/fake_hub_jobs.h"
 #include "support/fake_hub_repos.h"
 #include "support/test_tls.h"
 
@@ -78,7 +79,7 @@ class FakeHub {
   struct Fault {
     enum class Kind {
       kStatus,           // answer `status` with a JSON error body
-      kRetryAfter,       // 429 with Retry-After: retry_after_seconds
+      kRetryAfter,       // 429 with Retry-After and RateLimit (r=0;t=) of retry_after_seconds
       kRateLimited,      // 429 with the Hub's `RateLimit: "api";r=0;t=<retry_after_seconds>`, no Retry-After
       kSlowBody,         // the real answer, its body sent in small chunks spread over `delay`
       kMalformedJson,    // 200 with the body "{not json"
@@ -97,6 +98,14 @@ class FakeHub {
     std::chrono::milliseconds delay{0};
     int times = 1;
     std::string location{};
+    std::string method{};  // only requests of this method meet it ("": any)
+
+    // The same fault, shown only to requests of `method` (a Jobs listing and a run share a path).
+    Fault Only(std::string only_method) const {
+      Fault fault = *this;
+      fault.method = std::move(only_method);
+      return fault;
+    }
 
     static Fault Status(int status, int times = 1) { return {Kind::kStatus, status, 1, {}, times, ""}; }
     static Fault RetryAfter(int seconds, int times = 1) { return {Kind::kRetryAfter, 429, seconds, {}, times, ""}; }
@@ -190,6 +199,8 @@ class FakeHub {
 
   // The repository API (create, commit, LFS, tags, tree, resolve), behind the same auth and faults.
   FakeHubRepos& repos() { return repos_; }
+  // Hugging Face Jobs (run, inspect, list, cancel, logs), behind the same auth and faults.
+  FakeHubJobs& jobs() { return jobs_; }
 
   // An http://127.0.0.1:PORT URL where nothing listens, for connection-refused tests.
   static std::string RefusedEndpoint();
@@ -243,7 +254,8 @@ class FakeHub {
   void ServeRuntime(const std::string& space, httplib::Response& response);
   void ServeMetadata(const std::string& dataset, const httplib::Request& request, httplib::Response& response);
   bool Authorized(const httplib::Request& request, const std::string& anonymous_dataset) const;
-  std::optional<Fault> TakeFault(const std::string& path);
+  std::optional<Fault> TakeFault(const std::string& method, const std::string& path);
+  void JobsChanged();
   std::optional<std::string> RedirectFor(const std::string& path) const;
   // Both return false when the connection was closed without an answer.
   bool ApplyFault(const Fault& fault, const httplib::Request& request, httplib::Response& response);
@@ -284,6 +296,7 @@ class FakeHub {
   std::vector<std::pair<std::string, std::string>> redirects_;
   std::vector<RecordedCall> calls_;
   int next_tag_number_ = 1;
+  FakeHubJobs jobs_{[this] { JobsChanged(); }, scheme_};
 
   // Declared last: started once every member above exists, joined before any is destroyed.
   std::thread publication_timer_;

@@ -11,7 +11,10 @@
 //     reference retrain worker trains a version once: a repeat of its request (same idempotency
 //     key) trains nothing and ends at once;
 //   - webhook: the receiver drops a request whose Idempotency-Key it has seen, and cannot be asked
-//     how its run is doing.
+//     how its run is doing;
+//   - Hugging Face Job: each start is a job of its own, named by its id and labelled with its
+//     request's key; a repeat of a request is another job, which trains again (nothing drops it:
+//     only the pass's asking by the key keeps it from being sent). Its stage says running or ended.
 // Time is the fake clock's: what the world did by now follows from the starts and their times.
 #pragma once
 
@@ -31,13 +34,14 @@
 
 namespace orch::testing {
 
-enum class WorkerKind { kSpace, kCommand, kWebhook };
+enum class WorkerKind { kSpace, kCommand, kWebhook, kJob };
 
 inline const char* WorkerKindName(WorkerKind kind) {
   switch (kind) {
     case WorkerKind::kSpace: return "Space";
     case WorkerKind::kCommand: return "Command";
     case WorkerKind::kWebhook: return "Webhook";
+    case WorkerKind::kJob: return "Job";
   }
   return "?";
 }
@@ -66,12 +70,13 @@ class WorkerWorld final : public Trigger, public Hub {
   void SetPublishDelay(const std::string& label, double seconds) { publish_delay_[label] = seconds; }
   // `version` of `label` was out before the test began (it counts as no publication of the world).
   void PublishedBefore(const std::string& label, const std::string& version) { earlier_[label] = version; }
-  // A start that reached its worker now, as an earlier pass sent it.
-  void Deliver(const StartRequest& request) {
+  // A start that reached its worker now, as an earlier pass sent it. Returns the run's id for a Job
+  // ("" for the other kinds, and for a webhook's repeat, which is dropped).
+  std::string Deliver(const StartRequest& request) {
     ++deliveries_;
     const bool prepare = request.target == PrepareTarget();
     std::vector<Run>& runs = runs_[request.target];
-    if (kind_ == WorkerKind::kWebhook && !seen_keys_.insert(request.idempotency_key).second) return;  // dropped
+    if (kind_ == WorkerKind::kWebhook && !seen_keys_.insert(request.idempotency_key).second) return "";  // dropped
     if (kind_ == WorkerKind::kSpace && !runs.empty() && runs.back().ends > clock_.Now())
       runs.back().cut = clock_.Now();  // the restart ends the run in progress
     Run run;
@@ -89,23 +94,30 @@ class WorkerWorld final : public Trigger, public Hub {
       run.ends = clock_.Now() + kRetrainTime;
       ++trainings_[request.label][request.dataset_version];
     }
+    run.key = request.idempotency_key;
+    if (kind_ == WorkerKind::kJob) run.id = "owner/job" + std::to_string(++jobs_);
     runs.push_back(std::move(run));
+    return runs.back().id;
   }
 
   // ---- the trigger: every start reaches its worker ----
   std::vector<StartResult> Start(std::span<const StartRequest> requests) override {
     std::vector<StartResult> results;
     for (const StartRequest& request : requests) {
-      Deliver(request);
-      results.push_back({true, kind_ == WorkerKind::kSpace     ? "stage BUILDING"
-                               : kind_ == WorkerKind::kCommand ? "pid 4242, log worker.log"
-                                                               : "HTTP 202 from https://hooks.test"});
+      const std::string id = Deliver(request);
+      results.push_back({true,
+                         kind_ == WorkerKind::kSpace     ? "stage BUILDING"
+                         : kind_ == WorkerKind::kCommand ? "pid 4242, log worker.log"
+                         : kind_ == WorkerKind::kJob     ? "job " + id + " SCHEDULING"
+                                                         : "HTTP 202 from https://hooks.test",
+                         false, id});
     }
     return results;
   }
-  std::vector<WorkerState> Inspect(std::span<const std::string> targets, TimeBudget) override {
+  std::vector<WorkerState> Inspect(std::span<const WorkerRef> workers, TimeBudget) override {
     std::vector<WorkerState> states;
-    for (const std::string& target : targets) states.push_back(StateOf(target));
+    for (const WorkerRef& worker : workers)
+      states.push_back(kind_ == WorkerKind::kJob ? StateOfJob(worker) : StateOf(worker.target));
     return states;
   }
 
@@ -159,6 +171,7 @@ class WorkerWorld final : public Trigger, public Hub {
 
  private:
   struct Run {
+    std::string id, key;  // a Job's id, and the key of the request it was started for
     Clock::TimePoint ends;
     std::optional<Clock::TimePoint> cut;                                       // a later restart ended it
     std::map<std::string, std::pair<std::string, Clock::TimePoint>> versions;  // prepare: label -> (version, when)
@@ -169,6 +182,7 @@ class WorkerWorld final : public Trigger, public Hub {
       case WorkerKind::kSpace: return "owner/" + worker;
       case WorkerKind::kCommand: return "command:" + worker + " --hub /srv/hub";
       case WorkerKind::kWebhook: return "webhook:https://hooks.test/" + worker;
+      case WorkerKind::kJob: return "hf-job:owner/workers:1 run " + worker;
     }
     return worker;
   }
@@ -206,10 +220,30 @@ class WorkerWorld final : public Trigger, public Hub {
                    ? WorkerState{WorkerState::Health::kActive, "pid 4242 running", "", WorkerState::Evidence::kProcess}
                    : WorkerState{WorkerState::Health::kFinished, "pid 4242 exited with status 0", "",
                                  WorkerState::Evidence::kProcess};
-      case WorkerKind::kWebhook: break;
+      case WorkerKind::kWebhook:
+      case WorkerKind::kJob: break;
     }
     return {WorkerState::Health::kFinished, "a webhook receiver cannot be asked about its run", "",
             WorkerState::Evidence::kNone};
+  }
+  // A Job, by its id, or else by its request's key, as the Hub's list by label finds it.
+  WorkerState StateOfJob(const WorkerRef& worker) const {
+    const std::vector<Run>& runs = RunsOf(worker.target);
+    const auto found = std::find_if(runs.rbegin(), runs.rend(), [&](const Run& run) {
+      return worker.run_id.empty() ? run.key == worker.idempotency_key : run.id == worker.run_id;
+    });
+    WorkerState state;
+    if (found == runs.rend()) {
+      state = {WorkerState::Health::kFinished, "no job was started for this request", "", WorkerState::Evidence::kNone};
+      state.request = WorkerState::Request::kNotReceived;
+      return state;
+    }
+    const bool running = clock_.Now() < found->ends;
+    state = {running ? WorkerState::Health::kActive : WorkerState::Health::kFinished,
+             "job " + found->id + (running ? " RUNNING" : " COMPLETED"), "", WorkerState::Evidence::kProcess};
+    state.request = WorkerState::Request::kReceived;
+    state.run_id = found->id;
+    return state;
   }
 
   FakeClock& clock_;
@@ -222,6 +256,7 @@ class WorkerWorld final : public Trigger, public Hub {
   std::set<std::string> trained_keys_;                           // command: the retrain requests the worker decided
   std::map<std::string, std::map<std::string, int>> trainings_;  // label -> version -> trainings begun
   size_t deliveries_ = 0;
+  int jobs_ = 0;  // Jobs started so far
 };
 
 }  // namespace orch::testing
