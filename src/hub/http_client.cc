@@ -80,6 +80,7 @@ struct HttpClient::Transfer {
   int retries = 0;
   SteadyClock::time_point ready_at;
   std::optional<SteadyClock::time_point> give_up_at;  // the Perform's budget, see Perform
+  std::string out_of_budget;                          // what a transfer the budget ends says
   // When the current attempt must have ended: HTTP_TIMEOUT after its first hop, redirects included.
   SteadyClock::time_point attempt_deadline;
   bool redirected = false;  // the next Start continues the current attempt at transfer.url
@@ -140,7 +141,12 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
   if (requests.empty()) return responses;
   EnsureStarted();
   std::optional<SteadyClock::time_point> give_up_at;
-  if (budget) give_up_at = SteadyClock::now() + *budget;
+  std::string out_of_budget;
+  if (budget) {
+    give_up_at = SteadyClock::now() + *budget;
+    out_of_budget =
+        "no answer within the " + FormatNumber(static_cast<double>(budget->count()) / 1000) + " s the wait had left";
+  }
   std::vector<Transfer> transfers(requests.size());
   using Entry = std::pair<SteadyClock::time_point, size_t>;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;  // by ready time
@@ -152,6 +158,7 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
     transfers[i].method = requests[i].method;
     transfers[i].ready_at = SteadyClock::now();
     transfers[i].give_up_at = give_up_at;
+    transfers[i].out_of_budget = out_of_budget;
     queue.emplace(transfers[i].ready_at, i);
   }
 
@@ -163,8 +170,7 @@ std::vector<HttpResponse> HttpClient::Perform(std::span<const HttpRequest> reque
     }
     auto now = SteadyClock::now();
     if (give_up_at && now >= *give_up_at) {
-      Abandon(transfers, "no answer within the " + FormatNumber(static_cast<double>(budget->count()) / 1000) +
-                             " s the wait had left");
+      Abandon(transfers, out_of_budget);
       break;
     }
     while (!queue.empty() && queue.top().first <= now && active < static_cast<size_t>(settings_.max_connections)) {
@@ -414,6 +420,10 @@ void HttpClient::Finish(Transfer& transfer, int curl_code) {
     }
     std::string reason =
         transfer.error_buffer[0] ? transfer.error_buffer : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    // An attempt cut short by the budget rather than by HTTP_TIMEOUT says so, whichever came first.
+    if (curl_code == CURLE_OPERATION_TIMEDOUT && transfer.give_up_at &&
+        transfer.attempt_deadline >= *transfer.give_up_at)
+      reason = transfer.out_of_budget;
     if (RequestWasSent(transfer.easy.get())) response.may_have_arrived = true;
     if (MayResend(transfer) && ScheduleRetry(transfer, reason, std::chrono::milliseconds(0))) return;
     response.error = reason;
