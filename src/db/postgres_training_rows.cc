@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
 #include "db/count_sql.h"
 #include "db/pg_copy.h"
@@ -42,12 +43,46 @@ std::string MessagesSql(std::span<const int64_t> ids) {
 }  // namespace
 
 PostgresTrainingRows::PostgresTrainingRows(const DatabaseUrl& url)
-    : session_(url, kApplicationName, PgAccess::kReadOnly) {}
+    : url_(url), session_(url, kApplicationName, PgAccess::kReadOnly) {}
 
-void PostgresTrainingRows::BeginSnapshot() {
-  snapshot_.emplace(session_, "starting a read transaction", PgAccess::kReadOnly);
-  // Allowed as the transaction's first statement: every later read sees the same snapshot.
-  session_.Execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "starting a read transaction");
+void PostgresTrainingRows::BeginSnapshot() { Begin(nullptr); }
+
+void PostgresTrainingRows::Begin(const std::string* exported) {
+  constexpr std::string_view what = "starting a read transaction";
+  snapshot_.emplace(session_, what, PgAccess::kReadOnly);
+  // Allowed as the transaction's first statements: every later read sees the same snapshot.
+  session_.Execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", what);
+  if (exported != nullptr) session_.Execute("SET TRANSACTION SNAPSHOT '" + *exported + "'", what);
+}
+
+std::unique_ptr<TrainingRows> PostgresTrainingRows::ShareSnapshot() {
+  if (!snapshot_) throw std::logic_error("ShareSnapshot outside a snapshot");
+  std::string exported;
+  try {
+    exported =
+        session_.Query("SELECT pg_export_snapshot()", {}, "sharing the read transaction").at(0).at(0).value_or("");
+  } catch (const DatabaseError&) {
+    // The failure ended the transaction; nothing was read in it yet: start it again, unshared.
+    snapshot_.reset();
+    BeginSnapshot();
+    return nullptr;
+  }
+  // A snapshot's name is hex digits and dashes ("00000003-0000001B-1"), spliced into a statement.
+  if (exported.empty() || exported.find_first_not_of("0123456789ABCDEFabcdef-") != std::string::npos) return nullptr;
+  try {
+    auto companion = std::make_unique<PostgresTrainingRows>(url_);
+    companion->Begin(&exported);
+    return companion;
+  } catch (const DatabaseError&) {
+    return nullptr;  // no second session (a connection limit, say): read one after the other
+  }
+}
+
+int64_t PostgresTrainingRows::CountMisclassified(const LabelColumns& columns) {
+  const std::string what = "counting the misclassified rows of " + columns.label;
+  const std::vector<SqlRow> rows =
+      session_.Query(MisclassifiedCountSql(SqlDialect::kPostgres, {&columns, 1}), {}, what);
+  return ParseCount(rows.at(0).at(0).value_or(""), what);
 }
 
 void PostgresTrainingRows::EndSnapshot() noexcept { snapshot_.reset(); }  // rolls back: nothing was written

@@ -79,6 +79,12 @@ void SqliteTrainingRows::ReadCorrectPool(const LabelColumns& columns, ClassNames
     on_entry({sqlite3_column_int64(statement.get(), 0), classes.IndexOf(TextViewAt(statement.get(), 1))});
 }
 
+int64_t SqliteTrainingRows::CountMisclassified(const LabelColumns& columns) {
+  const std::string what = "counting the misclassified rows of " + columns.label;
+  const std::vector<SqlRow> rows = session_.Query(MisclassifiedCountSql(SqlDialect::kSqlite, {&columns, 1}), {}, what);
+  return ParseCount(rows.at(0).at(0).value_or(""), what);
+}
+
 void SqliteTrainingRows::ReadMessages(std::span<const int64_t> ids,
                                       const std::function<void(size_t, std::string_view)>& on_message) {
   constexpr std::string_view what = "reading complaint messages";

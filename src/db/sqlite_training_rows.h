@@ -27,6 +27,7 @@ class SqliteTrainingRows final : public TrainingRows {
                        const std::function<void(const PoolEntry&)>& on_entry) override;
   void ReadMessages(std::span<const int64_t> ids,
                     const std::function<void(size_t index, std::string_view message)>& on_message) override;
+  int64_t CountMisclassified(const LabelColumns& columns) override;
 
  private:
   // Steps `statement`, whose rows are complaints (id, message) in id order, and hands over the

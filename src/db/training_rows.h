@@ -76,6 +76,17 @@ class TrainingRows {
   virtual void ReadCorrectPool(const LabelColumns& columns, ClassNames& classes,
                                const std::function<void(const PoolEntry&)>& on_entry) = 0;
 
+  // How many rows ReadMisclassified would hand over: one scan, no texts.
+  virtual int64_t CountMisclassified(const LabelColumns& columns) = 0;
+
+  // Another reader that sees this one's snapshot, to read on another thread at the same time (the
+  // worker reads the pool there while it reads the misclassified rows here); it is in the snapshot
+  // already (do not call its BeginSnapshot or EndSnapshot) and must be destroyed before this one's
+  // EndSnapshot. Call it before any read of the snapshot. Nothing when the engine cannot share its
+  // snapshot, or would gain nothing from a second reader (SQLite reads in this process, on the same
+  // CPU).
+  virtual std::unique_ptr<TrainingRows> ShareSnapshot() { return nullptr; }
+
   // The message of each complaint in `ids`, which must be strictly ascending (else
   // std::invalid_argument): on_message(i, message of ids[i]) for every i in order, "" for a
   // complaint that is gone. The message is valid only until the callback returns.

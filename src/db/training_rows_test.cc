@@ -261,6 +261,39 @@ TEST_P(TrainingRowsTest, ASnapshotDoesNotSeeRowsAddedMeanwhile) {
   EXPECT_EQ(ReadMisclassified(*rows, kDepartment, classes).size(), 3u);
 }
 
+TEST_P(TrainingRowsTest, CountsTheMisclassifiedRowsItWouldRead) {
+  const std::vector<int64_t> counted = AddMixedRows();
+  std::unique_ptr<TrainingRows> rows = Open();
+  EXPECT_EQ(rows->CountMisclassified(kDepartment), static_cast<int64_t>(counted.size()));
+  EXPECT_EQ(rows->CountMisclassified(kUrgency), 0);
+}
+
+// PostgreSQL shares a snapshot with a second session, which sees exactly what the first one sees;
+// SQLite gains nothing from a second reader and offers none.
+TEST_P(TrainingRowsTest, ASecondReaderOfTheSnapshotSeesTheSameRows) {
+  db_->CreateSchema();
+  db_->AddCorrectComplaints(10);
+  db_->AddMisclassified(4, "department");
+  std::unique_ptr<TrainingRows> rows = Open();
+  SnapshotScope snapshot(*rows);
+  std::unique_ptr<TrainingRows> second = rows->ShareSnapshot();
+  if (!postgres()) {
+    EXPECT_EQ(second, nullptr);
+    return;
+  }
+  ASSERT_NE(second, nullptr);
+  db_->AddCorrectComplaints(5);
+  db_->AddMisclassified(3, "department");
+  ClassNames classes;
+  EXPECT_EQ(ReadCorrectPool(*second, kDepartment, classes).size(), 10u);
+  EXPECT_EQ(second->CountMisclassified(kDepartment), 4);
+  EXPECT_EQ(ReadMisclassified(*rows, kDepartment, classes).size(), 4u);
+  EXPECT_EQ(ReadCorrectPool(*rows, kDepartment, classes).size(), 10u);
+  second.reset();
+  EXPECT_EQ(ReadMessages(*rows, {2, 15}), (std::vector<std::string>{"complaint 2", ""}))
+      << "the first reader goes on in its snapshot after the second is gone";
+}
+
 TEST_P(TrainingRowsTest, AMissingTableOrColumnSaysWhereToLook) {
   std::unique_ptr<TrainingRows> rows = Open();
   ClassNames classes;

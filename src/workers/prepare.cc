@@ -1,9 +1,11 @@
 #include "workers/prepare.h"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <span>
+#include <thread>
 
 #include "engine/counts.h"
 #include "engine/decision.h"
@@ -49,7 +51,9 @@ void Count(LeftOut why, DatasetSources& sources) {
   if (why == LeftOut::kNoText) ++sources.dropped_no_text;
 }
 
-// One label's read, in one snapshot: the misclassified rows, then the draw from the pool.
+// One label's read, in one snapshot: the misclassified rows, then the draw from the pool. Where
+// the database can share the snapshot with a second session (TrainingRows::ShareSnapshot), the
+// pool's first pass runs there, on another thread, while the misclassified rows are read.
 class LabelRead {
  public:
   LabelRead(TrainingRows& rows, const LabelColumns& columns, const PrepareSettings& settings, KeptRows& kept,
@@ -58,13 +62,31 @@ class LabelRead {
 
   void Run() {
     SnapshotScope snapshot(rows_);
-    ReadMisclassified();
-    DrawFromPool();
+    PoolPass first;
+    if (std::unique_ptr<TrainingRows> companion = rows_.ShareSnapshot()) {
+      first = ReadBothAtOnce(*companion);
+    } else {
+      ReadMisclassified();
+      first =
+          Candidates(rows_, classes_,
+                     FirstCapacity(sources_.misclassified_read, sources_.misclassified_read - sources_.misclassified),
+                     std::nullopt);
+    }
+    sources_.pool = first.pool;
+    DrawFromPool(std::move(first));
   }
 
   const ClassNames& classes() const { return classes_; }
 
  private:
+  // A pass over the pool: the first `capacity` complaints of the draw after the last pass's, in
+  // draw order, and the complaints the pool holds.
+  struct PoolPass {
+    std::vector<PoolCandidate> drawn;
+    size_t capacity = 0;
+    int64_t pool = 0;
+  };
+
   void ReadMisclassified() {
     rows_.ReadMisclassified(columns_, classes_, [&](const LabeledText& row) {
       ++sources_.misclassified_read;
@@ -78,38 +100,70 @@ class LabelRead {
     });
   }
 
-  // The first `capacity` complaints of the draw after `after`, in draw order: one pass over the pool.
-  std::vector<PoolCandidate> Candidates(size_t capacity, std::optional<PoolCandidate> after) {
+  // The first pass's capacity: the rows the draw needs for `misclassified_read` misclassified rows,
+  // `left_out` of them left out, and a spare.
+  size_t FirstCapacity(int64_t misclassified_read, int64_t left_out) const {
+    const auto needed = static_cast<size_t>(WantedCorrectRows(misclassified_read, settings_.correct_ratio) + left_out);
+    return needed + Spare(needed);
+  }
+
+  // One pass over the pool through `rows`, its class indices those of `classes`. Touches nothing
+  // else of this object but constants: it may run on another thread.
+  PoolPass Candidates(TrainingRows& rows, ClassNames& classes, size_t capacity,
+                      std::optional<PoolCandidate> after) const {
     PoolCandidates candidates(capacity, after);
     uint32_t seq = 0;
-    rows_.ReadCorrectPool(columns_, classes_, [&](const PoolEntry& entry) {
-      candidates.Offer({kept_.keys().Draw(entry.complaint_id), entry.label, seq++});
+    const RowKeys& keys = kept_.keys();
+    rows.ReadCorrectPool(columns_, classes, [&](const PoolEntry& entry) {
+      candidates.Offer({keys.Draw(entry.complaint_id), entry.label, seq++});
     });
-    if (!after) sources_.pool = seq;
-    return candidates.TakeInDrawOrder();
+    return {candidates.TakeInDrawOrder(), capacity, seq};
+  }
+
+  // Reads the misclassified rows here while `companion` counts them and makes the pool's first pass
+  // on another thread. That pass cannot know how many misclassified rows will be left out: a draw
+  // that needs more rows than its spare reads the pool once more.
+  PoolPass ReadBothAtOnce(TrainingRows& companion) {
+    ClassNames pool_classes;
+    PoolPass first;
+    std::exception_ptr failure;
+    {
+      const std::jthread pool_read([&] {
+        try {
+          first = Candidates(companion, pool_classes, FirstCapacity(companion.CountMisclassified(columns_), 0),
+                             std::nullopt);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+      });
+      ReadMisclassified();
+    }  // joins the pool's pass, whether the misclassified read ended or threw
+    if (failure) std::rethrow_exception(failure);
+    std::vector<uint32_t> index;  // the pool's class indices translated into this read's
+    for (const std::string& name : pool_classes.names()) index.push_back(classes_.IndexOf(name));
+    for (PoolCandidate& candidate : first.drawn) candidate.label = index[candidate.label];
+    return first;
   }
 
   // Draws the pool in its seeded order and keeps the first usable rows: floor(misclassified_read x
   // CORRECT_RATIO) of them (at most the pool), and one more for each misclassified row left out, so
   // the dataset has the rows the pass counted whenever the pool allows. A drawn row without a usable
-  // label or text is left out and the next one drawn takes its place.
-  void DrawFromPool() {
+  // label or text is left out and the next one drawn takes its place. `first` is the first pass.
+  void DrawFromPool(PoolPass first) {
     const int64_t misclassified_left_out = sources_.misclassified_read - sources_.misclassified;
-    const int64_t wanted = WantedCorrectRows(sources_.misclassified_read, settings_.correct_ratio);
-    size_t capacity = static_cast<size_t>(wanted + misclassified_left_out);
-    capacity += Spare(capacity);
-    std::vector<PoolCandidate> drawn = Candidates(capacity, std::nullopt);
     // The orchestrator's dataset_len counts the rows as the database holds them, before cleaning.
-    sources_.correct_wanted = std::min(wanted, sources_.pool);
+    sources_.correct_wanted =
+        std::min(WantedCorrectRows(sources_.misclassified_read, settings_.correct_ratio), sources_.pool);
     auto needed = static_cast<size_t>(sources_.correct_wanted + misclassified_left_out);
+    std::vector<PoolCandidate> drawn = std::move(first.drawn);
     std::optional<PoolCandidate> last = LastOf(drawn);
-    bool whole_pool = drawn.size() < capacity;  // the pass kept every entry it was offered
+    bool whole_pool = drawn.size() < first.capacity;  // the pass kept every entry it was offered
     size_t next = 0;
     while (needed > 0) {
       if (next == drawn.size()) {  // more are needed than foreseen: the next ones, from another pass
         if (whole_pool || !last) break;
-        capacity = needed + Spare(needed);
-        drawn = Candidates(capacity, last);
+        const size_t capacity = needed + Spare(needed);
+        drawn = Candidates(rows_, classes_, capacity, last).drawn;
         last = LastOf(drawn);
         whole_pool = drawn.size() < capacity;
         next = 0;

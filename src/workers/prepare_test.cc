@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -66,6 +67,14 @@ class FakeTrainingRows final : public TrainingRows {
       for (const auto& [id, complaint] : pool) on_entry({id, classes.IndexOf(complaint.label)});
     }
   }
+  int64_t CountMisclassified(const LabelColumns&) override {
+    EXPECT_TRUE(in_snapshot_);
+    return static_cast<int64_t>(misclassified.size());
+  }
+  std::unique_ptr<TrainingRows> ShareSnapshot() override {
+    EXPECT_TRUE(in_snapshot_);
+    return share ? std::make_unique<Companion>(*this) : nullptr;
+  }
   void ReadMessages(std::span<const int64_t> ids,
                     const std::function<void(size_t, std::string_view)>& on_message) override {
     EXPECT_TRUE(in_snapshot_);
@@ -93,11 +102,39 @@ class FakeTrainingRows final : public TrainingRows {
   std::map<int64_t, Complaint> pool;
   std::set<int64_t> read_ids;
   int snapshots = 0;
-  int pool_reads = 0;
+  std::atomic<int> pool_reads = 0;
+  bool share = false;                 // offer a second reader of the snapshot (the pool's first pass then runs there)
+  int companions_used = 0;            // second readers that read the pool
   testing::HeapPeak* heap = nullptr;  // sampled as rows are handed over, when set
   bool backwards = false;             // hand the rows over last first
 
  private:
+  // A second reader of the same rows, as ShareSnapshot gives it: the pool and the counts only.
+  class Companion final : public TrainingRows {
+   public:
+    explicit Companion(FakeTrainingRows& rows) : rows_(rows) {}
+    ~Companion() override { rows_.companions_used += read_pool_; }
+    void BeginSnapshot() override { ADD_FAILURE() << "a shared snapshot is begun already"; }
+    void EndSnapshot() noexcept override {}
+    void ReadMisclassified(const LabelColumns& columns, ClassNames& classes,
+                           const std::function<void(const LabeledText&)>& on_row) override {
+      rows_.ReadMisclassified(columns, classes, on_row);
+    }
+    void ReadCorrectPool(const LabelColumns& columns, ClassNames& classes,
+                         const std::function<void(const PoolEntry&)>& on_entry) override {
+      read_pool_ = true;
+      rows_.ReadCorrectPool(columns, classes, on_entry);
+    }
+    void ReadMessages(std::span<const int64_t>, const std::function<void(size_t, std::string_view)>&) override {
+      ADD_FAILURE() << "the messages are read by the first reader";
+    }
+    int64_t CountMisclassified(const LabelColumns& columns) override { return rows_.CountMisclassified(columns); }
+
+   private:
+    FakeTrainingRows& rows_;
+    bool read_pool_ = false;
+  };
+
   bool in_snapshot_ = false;
 };
 
@@ -225,6 +262,31 @@ TEST(Prepare, TheSameRowsAndSeedGiveTheSameLinesAndAnotherSeedOthers) {
   EXPECT_EQ(first.test, again.test);
   EXPECT_NE(TextsOf(first.All()), TextsOf(other.All()));  // another sample of the pool
   EXPECT_NE(TextsOf(first.test), TextsOf(other.test));    // another split
+}
+
+TEST(Prepare, ReadingThePoolOnASecondReaderOfTheSnapshotChangesNothing) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(300, {"HIGHLY URGENT", "NORMAL", "URGENT", "CRITICAL"});
+  for (size_t i = 0; i < 300; i += 7) rows.misclassified[i].text = "<br>";  // more than the spare
+  rows.AddPool(900, {"LOW", "URGENT", "NORMAL"});
+  for (auto& [id, complaint] : rows.pool)
+    if (id % 11 == 0) complaint.message = " ";
+  const Dataset alone = Build(rows);
+  const Lines one_reader = LinesOf(alone);
+  EXPECT_EQ(rows.companions_used, 0);
+  rows.read_ids.clear();
+  rows.share = true;
+  const Dataset shared = Build(rows);
+  EXPECT_EQ(rows.companions_used, 1);
+  const Lines two_readers = LinesOf(shared);
+  EXPECT_EQ(two_readers.train, one_reader.train);
+  EXPECT_EQ(two_readers.validation, one_reader.validation);
+  EXPECT_EQ(two_readers.test, one_reader.test);
+  EXPECT_EQ(shared.sources.pool, 900);
+  EXPECT_EQ(shared.sources.correct, alone.sources.correct);
+  EXPECT_EQ(shared.sources.dropped, alone.sources.dropped);
+  EXPECT_EQ(shared.size(), 450) << "the 43 misclassified rows left out were made up for";
+  EXPECT_EQ(shared.label_map.ToJson(), alone.label_map.ToJson());
 }
 
 TEST(Prepare, TheOrderTheDatabaseHandsTheRowsOverInChangesNothing) {
