@@ -1,14 +1,22 @@
-// Benchmark: `orchestrator prepare` end to end on a large SQLite database, on one core.
+// Benchmark: `orchestrator prepare` end to end on a large database, on PostgreSQL and on SQLite.
 //
-// Builds a SQLite file with N reviewed misclassifications and 2N correct complaints whose messages
-// look like the real ones (Nepali and English, with URLs, HTML tags and line breaks to clean), then
-// times the whole process (start, read, clean, sample, split, write and fsync every file, publish,
-// exit) pinned to one CPU, several times. Each run publishes 1.5N rows (N + 0.5N sampled); the hub
-// is emptied between runs. Prints a Markdown row: the median wall time and the median CPU time (user
-// + system) of the process, rows published per second by each, and the peak RSS. On a machine
-// shared with other work the wall time includes waiting for the CPU; the CPU time does not.
+// Builds the same rows in both engines once (bulk loads: COPY FROM on PostgreSQL, one transaction
+// on SQLite): 2N complaints whose messages look like the real ones (Nepali and English, with URLs,
+// HTML tags and line breaks to clean), the first N of them with a reviewed misclassification; the
+// pool is the other N. Then times the whole process (start, read, clean, sample, split, write and
+// fsync every file, publish, exit) pinned to one CPU, a warm-up run and then --runs runs per engine,
+// the engines taking turns. Each run publishes 1.5N rows (N + 0.5N sampled). Prints a Markdown row
+// per engine: the median wall time and the median CPU time (user + system) of the process, rows
+// published per second by each, and the largest peak RSS; then whether both engines published
+// byte-identical split files, and whether the goals were met: at least 300,000 rows per second by
+// wall time and a peak RSS under 64 MiB (exit 1 when either is not so). On a machine shared with
+// other work the wall time includes waiting for the CPU; the CPU time does not.
 //
-//   bench_prepare [--rows N] [--runs N]
+//   bench_prepare [--rows N] [--runs N] [--engine sqlite|postgres]... [--hub HUB] [--binary PATH]
+//
+// --hub is handed to `orchestrator prepare --hub` as it is. Without it each engine publishes into
+// a directory of the benchmark's own, emptied between runs; a hub given is never emptied (each run
+// publishes one more version into it).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -19,9 +27,11 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "db/application_schema.h"
 #include "support/app_database.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -29,6 +39,7 @@
 namespace orch::bench {
 namespace {
 
+namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::AppDatabase;
 using testing::ProcessResult;
@@ -36,43 +47,49 @@ using testing::Subprocess;
 using testing::TempDir;
 
 constexpr const char* kTaskset = "/usr/bin/taskset";
+constexpr double kGoalRowsPerSecond = 300'000;
+constexpr long kGoalPeakKib = 64 * 1024;
 
-// Complaints numbered g = first..last, their messages cycling through four realistic shapes.
-std::string InsertComplaintsSql(long first, long last) {
-  const std::string range = "WITH RECURSIVE s(g) AS (SELECT " + std::to_string(first) +
-                            " UNION ALL SELECT g + 1 FROM s"
-                            " WHERE g < " +
-                            std::to_string(last) + ") ";
-  return "INSERT INTO complaints (id, citizen_id, department, urgency, message) " + range +
-         "SELECT g, g, CASE g % 4 WHEN 0 THEN 'Municipal Governance & Community Services' "
-         "WHEN 1 THEN 'Education, Health & Social Welfare' WHEN 2 THEN 'Infrastructure, Utilities & Natural Resources' "
-         "ELSE 'Security & Law Enforcement' END, "
-         "CASE g % 3 WHEN 0 THEN 'NORMAL' WHEN 1 THEN 'URGENT' ELSE 'HIGHLY URGENT' END, "
-         "CASE g % 4 "
-         "WHEN 0 THEN 'सडकमा ठूलो खाल्डो छ, वडा नं. ' || (g % 32) || ' मा <b>तुरुन्त</b> मर्मत गर्नुहोस्।' || "
-         "char(10) || 'फोटो: https://photos.example.org/p/' || g "
-         "WHEN 1 THEN 'Street light near ward ' || (g % 32) || ' has been broken for ' || (g % 9 + 1) || "
-         "' weeks.   See www.ward.gov.np/report/' || g || ' <br> please fix it soon' "
-         "WHEN 2 THEN 'पानीको पाइप फुटेको छ, ' || g || ' घरमा पानी आएन।' || char(9) || "
-         "'Water pipe burst, no water for ' || (g % 5 + 1) || ' days.' "
-         "ELSE '<p>Garbage has not been collected in tole ' || g || ' since last week.</p>' || char(13, 10) || "
-         "'फोहोर उठाइएन, दुर्गन्ध आयो।' END FROM s";
+// Complaint g's message, cycling through four realistic shapes.
+std::string Message(long g) {
+  const std::string n = std::to_string(g);
+  switch (g % 4) {
+    case 0:
+      return "सडकमा ठूलो खाल्डो छ, वडा नं. " + std::to_string(g % 32) +
+             " मा <b>तुरुन्त</b> मर्मत गर्नुहोस्।\nफोटो: https://photos.example.org/p/" + n;
+    case 1:
+      return "Street light near ward " + std::to_string(g % 32) + " has been broken for " + std::to_string(g % 9 + 1) +
+             " weeks.   See www.ward.gov.np/report/" + n + " <br> please fix it soon";
+    case 2:
+      return "पानीको पाइप फुटेको छ, " + n + " घरमा पानी आएन।\tWater pipe burst, no water for " +
+             std::to_string(g % 5 + 1) + " days.";
+    default:
+      return "<p>Garbage has not been collected in tole " + n + " since last week.</p>\r\nफोहोर उठाइएन, दुर्गन्ध आयो।";
+  }
 }
 
+// 2N complaints, the first N misrouted: predicted one department, corrected to their own.
 void BuildDatabase(AppDatabase& database, long rows) {
-  database.CreateSchema(true);
-  database.Exec("BEGIN");
-  database.Exec(InsertComplaintsSql(1, 3 * rows));
-  // The first N complaints were misrouted: predicted one department, corrected to another.
-  database.Exec(
-      "INSERT INTO misclassified_complaints (complaint_id, model_predicted_department, correct_department, "
-      "reviewed) SELECT id, 'Security & Law Enforcement', department, 1 FROM complaints WHERE id <= " +
-      std::to_string(rows) +
-      " AND department <> 'Security & Law Enforcement' UNION ALL "
-      "SELECT id, 'Municipal Governance & Community Services', department, 1 FROM complaints WHERE id <= " +
-      std::to_string(rows) + " AND department = 'Security & Law Enforcement'");
-  database.Exec("COMMIT");
-  database.Exec("ANALYZE");
+  database.CreateSchema(/*with_complaint_id_index=*/false);
+  long g = 0;
+  database.BulkInsert("complaints", {"id", "citizen_id", "department", "urgency", "message"},
+                      [&](AppDatabase::BulkRow& row) {
+                        if (++g > 2 * rows) return false;
+                        row = {std::to_string(g), std::to_string(g), testing::kDepartments[g % 4],
+                               testing::kUrgencies[g % 3], Message(g)};
+                        return true;
+                      });
+  g = 0;
+  database.BulkInsert("misclassified_complaints",
+                      {"complaint_id", "model_predicted_department", "correct_department", "reviewed"},
+                      [&](AppDatabase::BulkRow& row) {
+                        if (++g > rows) return false;
+                        const char* department = testing::kDepartments[g % 4];
+                        row = {std::to_string(g), testing::kDepartments[g % 4 == 3 ? 0 : 3], department, "1"};
+                        return true;
+                      });
+  database.Exec(ComplaintIdIndexSql(/*if_absent=*/false));
+  database.Exec(database.is_postgres() ? "VACUUM ANALYZE" : "ANALYZE");
 }
 
 // User plus system CPU seconds of every child reaped so far.
@@ -88,62 +105,121 @@ double Median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
+// One engine's database and where it publishes.
+struct Engine {
+  std::string name;  // "PostgreSQL", "SQLite"
+  std::unique_ptr<AppDatabase> database;
+  std::string hub;                  // the --hub argument
+  std::optional<fs::path> own_hub;  // the benchmark's own hub directory, emptied between runs
+  std::vector<double> seconds, cpu_seconds;
+  long peak_kib = 0;
+  long published = 0;
+};
+
+// Runs `orchestrator prepare` once for `engine`; false when it failed.
+bool RunPrepare(Engine& engine, const std::string& binary, bool pinned, const fs::path& cwd, bool counted) {
+  if (engine.own_hub) {
+    fs::remove_all(*engine.own_hub / "department");
+    fs::create_directories(*engine.own_hub);
+  }
+  std::vector<std::string> argv = {binary, "prepare", "--hub", engine.hub, "--label", "department", "--json"};
+  if (pinned) argv.insert(argv.begin(), {kTaskset, "--cpu-list", "0"});
+  const std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", engine.database->url()}};
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_before = ChildrenCpuSeconds();
+  const ProcessResult result = Subprocess::Run(argv, env, cwd.string(), 600s);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu = ChildrenCpuSeconds() - cpu_before;
+  if (result.exit_code != 0) {
+    std::cerr << "orchestrator prepare on " << engine.name << " failed (" << result.exit_code << "):\n"
+              << result.err << "\n";
+    return false;
+  }
+  engine.published = nlohmann::json::parse(result.out)["labels"][0]["num_samples"].get<long>();
+  if (!counted) return true;
+  engine.seconds.push_back(elapsed);
+  engine.cpu_seconds.push_back(cpu);
+  engine.peak_kib = std::max(engine.peak_kib, result.max_rss_kb);
+  return true;
+}
+
+// The three split files of the label's main, concatenated: what two engines must agree on.
+std::string SplitFiles(const fs::path& hub) {
+  std::string all;
+  for (const char* split : {"train", "validation", "test"})
+    all += testing::ReadFile((hub / "department" / "data" / (std::string(split) + ".jsonl")).string());
+  return all;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
   long rows = 1'000'000;
   int runs = 5;
   std::string binary = ORCH_BINARY;
+  std::optional<std::string> hub;
+  std::vector<std::string> engines;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--rows") rows = std::stol(argv[i + 1]);
     if (flag == "--runs") runs = std::stoi(argv[i + 1]);
     if (flag == "--binary") binary = argv[i + 1];  // another build of the program, to compare two
+    if (flag == "--hub") hub = argv[i + 1];
+    if (flag == "--engine") engines.push_back(argv[i + 1]);
   }
+  if (engines.empty()) engines = {"postgres", "sqlite"};
   TempDir dir("orch-bench-prepare");
-  std::cerr << "building " << rows << " misclassified and " << 2 * rows << " correct complaints...\n";
-  auto database = AppDatabase::Sqlite(dir.File("app.db"));
-  BuildDatabase(*database, rows);
-  const std::filesystem::path hub = dir.path() / "hub";
-  std::filesystem::create_directory(hub);
+  std::vector<Engine> measured;
+  for (const std::string& name : engines) {
+    Engine& engine = measured.emplace_back();
+    engine.name = name == "postgres" ? "PostgreSQL" : "SQLite";
+    std::cerr << "building " << rows << " misclassified rows and " << 2 * rows << " complaints in " << engine.name
+              << "...\n";
+    const auto start = std::chrono::steady_clock::now();
+    engine.database = AppDatabase::ForEngine(name, dir.File("app.db"));
+    BuildDatabase(*engine.database, rows);
+    std::cerr << "  built in "
+              << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()
+              << " s\n";
+    if (hub) {
+      engine.hub = *hub;
+    } else {
+      engine.own_hub = dir.path() / ("hub-" + name);
+      engine.hub = engine.own_hub->string();
+    }
+  }
 
   const bool pinned = access(kTaskset, X_OK) == 0;
-  std::vector<std::string> argv_prepare = {binary, "prepare", "--hub", hub.string(), "--label", "department", "--json"};
-  if (pinned) argv_prepare.insert(argv_prepare.begin(), {kTaskset, "--cpu-list", "0"});
-  const std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", database->url()}};
+  for (int run = 0; run <= runs; ++run)  // run 0 warms the page cache and is not counted
+    for (Engine& engine : measured)
+      if (!RunPrepare(engine, binary, pinned, dir.path(), run > 0)) return 1;
 
-  std::vector<double> seconds, cpu_seconds;
-  long peak_kib = 0;
-  long published = 0;
-  for (int run = 0; run <= runs; ++run) {  // run 0 warms the page cache and is not counted
-    const auto start = std::chrono::steady_clock::now();
-    const double cpu_before = ChildrenCpuSeconds();
-    const ProcessResult result = Subprocess::Run(argv_prepare, env, dir.path().string(), 600s);
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double cpu = ChildrenCpuSeconds() - cpu_before;
-    if (result.exit_code != 0) {
-      std::cerr << "orchestrator prepare failed (" << result.exit_code << "):\n" << result.err << "\n";
-      return 1;
-    }
-    published = nlohmann::json::parse(result.out)["labels"][0]["num_samples"].get<long>();
-    std::filesystem::remove_all(hub / "department");
-    if (run == 0) continue;
-    seconds.push_back(elapsed);
-    cpu_seconds.push_back(cpu);
-    peak_kib = std::max(peak_kib, result.max_rss_kb);
-  }
-  const double wall = Median(seconds), cpu = Median(cpu_seconds);
-  const double rows_published = static_cast<double>(published);
   std::cout << "| database | rows published | wall time (median of " << runs
-            << ") | rows/s by wall time |"
-               " CPU time (median) | rows/s by CPU time | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n";
-  char line[512];
-  std::snprintf(
-      line, sizeof line,
-      "| SQLite, %ld misclassified + %ld correct complaints | %ld | %.2f s | %.0f | %.2f s | %.0f | %.1f MiB |\n", rows,
-      2 * rows, published, wall, rows_published / wall, cpu, rows_published / cpu, peak_kib / 1024.0);
-  std::cout << line << (pinned ? "" : "(taskset not found: the process was not pinned to one CPU)\n") << std::flush;
-  return 0;
+            << ") | rows/s by wall time | CPU time (median) | rows/s by CPU time | peak RSS |\n"
+               "|---|---:|---:|---:|---:|---:|---:|\n";
+  bool goals_met = true;
+  for (const Engine& engine : measured) {
+    const double wall = Median(engine.seconds), cpu = Median(engine.cpu_seconds);
+    const double published = static_cast<double>(engine.published);
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "| %s, %ld misclassified of %ld complaints | %ld | %.2f s | %.0f | %.2f s | %.0f | %.1f MiB |\n",
+                  engine.name.c_str(), rows, 2 * rows, engine.published, wall, published / wall, cpu, published / cpu,
+                  engine.peak_kib / 1024.0);
+    std::cout << line;
+    goals_met = goals_met && published / wall >= kGoalRowsPerSecond && engine.peak_kib < kGoalPeakKib;
+  }
+  std::cout << "\n";
+  bool identical = true;
+  if (measured.size() == 2 && measured[0].own_hub && measured[1].own_hub) {
+    identical = SplitFiles(*measured[0].own_hub) == SplitFiles(*measured[1].own_hub);
+    std::cout << (identical ? "Both engines published byte-identical split files.\n"
+                            : "The engines published DIFFERENT split files.\n");
+  }
+  std::cout << "Goals (at least 300,000 rows/s by wall time, peak RSS under 64 MiB): " << (goals_met ? "met" : "missed")
+            << ".\n"
+            << (pinned ? "" : "(taskset not found: the process was not pinned to one CPU)\n") << std::flush;
+  return goals_met && identical ? 0 : 1;
 }
 
 }  // namespace orch::bench

@@ -2,126 +2,126 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
-#include <unordered_map>
+#include <stdexcept>
 
 #include "db/count_sql.h"
-#include "db/postgres_text.h"
-#include "db/state_codec.h"
+#include "db/pg_copy.h"
 #include "util/error.h"
 
 namespace orch {
+
 namespace {
 
 constexpr const char* kApplicationName = "orchestrator prepare";
-constexpr const char* kCursor = "orchestrator_training_rows";
-constexpr int kBatchRows = 20000;       // rows per FETCH: a few MB of text at most
-constexpr size_t kIdsPerQuery = 10000;  // ids per message lookup
+constexpr size_t kIdsPerQuery = 20000;  // ids per message lookup: its text is about 200 kB
 
-// SQLSTATEs of a statement naming a table or column the database does not have.
-
-std::string_view ValueAt(const PGresult* result, int row, int column) {
-  return std::string_view(PQgetvalue(result, row, column), static_cast<size_t>(PQgetlength(result, row, column)));
-}
-
-int64_t IdAt(const PGresult* result, int row, int column, std::string_view what) {
-  const std::string_view text = ValueAt(result, row, column);
+int64_t IdOf(const CopyField& field, std::string_view what) {
+  const std::string_view text = field.value_or("");
   int64_t id = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (error != std::errc() || end != text.data() + text.size())
+  if (error != std::errc() || end != text.data() + text.size() || text.empty())
     throw DatabaseError(std::string(what) + " returned the id \"" + std::string(text) + "\", not an integer");
   return id;
 }
 
-// A PostgreSQL array literal of the ids: {1,2,3}.
-std::string IdArray(std::span<const int64_t> ids) {
-  std::string array = "{";
+// The complaints (id, message) of `ids` in id order, looked up one by one, or read from the first id
+// to the last when they are dense. COPY takes no parameters: the ids are integers, written out.
+std::string MessagesSql(std::span<const int64_t> ids) {
+  if (DenseIds(ids))
+    return "SELECT id, message FROM complaints WHERE id BETWEEN " + std::to_string(ids.front()) + " AND " +
+           std::to_string(ids.back()) + " ORDER BY id";
+  std::string sql = "SELECT id, message FROM complaints WHERE id = ANY('{";
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) array += ',';
-    array += std::to_string(ids[i]);
+    if (i > 0) sql += ',';
+    sql += std::to_string(ids[i]);
   }
-  return array + "}";
+  return sql + "}'::bigint[]) ORDER BY id";
 }
 
 }  // namespace
 
 PostgresTrainingRows::PostgresTrainingRows(const DatabaseUrl& url)
-    : session_(url, kApplicationName, PgAccess::kReadOnly) {}
+    : url_(url), session_(url, kApplicationName, PgAccess::kReadOnly) {}
 
-PgResult PostgresTrainingRows::Run(const std::string& sql, const SqlRow& params, std::string_view what, int expected) {
-  std::vector<const char*> values;
-  for (const std::optional<std::string>& param : params) values.push_back(param ? param->c_str() : nullptr);
-  PgResult result(PQexecParams(session_.raw(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                               nullptr, nullptr, 0));
-  if (static_cast<int>(PQresultStatus(result.get())) != expected)
-    session_.Fail(what, result.get(), PgSession::Tables::kApplication);
-  return result;
+void PostgresTrainingRows::BeginSnapshot() { Begin(nullptr); }
+
+void PostgresTrainingRows::Begin(const std::string* exported) {
+  constexpr std::string_view what = "starting a read transaction";
+  snapshot_.emplace(session_, what, PgAccess::kReadOnly);
+  // Allowed as the transaction's first statements: every later read sees the same snapshot.
+  session_.Execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", what);
+  if (exported != nullptr) session_.Execute("SET TRANSACTION SNAPSHOT '" + *exported + "'", what);
 }
 
-void PostgresTrainingRows::BeginSnapshot() {
-  snapshot_.emplace(session_, "starting a read transaction", PgAccess::kReadOnly);
-  // Allowed as the transaction's first statement: every later read sees the same snapshot.
-  Run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", {}, "starting a read transaction", PGRES_COMMAND_OK);
+std::unique_ptr<TrainingRows> PostgresTrainingRows::ShareSnapshot() {
+  if (!snapshot_) throw std::logic_error("ShareSnapshot outside a snapshot");
+  std::string exported;
+  try {
+    exported =
+        session_.Query("SELECT pg_export_snapshot()", {}, "sharing the read transaction").at(0).at(0).value_or("");
+  } catch (const DatabaseError&) {
+    // The failure ended the transaction; nothing was read in it yet: start it again, unshared.
+    snapshot_.reset();
+    BeginSnapshot();
+    return nullptr;
+  }
+  // A snapshot's name is hex digits and dashes ("00000003-0000001B-1"), spliced into a statement.
+  if (exported.empty() || exported.find_first_not_of("0123456789ABCDEFabcdef-") != std::string::npos) return nullptr;
+  try {
+    auto companion = std::make_unique<PostgresTrainingRows>(url_);
+    companion->Begin(&exported);
+    return companion;
+  } catch (const DatabaseError&) {
+    return nullptr;  // no second session (a connection limit, say): read one after the other
+  }
+}
+
+int64_t PostgresTrainingRows::CountMisclassified(const LabelColumns& columns) {
+  const std::string what = "counting the misclassified rows of " + columns.label;
+  const std::vector<SqlRow> rows =
+      session_.Query(MisclassifiedCountSql(SqlDialect::kPostgres, {&columns, 1}), {}, what);
+  return ParseCount(rows.at(0).at(0).value_or(""), what);
 }
 
 void PostgresTrainingRows::EndSnapshot() noexcept { snapshot_.reset(); }  // rolls back: nothing was written
 
-template <typename OnBatch>
-void PostgresTrainingRows::ReadInBatches(const std::string& sql, std::string_view what, OnBatch on_batch) {
-  // A cursor lives in a transaction: the snapshot's, or one of its own for this read.
-  std::optional<PgTransaction> own;
-  if (!snapshot_) own.emplace(session_, what, PgAccess::kReadOnly);
-  Run("DECLARE " + std::string(kCursor) + " NO SCROLL CURSOR FOR " + sql, {}, what, PGRES_COMMAND_OK);
-  const std::string fetch = "FETCH FORWARD " + std::to_string(kBatchRows) + " FROM " + kCursor;
-  for (;;) {
-    PgResult batch = Run(fetch, {}, what, PGRES_TUPLES_OK);
-    if (PQntuples(batch.get()) == 0) break;
-    on_batch(batch.get());
-  }
-  Run("CLOSE " + std::string(kCursor), {}, what, PGRES_COMMAND_OK);
-}
-
-std::vector<LabeledText> PostgresTrainingRows::ReadMisclassified(const LabelColumns& columns, ClassNames& classes) {
+void PostgresTrainingRows::ReadMisclassified(const LabelColumns& columns, ClassNames& classes,
+                                             const std::function<void(const LabeledText&)>& on_row) {
   const std::string what = "reading the misclassified rows of " + columns.label;
-  std::vector<LabeledText> rows;
-  ReadInBatches(MisclassifiedRowsSql(SqlDialect::kPostgres, columns), what, [&](const PGresult* batch) {
-    for (int r = 0; r < PQntuples(batch); ++r) {
-      LabeledText& row = rows.emplace_back();
-      row.id = IdAt(batch, r, 0, what);
-      row.label = classes.IndexOf(ValueAt(batch, r, 1));
-      if (!PQgetisnull(batch, r, 2)) row.text = ValueAt(batch, r, 2);
-    }
-  });
-  return rows;
+  LabeledText row;
+  CopyOut(session_, MisclassifiedRowsSql(SqlDialect::kPostgres, columns), what, 3,
+          [&](std::span<const CopyField> fields) {
+            row.id = IdOf(fields[0], what);
+            row.label = classes.IndexOf(fields[1].value_or(""));
+            row.text = fields[2].value_or("");
+            on_row(row);
+          });
 }
 
-std::vector<PoolEntry> PostgresTrainingRows::ReadCorrectPool(const LabelColumns& columns, ClassNames& classes) {
+void PostgresTrainingRows::ReadCorrectPool(const LabelColumns& columns, ClassNames& classes,
+                                           const std::function<void(const PoolEntry&)>& on_entry) {
   const std::string what = "reading the correct complaints of " + columns.label;
-  std::vector<PoolEntry> pool;
-  ReadInBatches(CorrectPoolRowsSql(columns), what, [&](const PGresult* batch) {
-    for (int r = 0; r < PQntuples(batch); ++r)
-      pool.push_back({IdAt(batch, r, 0, what), classes.IndexOf(ValueAt(batch, r, 1))});
+  CopyOut(session_, CorrectPoolRowsSql(columns), what, 2, [&](std::span<const CopyField> fields) {
+    on_entry({IdOf(fields[0], what), classes.IndexOf(fields[1].value_or(""))});
   });
-  return pool;
 }
 
-std::vector<std::string> PostgresTrainingRows::ReadMessages(std::span<const int64_t> ids) {
+void PostgresTrainingRows::ReadMessages(std::span<const int64_t> ids,
+                                        const std::function<void(size_t, std::string_view)>& on_message) {
   constexpr std::string_view what = "reading complaint messages";
-  std::unordered_map<int64_t, std::string> by_id;
+  RequireAscendingIds(ids);
   for (size_t start = 0; start < ids.size(); start += kIdsPerQuery) {
-    const std::span<const int64_t> part = ids.subspan(start, std::min(kIdsPerQuery, ids.size() - start));
-    PgResult result =
-        Run("SELECT id, message FROM complaints WHERE id = ANY($1::bigint[])", {IdArray(part)}, what, PGRES_TUPLES_OK);
-    for (int r = 0; r < PQntuples(result.get()); ++r)
-      if (!PQgetisnull(result.get(), r, 1)) by_id[IdAt(result.get(), r, 0, what)] = ValueAt(result.get(), r, 1);
+    const size_t end = std::min(ids.size(), start + kIdsPerQuery);
+    size_t k = start;
+    CopyOut(session_, MessagesSql(ids.subspan(start, end - start)), what, 2, [&](std::span<const CopyField> fields) {
+      const int64_t id = IdOf(fields[0], what);
+      for (; k < end && ids[k] < id; ++k) on_message(k, "");  // gone
+      if (k < end && ids[k] == id) on_message(k++, fields[1].value_or(""));
+    });
+    for (; k < end; ++k) on_message(k, "");
   }
-  std::vector<std::string> messages;
-  messages.reserve(ids.size());
-  for (int64_t id : ids) {
-    auto found = by_id.find(id);
-    messages.push_back(found == by_id.end() ? std::string() : found->second);
-  }
-  return messages;
 }
 
 }  // namespace orch

@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <numeric>
 
 #include "db/count_sql.h"
 #include "util/error.h"
@@ -12,6 +11,9 @@ namespace orch {
 namespace {
 
 constexpr size_t kIdsPerStatement = 500;  // placeholders in the message lookup's IN list
+constexpr size_t kIdsPerRange = 20000;    // ids whose messages one range read may look for
+constexpr const char* kMessagesInRangeSql =
+    "SELECT id, message FROM complaints WHERE id >= ?1 AND id <= ?2 ORDER BY id";
 
 // SELECT id, message FROM complaints WHERE id IN (?, ?, ...) ORDER BY id, with kIdsPerStatement places.
 std::string MessagesByIdsSql() {
@@ -36,13 +38,8 @@ class StatementReset {
   sqlite3_stmt* statement_;
 };
 
-// Column `column` of the current row as bytes ("" for NULL); numbers come back in decimal.
-std::string TextAt(sqlite3_stmt* statement, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
-  if (text == nullptr) return "";
-  return std::string(text, static_cast<size_t>(sqlite3_column_bytes(statement, column)));
-}
-
+// Column `column` of the current row as bytes ("" for NULL); numbers come back in decimal. Valid until
+// the statement steps on.
 std::string_view TextViewAt(sqlite3_stmt* statement, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
   if (text == nullptr) return "";
@@ -61,50 +58,70 @@ void SqliteTrainingRows::EndSnapshot() noexcept {
   sqlite3_exec(session_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-std::vector<LabeledText> SqliteTrainingRows::ReadMisclassified(const LabelColumns& columns, ClassNames& classes) {
+void SqliteTrainingRows::ReadMisclassified(const LabelColumns& columns, ClassNames& classes,
+                                           const std::function<void(const LabeledText&)>& on_row) {
   const std::string what = "reading the misclassified rows of " + columns.label;
   SqliteStatement statement = session_.Prepare(MisclassifiedRowsSql(SqlDialect::kSqlite, columns), {}, what);
-  std::vector<LabeledText> rows;
+  LabeledText row;
   while (session_.Step(statement.get(), what)) {
-    LabeledText& row = rows.emplace_back();
     row.id = sqlite3_column_int64(statement.get(), 0);
     row.label = classes.IndexOf(TextViewAt(statement.get(), 1));
-    row.text = TextAt(statement.get(), 2);
+    row.text = TextViewAt(statement.get(), 2);
+    on_row(row);
   }
-  return rows;
 }
 
-std::vector<PoolEntry> SqliteTrainingRows::ReadCorrectPool(const LabelColumns& columns, ClassNames& classes) {
+void SqliteTrainingRows::ReadCorrectPool(const LabelColumns& columns, ClassNames& classes,
+                                         const std::function<void(const PoolEntry&)>& on_entry) {
   const std::string what = "reading the correct complaints of " + columns.label;
   SqliteStatement statement = session_.Prepare(CorrectPoolRowsSql(columns), {}, what);
-  std::vector<PoolEntry> pool;
   while (session_.Step(statement.get(), what))
-    pool.push_back({sqlite3_column_int64(statement.get(), 0), classes.IndexOf(TextViewAt(statement.get(), 1))});
-  return pool;
+    on_entry({sqlite3_column_int64(statement.get(), 0), classes.IndexOf(TextViewAt(statement.get(), 1))});
 }
 
-std::vector<std::string> SqliteTrainingRows::ReadMessages(std::span<const int64_t> ids) {
+int64_t SqliteTrainingRows::CountMisclassified(const LabelColumns& columns) {
+  const std::string what = "counting the misclassified rows of " + columns.label;
+  const std::vector<SqlRow> rows = session_.Query(MisclassifiedCountSql(SqlDialect::kSqlite, {&columns, 1}), {}, what);
+  return ParseCount(rows.at(0).at(0).value_or(""), what);
+}
+
+void SqliteTrainingRows::ReadMessages(std::span<const int64_t> ids,
+                                      const std::function<void(size_t, std::string_view)>& on_message) {
   constexpr std::string_view what = "reading complaint messages";
-  if (!messages_by_ids_) messages_by_ids_ = session_.Prepare(MessagesByIdsSql(), {}, what);
-  sqlite3_stmt* statement = messages_by_ids_.get();
-  // In id order, a batch of ids per statement: SQLite walks the table's B-tree from left to right
-  // once per batch, instead of one statement and one descent per id in the sample's random order.
-  std::vector<size_t> by_id(ids.size());
-  std::iota(by_id.begin(), by_id.end(), size_t{0});
-  std::sort(by_id.begin(), by_id.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
-  std::vector<std::string> messages(ids.size());
-  for (size_t start = 0; start < by_id.size(); start += kIdsPerStatement) {
-    const size_t end = std::min(by_id.size(), start + kIdsPerStatement);
-    StatementReset reset(statement);  // unused places stay NULL, which matches no id
-    for (size_t k = start; k < end; ++k) sqlite3_bind_int64(statement, static_cast<int>(k - start + 1), ids[by_id[k]]);
-    size_t k = start;
-    while (session_.Step(statement, what)) {
-      const int64_t id = sqlite3_column_int64(statement, 0);
-      while (k < end && ids[by_id[k]] < id) ++k;  // gone: stays ""
-      for (; k < end && ids[by_id[k]] == id; ++k) messages[by_id[k]] = TextAt(statement, 1);
+  RequireAscendingIds(ids);
+  for (size_t start = 0; start < ids.size(); start += kIdsPerRange) {
+    const std::span<const int64_t> part = ids.subspan(start, std::min(kIdsPerRange, ids.size() - start));
+    if (DenseIds(part)) {
+      if (!messages_in_range_) messages_in_range_ = session_.Prepare(kMessagesInRangeSql, {}, what);
+      StatementReset reset(messages_in_range_.get());
+      sqlite3_bind_int64(messages_in_range_.get(), 1, part.front());
+      sqlite3_bind_int64(messages_in_range_.get(), 2, part.back());
+      HandOver(messages_in_range_.get(), part, start, what, on_message);
+      continue;
+    }
+    // A batch of ids per statement: SQLite walks the table's B-tree from left to right once per
+    // batch, instead of one statement and one descent per id.
+    if (!messages_by_ids_) messages_by_ids_ = session_.Prepare(MessagesByIdsSql(), {}, what);
+    for (size_t at = 0; at < part.size(); at += kIdsPerStatement) {
+      const std::span<const int64_t> batch = part.subspan(at, std::min(kIdsPerStatement, part.size() - at));
+      StatementReset reset(messages_by_ids_.get());  // unused places stay NULL, which matches no id
+      for (size_t k = 0; k < batch.size(); ++k)
+        sqlite3_bind_int64(messages_by_ids_.get(), static_cast<int>(k + 1), batch[k]);
+      HandOver(messages_by_ids_.get(), batch, start + at, what, on_message);
     }
   }
-  return messages;
+}
+
+void SqliteTrainingRows::HandOver(sqlite3_stmt* statement, std::span<const int64_t> ids, size_t first_index,
+                                  std::string_view what,
+                                  const std::function<void(size_t, std::string_view)>& on_message) {
+  size_t k = 0;
+  while (session_.Step(statement, what)) {
+    const int64_t id = sqlite3_column_int64(statement, 0);
+    for (; k < ids.size() && ids[k] < id; ++k) on_message(first_index + k, "");  // gone
+    if (k < ids.size() && ids[k] == id) on_message(first_index + k++, TextViewAt(statement, 1));
+  }
+  for (; k < ids.size(); ++k) on_message(first_index + k, "");
 }
 
 }  // namespace orch

@@ -1,5 +1,7 @@
 #include "db/training_rows.h"
 
+#include <stdexcept>
+
 namespace orch {
 namespace {
 
@@ -14,6 +16,20 @@ std::string_view Distinct(SqlDialect dialect) {
 }
 
 }  // namespace
+
+void RequireAscendingIds(std::span<const int64_t> ids) {
+  for (size_t i = 1; i < ids.size(); ++i)
+    if (ids[i - 1] >= ids[i])
+      throw std::invalid_argument("complaint ids to read messages of must be strictly ascending; id " +
+                                  std::to_string(ids[i]) + " follows " + std::to_string(ids[i - 1]));
+}
+
+bool DenseIds(std::span<const int64_t> ids) {
+  if (ids.empty()) return false;
+  // In unsigned arithmetic the difference is exact for any two ascending int64 values.
+  const uint64_t span = static_cast<uint64_t>(ids.back()) - static_cast<uint64_t>(ids.front());
+  return span / 4 < ids.size();
+}
 
 uint32_t ClassNames::IndexOf(std::string_view name) {
   if (last_ < names_.size() && names_[last_] == name) return last_;
@@ -34,14 +50,13 @@ std::string MisclassifiedRowsSql(SqlDialect dialect, const LabelColumns& columns
          ", c.message FROM misclassified_complaints m"
          " LEFT JOIN complaints c ON c.id = m.complaint_id WHERE " +
          std::string(Reviewed(dialect)) + " AND " + correct + " IS NOT NULL AND " + predicted +
-         std::string(Distinct(dialect)) + correct + " ORDER BY m.id";
+         std::string(Distinct(dialect)) + correct;
 }
 
 std::string CorrectPoolRowsSql(const LabelColumns& columns) {
   const std::string pool = "c." + QuoteIdentifier(columns.pool);
   return "SELECT c.id, " + pool + " FROM complaints c WHERE " + pool +
-         " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM misclassified_complaints m WHERE m.complaint_id = c.id)"
-         " ORDER BY c.id";
+         " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM misclassified_complaints m WHERE m.complaint_id = c.id)";
 }
 
 }  // namespace orch

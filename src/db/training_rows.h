@@ -4,10 +4,13 @@
 // the reviewed misclassifications with their corrected label and the complaint's text, and the pool
 // of correctly classified complaints it samples from. The same predicates as the counts (see
 // db/count_sql.cc), the same column names from the configuration, only reads. PostgreSQL and
-// SQLite adapters implement this interface; the worker's unit tests pass a fake.
+// SQLite adapters implement this interface; the worker's unit tests pass a fake. Rows stream through
+// callbacks (PostgreSQL: COPY ... TO STDOUT; SQLite: a statement stepped row by row), so the worker
+// holds only what it keeps of each row.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -35,11 +38,11 @@ class ClassNames {
   uint32_t last_ = 0;  // the index found last: rows mostly repeat a few values
 };
 
-// A misclassified row: the reviewer's corrected label and the complaint's text.
+// A misclassified row, as the read hands it over: valid only until the callback returns.
 struct LabeledText {
-  int64_t id = 0;      // misclassified_complaints.id
-  uint32_t label = 0;  // index into the read's ClassNames
-  std::string text;    // complaints.message as stored; "" when the complaint is missing
+  int64_t id = 0;         // misclassified_complaints.id
+  uint32_t label = 0;     // index into the read's ClassNames
+  std::string_view text;  // complaints.message as stored; "" when the complaint is missing
 };
 
 // A complaint of the correct pool, without its text (only the sampled ones' texts are read).
@@ -48,6 +51,9 @@ struct PoolEntry {
   uint32_t label = 0;        // index into the read's ClassNames
 };
 
+// The reads stream: each row is handed to a callback as the database returns it, and none is kept
+// by the adapter, so reading millions of rows takes the memory of one (and of the engine's own
+// buffers). A callback may throw; the read then stops and the exception passes through.
 class TrainingRows {
  public:
   virtual ~TrainingRows() = default;
@@ -59,17 +65,42 @@ class TrainingRows {
   virtual void EndSnapshot() noexcept = 0;
 
   // Every row of misclassified_complaints that is reviewed, has a correction, and whose prediction
-  // differs from it (NULL-safe): the rows the orchestrator counts. Ordered by misclassified_complaints.id;
-  // the complaint's message is joined on complaint_id.
-  virtual std::vector<LabeledText> ReadMisclassified(const LabelColumns& columns, ClassNames& classes) = 0;
+  // differs from it (NULL-safe): the rows the orchestrator counts, in the order the database finds
+  // cheapest (no sort: the worker's result does not depend on it). The complaint's message is
+  // joined on complaint_id.
+  virtual void ReadMisclassified(const LabelColumns& columns, ClassNames& classes,
+                                 const std::function<void(const LabeledText&)>& on_row) = 0;
 
   // Every complaint with the label set and no row at all in misclassified_complaints: the pool the
-  // orchestrator counts. Ordered by complaints.id.
-  virtual std::vector<PoolEntry> ReadCorrectPool(const LabelColumns& columns, ClassNames& classes) = 0;
+  // orchestrator counts, in the order the database finds cheapest.
+  virtual void ReadCorrectPool(const LabelColumns& columns, ClassNames& classes,
+                               const std::function<void(const PoolEntry&)>& on_entry) = 0;
 
-  // The message of each complaint in `ids`, in the same order; "" for a complaint that is gone.
-  virtual std::vector<std::string> ReadMessages(std::span<const int64_t> ids) = 0;
+  // How many rows ReadMisclassified would hand over: one scan, no texts.
+  virtual int64_t CountMisclassified(const LabelColumns& columns) = 0;
+
+  // Another reader that sees this one's snapshot, to read on another thread at the same time (the
+  // worker reads the pool there while it reads the misclassified rows here); it is in the snapshot
+  // already (do not call its BeginSnapshot or EndSnapshot) and must be destroyed before this one's
+  // EndSnapshot. Call it before any read of the snapshot. Nothing when the engine cannot share its
+  // snapshot, or would gain nothing from a second reader (SQLite reads in this process, on the same
+  // CPU).
+  virtual std::unique_ptr<TrainingRows> ShareSnapshot() { return nullptr; }
+
+  // The message of each complaint in `ids`, which must be strictly ascending (else
+  // std::invalid_argument): on_message(i, message of ids[i]) for every i in order, "" for a
+  // complaint that is gone. The message is valid only until the callback returns.
+  virtual void ReadMessages(std::span<const int64_t> ids,
+                            const std::function<void(size_t index, std::string_view message)>& on_message) = 0;
 };
+
+// Throws std::invalid_argument unless `ids` is strictly ascending (ReadMessages' precondition).
+void RequireAscendingIds(std::span<const int64_t> ids);
+
+// Whether the messages of `ids` (ascending) are read faster by reading every complaint from the
+// first id to the last and skipping the others than by looking each one up: when they are at least
+// a quarter of that range (a lookup costs a few times what a row of a range costs).
+bool DenseIds(std::span<const int64_t> ids);
 
 // Holds a snapshot for the life of the object.
 class SnapshotScope {
@@ -84,9 +115,9 @@ class SnapshotScope {
 };
 
 // The statements both adapters run, for each engine's dialect (pure, so they are unit-testable).
-// Misclassified rows: (misclassified id, corrected value, message or NULL), ordered by id.
+// Misclassified rows: (misclassified id, corrected value, message or NULL).
 std::string MisclassifiedRowsSql(SqlDialect dialect, const LabelColumns& columns);
-// The pool: (complaint id, label value), ordered by id. The same on both engines.
+// The pool: (complaint id, label value). The same on both engines.
 std::string CorrectPoolRowsSql(const LabelColumns& columns);
 
 }  // namespace orch

@@ -19,6 +19,7 @@
 #include "util/error.h"
 #include "util/strings.h"
 #include "workers/json_text.h"
+#include "workers/split_line.h"
 
 namespace orch {
 namespace {
@@ -101,48 +102,33 @@ std::string UnusedVersionTag(Repository& repository, std::chrono::system_clock::
   throw WorkerError("cannot find a free version name for " + base + " in " + repository.Name());
 }
 
-// Serializes lines with nlohmann's serializer straight into a file's buffer. One serializer and one
-// line object serve the whole file (json::dump would build both, and a string, for every line).
-class JsonLineWriter {
+// The three split files of a version, taking the rows line by line (SplitSink), each through its
+// own buffer. Counts the lines of each.
+class SplitFiles final : public SplitSink {
  public:
-  explicit JsonLineWriter(std::string& out)
-      : out_(out),
-        serializer_(nlohmann::detail::output_adapter<char>(out), ' '),
-        line_({{"grievance", ""}, {"label", 0}}),
-        text_(line_["grievance"].get_ref<std::string&>()),
-        label_(line_["label"]) {}
-
-  void Write(std::string_view text, int64_t label) {
-    text_.assign(text);
-    label_ = label;
-    serializer_.dump(line_, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
-    out_ += '\n';
+  explicit SplitFiles(const fs::path& directory) {
+    for (size_t i = 0; i < std::size(kSplitFiles); ++i)
+      files_[i].emplace(directory / (std::string(kSplitFiles[i].name) + ".jsonl"));
   }
+
+  void Add(Split split, std::string_view escaped_text, int64_t label) override {
+    const auto i = static_cast<size_t>(split);
+    AppendSplitLine(escaped_text, label, files_[i]->buffer());
+    files_[i]->Written();
+    ++lines_[i];
+  }
+
+  // Makes the files durable.
+  void Commit() {
+    for (std::optional<SyncedFile>& file : files_) file->Commit();
+  }
+
+  SplitSizes lines() const { return {lines_[0], lines_[1], lines_[2]}; }
 
  private:
-  std::string& out_;
-  nlohmann::detail::serializer<Json> serializer_;
-  Json line_;
-  std::string& text_;  // the line's "grievance" value, reused
-  Json& label_;        // the line's "label" value
+  std::array<std::optional<SyncedFile>, 3> files_;
+  std::array<size_t, 3> lines_{};
 };
-
-// Rows are written in shuffled order, so each text is a cache miss: ask for the texts a few rows
-// ahead while writing this one (the string object first, then its characters).
-constexpr size_t kPrefetchObjects = 16;
-constexpr size_t kPrefetchTexts = 8;
-
-void WriteSplit(const fs::path& path, const Dataset& dataset, const std::vector<size_t>& rows) {
-  SyncedFile file(path);
-  JsonLineWriter lines(file.buffer());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i + kPrefetchObjects < rows.size()) __builtin_prefetch(&dataset.texts[rows[i + kPrefetchObjects]]);
-    if (i + kPrefetchTexts < rows.size()) __builtin_prefetch(dataset.texts[rows[i + kPrefetchTexts]].data());
-    lines.Write(dataset.texts[rows[i]], dataset.labels[rows[i]]);
-    file.Written();
-  }
-  file.Commit();
-}
 
 // A Markdown table cell: '|' would end the cell, a line break the row.
 std::string Cell(std::string_view text) {
@@ -190,17 +176,13 @@ std::string SourcesTable(const DatasetSources& from, int64_t total) {
 
 // Rows per class and split.
 std::string SplitsTable(const Dataset& dataset, const PublishedVersion& version) {
-  std::map<int64_t, std::array<size_t, 3>> per_class;  // id -> train, validation, test
-  const std::vector<size_t>* splits[] = {&dataset.splits.train, &dataset.splits.validation, &dataset.splits.test};
-  for (size_t s = 0; s < 3; ++s)
-    for (size_t row : *splits[s]) ++per_class[dataset.labels[row]][s];
   std::map<int64_t, std::string> names;
   for (const auto& [name, id] : dataset.label_map.ids()) names[id] = name;
   std::string table = "| class | id | train | validation | test | total |\n|---|---:|---:|---:|---:|---:|\n";
-  for (const auto& [id, counts] : per_class)
-    table += "| " + Cell(names[id]) + " | " + std::to_string(id) + " | " + std::to_string(counts[0]) + " | " +
-             std::to_string(counts[1]) + " | " + std::to_string(counts[2]) + " | " +
-             std::to_string(counts[0] + counts[1] + counts[2]) + " |\n";
+  for (const auto& [id, sizes] : dataset.classes)
+    table += "| " + Cell(names[id]) + " | " + std::to_string(id) + " | " + std::to_string(sizes.train) + " | " +
+             std::to_string(sizes.validation) + " | " + std::to_string(sizes.test) + " | " +
+             std::to_string(sizes.train + sizes.validation + sizes.test) + " |\n";
   return table + "| **total** | | " + std::to_string(version.splits.train) + " | " +
          std::to_string(version.splits.validation) + " | " + std::to_string(version.splits.test) + " | " +
          std::to_string(version.num_samples) + " |\n";
@@ -272,6 +254,21 @@ std::string MetadataJson(const Dataset& dataset, const PublishedVersion& version
   return metadata.dump(2) + "\n";
 }
 
+// Writes the split files of `dataset` into `directory` as its rows come, and checks they hold the
+// rows `splits` counts.
+void WriteSplitFiles(const Dataset& dataset, const SplitSizes& splits, const fs::path& directory) {
+  SplitFiles files(directory);
+  if (dataset.rows) dataset.rows->WriteTo(files);
+  const SplitSizes lines = files.lines();
+  if (lines.train != splits.train || lines.validation != splits.validation || lines.test != splits.test)
+    throw WorkerError("the " + dataset.label + " dataset's rows came to " + std::to_string(lines.train) + "/" +
+                      std::to_string(lines.validation) + "/" + std::to_string(lines.test) +
+                      " train/validation/test rows where its classes count " + std::to_string(splits.train) + "/" +
+                      std::to_string(splits.validation) + "/" + std::to_string(splits.test) +
+                      "; nothing was published");
+  files.Commit();
+}
+
 std::tm UtcFields(std::chrono::system_clock::time_point time) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
   std::tm fields{};
@@ -292,6 +289,21 @@ LockFile LockLabelDirectory(const fs::path& hub_dir, const std::string& label) {
 }
 
 }  // namespace
+
+SplitSizes Dataset::splits() const {
+  SplitSizes total;
+  for (const auto& [id, sizes] : classes) {
+    total.train += sizes.train;
+    total.validation += sizes.validation;
+    total.test += sizes.test;
+  }
+  return total;
+}
+
+int64_t Dataset::size() const {
+  const SplitSizes total = splits();
+  return static_cast<int64_t>(total.train + total.validation + total.test);
+}
 
 int64_t CountedRows(const DatasetSources& from) { return from.misclassified_read + from.correct_wanted; }
 
@@ -409,8 +421,8 @@ PublishedVersion PublishDataset(Repository& repository, const Dataset& dataset, 
   version.version_tag = UnusedVersionTag(repository, now);
   version.repository = repository.Name();
   version.created_at = CreatedAt(now);
-  version.num_samples = static_cast<int64_t>(dataset.texts.size());
-  version.splits = {dataset.splits.train.size(), dataset.splits.validation.size(), dataset.splits.test.size()};
+  version.num_samples = dataset.size();
+  version.splits = dataset.splits();
   // Before anything is written: the card refuses a label map whose ids cannot be a class label.
   std::string readme = DatasetCard(dataset, version, card);
 
@@ -423,12 +435,10 @@ PublishedVersion PublishDataset(Repository& repository, const Dataset& dataset, 
   data.parent_commit = parent;
   data.additions.push_back(FileAddition::FromBytes(kCardPath, std::move(readme)));
   data.additions.push_back(FileAddition::FromBytes(kLabelMapPath, dataset.label_map.ToJson()));
-  const std::vector<size_t>* rows[] = {&dataset.splits.train, &dataset.splits.validation, &dataset.splits.test};
-  for (size_t i = 0; i < std::size(kSplitFiles); ++i) {
-    const fs::path file = scratch_dir / (std::string(kSplitFiles[i].name) + ".jsonl");
-    WriteSplit(file, dataset, *rows[i]);
-    data.additions.push_back(FileAddition::FromFile(kSplitFiles[i].path, file));
-  }
+  WriteSplitFiles(dataset, version.splits, scratch_dir);
+  for (size_t i = 0; i < std::size(kSplitFiles); ++i)
+    data.additions.push_back(
+        FileAddition::FromFile(kSplitFiles[i].path, scratch_dir / (std::string(kSplitFiles[i].name) + ".jsonl")));
   CommitRequest metadata;
   metadata.summary = "Publish " + version.version_tag;
   metadata.description = "dataset_metadata.json names " + version.version_tag + ", whose data is in the parent commit.";

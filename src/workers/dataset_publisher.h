@@ -26,8 +26,11 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hub/repository.h"
@@ -62,14 +65,34 @@ int64_t CountedRowsDropped(const DatasetSources& from);
 // Rows left out that another correct row of the pool took the place of: dropped - CountedRowsDropped.
 int64_t RowsReplaced(const DatasetSources& from);
 
+// Where the publisher's split files take a dataset's rows, line by line.
+class SplitSink {
+ public:
+  virtual ~SplitSink() = default;
+  // Appends a line to `split`'s file: the text as AppendJsonEscaped (workers/split_line.h) gives it,
+  // and its class id.
+  virtual void Add(Split split, std::string_view escaped_text, int64_t label) = 0;
+};
+
+// The rows of a split dataset, wherever they are held (the prepare worker keeps them in a scratch
+// file, workers/row_spool.h), handed over in the order the split files list them.
+class DatasetRows {
+ public:
+  virtual ~DatasetRows() = default;
+  // Hands every row to `sink`, each split's rows in their file order; the same rows each time.
+  virtual void WriteTo(SplitSink& sink) const = 0;
+};
+
 // A label's dataset, built and split, ready to be written.
 struct Dataset {
-  std::string label;               // the label's name
-  LabelMap label_map;              // with an id for every class in `labels`
-  std::vector<std::string> texts;  // cleaned texts; row i is texts[i] with class id labels[i]
-  std::vector<int64_t> labels;
-  SplitIndices splits;  // row indices of train, validation and test, in file order
+  std::string label;                      // the label's name
+  LabelMap label_map;                     // with an id for every class in `classes`
+  std::map<int64_t, SplitSizes> classes;  // each class id that has rows: its rows in each split
+  std::unique_ptr<DatasetRows> rows;      // the rows themselves, as many as `classes` counts
   DatasetSources sources;
+
+  SplitSizes splits() const;  // the rows of each split, all classes together
+  int64_t size() const;       // the rows of all splits
 };
 
 // What the dataset card says beyond the data: the languages of the texts (DATASET_LANGUAGES).
@@ -129,11 +152,12 @@ std::optional<LabelMap> PublishedLabelMap(Repository& repository);
 std::optional<std::string> FinishInterruptedPublication(Repository& repository);
 
 // Publishes `dataset` as a new version, created at `now`: the split files are written into
-// `scratch_dir` (created, and removed after) and committed from there, then the metadata, then the
-// tag (see the top of this file). Throws WorkerError when a file cannot be written or the label
-// map's ids cannot be a class label (before anything is committed), RepositoryError (HubError)
-// when the repository refuses a step. Main's dataset_metadata.json changes only with commit 2, after
-// the version's data landed.
+// `scratch_dir` (created, and removed after) as dataset.rows hands the rows over, and committed from
+// there, then the metadata, then the tag (see the top of this file). Throws WorkerError when a file
+// cannot be written, the label map's ids cannot be a class label, or the rows handed over do not
+// match the split sizes (before anything is committed), RepositoryError (HubError) when the
+// repository refuses a step. Main's dataset_metadata.json changes only with commit 2, after the
+// version's data landed.
 PublishedVersion PublishDataset(Repository& repository, const Dataset& dataset,
                                 const std::filesystem::path& scratch_dir, const CardSettings& card,
                                 std::chrono::system_clock::time_point now);

@@ -12,6 +12,7 @@
 #include "support/temp_dir.h"
 #include "util/error.h"
 #include "workers/jsonl_dataset.h"
+#include "workers/split_line.h"
 
 namespace orch {
 namespace {
@@ -27,16 +28,43 @@ std::chrono::system_clock::time_point TestTime() {
   return sys_days{year{2026} / 11 / 26} + hours{10} + minutes{15} + seconds{2} + microseconds{110260};
 }
 
+// Rows held in memory: texts[i] with class id labels[i], each split's row indices in file order.
+struct TestRows final : DatasetRows {
+  std::vector<std::string> texts;
+  std::vector<int64_t> labels;
+  std::vector<size_t> train, validation, test;
+  void WriteTo(SplitSink& sink) const override {
+    const std::pair<Split, const std::vector<size_t>*> splits[] = {
+        {Split::kTrain, &train}, {Split::kValidation, &validation}, {Split::kTest, &test}};
+    std::string escaped;
+    for (const auto& [split, rows] : splits)
+      for (size_t row : *rows) {
+        escaped.clear();
+        AppendJsonEscaped(texts[row], escaped);
+        sink.Add(split, escaped, labels[row]);
+      }
+  }
+};
+
 // Six rows of urgency: four NORMAL (id 0), two URGENT (id 1); rows 0..3 train, 4 validation, 5 test.
-Dataset SmallDataset() {
+TestRows SmallRows() {
+  TestRows rows;
+  rows.texts = {"पानी आएन", "say \"hi\" \\ bye", "street light", "road", "fire now", "flood"};
+  rows.labels = {0, 0, 0, 0, 1, 1};
+  rows.train = {3, 1, 0, 2};
+  rows.validation = {4};
+  rows.test = {5};
+  return rows;
+}
+
+Dataset DatasetOf(const TestRows& rows, LabelMap label_map = LabelMap::Initial("urgency")) {
   Dataset dataset;
   dataset.label = "urgency";
-  dataset.label_map = LabelMap::Initial("urgency");
-  dataset.texts = {"पानी आएन", "say \"hi\" \\ bye", "street light", "road", "fire now", "flood"};
-  dataset.labels = {0, 0, 0, 0, 1, 1};
-  dataset.splits.train = {3, 1, 0, 2};
-  dataset.splits.validation = {4};
-  dataset.splits.test = {5};
+  dataset.label_map = std::move(label_map);
+  for (size_t row : rows.train) ++dataset.classes[rows.labels[row]].train;
+  for (size_t row : rows.validation) ++dataset.classes[rows.labels[row]].validation;
+  for (size_t row : rows.test) ++dataset.classes[rows.labels[row]].test;
+  dataset.rows = std::make_unique<TestRows>(rows);
   dataset.sources = {.misclassified_read = 5,
                      .misclassified = 4,
                      .pool = 9,
@@ -48,6 +76,8 @@ Dataset SmallDataset() {
                      .seed = 42};
   return dataset;
 }
+
+Dataset SmallDataset() { return DatasetOf(SmallRows()); }
 
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> lines;
@@ -202,9 +232,9 @@ TEST_F(DatasetPublisherTest, AVersionNameIsNeverUsedTwice) {
 
 // Another six rows, so a version of them can be told from SmallDataset's.
 Dataset OtherDataset() {
-  Dataset dataset = SmallDataset();
-  for (std::string& text : dataset.texts) text += " again";
-  return dataset;
+  TestRows rows = SmallRows();
+  for (std::string& text : rows.texts) text += " again";
+  return DatasetOf(rows);
 }
 
 TEST_F(DatasetPublisherTest, AFailureBeforeTheMetadataLeavesItNamingTheOldVersionWhoseFilesAreThere) {
@@ -252,20 +282,43 @@ TEST_F(DatasetPublisherTest, AVersionWhoseTagWasNotSetIsNotReadAndIsTaggedByTheN
 }
 
 TEST_F(DatasetPublisherTest, IdsWithoutAClassAreNamedInTheCardAndIdsTooLargeStopEverything) {
-  Dataset gaps = SmallDataset();
-  gaps.label_map = LabelMap::Parse(R"({"NORMAL": 0, "URGENT": 3})", "test");
-  gaps.labels = {0, 0, 0, 0, 3, 3};
-  const PublishedVersion version = Publish(gaps);
+  TestRows rows = SmallRows();
+  rows.labels = {0, 0, 0, 0, 3, 3};
+  const PublishedVersion version = Publish(DatasetOf(rows, LabelMap::Parse(R"({"NORMAL": 0, "URGENT": 3})", "test")));
   const std::string card = Read(version.version_tag, "README.md");
   EXPECT_NE(card.find("          \"1\": unused_id_1\n          \"2\": unused_id_2\n          \"3\": URGENT\n"),
             std::string::npos)
       << card;
 
-  Dataset huge = SmallDataset();
-  huge.label_map = LabelMap::Parse(R"({"NORMAL": 0, "URGENT": 2000000})", "test");
-  huge.labels = {0, 0, 0, 0, 2000000, 2000000};
-  EXPECT_THROW(Publish(huge, 1), WorkerError);
+  rows.labels = {0, 0, 0, 0, 2000000, 2000000};
+  EXPECT_THROW(Publish(DatasetOf(rows, LabelMap::Parse(R"({"NORMAL": 0, "URGENT": 2000000})", "test")), 1),
+               WorkerError);
   EXPECT_EQ(repository_.HeadOf("main"), version.commit) << "nothing committed";
+}
+
+TEST_F(DatasetPublisherTest, RowsThatDoNotAddUpToTheSplitSizesStopEverything) {
+  const PublishedVersion version = Publish();
+  Dataset short_of_a_row = SmallDataset();
+  ++short_of_a_row.classes[1].test;  // says 2 test rows; the rows hold 1
+  try {
+    Publish(short_of_a_row, 1);
+    FAIL() << "published rows that do not match the split sizes";
+  } catch (const WorkerError& error) {
+    EXPECT_NE(std::string(error.what()).find("came to 4/1/1 train/validation/test rows where its classes count 4/1/2"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(repository_.HeadOf("main"), version.commit) << "nothing committed";
+  EXPECT_FALSE(fs::exists(Scratch()));
+}
+
+TEST_F(DatasetPublisherTest, LinesAreCompactJsonInTheRowsOrder) {
+  const PublishedVersion version = Publish();
+  EXPECT_EQ(Read(version.version_tag, "data/train.jsonl"),
+            "{\"grievance\":\"road\",\"label\":0}\n"
+            "{\"grievance\":\"say \\\"hi\\\" \\\\ bye\",\"label\":0}\n"
+            "{\"grievance\":\"पानी आएन\",\"label\":0}\n"
+            "{\"grievance\":\"street light\",\"label\":0}\n");
 }
 
 TEST(DatasetPublisher, LanguagesAreCodes) {

@@ -1,46 +1,48 @@
 #include "workers/prepare.h"
 
 #include <algorithm>
-#include <numeric>
+#include <exception>
+#include <memory>
 #include <optional>
+#include <span>
+#include <thread>
 
 #include "engine/counts.h"
 #include "engine/decision.h"
 #include "hub/local_repository.h"
 #include "util/error.h"
-#include "workers/stratified_split.h"
+#include "workers/kept_rows.h"
+#include "workers/pool_draw.h"
 #include "workers/text_clean.h"
 
 namespace orch {
 namespace {
 
-// Independent random streams from the one seed: the sample and the split each get their own, so
-// changing how many rows are sampled does not reshuffle the split of the misclassified ones.
-constexpr uint64_t kSampleStream = 1;
-constexpr uint64_t kSplitStream = 2;
+namespace fs = std::filesystem;
 
-// SplitMix64's finaliser over seed and stream: well-spread seeds for the Mersenne Twister.
-uint64_t StreamSeed(int64_t seed, uint64_t stream) {
-  uint64_t z = static_cast<uint64_t>(seed) + stream * 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+// Pool candidates gathered beyond the rows a draw needs, for the drawn rows that turn out unusable,
+// before another pass over the pool is needed: a thirty-second more, and a few.
+size_t Spare(size_t needed) { return needed / 32 + 16; }
+
+// Candidates read back per lookup of their texts: bounds the memory of a draw's lookups.
+constexpr size_t kTextsPerLookup = 1 << 16;
 
 // A class value a row can be trained with: some text, and valid UTF-8 (it goes into labels.json).
 bool IsUsableClass(const std::string& name) { return IsValidUtf8(name) && !CleanText(name).empty(); }
 
-struct CleanRow {
-  std::string text;
-  uint32_t label = 0;  // index into the read's ClassNames
-};
+// Whether each class index of a read is usable, worked out once per class as the read meets it.
+class UsableClasses {
+ public:
+  explicit UsableClasses(const ClassNames& classes) : classes_(classes) {}
+  bool operator()(uint32_t index) {
+    while (usable_.size() <= index) usable_.push_back(IsUsableClass(classes_.names()[usable_.size()]));
+    return usable_[index];
+  }
 
-// Cleans `text` in place (reusing `buffer`); false when nothing is left.
-bool CleanInPlace(std::string& text, std::string& buffer) {
-  CleanTextInto(text, buffer);
-  text.swap(buffer);
-  return !text.empty();
-}
+ private:
+  const ClassNames& classes_;
+  std::vector<bool> usable_;
+};
 
 enum class LeftOut { kNoText, kNoLabel };
 
@@ -49,153 +51,211 @@ void Count(LeftOut why, DatasetSources& sources) {
   if (why == LeftOut::kNoText) ++sources.dropped_no_text;
 }
 
-// Draws the pool in a seeded order (a Fisher-Yates shuffle carried out only as far as needed) and
-// keeps the first `wanted` usable rows, reading texts only for the rows drawn.
-class CorrectSample {
+// One label's read, in one snapshot: the misclassified rows, then the draw from the pool. Where
+// the database can share the snapshot with a second session (TrainingRows::ShareSnapshot), the
+// pool's first pass runs there, on another thread, while the misclassified rows are read.
+class LabelRead {
  public:
-  CorrectSample(const std::vector<PoolEntry>& pool, const std::vector<bool>& usable, int64_t seed)
-      : pool_(pool), usable_(usable), order_(pool.size()), shuffler_(StreamSeed(seed, kSampleStream)) {
-    std::iota(order_.begin(), order_.end(), size_t{0});
+  LabelRead(TrainingRows& rows, const LabelColumns& columns, const PrepareSettings& settings, KeptRows& kept,
+            DatasetSources& sources)
+      : rows_(rows), columns_(columns), settings_(settings), kept_(kept), sources_(sources), usable_(classes_) {}
+
+  void Run() {
+    SnapshotScope snapshot(rows_);
+    PoolPass first;
+    if (std::unique_ptr<TrainingRows> companion = rows_.ShareSnapshot()) {
+      first = ReadBothAtOnce(*companion);
+    } else {
+      ReadMisclassified();
+      first =
+          Candidates(rows_, classes_,
+                     FirstCapacity(sources_.misclassified_read, sources_.misclassified_read - sources_.misclassified),
+                     std::nullopt);
+    }
+    sources_.pool = first.pool;
+    DrawFromPool(std::move(first));
   }
 
-  // The first `wanted` usable rows of the order (fewer when the pool runs out). The drawn rows that
-  // could not be used are counted in `sources`.
-  std::vector<CleanRow> Draw(TrainingRows& rows, size_t wanted, DatasetSources& sources) {
-    std::vector<CleanRow> kept;
-    kept.reserve(wanted);
-    while (kept.size() < wanted && drawn_ < order_.size()) {
-      const std::vector<PoolEntry> batch = DrawWithUsableLabel(wanted - kept.size(), sources);
-      KeepThoseWithText(rows, batch, kept, sources);
+  const ClassNames& classes() const { return classes_; }
+
+ private:
+  // A pass over the pool: the first `capacity` complaints of the draw after the last pass's, in
+  // draw order, and the complaints the pool holds.
+  struct PoolPass {
+    std::vector<PoolCandidate> drawn;
+    size_t capacity = 0;
+    int64_t pool = 0;
+  };
+
+  void ReadMisclassified() {
+    rows_.ReadMisclassified(columns_, classes_, [&](const LabeledText& row) {
+      ++sources_.misclassified_read;
+      if (!usable_(row.label)) {
+        Count(LeftOut::kNoLabel, sources_);
+      } else if (!kept_.Keep(RowSource::kMisclassified, row.id, row.label, row.text)) {
+        Count(LeftOut::kNoText, sources_);
+      } else {
+        ++sources_.misclassified;
+      }
+    });
+  }
+
+  // The first pass's capacity: the rows the draw needs for `misclassified_read` misclassified rows,
+  // `left_out` of them left out, and a spare.
+  size_t FirstCapacity(int64_t misclassified_read, int64_t left_out) const {
+    const auto needed = static_cast<size_t>(WantedCorrectRows(misclassified_read, settings_.correct_ratio) + left_out);
+    return needed + Spare(needed);
+  }
+
+  // One pass over the pool through `rows`, its class indices those of `classes`. Touches nothing
+  // else of this object but constants: it may run on another thread.
+  PoolPass Candidates(TrainingRows& rows, ClassNames& classes, size_t capacity,
+                      std::optional<PoolCandidate> after) const {
+    PoolCandidates candidates(capacity, after);
+    uint32_t seq = 0;
+    const RowKeys& keys = kept_.keys();
+    rows.ReadCorrectPool(columns_, classes, [&](const PoolEntry& entry) {
+      candidates.Offer({keys.Draw(entry.complaint_id), entry.label, seq++});
+    });
+    return {candidates.TakeInDrawOrder(), capacity, seq};
+  }
+
+  // Reads the misclassified rows here while `companion` counts them and makes the pool's first pass
+  // on another thread. That pass cannot know how many misclassified rows will be left out: a draw
+  // that needs more rows than its spare reads the pool once more.
+  PoolPass ReadBothAtOnce(TrainingRows& companion) {
+    ClassNames pool_classes;
+    PoolPass first;
+    std::exception_ptr failure;
+    {
+      const std::jthread pool_read([&] {
+        try {
+          first = Candidates(companion, pool_classes, FirstCapacity(companion.CountMisclassified(columns_), 0),
+                             std::nullopt);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+      });
+      ReadMisclassified();
+    }  // joins the pool's pass, whether the misclassified read ended or threw
+    if (failure) std::rethrow_exception(failure);
+    std::vector<uint32_t> index;  // the pool's class indices translated into this read's
+    for (const std::string& name : pool_classes.names()) index.push_back(classes_.IndexOf(name));
+    for (PoolCandidate& candidate : first.drawn) candidate.label = index[candidate.label];
+    return first;
+  }
+
+  // Draws the pool in its seeded order and keeps the first usable rows: floor(misclassified_read x
+  // CORRECT_RATIO) of them (at most the pool), and one more for each misclassified row left out, so
+  // the dataset has the rows the pass counted whenever the pool allows. A drawn row without a usable
+  // label or text is left out and the next one drawn takes its place. `first` is the first pass.
+  void DrawFromPool(PoolPass first) {
+    const int64_t misclassified_left_out = sources_.misclassified_read - sources_.misclassified;
+    // The orchestrator's dataset_len counts the rows as the database holds them, before cleaning.
+    sources_.correct_wanted =
+        std::min(WantedCorrectRows(sources_.misclassified_read, settings_.correct_ratio), sources_.pool);
+    auto needed = static_cast<size_t>(sources_.correct_wanted + misclassified_left_out);
+    std::vector<PoolCandidate> drawn = std::move(first.drawn);
+    std::optional<PoolCandidate> last = LastOf(drawn);
+    bool whole_pool = drawn.size() < first.capacity;  // the pass kept every entry it was offered
+    size_t next = 0;
+    while (needed > 0) {
+      if (next == drawn.size()) {  // more are needed than foreseen: the next ones, from another pass
+        if (whole_pool || !last) break;
+        const size_t capacity = needed + Spare(needed);
+        drawn = Candidates(rows_, classes_, capacity, last).drawn;
+        last = LastOf(drawn);
+        whole_pool = drawn.size() < capacity;
+        next = 0;
+        continue;
+      }
+      // Every one of the next `needed` candidates is drawn: as many rows are needed, and each drawn
+      // row is either kept or left out.
+      const size_t end = std::min(drawn.size(), next + needed);
+      needed -= Take(std::span(drawn).subspan(next, end - next));
+      next = end;
     }
+  }
+
+  static std::optional<PoolCandidate> LastOf(const std::vector<PoolCandidate>& drawn) {
+    return drawn.empty() ? std::nullopt : std::optional(drawn.back());
+  }
+
+  // Takes the drawn `batch`: reads the texts of those with a usable label, in complaint id order
+  // (the order of a draw's rows does not matter once they are drawn, and the database reads its
+  // pages in order), and keeps the rows with text. Returns the rows kept. Reorders `batch`.
+  size_t Take(std::span<PoolCandidate> batch) {
+    // Their keys become the complaint ids, those without a usable label are left out.
+    size_t usable = 0;
+    for (const PoolCandidate& candidate : batch) {
+      if (usable_(candidate.label)) {
+        batch[usable++] = {static_cast<uint64_t>(kept_.keys().DrawnId(candidate.key)), candidate.label, 0};
+      } else {
+        Count(LeftOut::kNoLabel, sources_);
+      }
+    }
+    const auto id = [](const PoolCandidate& row) { return static_cast<int64_t>(row.key); };
+    const std::span<PoolCandidate> to_read = batch.first(usable);
+    std::sort(to_read.begin(), to_read.end(), [&](const PoolCandidate& a, const PoolCandidate& b) {
+      return id(a) != id(b) ? id(a) < id(b) : a.label < b.label;
+    });
+    size_t kept = 0;
+    std::vector<int64_t> ids;
+    for (size_t start = 0; start < to_read.size();) {
+      const std::span<PoolCandidate> part = to_read.subspan(start, std::min(kTextsPerLookup, to_read.size() - start));
+      start += part.size();
+      ids.clear();
+      for (const PoolCandidate& row : part)
+        if (ids.empty() || ids.back() != id(row)) ids.push_back(id(row));
+      size_t k = 0;
+      rows_.ReadMessages(ids, [&](size_t i, std::string_view message) {
+        for (; k < part.size() && id(part[k]) == ids[i]; ++k) {
+          if (kept_.Keep(RowSource::kPool, ids[i], part[k].label, message)) {
+            ++kept;
+          } else {
+            Count(LeftOut::kNoText, sources_);
+          }
+        }
+      });
+    }
+    sources_.correct += static_cast<int64_t>(kept);
     return kept;
   }
 
- private:
-  // The next `count` entries of the seeded order (fewer at its end), less those without a label.
-  std::vector<PoolEntry> DrawWithUsableLabel(size_t count, DatasetSources& sources) {
-    std::vector<PoolEntry> batch;
-    for (const size_t end = std::min(order_.size(), drawn_ + count); drawn_ < end; ++drawn_) {
-      std::swap(order_[drawn_], order_[drawn_ + shuffler_.Below(order_.size() - drawn_)]);
-      const PoolEntry& entry = pool_[order_[drawn_]];
-      if (usable_[entry.label]) {
-        batch.push_back(entry);
-      } else {
-        Count(LeftOut::kNoLabel, sources);
-      }
-    }
-    return batch;
-  }
-
-  // Reads and cleans the batch's texts, and keeps the rows that have text left.
-  static void KeepThoseWithText(TrainingRows& rows, const std::vector<PoolEntry>& batch, std::vector<CleanRow>& kept,
-                                DatasetSources& sources) {
-    std::vector<int64_t> ids;
-    for (const PoolEntry& entry : batch) ids.push_back(entry.complaint_id);
-    std::vector<std::string> texts = rows.ReadMessages(ids);
-    std::string buffer;
-    for (size_t i = 0; i < texts.size(); ++i) {
-      if (CleanInPlace(texts[i], buffer)) {
-        kept.push_back({std::move(texts[i]), batch[i].label});
-      } else {
-        Count(LeftOut::kNoText, sources);
-      }
-    }
-  }
-
-  const std::vector<PoolEntry>& pool_;
-  const std::vector<bool>& usable_;
-  std::vector<size_t> order_;
-  size_t drawn_ = 0;
-  SeededShuffler shuffler_;
+  TrainingRows& rows_;
+  const LabelColumns& columns_;
+  const PrepareSettings& settings_;
+  KeptRows& kept_;
+  DatasetSources& sources_;
+  ClassNames classes_;
+  UsableClasses usable_;
 };
-
-std::vector<bool> UsableClasses(const ClassNames& classes) {
-  std::vector<bool> usable;
-  for (const std::string& name : classes.names()) usable.push_back(IsUsableClass(name));
-  return usable;
-}
-
-// Appends the kept rows to `dataset`, their classes encoded with its label map (which has them all).
-void AddRows(Dataset& dataset, std::vector<CleanRow>& rows, const ClassNames& classes) {
-  std::vector<int64_t> id_of_class;
-  for (const std::string& name : classes.names()) id_of_class.push_back(dataset.label_map.Find(name).value_or(-1));
-  dataset.texts.reserve(dataset.texts.size() + rows.size());
-  dataset.labels.reserve(dataset.labels.size() + rows.size());
-  for (CleanRow& row : rows) {
-    dataset.texts.push_back(std::move(row.text));
-    dataset.labels.push_back(id_of_class[row.label]);
-  }
-}
-
-// The names of the classes some row uses (the others stay out of the label map).
-std::vector<std::string> UsedClassNames(const ClassNames& classes, const std::vector<CleanRow>& rows) {
-  std::vector<bool> used(classes.names().size(), false);
-  for (const CleanRow& row : rows) used[row.label] = true;
-  std::vector<std::string> names;
-  for (size_t i = 0; i < used.size(); ++i)
-    if (used[i]) names.push_back(classes.names()[i]);
-  return names;
-}
-
-// Cleans the misclassified rows in place and moves the usable ones into `kept`.
-void KeepMisclassified(std::vector<LabeledText>& rows, const std::vector<bool>& usable, std::vector<CleanRow>& kept,
-                       DatasetSources& sources) {
-  std::string buffer;
-  for (LabeledText& row : rows) {
-    if (!usable[row.label]) {
-      Count(LeftOut::kNoLabel, sources);
-      continue;
-    }
-    if (!CleanInPlace(row.text, buffer)) {
-      Count(LeftOut::kNoText, sources);
-      continue;
-    }
-    kept.push_back({std::move(row.text), row.label});
-  }
-  sources.misclassified = static_cast<int64_t>(kept.size());
-}
-
-// Reads one label's rows in one snapshot: the misclassified ones, then the sample of the pool, which
-// also makes up for each misclassified row left out while the pool has usable rows.
-std::vector<CleanRow> ReadRows(TrainingRows& rows, const LabelColumns& columns, const PrepareSettings& settings,
-                               ClassNames& classes, DatasetSources& sources) {
-  SnapshotScope snapshot(rows);
-  std::vector<LabeledText> misclassified = rows.ReadMisclassified(columns, classes);
-  const std::vector<PoolEntry> pool = rows.ReadCorrectPool(columns, classes);
-  const std::vector<bool> usable = UsableClasses(classes);
-  sources.misclassified_read = static_cast<int64_t>(misclassified.size());
-  sources.pool = static_cast<int64_t>(pool.size());
-  // The orchestrator's dataset_len counts the rows as the database holds them, before cleaning.
-  sources.correct_wanted =
-      std::min(WantedCorrectRows(sources.misclassified_read, settings.correct_ratio), sources.pool);
-
-  std::vector<CleanRow> kept;
-  kept.reserve(misclassified.size() + static_cast<size_t>(sources.correct_wanted));
-  KeepMisclassified(misclassified, usable, kept, sources);
-  // The pass counted every misclassified row read: one left out is made up for with one more
-  // correct row, so the dataset has the rows the pass waits for whenever the pool allows.
-  const int64_t sample_size = sources.correct_wanted + sources.misclassified_read - sources.misclassified;
-  CorrectSample sample(pool, usable, settings.seed);
-  std::vector<CleanRow> correct = sample.Draw(rows, static_cast<size_t>(sample_size), sources);
-  sources.correct = static_cast<int64_t>(correct.size());
-  std::move(correct.begin(), correct.end(), std::back_inserter(kept));
-  return kept;
-}
 
 }  // namespace
 
 Dataset BuildDataset(TrainingRows& rows, const LabelColumns& columns, LabelMap label_map,
-                     const PrepareSettings& settings) {
+                     const PrepareSettings& settings, const fs::path& spool_dir) {
   Dataset dataset;
   dataset.label = columns.label;
   dataset.sources.correct_ratio = settings.correct_ratio;
   dataset.sources.seed = settings.seed;
-  ClassNames classes;
-  std::vector<CleanRow> kept = ReadRows(rows, columns, settings, classes, dataset.sources);
+  KeptRows kept(settings.seed, spool_dir);
+  LabelRead read(rows, columns, settings, kept, dataset.sources);
+  read.Run();
+  // The classes some row uses get ids; the others stay out of the label map.
+  const std::vector<std::string>& names = read.classes().names();
+  const StratifiedSplitter& splitter = kept.splitter();
+  std::vector<std::string> used;
+  for (uint32_t index = 0; index < names.size(); ++index)
+    if (splitter.RowsOf(index) > 0) used.push_back(names[index]);
   dataset.label_map = std::move(label_map);
-  dataset.label_map.AddAll(UsedClassNames(classes, kept));
-  AddRows(dataset, kept, classes);
-  dataset.splits = StratifiedSplit(dataset.labels, StreamSeed(settings.seed, kSplitStream));
+  dataset.label_map.AddAll(used);
+  std::vector<int64_t> class_ids;
+  for (uint32_t index = 0; index < names.size(); ++index) {
+    class_ids.push_back(dataset.label_map.Find(names[index]).value_or(-1));
+    if (splitter.RowsOf(index) > 0) dataset.classes[class_ids.back()] = splitter.SizesOf(index);
+  }
+  dataset.rows = kept.Finish(std::move(class_ids));
   return dataset;
 }
 
@@ -208,9 +268,10 @@ PreparedLabel PrepareLabel(TrainingRows& rows, const LabelColumns& columns, Repo
   LabelMap label_map = published                  ? std::move(*published)
                        : legacy_label_map.empty() ? LabelMap::Initial(columns.label)
                                                   : LabelMap::Load(legacy_label_map, columns.label);
-  const Dataset dataset = BuildDataset(rows, columns, std::move(label_map), settings);
+  // The rows' scratch file goes beside the split files' directory: HUB/<label> for a local hub.
+  const Dataset dataset = BuildDataset(rows, columns, std::move(label_map), settings, scratch_dir.parent_path());
   const DatasetSources& sources = dataset.sources;
-  if (dataset.texts.empty())
+  if (dataset.size() == 0)
     throw WorkerError("nothing to publish for " + columns.label + ": " + std::to_string(sources.misclassified_read) +
                       " reviewed misclassified row(s) and " + std::to_string(sources.pool) +
                       " correct complaint(s) in the database, " + std::to_string(sources.dropped) +

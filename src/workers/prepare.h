@@ -16,6 +16,13 @@
 // A hub directory of an earlier release (a directory per version, no repository) is carried over:
 // the first version published into it takes its ids from the HUB/<label>/labels.json it holds.
 // Everything is deterministic: the same rows and settings give byte-identical split files.
+//
+// Rows stream from the database to the split files: each row's cleaned text is written once to a
+// scratch file as it is read, and only its rank key stays in memory (8 bytes a row, kept by its
+// class: workers/kept_rows.h); the pool is drawn in the order of a seeded key of each complaint, so
+// the draw keeps only the candidates it may take, not the pool. The split files are then written
+// from the scratch file in their final order, a small part of it at a time (docs/prepare-worker.md,
+// "Speed and memory").
 #pragma once
 
 #include <chrono>
@@ -38,10 +45,11 @@ struct PrepareSettings {
   CardSettings card{};         // DATASET_LANGUAGES
 };
 
-// Reads, cleans, samples, encodes and splits one label's rows; writes nothing. `label_map` is the
+// Reads, cleans, samples, encodes and splits one label's rows, which wait in an unnamed scratch
+// file in `spool_dir` (workers/row_spool.h) until the dataset is written. `label_map` is the
 // label's stored map; the dataset's map adds an id for each class it meets for the first time.
 Dataset BuildDataset(TrainingRows& rows, const LabelColumns& columns, LabelMap label_map,
-                     const PrepareSettings& settings);
+                     const PrepareSettings& settings, const std::filesystem::path& spool_dir);
 
 // What one label's prepare did.
 struct PreparedLabel {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,9 +15,11 @@
 #include "hub/hub.h"
 #include "hub/local_repository.h"
 #include "support/app_database.h"
+#include "support/heap_usage.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
 #include "util/error.h"
+#include "workers/row_keys.h"
 
 namespace orch {
 namespace {
@@ -43,27 +47,43 @@ class FakeTrainingRows final : public TrainingRows {
   }
   void EndSnapshot() noexcept override { in_snapshot_ = false; }
 
-  std::vector<LabeledText> ReadMisclassified(const LabelColumns&, ClassNames& classes) override {
+  void ReadMisclassified(const LabelColumns&, ClassNames& classes,
+                         const std::function<void(const LabeledText&)>& on_row) override {
     EXPECT_TRUE(in_snapshot_);
-    std::vector<LabeledText> rows;
-    for (size_t i = 0; i < misclassified.size(); ++i)
-      rows.push_back({static_cast<int64_t>(i + 1), classes.IndexOf(misclassified[i].correct), misclassified[i].text});
-    return rows;
-  }
-  std::vector<PoolEntry> ReadCorrectPool(const LabelColumns&, ClassNames& classes) override {
-    EXPECT_TRUE(in_snapshot_);
-    std::vector<PoolEntry> entries;
-    for (const auto& [id, complaint] : pool) entries.push_back({id, classes.IndexOf(complaint.label)});
-    return entries;
-  }
-  std::vector<std::string> ReadMessages(std::span<const int64_t> ids) override {
-    EXPECT_TRUE(in_snapshot_);
-    std::vector<std::string> messages;
-    for (int64_t id : ids) {
-      EXPECT_TRUE(read_ids.insert(id).second) << "complaint " << id << " read twice";
-      messages.push_back(pool.count(id) ? pool.at(id).message : "");
+    for (size_t k = 0; k < misclassified.size(); ++k) {
+      const size_t i = backwards ? misclassified.size() - 1 - k : k;
+      on_row({static_cast<int64_t>(i + 1), classes.IndexOf(misclassified[i].correct), misclassified[i].text});
+      if (heap) heap->Sample();
     }
-    return messages;
+  }
+  void ReadCorrectPool(const LabelColumns&, ClassNames& classes,
+                       const std::function<void(const PoolEntry&)>& on_entry) override {
+    EXPECT_TRUE(in_snapshot_);
+    ++pool_reads;
+    if (backwards) {
+      for (auto entry = pool.rbegin(); entry != pool.rend(); ++entry)
+        on_entry({entry->first, classes.IndexOf(entry->second.label)});
+    } else {
+      for (const auto& [id, complaint] : pool) on_entry({id, classes.IndexOf(complaint.label)});
+    }
+  }
+  int64_t CountMisclassified(const LabelColumns&) override {
+    EXPECT_TRUE(in_snapshot_);
+    return static_cast<int64_t>(misclassified.size());
+  }
+  std::unique_ptr<TrainingRows> ShareSnapshot() override {
+    EXPECT_TRUE(in_snapshot_);
+    return share ? std::make_unique<Companion>(*this) : nullptr;
+  }
+  void ReadMessages(std::span<const int64_t> ids,
+                    const std::function<void(size_t, std::string_view)>& on_message) override {
+    EXPECT_TRUE(in_snapshot_);
+    RequireAscendingIds(ids);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_TRUE(read_ids.insert(ids[i]).second) << "complaint " << ids[i] << " read twice";
+      on_message(i, pool.count(ids[i]) ? pool.at(ids[i]).message : "");
+      if (heap) heap->Sample();
+    }
   }
 
   // `count` misclassified rows cycling through `classes`.
@@ -82,20 +102,99 @@ class FakeTrainingRows final : public TrainingRows {
   std::map<int64_t, Complaint> pool;
   std::set<int64_t> read_ids;
   int snapshots = 0;
+  std::atomic<int> pool_reads = 0;
+  bool share = false;                 // offer a second reader of the snapshot (the pool's first pass then runs there)
+  int companions_used = 0;            // second readers that read the pool
+  testing::HeapPeak* heap = nullptr;  // sampled as rows are handed over, when set
+  bool backwards = false;             // hand the rows over last first
 
  private:
+  // A second reader of the same rows, as ShareSnapshot gives it: the pool and the counts only.
+  class Companion final : public TrainingRows {
+   public:
+    explicit Companion(FakeTrainingRows& rows) : rows_(rows) {}
+    ~Companion() override { rows_.companions_used += read_pool_; }
+    void BeginSnapshot() override { ADD_FAILURE() << "a shared snapshot is begun already"; }
+    void EndSnapshot() noexcept override {}
+    void ReadMisclassified(const LabelColumns& columns, ClassNames& classes,
+                           const std::function<void(const LabeledText&)>& on_row) override {
+      rows_.ReadMisclassified(columns, classes, on_row);
+    }
+    void ReadCorrectPool(const LabelColumns& columns, ClassNames& classes,
+                         const std::function<void(const PoolEntry&)>& on_entry) override {
+      read_pool_ = true;
+      rows_.ReadCorrectPool(columns, classes, on_entry);
+    }
+    void ReadMessages(std::span<const int64_t>, const std::function<void(size_t, std::string_view)>&) override {
+      ADD_FAILURE() << "the messages are read by the first reader";
+    }
+    int64_t CountMisclassified(const LabelColumns& columns) override { return rows_.CountMisclassified(columns); }
+
+   private:
+    FakeTrainingRows& rows_;
+    bool read_pool_ = false;
+  };
+
   bool in_snapshot_ = false;
 };
 
 const std::vector<std::string> kUrgencyNames = {"NORMAL", "URGENT", "HIGHLY URGENT"};
 const LabelColumns kUrgency = LabelColumns::Defaults("urgency");
 
-Dataset Build(FakeTrainingRows& rows, double ratio = 0.5, int64_t seed = 42) {
-  return BuildDataset(rows, kUrgency, LabelMap::Initial("urgency"), {ratio, seed});
+// Where the datasets of these tests spool their rows (each spool file is unlinked at once).
+const fs::path& SpoolDir() {
+  static const TempDir dir("orch-prepare-spool");
+  return dir.path();
 }
 
-std::multiset<std::string> TextsOf(const Dataset& dataset) {
-  return std::multiset<std::string>(dataset.texts.begin(), dataset.texts.end());
+Dataset Build(FakeTrainingRows& rows, double ratio = 0.5, int64_t seed = 42) {
+  return BuildDataset(rows, kUrgency, LabelMap::Initial("urgency"), {ratio, seed}, SpoolDir());
+}
+
+// A line of a split file, as the dataset hands it to the publisher.
+struct Line {
+  std::string escaped;  // as it goes into the file
+  int64_t label = 0;
+  std::string text() const { return nlohmann::json::parse("\"" + escaped + "\"").get<std::string>(); }
+  bool operator==(const Line&) const = default;
+};
+
+// The lines of each split, in file order.
+struct Lines : SplitSink {
+  void Add(Split split, std::string_view escaped_text, int64_t label) override {
+    (split == Split::kTrain        ? train
+     : split == Split::kValidation ? validation
+                                   : test)
+        .push_back({std::string(escaped_text), label});
+    if (heap) heap->Sample();
+  }
+  std::vector<Line> All() const {
+    std::vector<Line> all = train;
+    all.insert(all.end(), validation.begin(), validation.end());
+    all.insert(all.end(), test.begin(), test.end());
+    return all;
+  }
+  std::vector<Line> train, validation, test;
+  testing::HeapPeak* heap = nullptr;
+};
+
+Lines LinesOf(const Dataset& dataset) {
+  Lines lines;
+  dataset.rows->WriteTo(lines);
+  return lines;
+}
+
+std::multiset<std::string> TextsOf(const std::vector<Line>& lines) {
+  std::multiset<std::string> texts;
+  for (const Line& line : lines) texts.insert(line.text());
+  return texts;
+}
+
+// Text -> class id, for lines whose texts are distinct.
+std::map<std::string, int64_t> LabelsByText(const std::vector<Line>& lines) {
+  std::map<std::string, int64_t> labels;
+  for (const Line& line : lines) EXPECT_TRUE(labels.emplace(line.text(), line.label).second) << line.text();
+  return labels;
 }
 
 TEST(Prepare, TakesEveryMisclassifiedRowWithItsCorrectedLabelAndASampleOfThePool) {
@@ -105,25 +204,29 @@ TEST(Prepare, TakesEveryMisclassifiedRowWithItsCorrectedLabelAndASampleOfThePool
   const Dataset dataset = Build(rows, 1.0);
   EXPECT_EQ(rows.snapshots, 1);
   EXPECT_EQ(dataset.label, "urgency");
-  ASSERT_EQ(dataset.texts.size(), 6u);
-  EXPECT_EQ(dataset.texts[0], "पानी आएन");  // cleaned
-  EXPECT_EQ(dataset.labels[0], 1);          // URGENT in the original ids
-  EXPECT_EQ(dataset.texts[1], "fire");
-  EXPECT_EQ(dataset.labels[1], 2);
-  EXPECT_EQ(dataset.labels[2], 0);
-  for (size_t i = 3; i < 6; ++i) {
-    const int64_t id = std::stoll(dataset.texts[i].substr(std::string("correct complaint ").size()));
-    ASSERT_TRUE(rows.pool.count(id)) << dataset.texts[i];
-    EXPECT_EQ(dataset.labels[i], dataset.label_map.Find(rows.pool.at(id).label));
+  EXPECT_EQ(dataset.size(), 6);
+  const std::map<std::string, int64_t> labels = LabelsByText(LinesOf(dataset).All());
+  ASSERT_EQ(labels.size(), 6u);
+  EXPECT_EQ(labels.at("पानी आएन"), 1);  // cleaned; URGENT in the original ids
+  EXPECT_EQ(labels.at("fire"), 2);
+  EXPECT_EQ(labels.at("road"), 0);
+  int sampled = 0;
+  for (const auto& [text, label] : labels) {
+    if (!text.starts_with("correct complaint ")) continue;
+    ++sampled;
+    const int64_t id = std::stoll(text.substr(std::string("correct complaint ").size()));
+    ASSERT_TRUE(rows.pool.count(id)) << text;
+    EXPECT_EQ(label, dataset.label_map.Find(rows.pool.at(id).label));
   }
+  EXPECT_EQ(sampled, 3);
   EXPECT_EQ(dataset.sources.misclassified_read, 3);
   EXPECT_EQ(dataset.sources.misclassified, 3);
   EXPECT_EQ(dataset.sources.pool, 50);
   EXPECT_EQ(dataset.sources.correct_wanted, 3);
   EXPECT_EQ(dataset.sources.correct, 3);
   EXPECT_EQ(dataset.sources.dropped, 0);
-  EXPECT_EQ(dataset.splits.train.size() + dataset.splits.validation.size() + dataset.splits.test.size(), 6u);
   EXPECT_EQ(rows.read_ids.size(), 3u);  // texts were read only for the sampled complaints
+  EXPECT_EQ(rows.pool_reads, 1);
 }
 
 TEST(Prepare, SamplesFloorOfMisclassifiedTimesTheRatioCappedAtThePool) {
@@ -140,25 +243,120 @@ TEST(Prepare, SamplesFloorOfMisclassifiedTimesTheRatioCappedAtThePool) {
     const Dataset dataset = Build(rows, c.ratio);
     EXPECT_EQ(dataset.sources.correct, c.correct) << c.misclassified << " x " << c.ratio << ", pool " << c.pool;
     EXPECT_EQ(dataset.sources.correct_wanted, c.correct);
-    EXPECT_EQ(static_cast<int64_t>(dataset.texts.size()), static_cast<int64_t>(c.misclassified) + c.correct);
+    EXPECT_EQ(dataset.size(), static_cast<int64_t>(c.misclassified) + c.correct);
+    EXPECT_EQ(static_cast<int64_t>(LinesOf(dataset).All().size()), dataset.size());
   }
 }
 
-TEST(Prepare, TheSameRowsAndSeedGiveTheSameDatasetAndAnotherSeedAnother) {
+TEST(Prepare, TheSameRowsAndSeedGiveTheSameLinesAndAnotherSeedOthers) {
   FakeTrainingRows rows;
   rows.AddMisclassified(200, kUrgencyNames);
   rows.AddPool(1000, kUrgencyNames);
-  const Dataset first = Build(rows);
+  const Lines first = LinesOf(Build(rows));
   rows.read_ids.clear();
-  const Dataset again = Build(rows);
+  const Lines again = LinesOf(Build(rows));
   rows.read_ids.clear();
-  const Dataset other = Build(rows, 0.5, 43);
-  EXPECT_EQ(first.texts, again.texts);
-  EXPECT_EQ(first.labels, again.labels);
-  EXPECT_EQ(first.splits.train, again.splits.train);
-  EXPECT_EQ(first.splits.test, again.splits.test);
-  EXPECT_NE(TextsOf(first), TextsOf(other));  // another sample of the pool
-  EXPECT_NE(first.splits.test, other.splits.test);
+  const Lines other = LinesOf(Build(rows, 0.5, 43));
+  EXPECT_EQ(first.train, again.train);
+  EXPECT_EQ(first.validation, again.validation);
+  EXPECT_EQ(first.test, again.test);
+  EXPECT_NE(TextsOf(first.All()), TextsOf(other.All()));  // another sample of the pool
+  EXPECT_NE(TextsOf(first.test), TextsOf(other.test));    // another split
+}
+
+TEST(Prepare, ReadingThePoolOnASecondReaderOfTheSnapshotChangesNothing) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(300, {"HIGHLY URGENT", "NORMAL", "URGENT", "CRITICAL"});
+  for (size_t i = 0; i < 300; i += 7) rows.misclassified[i].text = "<br>";  // more than the spare
+  rows.AddPool(900, {"LOW", "URGENT", "NORMAL"});
+  for (auto& [id, complaint] : rows.pool)
+    if (id % 11 == 0) complaint.message = " ";
+  const Dataset alone = Build(rows);
+  const Lines one_reader = LinesOf(alone);
+  EXPECT_EQ(rows.companions_used, 0);
+  rows.read_ids.clear();
+  rows.share = true;
+  const Dataset shared = Build(rows);
+  EXPECT_EQ(rows.companions_used, 1);
+  const Lines two_readers = LinesOf(shared);
+  EXPECT_EQ(two_readers.train, one_reader.train);
+  EXPECT_EQ(two_readers.validation, one_reader.validation);
+  EXPECT_EQ(two_readers.test, one_reader.test);
+  EXPECT_EQ(shared.sources.pool, 900);
+  EXPECT_EQ(shared.sources.correct, alone.sources.correct);
+  EXPECT_EQ(shared.sources.dropped, alone.sources.dropped);
+  EXPECT_EQ(shared.size(), 450) << "the 43 misclassified rows left out were made up for";
+  EXPECT_EQ(shared.label_map.ToJson(), alone.label_map.ToJson());
+}
+
+TEST(Prepare, TheOrderTheDatabaseHandsTheRowsOverInChangesNothing) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(300, {"HIGHLY URGENT", "NORMAL", "URGENT", "CRITICAL"});
+  rows.misclassified[10].text = "<br>";
+  rows.AddPool(900, kUrgencyNames);
+  for (auto& [id, complaint] : rows.pool)
+    if (id % 11 == 0) complaint.message = " ";
+  const Lines forwards = LinesOf(Build(rows));
+  rows.read_ids.clear();
+  rows.backwards = true;
+  const Dataset dataset = Build(rows);
+  const Lines backwards = LinesOf(dataset);
+  EXPECT_EQ(backwards.train, forwards.train);
+  EXPECT_EQ(backwards.validation, forwards.validation);
+  EXPECT_EQ(backwards.test, forwards.test);
+  EXPECT_EQ(dataset.sources.dropped, dataset.sources.dropped_no_text);
+  EXPECT_GT(dataset.sources.dropped, 1);
+}
+
+// The pool is drawn in ascending order of each complaint's draw key: the sample is the first rows of
+// that order that can be used, and the rows before them that cannot are the ones left out.
+TEST(Prepare, TheSampleIsTheFirstUsableRowsOfTheSeededDrawOrder) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(100, kUrgencyNames);
+  rows.AddPool(400, kUrgencyNames);
+  for (auto& [id, complaint] : rows.pool) {
+    if (id % 5 == 0) complaint.message = "<br>";
+    if (id % 7 == 0) complaint.label = "";
+  }
+  const Dataset dataset = Build(rows, 0.5, 9);
+  std::vector<std::pair<uint64_t, int64_t>> order;
+  const RowKeys keys(9);
+  for (const auto& [id, complaint] : rows.pool) order.push_back({keys.Draw(id), id});
+  std::sort(order.begin(), order.end());
+  std::multiset<std::string> expected;
+  int64_t left_out = 0, no_text = 0;
+  for (const auto& [key, id] : order) {
+    if (expected.size() == 50) break;
+    const bool has_label = id % 7 != 0, has_text = id % 5 != 0;
+    if (has_label && has_text) {
+      expected.insert(rows.pool.at(id).message);
+    } else {
+      ++left_out;
+      no_text += has_label && !has_text;
+    }
+  }
+  std::multiset<std::string> sampled;
+  for (const std::string& text : TextsOf(LinesOf(dataset).All()))
+    if (text.starts_with("correct complaint")) sampled.insert(text);
+  EXPECT_EQ(sampled, expected);
+  EXPECT_EQ(dataset.sources.dropped, left_out);
+  EXPECT_EQ(dataset.sources.dropped_no_text, no_text);
+  EXPECT_GT(left_out, 0);
+}
+
+TEST(Prepare, ADrawThatNeedsMoreRowsThanItForesawReadsThePoolAgain) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(100, kUrgencyNames);  // 50 wanted: 66 candidates gathered
+  rows.AddPool(2000, kUrgencyNames);
+  for (auto& [id, complaint] : rows.pool)
+    if (id % 20 != 0) complaint.message = " \n";  // one in twenty has text: 100 usable
+  const Dataset dataset = Build(rows);
+  EXPECT_EQ(dataset.sources.correct, 50);
+  EXPECT_GT(rows.pool_reads, 1);
+  EXPECT_EQ(dataset.sources.pool, 2000);
+  EXPECT_EQ(dataset.sources.dropped, dataset.sources.dropped_no_text);
+  EXPECT_EQ(static_cast<int64_t>(rows.read_ids.size()), 50 + dataset.sources.dropped) << "each drawn row read once";
+  EXPECT_EQ(CountedRowsDropped(dataset.sources), 0);
 }
 
 TEST(Prepare, UnusableSampledRowsAreReplacedAndCounted) {
@@ -175,7 +373,7 @@ TEST(Prepare, UnusableSampledRowsAreReplacedAndCounted) {
   EXPECT_EQ(dataset.sources.correct_wanted, 20);
   EXPECT_EQ(dataset.sources.correct, 10);  // only 10 usable rows in the pool: all taken
   EXPECT_EQ(dataset.sources.dropped, unusable);
-  for (size_t i = 40; i < dataset.texts.size(); ++i) EXPECT_FALSE(dataset.texts[i].empty());
+  for (const Line& line : LinesOf(dataset).All()) EXPECT_FALSE(line.text().empty());
   EXPECT_FALSE(dataset.label_map.Find(" ").has_value());
 
   // With a large enough pool the sample reaches its size despite the unusable rows.
@@ -194,7 +392,7 @@ TEST(Prepare, MisclassifiedRowsWithoutTextOrLabelAreLeftOut) {
                         {"NORMAL", ""},
                         {"NORMAL", "fine"}};
   const Dataset dataset = Build(rows, 0.0);
-  EXPECT_EQ(dataset.texts, (std::vector<std::string>{"ok", "fine"}));
+  EXPECT_EQ(TextsOf(LinesOf(dataset).All()), (std::multiset<std::string>{"ok", "fine"}));
   EXPECT_EQ(dataset.sources.misclassified_read, 7);
   EXPECT_EQ(dataset.sources.misclassified, 2);
   EXPECT_EQ(dataset.sources.dropped, 5);
@@ -215,12 +413,14 @@ TEST(Prepare, MisclassifiedRowsLeftOutAreMadeUpForWithMoreCorrectRows) {
   EXPECT_EQ(sources.misclassified, 6);
   EXPECT_EQ(sources.correct_wanted, 5);
   EXPECT_EQ(sources.correct, 9) << "5 wanted, and one more for each of the 4 misclassified rows left out";
-  EXPECT_EQ(static_cast<int64_t>(dataset.texts.size()), 15);
+  EXPECT_EQ(dataset.size(), 15);
   EXPECT_EQ(sources.dropped, 4);
   EXPECT_EQ(sources.dropped_no_text, 3);
   EXPECT_EQ(CountedRowsDropped(sources), 0);
   EXPECT_EQ(RowsReplaced(sources), 4);
-  for (const std::string& text : dataset.texts) EXPECT_FALSE(text.empty());
+  const std::vector<Line> lines = LinesOf(dataset).All();
+  EXPECT_EQ(lines.size(), 15u);
+  for (const Line& line : lines) EXPECT_FALSE(line.text().empty());
 }
 
 TEST(Prepare, RowsThePoolCannotMakeUpForAreCountedAsDropped) {
@@ -234,7 +434,7 @@ TEST(Prepare, RowsThePoolCannotMakeUpForAreCountedAsDropped) {
   const DatasetSources& sources = dataset.sources;
   EXPECT_EQ(CountedRows(sources), 15);
   EXPECT_EQ(sources.correct, 5) << "the pool's 5 usable rows, all taken";
-  EXPECT_EQ(static_cast<int64_t>(dataset.texts.size()), 13);
+  EXPECT_EQ(dataset.size(), 13);
   EXPECT_EQ(sources.dropped, 3);
   EXPECT_EQ(CountedRowsDropped(sources), 2) << "published 13 + dropped 2 = the 15 the pass counted";
   EXPECT_EQ(RowsReplaced(sources), 1);
@@ -243,9 +443,77 @@ TEST(Prepare, RowsThePoolCannotMakeUpForAreCountedAsDropped) {
 TEST(Prepare, NewClassesGetNewIdsAndStoredIdsAreKept) {
   FakeTrainingRows rows;
   rows.misclassified = {{"URGENT", "a"}, {"CRITICAL", "b"}, {"LOW", "c"}};
-  const Dataset dataset = BuildDataset(rows, kUrgency, LabelMap::Parse(R"({"URGENT": 7, "NORMAL": 2})", "x"), {0, 42});
-  EXPECT_EQ(dataset.labels, (std::vector<int64_t>{7, 8, 9}));  // CRITICAL and LOW in byte order after 7
-  EXPECT_EQ(dataset.label_map.Find("NORMAL"), 2);              // kept although no row uses it
+  const Dataset dataset =
+      BuildDataset(rows, kUrgency, LabelMap::Parse(R"({"URGENT": 7, "NORMAL": 2})", "x"), {0, 42}, SpoolDir());
+  // CRITICAL and LOW in byte order after 7.
+  EXPECT_EQ(LabelsByText(LinesOf(dataset).All()), (std::map<std::string, int64_t>{{"a", 7}, {"b", 8}, {"c", 9}}));
+  EXPECT_EQ(dataset.label_map.Find("NORMAL"), 2);  // kept although no row uses it
+  EXPECT_EQ(dataset.classes.size(), 3u);
+}
+
+TEST(Prepare, EveryClassIsSplitAsStratifiedSplitSays) {
+  FakeTrainingRows rows;
+  const std::map<std::string, size_t> sizes = {{"one", 1},      {"five", 5},  {"six", 6},    {"fifteen", 15},
+                                               {"sixteen", 16}, {"many", 57}, {"more", 400}, {"most", 1203}};
+  for (const auto& [name, count] : sizes)
+    for (size_t i = 0; i < count; ++i) rows.misclassified.push_back({name, name + " " + std::to_string(i)});
+  const Dataset dataset = BuildDataset(rows, kUrgency, LabelMap(), {0, 42}, SpoolDir());
+  const Lines lines = LinesOf(dataset);
+  std::map<int64_t, SplitSizes> counted;
+  for (const Line& line : lines.train) ++counted[line.label].train;
+  for (const Line& line : lines.validation) ++counted[line.label].validation;
+  for (const Line& line : lines.test) ++counted[line.label].test;
+  for (const auto& [name, count] : sizes) {
+    const int64_t id = dataset.label_map.Find(name).value();
+    const SplitSizes expected = ClassSplitSizes(count);
+    EXPECT_EQ(counted[id].train, expected.train) << name;
+    EXPECT_EQ(counted[id].validation, expected.validation) << name;
+    EXPECT_EQ(counted[id].test, expected.test) << name;
+    EXPECT_EQ(dataset.classes.at(id).train, expected.train) << name;
+    EXPECT_EQ(dataset.classes.at(id).validation, expected.validation) << name;
+    EXPECT_EQ(dataset.classes.at(id).test, expected.test) << name;
+  }
+  const std::multiset<std::string> texts = TextsOf(lines.All());
+  EXPECT_EQ(texts.size(), 1703u);
+  EXPECT_EQ(std::set<std::string>(texts.begin(), texts.end()).size(), 1703u) << "every row once";
+}
+
+TEST(Prepare, SplitsInterleaveTheirClasses) {
+  FakeTrainingRows rows;
+  rows.AddMisclassified(1000, {"NORMAL", "URGENT"});  // read alternately; sorted by class, they would be in blocks
+  for (size_t i = 0; i < 1000; ++i) rows.misclassified[i].correct = i < 500 ? "NORMAL" : "URGENT";
+  const Lines lines = LinesOf(Build(rows, 0));
+  std::map<int64_t, int> head;
+  for (size_t i = 0; i < 400; ++i) ++head[lines.train[i].label];
+  EXPECT_GT(head[0], 100);
+  EXPECT_GT(head[1], 100);
+}
+
+// The worker streams: the texts go through a scratch file, and the memory it takes while reading
+// and writing stays far below the texts' size.
+TEST(Prepare, BuildingAndWritingADatasetHoldsNoTextInMemory) {
+  FakeTrainingRows rows;
+  const std::string long_text(2000, 'x');
+  for (int i = 0; i < 20000; ++i)
+    rows.misclassified.push_back({kUrgencyNames[i % 3], std::to_string(i) + " " + long_text});  // 40 MB of text
+  for (int i = 0; i < 10000; ++i) rows.pool[100000 + i] = {kUrgencyNames[i % 3], std::to_string(i) + long_text};
+  testing::HeapPeak heap;
+  rows.heap = &heap;
+  const Dataset dataset = Build(rows);
+  struct Counting : SplitSink {
+    void Add(Split, std::string_view text, int64_t) override {
+      ++lines;
+      bytes += text.size();
+      heap->Sample();
+    }
+    size_t lines = 0, bytes = 0;
+    testing::HeapPeak* heap = nullptr;
+  } counting;
+  counting.heap = &heap;
+  dataset.rows->WriteTo(counting);
+  EXPECT_EQ(counting.lines, 30000u);
+  EXPECT_GT(counting.bytes, 60'000'000u);
+  EXPECT_LT(heap.growth(), 16u << 20) << "the texts, 60 MB, were held in memory";
 }
 
 TEST(Prepare, PublishesDistinctVersionsWithIdenticalSplitsFromTheSameData) {
@@ -277,8 +545,9 @@ TEST(Prepare, PublishesDistinctVersionsWithIdenticalSplitsFromTheSameData) {
   EXPECT_EQ(stored->Find("URGENT"), 1);
   EXPECT_EQ(ReadFile(hub.File("urgency/labels.json")), stored->ToJson()) << "main's files are in the directory";
   EXPECT_FALSE(fs::exists(hub.path() / "urgency" / ".prepare-staging"));
+  for (const fs::directory_entry& entry : fs::directory_iterator(hub.path() / "urgency"))
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".prepare-spool")) << "the scratch file has no name";
 }
-
 // A hub directory of an earlier release: a directory per version and the label map beside them.
 // The first version published there keeps the map's ids; the old versions are left as they are.
 TEST(Prepare, AHubOfAnEarlierReleaseKeepsItsIds) {
@@ -318,15 +587,32 @@ TEST(Prepare, NothingToPublishIsAWorkerErrorAndPublishesNothing) {
 
 // ---- on real databases ------------------------------------------------------------------------
 
+// Complaints with texts that clean to nothing, quotes, backslashes, line breaks and Unicode, and
+// misclassified rows among them, loaded in bulk: the same rows whichever engine.
 void FillSameRows(testing::AppDatabase& db) {
   db.CreateSchema();
-  db.AddMisclassified(300, "department");
-  db.AddCorrectComplaints(700);
-  db.AddComplaint(testing::kDepartments[1], testing::kUrgencies[2], "<b>विद्यालयको</b> छाना\nचुहिन्छ www.school.np");
-  db.AddComplaint(testing::kDepartments[2], testing::kUrgencies[0], " \n ");  // nothing left after cleaning
+  int64_t id = 0;
+  db.BulkInsert("complaints", {"id", "department", "urgency", "message"}, [&](testing::AppDatabase::BulkRow& row) {
+    if (++id > 6000) return false;
+    const char* shapes[] = {"<b>विद्यालयको</b> छाना\nचुहिन्छ www.school.np ", "say \"hi\" \\ bye\t", " \n ",
+                            "road <br/> broken", "https://only.a/link"};
+    row = {std::to_string(id), testing::kDepartments[id % 4], testing::kUrgencies[id % 3],
+           std::string(shapes[id % 5]) + (id % 5 == 2 || id % 5 == 4 ? "" : " " + std::to_string(id))};
+    return true;
+  });
+  int64_t complaint = 0;
+  db.BulkInsert(
+      "misclassified_complaints", {"complaint_id", "model_predicted_department", "correct_department", "reviewed"},
+      [&](testing::AppDatabase::BulkRow& row) {
+        complaint += 3;  // every third complaint, a few twice
+        if (complaint > 6000) return false;
+        row = {std::to_string(complaint % 999 == 0 ? complaint - 3 : complaint),
+               testing::kDepartments[(complaint / 3 + 1) % 4], testing::kDepartments[(complaint / 3) % 4], "1"};
+        return true;
+      });
 }
 
-TEST(Prepare, TheSameRowsGiveTheSameDatasetOnSqliteAndPostgres) {
+TEST(Prepare, TheSameRowsGiveTheSameFilesOnSqliteAndPostgres) {
   ORCH_REQUIRE_POSTGRES();
   TempDir dir;
   auto sqlite = testing::AppDatabase::Sqlite(dir.File("app.db"));
@@ -334,19 +620,25 @@ TEST(Prepare, TheSameRowsGiveTheSameDatasetOnSqliteAndPostgres) {
   FillSameRows(*sqlite);
   FillSameRows(*postgres);
   const LabelColumns department = LabelColumns::Defaults("department");
-  const PrepareSettings settings{0.5, 42};
-  const Dataset a =
-      BuildDataset(*OpenTrainingRows(sqlite->database_url()), department, LabelMap::Initial("department"), settings);
-  const Dataset b =
-      BuildDataset(*OpenTrainingRows(postgres->database_url()), department, LabelMap::Initial("department"), settings);
-  EXPECT_EQ(a.texts.size(), 450u);
-  EXPECT_EQ(a.texts, b.texts);
-  EXPECT_EQ(a.labels, b.labels);
-  EXPECT_EQ(a.splits.train, b.splits.train);
-  EXPECT_EQ(a.splits.validation, b.splits.validation);
-  EXPECT_EQ(a.splits.test, b.splits.test);
-  EXPECT_EQ(a.sources.pool, 702);
-  EXPECT_EQ(b.sources.pool, 702);
+  const auto now = std::chrono::system_clock::now();
+  fs::create_directory(dir.path() / "sqlite");
+  fs::create_directory(dir.path() / "postgres");
+  const PreparedLabel a =
+      PrepareLabel(*OpenTrainingRows(sqlite->database_url()), department, dir.path() / "sqlite", {0.5, 42}, now);
+  const PreparedLabel b =
+      PrepareLabel(*OpenTrainingRows(postgres->database_url()), department, dir.path() / "postgres", {0.5, 42}, now);
+  EXPECT_EQ(a.sources.misclassified_read, 2000);
+  EXPECT_EQ(a.sources.pool, 4006);
+  EXPECT_GT(a.sources.dropped_no_text, 0);
+  EXPECT_EQ(a.version.num_samples, 3000) << "the rows left out were made up for";
+  EXPECT_EQ(b.version.num_samples, a.version.num_samples);
+  for (const char* split : {"data/train.jsonl", "data/validation.jsonl", "data/test.jsonl"}) {
+    const std::string from_sqlite = ReadFile((dir.path() / "sqlite" / "department" / split).string());
+    EXPECT_FALSE(from_sqlite.empty());
+    EXPECT_TRUE(from_sqlite == ReadFile((dir.path() / "postgres" / "department" / split).string())) << split;
+  }
+  EXPECT_EQ(ReadFile((dir.path() / "sqlite" / "department" / "README.md").string()),
+            ReadFile((dir.path() / "postgres" / "department" / "README.md").string()));
 }
 
 // ---- rows that clean to nothing: the worker and the pass agree, on a real database ------------

@@ -2,24 +2,23 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <map>
-#include <numeric>
 #include <set>
+
+#include "workers/row_keys.h"
 
 namespace orch {
 namespace {
 
-std::vector<int64_t> Classes(std::initializer_list<std::pair<int64_t, size_t>> counts) {
-  std::vector<int64_t> labels;
-  for (const auto& [label, count] : counts) labels.insert(labels.end(), count, label);
-  return labels;
-}
-
-std::map<int64_t, size_t> CountByClass(const std::vector<size_t>& rows, const std::vector<int64_t>& labels) {
-  std::map<int64_t, size_t> counts;
-  for (size_t row : rows) ++counts[labels[row]];
-  return counts;
+// Adds `count` rows of class `klass` with well-spread keys; returns them as (key, position).
+std::vector<std::pair<uint64_t, uint32_t>> AddRows(StratifiedSplitter& splitter, uint32_t klass, size_t count,
+                                                   uint64_t salt) {
+  std::vector<std::pair<uint64_t, uint32_t>> rows;
+  for (size_t i = 0; i < count; ++i) {
+    const uint64_t key = Mix64(salt * 1000003 + i);
+    rows.push_back({key, splitter.Add(klass, key, RowSource::kMisclassified)});
+  }
+  return rows;
 }
 
 TEST(StratifiedSplit, ClassSizesRoundTheTenthsHalfDownTowardsTrain) {
@@ -50,48 +49,82 @@ TEST(StratifiedSplit, ClassSizesRoundTheTenthsHalfDownTowardsTrain) {
   }
 }
 
-TEST(StratifiedSplit, EveryRowGoesToExactlyOneSplitStratifiedByClass) {
-  const std::vector<int64_t> labels = Classes({{0, 400}, {3, 1}, {1, 57}, {2, 6}, {7, 1200}});
-  const SplitIndices split = StratifiedSplit(labels, 42);
-  std::vector<size_t> all;
-  for (const auto* part : {&split.train, &split.validation, &split.test})
-    all.insert(all.end(), part->begin(), part->end());
-  std::sort(all.begin(), all.end());
-  std::vector<size_t> expected(labels.size());
-  std::iota(expected.begin(), expected.end(), 0);
-  EXPECT_EQ(all, expected);
-
-  const auto train = CountByClass(split.train, labels);
-  const auto validation = CountByClass(split.validation, labels);
-  const auto test = CountByClass(split.test, labels);
-  for (const auto& [label, rows] : std::map<int64_t, size_t>{{0, 400}, {3, 1}, {1, 57}, {2, 6}, {7, 1200}}) {
-    const SplitSizes sizes = ClassSplitSizes(rows);
-    EXPECT_EQ(train.count(label) ? train.at(label) : 0, sizes.train) << "class " << label;
-    EXPECT_EQ(validation.count(label) ? validation.at(label) : 0, sizes.validation) << "class " << label;
-    EXPECT_EQ(test.count(label) ? test.at(label) : 0, sizes.test) << "class " << label;
+TEST(StratifiedSplit, EachClassIsSplitOnItsOwnInExactProportions) {
+  StratifiedSplitter splitter;
+  const std::map<uint32_t, size_t> sizes = {{0, 400}, {3, 1}, {1, 57}, {2, 6}, {7, 1200}};
+  std::map<uint32_t, std::vector<std::pair<uint64_t, uint32_t>>> rows;
+  for (const auto& [klass, count] : sizes) rows[klass] = AddRows(splitter, klass, count, klass);
+  splitter.Finish();
+  for (const auto& [klass, count] : sizes) {
+    SplitSizes counted;
+    for (const auto& [key, position] : rows[klass]) {
+      const Split split = splitter.SplitOf(klass, key, RowSource::kMisclassified, position);
+      ++(split == Split::kTrain ? counted.train : split == Split::kValidation ? counted.validation : counted.test);
+    }
+    const SplitSizes expected = ClassSplitSizes(count);
+    EXPECT_EQ(counted.train, expected.train) << "class " << klass;
+    EXPECT_EQ(counted.validation, expected.validation) << "class " << klass;
+    EXPECT_EQ(counted.test, expected.test) << "class " << klass;
+    EXPECT_EQ(splitter.SizesOf(klass).validation, expected.validation);
+    EXPECT_EQ(splitter.RowsOf(klass), count);
   }
-  EXPECT_EQ(train.at(3), 1u);  // the single row of class 3 is in train
+  EXPECT_EQ(splitter.RowsOf(5), 0u) << "a class never added";
+  EXPECT_EQ(splitter.SizesOf(9).train, 0u);
 }
 
-TEST(StratifiedSplit, TheSameSeedGivesTheSameSplitAndAnotherSeedAnother) {
-  const std::vector<int64_t> labels = Classes({{0, 300}, {1, 200}, {2, 100}});
-  const SplitIndices first = StratifiedSplit(labels, 42);
-  const SplitIndices again = StratifiedSplit(labels, 42);
-  const SplitIndices other = StratifiedSplit(labels, 43);
-  EXPECT_EQ(first.train, again.train);
-  EXPECT_EQ(first.validation, again.validation);
-  EXPECT_EQ(first.test, again.test);
-  EXPECT_NE(first.test, other.test);
+TEST(StratifiedSplit, TheLowestKeysGoToValidationTheNextToTest) {
+  StratifiedSplitter splitter;
+  for (uint64_t key = 20; key >= 1; --key) splitter.Add(0, key * 10, RowSource::kPool);  // positions 0..19
+  splitter.Finish();
+  std::vector<Split> by_key;
+  for (uint64_t key = 1; key <= 20; ++key)
+    by_key.push_back(splitter.SplitOf(0, key * 10, RowSource::kPool, static_cast<uint32_t>(20 - key)));
+  EXPECT_EQ(by_key[0], Split::kValidation);
+  EXPECT_EQ(by_key[1], Split::kValidation);
+  EXPECT_EQ(by_key[2], Split::kTest);
+  EXPECT_EQ(by_key[3], Split::kTest);
+  for (size_t i = 4; i < 20; ++i) EXPECT_EQ(by_key[i], Split::kTrain) << i;
 }
 
-TEST(StratifiedSplit, SplitsInterleaveTheirClasses) {
-  const std::vector<int64_t> labels = Classes({{0, 500}, {1, 500}});
-  const SplitIndices split = StratifiedSplit(labels, 7);
-  // In blocks, the first 400 train rows would all be class 0.
-  const std::vector<size_t> head(split.train.begin(), split.train.begin() + 400);
-  const auto counts = CountByClass(head, labels);
-  EXPECT_GT(counts.at(1), 100u);
-  EXPECT_GT(counts.at(0), 100u);
+TEST(StratifiedSplit, RowsWithEqualKeysAreRankedBySourceThenByTheOrderTheyWereAdded) {
+  StratifiedSplitter splitter;
+  // Eleven rows: the keys 5, 7, 7, 7, 9, ...; validation takes one row, test one.
+  const std::pair<uint64_t, RowSource> rows[] = {
+      {9, RowSource::kPool}, {7, RowSource::kPool}, {5, RowSource::kPool},          {7, RowSource::kMisclassified},
+      {9, RowSource::kPool}, {7, RowSource::kPool}, {9, RowSource::kMisclassified}, {9, RowSource::kPool},
+      {9, RowSource::kPool}, {9, RowSource::kPool}, {9, RowSource::kPool}};
+  for (const auto& [key, source] : rows) splitter.Add(4, key, source);
+  splitter.Finish();
+  EXPECT_EQ(splitter.SplitOf(4, 5, RowSource::kPool, 2), Split::kValidation);
+  EXPECT_EQ(splitter.SplitOf(4, 7, RowSource::kMisclassified, 3), Split::kTest) << "a misclassified row first";
+  EXPECT_EQ(splitter.SplitOf(4, 7, RowSource::kPool, 1), Split::kTrain);
+  EXPECT_EQ(splitter.SplitOf(4, 7, RowSource::kPool, 5), Split::kTrain);
+  EXPECT_EQ(splitter.SplitOf(4, 9, RowSource::kMisclassified, 6), Split::kTrain);
+
+  StratifiedSplitter same;  // every key and source equal: the first rows added go to validation, then test
+  for (int i = 0; i < 26; ++i) same.Add(0, 42, RowSource::kPool);
+  same.Finish();
+  for (uint32_t position = 0; position < 26; ++position)
+    EXPECT_EQ(same.SplitOf(0, 42, RowSource::kPool, position), position < 3   ? Split::kValidation
+                                                               : position < 6 ? Split::kTest
+                                                                              : Split::kTrain)
+        << position;
+}
+
+TEST(StratifiedSplit, WhereARowGoesDoesNotDependOnTheOrderRowsComeIn) {
+  std::vector<std::pair<uint64_t, RowSource>> rows;
+  for (uint64_t i = 0; i < 500; ++i)
+    rows.push_back({Mix64(i), i % 3 == 0 ? RowSource::kPool : RowSource::kMisclassified});
+  StratifiedSplitter forwards, backwards;
+  std::map<uint64_t, uint32_t> forward_position, backward_position;
+  for (const auto& [key, source] : rows) forward_position[key] = forwards.Add(0, key, source);
+  for (auto row = rows.rbegin(); row != rows.rend(); ++row)
+    backward_position[row->first] = backwards.Add(0, row->first, row->second);
+  forwards.Finish();
+  backwards.Finish();
+  for (const auto& [key, source] : rows)
+    EXPECT_EQ(forwards.SplitOf(0, key, source, forward_position[key]),
+              backwards.SplitOf(0, key, source, backward_position[key]));
 }
 
 // The shuffler's output is part of the datasets' reproducibility: pin it down, so a change to it

@@ -185,4 +185,73 @@ void AppDatabase::AddMisclassifiedRow(const MisclassifiedRow& row, std::optional
       ReviewedLiteral(row.reviewed) + ")");
 }
 
+void AppDatabase::BulkInsert(const std::string& table, const std::vector<std::string>& columns,
+                             const std::function<bool(BulkRow& row)>& next_row) {
+  std::string names;
+  for (const std::string& column : columns) names += (names.empty() ? "" : ", ") + column;
+  BulkRow row(columns.size());
+  if (is_postgres()) {
+    {
+      PgResult start(PQexec(pg_.get(), ("COPY " + table + " (" + names + ") FROM STDIN").c_str()));
+      if (PQresultStatus(start.get()) != PGRES_COPY_IN)
+        throw std::runtime_error("COPY " + table + ": " + PQresultErrorMessage(start.get()));
+    }
+    std::string data;
+    const auto send = [&] {
+      if (PQputCopyData(pg_.get(), data.data(), static_cast<int>(data.size())) != 1)
+        throw std::runtime_error("COPY " + table + ": " + PQerrorMessage(pg_.get()));
+      data.clear();
+    };
+    while (next_row(row)) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i > 0) data += '\t';
+        if (!row[i]) {
+          data += "\\N";
+          continue;
+        }
+        for (char c : *row[i]) {
+          if (c == '\\' || c == '\t' || c == '\n' || c == '\r') data += '\\';
+          data += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
+        }
+      }
+      data += '\n';
+      if (data.size() >= (1 << 20)) send();
+    }
+    send();
+    if (PQputCopyEnd(pg_.get(), nullptr) != 1)
+      throw std::runtime_error("COPY " + table + ": " + PQerrorMessage(pg_.get()));
+    PgResult result(PQgetResult(pg_.get()));
+    const bool ok = PQresultStatus(result.get()) == PGRES_COMMAND_OK;
+    const std::string error = PQresultErrorMessage(result.get());
+    while (PgResult rest{PQgetResult(pg_.get())}) {
+    }
+    if (!ok) throw std::runtime_error("COPY " + table + ": " + error);
+    return;
+  }
+  std::string places;
+  for (size_t i = 1; i <= columns.size(); ++i) places += (i > 1 ? ", ?" : "?") + std::to_string(i);
+  const std::string sql = "INSERT INTO " + table + " (" + names + ") VALUES (" + places + ")";
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(sqlite_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+    throw std::runtime_error("SQLite refused " + sql + ": " + sqlite3_errmsg(sqlite_.get()));
+  SqliteStatement statement(raw);
+  Exec("BEGIN");
+  while (next_row(row)) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      const int place = static_cast<int>(i) + 1;
+      if (row[i])
+        sqlite3_bind_text(statement.get(), place, row[i]->data(), static_cast<int>(row[i]->size()), SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_null(statement.get(), place);
+    }
+    if (sqlite3_step(statement.get()) != SQLITE_DONE) {
+      const std::string error = sqlite3_errmsg(sqlite_.get());
+      Exec("ROLLBACK");
+      throw std::runtime_error("SQLite refused " + sql + ": " + error);
+    }
+    sqlite3_reset(statement.get());
+  }
+  Exec("COMMIT");
+}
+
 }  // namespace orch::testing
