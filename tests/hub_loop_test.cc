@@ -12,6 +12,7 @@
 #include "support/app_database.h"
 #include "support/fake_hub.h"
 #include "support/orchestrator_env.h"
+#include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -78,7 +79,8 @@ TEST_P(HubLoop, PreparesAndRetrainsAsJobsThroughHubRepositoriesOnceEach) {
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   const nlohmann::json summary = nlohmann::json::parse(first.out);
   ASSERT_EQ(summary["labels"].size(), 1u) << first.out;
-  EXPECT_EQ(summary["labels"][0]["outcome"], "retrained") << first.out;
+  EXPECT_EQ(summary["labels"][0]["outcome"], "retrain_triggered") << first.out;
+  EXPECT_EQ(summary["labels"][0]["retrain"]["result"], "finished") << first.out;
 
   // The prepare job published a tagged version into the dataset repository on the Hub.
   const std::map<std::string, std::string> tags = hub.repos().Tags("dataset", kDatasets);
