@@ -9,8 +9,7 @@
 // Prints one line "READBACK <json>"; exits non-zero on the first broken expectation.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
-import path from "node:path";
+import { loadOfficialClient } from "./official_client.mjs";
 
 const endpoint = process.env.HF_ENDPOINT;
 const accessToken = process.env.HF_TOKEN;
@@ -18,13 +17,7 @@ const prefix = process.env.ORCH_NODE_PREFIX;
 const name = process.env.READ_REPO;
 const revision = process.env.READ_REVISION;
 
-let hub;
-try {
-  hub = createRequire(path.join(prefix, "package.json"))("@huggingface/hub");
-} catch (error) {
-  console.error(`@huggingface/hub cannot be loaded from ${prefix}: run scripts/install-deps.sh ${prefix} (${error.message})`);
-  process.exit(2);
-}
+const hub = loadOfficialClient(prefix);
 
 const repo = { type: "dataset", name };
 const common = { repo, accessToken, hubUrl: endpoint };
