@@ -12,11 +12,14 @@
 // wall time and a peak RSS under 64 MiB (exit 1 when either is not so). On a machine shared with
 // other work the wall time includes waiting for the CPU; the CPU time does not.
 //
-//   bench_prepare [--rows N] [--runs N] [--engine sqlite|postgres]... [--hub HUB] [--binary PATH]
+//   bench_prepare [--rows N] [--runs N] [--engine sqlite|postgres]... [--hub HUB] [--fake-hub on]
+//                 [--binary PATH]
 //
 // --hub is handed to `orchestrator prepare --hub` as it is. Without it each engine publishes into
 // a directory of the benchmark's own, emptied between runs; a hub given is never emptied (each run
-// publishes one more version into it).
+// publishes one more version into it). --fake-hub on publishes each engine's versions into a
+// dataset repository on a fake Hub in this process (tests/support/fake_hub.h) over real HTTP, LFS
+// uploads included: the peak RSS is still the prepare process's alone.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -33,6 +36,7 @@
 
 #include "db/application_schema.h"
 #include "support/app_database.h"
+#include "support/fake_hub.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -47,6 +51,7 @@ using testing::Subprocess;
 using testing::TempDir;
 
 constexpr const char* kTaskset = "/usr/bin/taskset";
+constexpr const char* kTime = "/usr/bin/time";  // GNU time (Debian package time)
 constexpr double kGoalRowsPerSecond = 300'000;
 constexpr long kGoalPeakKib = 64 * 1024;
 
@@ -109,8 +114,10 @@ double Median(std::vector<double> values) {
 struct Engine {
   std::string name;  // "PostgreSQL", "SQLite"
   std::unique_ptr<AppDatabase> database;
-  std::string hub;                  // the --hub argument
-  std::optional<fs::path> own_hub;  // the benchmark's own hub directory, emptied between runs
+  std::string hub;                             // the --hub argument
+  std::map<std::string, std::string> hub_env;  // what prepare needs to reach it (the fake Hub's endpoint, a token)
+  bool measure_with_time = false;              // the peak RSS as GNU time tells it (see RunPrepare)
+  std::optional<fs::path> own_hub;             // the benchmark's own hub directory, emptied between runs
   std::vector<double> seconds, cpu_seconds;
   long peak_kib = 0;
   long published = 0;
@@ -124,7 +131,12 @@ bool RunPrepare(Engine& engine, const std::string& binary, bool pinned, const fs
   }
   std::vector<std::string> argv = {binary, "prepare", "--hub", engine.hub, "--label", "department", "--json"};
   if (pinned) argv.insert(argv.begin(), {kTaskset, "--cpu-list", "0"});
-  const std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", engine.database->url()}};
+  // A process started from this one starts with its resident pages, the fake Hub's versions among
+  // them, and the kernel counts them in its peak: GNU time, small, starts prepare and tells its own.
+  const fs::path rss_file = cwd / "prepare-peak-rss";
+  if (engine.measure_with_time) argv.insert(argv.begin(), {kTime, "-f", "%M", "-o", rss_file.string()});
+  std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}, {"DATABASE_URL", engine.database->url()}};
+  env.insert(engine.hub_env.begin(), engine.hub_env.end());
   const auto start = std::chrono::steady_clock::now();
   const double cpu_before = ChildrenCpuSeconds();
   const ProcessResult result = Subprocess::Run(argv, env, cwd.string(), 600s);
@@ -139,7 +151,9 @@ bool RunPrepare(Engine& engine, const std::string& binary, bool pinned, const fs
   if (!counted) return true;
   engine.seconds.push_back(elapsed);
   engine.cpu_seconds.push_back(cpu);
-  engine.peak_kib = std::max(engine.peak_kib, result.max_rss_kb);
+  long peak_kib = result.max_rss_kb;
+  if (engine.measure_with_time) peak_kib = std::stol(testing::ReadFile(rss_file.string()));
+  engine.peak_kib = std::max(engine.peak_kib, peak_kib);
   return true;
 }
 
@@ -153,11 +167,14 @@ std::string SplitFiles(const fs::path& hub) {
 
 }  // namespace
 
+constexpr const char* kFakeHubToken = "hf_benchPrepare";
+
 int Main(int argc, char** argv) {
   long rows = 1'000'000;
   int runs = 5;
   std::string binary = ORCH_BINARY;
   std::optional<std::string> hub;
+  bool fake_hub = false;  // --fake-hub on: publish to hf://datasets/tester/bench-<engine>-{label} on a fake Hub
   std::vector<std::string> engines;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -165,10 +182,16 @@ int Main(int argc, char** argv) {
     if (flag == "--runs") runs = std::stoi(argv[i + 1]);
     if (flag == "--binary") binary = argv[i + 1];  // another build of the program, to compare two
     if (flag == "--hub") hub = argv[i + 1];
+    if (flag == "--fake-hub") fake_hub = std::string(argv[i + 1]) == "on";
     if (flag == "--engine") engines.push_back(argv[i + 1]);
   }
   if (engines.empty()) engines = {"postgres", "sqlite"};
   TempDir dir("orch-bench-prepare");
+  std::optional<testing::FakeHub> fake;
+  if (fake_hub) {
+    fake.emplace();
+    fake->SetToken(kFakeHubToken);
+  }
   std::vector<Engine> measured;
   for (const std::string& name : engines) {
     Engine& engine = measured.emplace_back();
@@ -181,7 +204,11 @@ int Main(int argc, char** argv) {
     std::cerr << "  built in "
               << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()
               << " s\n";
-    if (hub) {
+    if (fake) {
+      engine.hub = "hf://datasets/tester/bench-" + name + "-{label}";
+      engine.hub_env = {{"HF_ENDPOINT", fake->endpoint()}, {"HF_TOKEN", kFakeHubToken}};
+      engine.measure_with_time = true;
+    } else if (hub) {
       engine.hub = *hub;
     } else {
       engine.own_hub = dir.path() / ("hub-" + name);

@@ -13,7 +13,7 @@ node_prefix="${1:-$repo_root/build/node}"
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libcurl4-openssl-dev      # HTTP client: the Hub, redirects, timeouts, concurrent polling
-  libssl-dev                # libcrypto's SHA-1: commit and file ids of the dataset repositories
+  libssl-dev                # libcrypto's SHA-1 and SHA-256: repository ids here and in the fake Hub
   libpq-dev                 # PostgreSQL client
   libsqlite3-dev            # SQLite, the embedded default database
   sqlite3                   # the sqlite3 shell, to look into a SQLite database (README examples)
@@ -36,7 +36,7 @@ packages=(
   chromium                  # the serve tests load the status page in headless Chromium, at a phone's size
   prometheus                # promtool: the serve tests check GET /metrics with `promtool check metrics`
   openssl                   # the HTTPS tests make a certificate authority of their own
-  libssl-dev                # the fake Hub's sha1 and sha256 (git blob ids, LFS object ids)
+  time                      # GNU time: bench_prepare's peak memory of prepare beside an in-process fake Hub
 )
 # Node.js and npm run the official Hub client against the fake Hub (tests only). A machine whose
 # node comes from elsewhere (NodeSource bundles npm) keeps it.
