@@ -17,6 +17,7 @@
 #include "hub/hub.h"
 #include "util/durable_file.h"
 #include "util/error.h"
+#include "util/markdown.h"
 #include "util/strings.h"
 #include "workers/json_text.h"
 #include "workers/split_line.h"
@@ -130,20 +131,6 @@ class SplitFiles final : public SplitSink {
   std::array<size_t, 3> lines_{};
 };
 
-// A Markdown table cell: '|' would end the cell, a line break the row.
-std::string Cell(std::string_view text) {
-  std::string cell;
-  for (char c : text) {
-    if (c == '|')
-      cell += "\\|";
-    else if (c == '\n' || c == '\r')
-      cell += ' ';
-    else
-      cell += c;
-  }
-  return cell;
-}
-
 // How many rows came from where, and what the rows left out cost.
 std::string SourcesTable(const DatasetSources& from, int64_t total) {
   const int64_t replaced = RowsReplaced(from);
@@ -180,8 +167,8 @@ std::string SplitsTable(const Dataset& dataset, const PublishedVersion& version)
   for (const auto& [name, id] : dataset.label_map.ids()) names[id] = name;
   std::string table = "| class | id | train | validation | test | total |\n|---|---:|---:|---:|---:|---:|\n";
   for (const auto& [id, sizes] : dataset.classes)
-    table += "| " + Cell(names[id]) + " | " + std::to_string(id) + " | " + std::to_string(sizes.train) + " | " +
-             std::to_string(sizes.validation) + " | " + std::to_string(sizes.test) + " | " +
+    table += "| " + MarkdownTableCell(names[id]) + " | " + std::to_string(id) + " | " + std::to_string(sizes.train) +
+             " | " + std::to_string(sizes.validation) + " | " + std::to_string(sizes.test) + " | " +
              std::to_string(sizes.train + sizes.validation + sizes.test) + " |\n";
   return table + "| **total** | | " + std::to_string(version.splits.train) + " | " +
          std::to_string(version.splits.validation) + " | " + std::to_string(version.splits.test) + " | " +
