@@ -4,9 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/app_database.h"
 #include "support/fake_hub.h"
-#include "support/orchestrator_env.h"
+#include "support/pass_world.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -15,11 +14,9 @@ namespace orch {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::AppDatabase;
 using testing::FakeHub;
 using testing::ProcessResult;
 using testing::Subprocess;
-using testing::TempDir;
 
 constexpr const char* kToken = "hf_e2eSECRETtoken4711";
 
@@ -34,38 +31,24 @@ struct RunResult {
   }
 };
 
-class EndToEnd : public ::testing::TestWithParam<std::string> {
+class EndToEnd : public ::testing::TestWithParam<std::string>, public testing::PassWorld {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = AppDatabase::ForEngine(GetParam(), dir.File("app.db"));
-    database->CreateSchema();
-    hub.SetToken(kToken);
-    hub.AddSpace("owner/prepare", "PAUSED");
-    hub.AddSpace("owner/retrain_dept", "PAUSED");
-    hub.AddSpace("owner/retrain_urgency", "PAUSED");
-    env = testing::OrchestratorEnv(hub, database->url(), kToken);
+    Open(GetParam(), kToken, Backlog::kNone);
+    AddSpaces();
   }
 
   RunResult RunOrchestrator(std::vector<std::string> args = {}) {
-    args.insert(args.begin(), ORCH_BINARY);
-    RunResult run{Subprocess::Run(args, env, dir.path().string(), 60s), {}};
-    EXPECT_FALSE(run.process.timed_out);
+    RunResult run{PassWorld::RunOrchestrator(std::move(args)), {}};
     run.summary = nlohmann::json::parse(run.process.out, nullptr, false);
     EXPECT_FALSE(run.summary.is_discarded()) << "stdout is one JSON document:\n"
                                              << run.process.out << "\nstderr:\n"
                                              << run.process.err;
-    EXPECT_EQ(run.process.out.find(kToken), std::string::npos);
-    EXPECT_EQ(run.process.err.find(kToken), std::string::npos);
     return run;
   }
 
   void Publication(std::vector<FakeHub::Publication> publications) { hub.OnRestart("owner/prepare", publications); }
-
-  TempDir dir;
-  FakeHub hub;
-  std::unique_ptr<AppDatabase> database;
-  std::map<std::string, std::string> env;
 };
 
 TEST_P(EndToEnd, NothingAboveThresholdCallsNoHub) {
@@ -207,7 +190,7 @@ TEST_P(EndToEnd, RefusedTokenIsReportedWithoutRevealingIt) {
 TEST_P(EndToEnd, HostileLabelNamesAreRefusedBeforeAnyQuery) {
   for (std::string labels : {"department;drop table complaints", "Dept", "a b", "x\n::error::forged"}) {
     env["LABELS"] = labels;
-    ProcessResult result = Subprocess::Run({ORCH_BINARY}, env, dir.path().string(), 30s);
+    ProcessResult result = PassWorld::RunOrchestrator({}, 30s);
     EXPECT_EQ(result.exit_code, 2) << labels;
     EXPECT_NE(result.err.find("label"), std::string::npos) << result.err;
     EXPECT_EQ(result.err.find("\n::error::forged"), std::string::npos);

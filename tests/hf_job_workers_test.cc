@@ -7,25 +7,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "db/open_database.h"
 #include "db/state_store.h"
-#include "support/app_database.h"
 #include "support/fake_hub.h"
 #include "support/job_workers.h"
-#include "support/orchestrator_env.h"
-#include "support/subprocess.h"
-#include "support/temp_dir.h"
+#include "support/pass_world.h"
 
 namespace orch {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::AppDatabase;
 using testing::FakeHub;
 using testing::FakeHubJobs;
 using testing::ProcessResult;
-using testing::Subprocess;
-using testing::TempDir;
 using Behavior = FakeHubJobs::Behavior;
 using Fault = FakeHub::Fault;
 using Publication = FakeHub::Publication;
@@ -34,20 +27,15 @@ constexpr const char* kToken = "hf_jobsSECRET";
 constexpr const char* kRunCall = "/api/jobs/tester";
 constexpr const char* kName = "grievances";
 
-class HfJobWorkers : public ::testing::Test {
+class HfJobWorkers : public ::testing::Test, public testing::PassWorld {
  protected:
   void SetUp() override {
-    database = AppDatabase::Sqlite(dir.File("app.db"));
-    database->CreateSchema();
-    database->AddMisclassified(20, "department");
-    database->AddCorrectComplaints(100);
-    hub.SetToken(kToken);
+    Open("sqlite", kToken);
     hub.PublishMetadata("owner/department", FakeHub::Metadata("d1", 5));
     testing::PrepareJobsPublish(hub, [](const std::string&) {
       return std::vector<Publication>{Publication::AfterPolls("owner/department", 30, 0, "d2")};
     });
     hub.jobs().SetBehavior(testing::kRetrainJobImage, Behavior::Manual());
-    env = testing::OrchestratorEnv(hub, database->url(), kToken);
     env["LABELS"] = "department";
     env["ORCHESTRATOR_NAME"] = kName;
     env["PREPARE_DATASET_REPO"] = testing::PrepareJobTarget();
@@ -57,18 +45,11 @@ class HfJobWorkers : public ::testing::Test {
   }
 
   ProcessResult Run(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {ORCH_BINARY, "run", "--wait-lock", "10"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    ProcessResult result = Subprocess::Run(argv, env, dir.path().string(), 60s);
-    EXPECT_FALSE(result.timed_out);
-    EXPECT_EQ(result.err.find(kToken), std::string::npos) << "the token leaked";
-    EXPECT_EQ(result.out.find(kToken), std::string::npos) << "the token leaked";
-    return result;
+    std::vector<std::string> args = {"run", "--wait-lock", "10"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunOrchestrator(std::move(args));
   }
-  LabelState Department() {
-    std::vector<std::string> names = {"department"};
-    return OpenStateStore(database->database_url())->LoadLabels(names).front();
-  }
+  LabelState Department() { return StateOf("department"); }
   std::vector<FakeHubJobs::Job> PrepareJobs() {
     std::vector<FakeHubJobs::Job> jobs;
     for (FakeHubJobs::Job& job : hub.jobs().Jobs())
@@ -89,11 +70,6 @@ class HfJobWorkers : public ::testing::Test {
     if (!summary.is_object()) return "";
     return summary["labels"][0].value("outcome", "");
   }
-
-  TempDir dir;
-  FakeHub hub;
-  std::unique_ptr<AppDatabase> database;
-  std::map<std::string, std::string> env;
 };
 
 TEST_F(HfJobWorkers, APassRunsThePrepareJobThenTheRetrainJobAndRecordsBoth) {
@@ -113,13 +89,13 @@ TEST_F(HfJobWorkers, APassRunsThePrepareJobThenTheRetrainJobAndRecordsBoth) {
   EXPECT_EQ(summary["labels"][0]["retrain_run"], *state.retrain_run_id);
 
   // status shows the jobs and their pages.
-  const ProcessResult status = Subprocess::Run({ORCH_BINARY, "status"}, env, dir.path().string(), 30s);
+  const ProcessResult status = RunOrchestrator({"status"}, 30s);
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(
       status.out.find("retrain job " + *state.retrain_run_id + " " + hub.endpoint() + "/jobs/" + *state.retrain_run_id),
       std::string::npos)
       << status.out;
-  const ProcessResult json = Subprocess::Run({ORCH_BINARY, "status", "--json"}, env, dir.path().string(), 30s);
+  const ProcessResult json = RunOrchestrator({"status", "--json"}, 30s);
   const nlohmann::json labels = nlohmann::json::parse(json.out)["labels"];
   EXPECT_EQ(labels[0]["prepare_run_url"], hub.endpoint() + "/jobs/" + *state.prepare_run_id);
 
@@ -152,11 +128,11 @@ TEST_F(HfJobWorkers, APrepareJobThatNeverLeavesSchedulingTimesOutAndIsWaitedForA
 TEST_F(HfJobWorkers, APrepareJobCancelledFromOutsideFailsTheLabelWithItsPageAndTheNextPassPreparesAnew) {
   hub.jobs().SetBehavior(testing::kPrepareJobImage, Behavior::Manual());
   env["POLL_TIMEOUT"] = "30";
-  Subprocess pass({ORCH_BINARY, "run"}, env, dir.path().string());
+  const auto pass = StartOrchestrator({"run"});
   ASSERT_TRUE(hub.WaitFor([&] { return !PrepareJobs().empty() && PrepareJobs().front().stage == "RUNNING"; }, 20s));
   const std::string id = PrepareJobs().front().id;
   ASSERT_TRUE(hub.jobs().Cancel(id));
-  const ProcessResult first = pass.Wait(60s);
+  const ProcessResult first = pass->Wait(60s);
   EXPECT_EQ(first.exit_code, 1) << first.err;
   EXPECT_EQ(Outcome(first), "failed");
   EXPECT_NE(first.out.find("CANCELED: Job canceled"), std::string::npos) << first.out;

@@ -7,43 +7,32 @@
 
 #include <nlohmann/json.hpp>
 
-#include "db/open_database.h"
 #include "db/state_store.h"
-#include "support/app_database.h"
 #include "support/fake_hub.h"
-#include "support/orchestrator_env.h"
+#include "support/pass_world.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
-#include "support/temp_dir.h"
 
 namespace orch {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::AppDatabase;
 using testing::FakeHub;
 using testing::FakeHubJobs;
 using testing::ProcessResult;
-using testing::Subprocess;
-using testing::TempDir;
 
 constexpr const char* kToken = "hf_hubloopSECRET";
 constexpr const char* kImage = "ghcr.io/acme/orchestrator:1";
 constexpr const char* kDatasets = "tester/grievances-department";
 constexpr const char* kModels = "tester/grievances-department-model";
 
-class HubLoop : public ::testing::TestWithParam<std::string> {
+class HubLoop : public ::testing::TestWithParam<std::string>, public testing::PassWorld {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = AppDatabase::ForEngine(GetParam(), dir.File("app.db"));
-    database->CreateSchema();
-    database->AddMisclassified(20, "department");
-    database->AddCorrectComplaints(100);
-    hub.SetToken(kToken);
+    Open(GetParam(), kToken);
     // Every job of the image is the real binary: `orchestrator ...` runs it.
     hub.jobs().SetBehavior(kImage, FakeHubJobs::Behavior::Execute(ORCH_BINARY));
-    env = testing::OrchestratorEnv(hub, database->url(), kToken);
     env["LABELS"] = "department";
     env["ORCHESTRATOR_NAME"] = "grievances";
     env["HF_HUB_METADATA_DEPT"] = hub.MetadataUrl(kDatasets);
@@ -55,23 +44,7 @@ class HubLoop : public ::testing::TestWithParam<std::string> {
     env["POLL_TIMEOUT"] = "120";
   }
 
-  ProcessResult Run() {
-    ProcessResult result =
-        Subprocess::Run({ORCH_BINARY, "run", "--wait", "--wait-lock", "10"}, env, dir.path().string(), 300s);
-    EXPECT_FALSE(result.timed_out) << result.err;
-    EXPECT_EQ(result.err.find(kToken), std::string::npos) << "the token leaked";
-    EXPECT_EQ(result.out.find(kToken), std::string::npos) << "the token leaked";
-    return result;
-  }
-  LabelState Department() {
-    std::vector<std::string> names = {"department"};
-    return OpenStateStore(database->database_url())->LoadLabels(names).front();
-  }
-
-  TempDir dir;
-  std::unique_ptr<AppDatabase> database;
-  FakeHub hub;
-  std::map<std::string, std::string> env;
+  ProcessResult Run() { return RunOrchestrator({"run", "--wait", "--wait-lock", "10"}, 300s); }
 };
 
 TEST_P(HubLoop, PreparesAndRetrainsAsJobsThroughHubRepositoriesOnceEach) {
@@ -97,7 +70,7 @@ TEST_P(HubLoop, PreparesAndRetrainsAsJobsThroughHubRepositoriesOnceEach) {
   ASSERT_TRUE(card);
   EXPECT_NE(card->content.find("model-index"), std::string::npos);
   EXPECT_NE(card->content.find(kDatasets), std::string::npos) << "the card names the dataset on the Hub";
-  EXPECT_EQ(Department().last_retrained_version, version);
+  EXPECT_EQ(StateOf("department").last_retrained_version, version);
 
   // Each job had the token as a secret only, and the next pass starts none.
   const std::vector<FakeHubJobs::Job> jobs = hub.jobs().Jobs();

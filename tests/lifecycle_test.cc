@@ -4,15 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "db/open_database.h"
 #include "db/state_store.h"
-#include "support/app_database.h"
 #include "support/fake_hub.h"
-#include "support/orchestrator_env.h"
+#include "support/pass_world.h"
 #include "support/postgres_server.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -21,45 +21,26 @@ namespace orch {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::AppDatabase;
 using testing::FakeHub;
 using testing::ProcessResult;
 using testing::Subprocess;
-using testing::TempDir;
 
 constexpr const char* kToken = "hf_lifecycleSECRET";
 
-class Lifecycle : public ::testing::TestWithParam<std::string> {
+class Lifecycle : public ::testing::TestWithParam<std::string>, public testing::PassWorld {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = AppDatabase::ForEngine(GetParam(), dir.File("app.db"));
-    database->CreateSchema();
-    database->AddMisclassified(20, "department");
-    database->AddCorrectComplaints(100);
-    hub.SetToken(kToken);
-    hub.AddSpace("owner/prepare", "PAUSED");
-    hub.AddSpace("owner/retrain_dept", "PAUSED");
-    hub.AddSpace("owner/retrain_urgency", "PAUSED");
+    Open(GetParam(), kToken);
+    AddSpaces();
     hub.PublishMetadata("owner/department", FakeHub::Metadata("d1", 5));
-    env = testing::OrchestratorEnv(hub, database->url(), kToken);
     // A SQLite lease left by a killed pass expires after LOCK_LEASE; the next pass waits for that.
     env["LOCK_LEASE"] = "1";
   }
 
-  std::unique_ptr<Subprocess> Start(std::vector<std::string> args = {}) {
-    args.insert(args.begin(), ORCH_BINARY);
-    return std::make_unique<Subprocess>(args, env, dir.path().string());
-  }
-  ProcessResult RunToEnd() {
-    ProcessResult result = Subprocess::Run({ORCH_BINARY, "run", "--wait-lock", "10"}, env, dir.path().string(), 60s);
-    EXPECT_EQ(result.err.find(kToken), std::string::npos);
-    return result;
-  }
-  LabelState Department() {
-    std::vector<std::string> names = {"department"};
-    return OpenStateStore(database->database_url())->LoadLabels(names).front();
-  }
+  std::unique_ptr<Subprocess> Start(std::vector<std::string> args = {}) { return StartOrchestrator(std::move(args)); }
+  ProcessResult RunToEnd() { return RunOrchestrator({"run", "--wait-lock", "10"}); }
+  LabelState Department() { return StateOf("department"); }
   // Kills the pass with SIGKILL as soon as `reached` holds.
   void KillWhen(Subprocess& pass, const std::function<bool()>& reached) {
     ASSERT_TRUE(hub.WaitFor(reached, 20s)) << pass.err();
@@ -67,20 +48,8 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
     ProcessResult killed = pass.Wait(10s);
     ASSERT_EQ(killed.term_signal, SIGKILL);
   }
-  // Restarts the Hub carried out, their answer lost or not; a refused request restarted nothing.
-  int CarriedOut(const std::string& path) {
-    int count = 0;
-    for (const FakeHub::RecordedCall& call : hub.Calls())
-      count += call.method == "POST" && call.path == path && call.carried_out;
-    return count;
-  }
   int Prepares() { return hub.Count("POST", "/api/spaces/owner/prepare/restart"); }
   int Retrains() { return hub.Count("POST", "/api/spaces/owner/retrain_dept/restart"); }
-
-  TempDir dir;
-  FakeHub hub;
-  std::unique_ptr<AppDatabase> database;
-  std::map<std::string, std::string> env;
 };
 
 TEST_P(Lifecycle, KilledAfterThePrepareRestartResumesWithoutRepeatingIt) {
@@ -140,10 +109,10 @@ TEST_P(Lifecycle, ARetrainRestartRefusedByTheHubIsSentByTheNextPassEvenWhileTheS
   ProcessResult first = RunToEnd();
   EXPECT_EQ(first.exit_code, 1) << first.err;
   EXPECT_NE(first.err.find("the next pass sends it again"), std::string::npos) << first.err;
-  EXPECT_EQ(CarriedOut("/api/spaces/owner/retrain_dept/restart"), 0);
-  ProcessResult status = Subprocess::Run({ORCH_BINARY, "status"}, env, dir.path().string(), 30s);
+  EXPECT_EQ(hub.CarriedOut("POST", "/api/spaces/owner/retrain_dept/restart"), 0);
+  ProcessResult status = RunOrchestrator({"status"}, 30s);
   EXPECT_NE(status.out.find("retrain of d2 not sent yet"), std::string::npos) << status.out;
-  ProcessResult json = Subprocess::Run({ORCH_BINARY, "status", "--json"}, env, dir.path().string(), 30s);
+  ProcessResult json = RunOrchestrator({"status", "--json"}, 30s);
   const nlohmann::json document = nlohmann::json::parse(json.out);
   nlohmann::json department;
   for (const nlohmann::json& label : document["labels"])
@@ -153,22 +122,45 @@ TEST_P(Lifecycle, ARetrainRestartRefusedByTheHubIsSentByTheNextPassEvenWhileTheS
 
   ProcessResult second = RunToEnd();
   EXPECT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_EQ(CarriedOut("/api/spaces/owner/retrain_dept/restart"), 1) << "the busy Space's stage confirmed nothing";
+  EXPECT_EQ(hub.CarriedOut("POST", "/api/spaces/owner/retrain_dept/restart"), 1)
+      << "the busy Space's stage confirmed nothing";
   EXPECT_EQ(hub.Count("GET", "/api/spaces/owner/retrain_dept/runtime"), 0) << "nothing to ask: it was never sent";
   EXPECT_EQ(Department().last_retrained_version, "d2");
   EXPECT_EQ(Prepares(), 1);
 }
 
 TEST_P(Lifecycle, EightPassesAtOnceOneActsTheOthersExit75) {
-  hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterDelay("owner/department", 30, 1500ms, "d2")});
+  // The lease outlasts the test: with eight processes contending for the SQLite file, a renewal
+  // may wait its turn longer than the one second the other tests give the lease.
+  env["LOCK_LEASE"] = "60";
+  env["POLL_TIMEOUT"] = "120";
   std::vector<std::unique_ptr<Subprocess>> passes;
   for (int i = 0; i < 8; ++i) passes.push_back(Start());
-  int acted = 0, locked = 0;
-  for (auto& pass : passes) {
-    ProcessResult result = pass->Wait(60s);
+  // The pass that acts polls until the dataset is published, which happens only once the seven
+  // others have ended: each of them met the lock held, however late the machine started it.
+  std::mutex mutex;
+  std::condition_variable ended;
+  int locked = 0;
+  std::vector<ProcessResult> results(passes.size());
+  std::vector<std::thread> waiters;
+  for (size_t i = 0; i < passes.size(); ++i)
+    waiters.emplace_back([&, i] {
+      ProcessResult result = passes[i]->Wait(180s);
+      std::lock_guard lock(mutex);
+      locked += result.exit_code == 75;
+      results[i] = std::move(result);
+      ended.notify_all();
+    });
+  {
+    std::unique_lock lock(mutex);
+    EXPECT_TRUE(ended.wait_for(lock, 60s, [&] { return locked == 7; })) << locked << " passes met the lock";
+  }
+  hub.PublishMetadata("owner/department", FakeHub::Metadata("d2", 30));
+  for (std::thread& waiter : waiters) waiter.join();
+  int acted = 0;
+  for (const ProcessResult& result : results) {
     if (result.exit_code == 0) ++acted;
     if (result.exit_code == 75) {
-      ++locked;
       EXPECT_NE(result.err.find("holds the run lock"), std::string::npos) << result.err;
     }
   }
@@ -239,10 +231,10 @@ TEST_P(Lifecycle, ADatabaseThatGoesAwayMidPassIsAClearErrorAndNothingIsRetrained
 TEST_P(Lifecycle, StatusAndHistoryShowWhatHappened) {
   hub.OnRestart("owner/prepare", {FakeHub::Publication::AfterPolls("owner/department", 30, 1, "d2")});
   ASSERT_EQ(RunToEnd().exit_code, 0);
-  ProcessResult status = Subprocess::Run({ORCH_BINARY, "status"}, env, dir.path().string(), 30s);
+  ProcessResult status = RunOrchestrator({"status"}, 30s);
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("last retrained: d2"), std::string::npos) << status.out;
-  ProcessResult history = Subprocess::Run({ORCH_BINARY, "history", "--json"}, env, dir.path().string(), 30s);
+  ProcessResult history = RunOrchestrator({"history", "--json"}, 30s);
   nlohmann::json runs = nlohmann::json::parse(history.out);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0]["status"], "ok");
@@ -253,15 +245,14 @@ TEST_P(Lifecycle, StatusAndHistoryShowWhatHappened) {
   EXPECT_GE(runs[0]["duration_seconds"].get<double>(), 0);
 
   const std::string id = std::to_string(runs[0]["id"].get<int64_t>());
-  ProcessResult one = Subprocess::Run({ORCH_BINARY, "history", "--run", id}, env, dir.path().string(), 30s);
+  ProcessResult one = RunOrchestrator({"history", "--run", id}, 30s);
   EXPECT_EQ(one.exit_code, 0) << one.err;
   EXPECT_NE(one.out.find("pass " + id + ": ok"), std::string::npos) << one.out;
   EXPECT_NE(one.out.find("department: retrain_triggered"), std::string::npos) << one.out;
   EXPECT_NE(one.out.find("dataset d2"), std::string::npos) << one.out;
-  ProcessResult one_json =
-      Subprocess::Run({ORCH_BINARY, "history", "--run", id, "--json"}, env, dir.path().string(), 30s);
+  ProcessResult one_json = RunOrchestrator({"history", "--run", id, "--json"}, 30s);
   EXPECT_EQ(nlohmann::json::parse(one_json.out)["id"], runs[0]["id"]);
-  ProcessResult missing = Subprocess::Run({ORCH_BINARY, "history", "--run", "999"}, env, dir.path().string(), 30s);
+  ProcessResult missing = RunOrchestrator({"history", "--run", "999"}, 30s);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no pass 999"), std::string::npos) << missing.err;
 }
@@ -292,7 +283,7 @@ TEST_P(Lifecycle, AHubThatFlapsBetween200And503IsRiddenOutWithoutRetrainingTwice
   env["POLL_TIMEOUT"] = "5";
   for (int pass = 0; pass < 15 && Department().last_retrained_version != "d2"; ++pass) RunToEnd();
   EXPECT_EQ(Department().last_retrained_version, "d2");
-  EXPECT_EQ(CarriedOut("/api/spaces/owner/retrain_dept/restart"), 1);
+  EXPECT_EQ(hub.CarriedOut("POST", "/api/spaces/owner/retrain_dept/restart"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Lifecycle, ::testing::Values("sqlite", "postgres"),

@@ -7,27 +7,20 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
-#include "db/open_database.h"
 #include "db/state_store.h"
-#include "support/app_database.h"
 #include "support/fake_hub.h"
 #include "support/job_workers.h"
-#include "support/orchestrator_env.h"
+#include "support/pass_world.h"
 #include "support/postgres_server.h"
-#include "support/subprocess.h"
-#include "support/temp_dir.h"
 #include "support/webhook_receiver.h"
 
 namespace orch {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::AppDatabase;
 using testing::FakeHub;
 using testing::FakeHubJobs;
 using testing::ProcessResult;
-using testing::Subprocess;
-using testing::TempDir;
 using testing::WebhookReceiver;
 using Fault = FakeHub::Fault;
 using Publication = FakeHub::Publication;
@@ -67,22 +60,15 @@ WebhookReceiver::Fault ReceiverFault(Loss loss, int times = 1) {
   return WebhookReceiver::Fault::CarryOutThenStatus(504, times);
 }
 
-class LostAnswers : public ::testing::TestWithParam<std::tuple<std::string, Loss>> {
+class LostAnswers : public ::testing::TestWithParam<std::tuple<std::string, Loss>>, public testing::PassWorld {
  protected:
   void SetUp() override {
     if (Engine() == "postgres") ORCH_REQUIRE_POSTGRES();
-    database = AppDatabase::ForEngine(Engine(), dir.File("app.db"));
-    database->CreateSchema();
-    database->AddMisclassified(20, "department");
-    database->AddCorrectComplaints(100);
-    hub.SetToken(kToken);
-    hub.AddSpace("owner/prepare", "PAUSED");
-    hub.AddSpace("owner/retrain_dept", "PAUSED");
-    hub.AddSpace("owner/retrain_urgency", "PAUSED");
+    Open(Engine(), kToken);
+    AddSpaces();
     hub.TrainsOn("owner/retrain_dept", "owner/department");
     hub.PublishMetadata("owner/department", FakeHub::Metadata("d1", 5));
     hub.OnRestart("owner/prepare", {Publication::AfterPolls("owner/department", 30, 1, "d2")});
-    env = testing::OrchestratorEnv(hub, database->url(), kToken);
     env["LOCK_LEASE"] = "1";
     env["HTTP_RETRIES"] = "1";
   }
@@ -90,27 +76,12 @@ class LostAnswers : public ::testing::TestWithParam<std::tuple<std::string, Loss
   std::string Engine() const { return std::get<0>(GetParam()); }
   Loss Lost() const { return std::get<1>(GetParam()); }
 
-  ProcessResult RunToEnd() {
-    ProcessResult result = Subprocess::Run({ORCH_BINARY, "run", "--wait-lock", "10"}, env, dir.path().string(), 60s);
-    EXPECT_FALSE(result.timed_out);
-    EXPECT_EQ(result.err.find(kToken), std::string::npos);
-    return result;
-  }
-  LabelState Department() {
-    std::vector<std::string> names = {"department"};
-    return OpenStateStore(database->database_url())->LoadLabels(names).front();
-  }
+  ProcessResult RunToEnd() { return RunOrchestrator({"run", "--wait-lock", "10"}); }
+  LabelState Department() { return StateOf("department"); }
   // The workers' jobs end, and their Spaces pause themselves, as the real ones do.
   void JobsEnd() {
     hub.SetSpaceStage("owner/prepare", "PAUSED");
     hub.SetSpaceStage("owner/retrain_dept", "PAUSED");
-  }
-  // Restarts of `path` the fake Hub carried out, whether or not their answer reached the pass.
-  int CarriedOut(const std::string& path) {
-    int count = 0;
-    for (const FakeHub::RecordedCall& call : hub.Calls())
-      count += call.method == "POST" && call.path == path && call.carried_out;
-    return count;
   }
   // The versions the department's retrain Space started on, one per restart carried out.
   std::vector<std::string> Retrained() {
@@ -162,11 +133,7 @@ class LostAnswers : public ::testing::TestWithParam<std::tuple<std::string, Loss
     EXPECT_NE(again.out.find("\"up_to_date\""), std::string::npos) << again.out;
   }
 
-  TempDir dir;
-  FakeHub hub;
   WebhookReceiver receiver;
-  std::unique_ptr<AppDatabase> database;
-  std::map<std::string, std::string> env;
 };
 
 // ---- a prepare Space --------------------------------------------------------------------------
@@ -198,7 +165,7 @@ TEST_P(LostAnswers, APrepareRestartLeftUnconfirmedIsConfirmedByTheNextPassWithou
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.err.find("its dataset is published"), std::string::npos) << second.err;
   ExpectNothingMoreAfterTheJobsEnded();
-  EXPECT_EQ(CarriedOut(kPrepareRestart), 1);
+  EXPECT_EQ(hub.CarriedOut("POST", kPrepareRestart), 1);
   EXPECT_EQ(hub.Count("POST", kPrepareRestart), 1);
   EXPECT_EQ(Retrained(), std::vector<std::string>{"d2"});
 }

@@ -4,48 +4,28 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/app_database.h"
 #include "support/fake_hub.h"
-#include "support/orchestrator_env.h"
+#include "support/pass_world.h"
 #include "support/pushgateway_server.h"
-#include "support/subprocess.h"
-#include "support/temp_dir.h"
 #include "support/webhook_receiver.h"
 
 namespace orch {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::AppDatabase;
 using testing::FakeHub;
 using testing::ProcessResult;
-using testing::Subprocess;
 
 constexpr const char* kToken = "hf_observabilitySECRET";
 
-class Observability : public ::testing::Test {
+class Observability : public ::testing::Test, public testing::PassWorld {
  protected:
   void SetUp() override {
-    database = AppDatabase::Sqlite(dir.File("app.db"));
-    database->CreateSchema();
-    database->AddMisclassified(20, "department");
-    database->AddCorrectComplaints(100);
-    hub.SetToken(kToken);
-    hub.AddSpace("owner/prepare", "PAUSED");
-    hub.AddSpace("owner/retrain_dept", "PAUSED");
-    env = testing::OrchestratorEnv(hub, database->url(), kToken);
+    Open("sqlite", kToken);
+    AddSpaces();
     env["POLL_TIMEOUT"] = "0.3";  // nothing is published: department times out
   }
-  ProcessResult Run() {
-    ProcessResult result = Subprocess::Run({ORCH_BINARY}, env, dir.path().string(), 60s);
-    EXPECT_EQ(result.err.find(kToken), std::string::npos);
-    return result;
-  }
-
-  testing::TempDir dir;
-  FakeHub hub;
-  std::unique_ptr<AppDatabase> database;
-  std::map<std::string, std::string> env;
+  ProcessResult Run() { return RunOrchestrator({}); }
 };
 
 TEST_F(Observability, ATimeoutIsPostedToTheWebhookWithoutAnySecret) {

@@ -366,6 +366,13 @@ int FakeHub::Count(std::string_view method, std::string_view path_substring) con
   }));
 }
 
+int FakeHub::CarriedOut(std::string_view method, std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(std::count_if(calls_.begin(), calls_.end(), [&](const RecordedCall& call) {
+    return call.method == method && call.path == path && call.carried_out;
+  }));
+}
+
 void FakeHub::ClearCalls() {
   std::lock_guard lock(mutex_);
   calls_.clear();

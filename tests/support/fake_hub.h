@@ -207,6 +207,8 @@ class FakeHub {
 
   std::vector<RecordedCall> Calls() const;
   int Count(std::string_view method, std::string_view path_substring) const;
+  // Requests for exactly `path` that the fake carried out, whether or not their answer was lost.
+  int CarriedOut(std::string_view method, std::string_view path) const;
   void ClearCalls();
 
   // Evaluates `predicate` now and again after every request handled or change made through this
