@@ -1,6 +1,5 @@
 // `orchestrator retrain`: the reference retrain worker (src/workers/retrain.h) on the command line.
 #include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <optional>
 
@@ -9,6 +8,7 @@
 #include "cli/sources.h"
 #include "config/label_name.h"
 #include "util/error.h"
+#include "util/strings.h"
 #include "workers/decision_log.h"
 #include "workers/jsonl_dataset.h"
 #include "workers/model_repository.h"
@@ -17,12 +17,6 @@
 namespace orch {
 namespace {
 
-std::string Fixed(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4f", value);
-  return text;
-}
-
 void PrintSummary(const RetrainOutcome& outcome) {
   const ModelDecision& decision = outcome.decision;
   const FastTextSettings& settings = outcome.card.hyperparameters;
@@ -30,11 +24,11 @@ void PrintSummary(const RetrainOutcome& outcome) {
   std::cout << decision.label << ": " << DecisionKindName(decision.kind) << " the model trained on "
             << decision.dataset_version << " (" << outcome.card.train_rows << " rows; epoch " << settings.epochs
             << ", lr " << settings.learning_rate << ", word n-grams " << settings.word_ngrams << ")\n"
-            << "  new model       macro-F1 " << Fixed(scores.macro_f1) << "  accuracy " << Fixed(scores.accuracy)
-            << "\n";
+            << "  new model       macro-F1 " << FormatFixed(scores.macro_f1, 4) << "  accuracy "
+            << FormatFixed(scores.accuracy, 4) << "\n";
   if (decision.deployed_scores)
-    std::cout << "  deployed model  macro-F1 " << Fixed(decision.deployed_scores->macro_f1) << "  accuracy "
-              << Fixed(decision.deployed_scores->accuracy) << "  (" << decision.deployed_version.value_or("?")
+    std::cout << "  deployed model  macro-F1 " << FormatFixed(decision.deployed_scores->macro_f1, 4) << "  accuracy "
+              << FormatFixed(decision.deployed_scores->accuracy, 4) << "  (" << decision.deployed_version.value_or("?")
               << ", trained on " << decision.deployed_dataset_version.value_or("?") << ")\n";
   std::cout << "  " << decision.reason << "\n";
   if (!outcome.trained)
@@ -87,9 +81,8 @@ int RetrainCommand(const CommonOptions& common, const RetrainOptions& options) {
   auto start = std::chrono::steady_clock::now();
   request.progress = [&options, start](std::string_view message) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    char elapsed[32];
-    std::snprintf(elapsed, sizeof elapsed, "%.2f", seconds);
-    std::cerr << "orchestrator retrain " << options.label << " [" << elapsed << " s]: " << message << std::endl;
+    std::cerr << "orchestrator retrain " << options.label << " [" << FormatFixed(seconds, 2) << " s]: " << message
+              << std::endl;
   };
   // Exactly once on the worker's side too: a request repeated by a resumed pass (or by hand) for a
   // version trained already is answered with its decision.

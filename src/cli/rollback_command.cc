@@ -1,5 +1,4 @@
 // `orchestrator rollback`: deploy an earlier model of a label again (src/workers/rollback.h).
-#include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -7,17 +6,12 @@
 #include "cli/sources.h"
 #include "config/label_name.h"
 #include "util/error.h"
+#include "util/strings.h"
 #include "workers/model_repository.h"
 #include "workers/rollback.h"
 
 namespace orch {
 namespace {
-
-std::string Fixed(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4f", value);
-  return text;
-}
 
 void PrintSummary(const RollbackOutcome& outcome) {
   const ModelDecision& decision = outcome.decision;
@@ -28,7 +22,7 @@ void PrintSummary(const RollbackOutcome& outcome) {
   }
   std::cout << decision.label << ": rolled back to the model trained on " << decision.dataset_version << " ("
             << decision.model_version;
-  if (decision.new_scores) std::cout << "; test macro-F1 " << Fixed(decision.new_scores->macro_f1) << " on it";
+  if (decision.new_scores) std::cout << "; test macro-F1 " << FormatFixed(decision.new_scores->macro_f1, 4) << " on it";
   std::cout << ")\n  replaced the model trained on " << decision.deployed_dataset_version.value_or("?") << " ("
             << decision.deployed_version.value_or("unreadable") << ")\n"
             << "  reason: " << decision.reason << "\n"

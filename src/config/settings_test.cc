@@ -5,7 +5,6 @@
 #include <set>
 
 #include "util/error.h"
-#include "util/strings.h"
 
 namespace orch {
 namespace {
@@ -166,12 +165,6 @@ TEST(SettingsTest, SecretsAreMaskedAndNeverQuoted) {
     EXPECT_EQ(std::string(error.what()).find("hunter2"), std::string::npos) << error.what();
     EXPECT_EQ(std::string(error.what()).rfind("DATABASE_URL (environment): ", 0), 0u) << error.what();
   }
-}
-
-TEST(SettingsTest, NumbersAreDisplayedShortest) {
-  EXPECT_EQ(FormatNumber(60), "60");
-  EXPECT_EQ(FormatNumber(0.5), "0.5");
-  EXPECT_EQ(FormatNumber(0.1 + 0.2), "0.30000000000000004");
 }
 
 TEST(SettingsTest, ExamplesInMessagesUseTheSourcesSyntax) {

@@ -43,6 +43,12 @@ std::string FormatNumber(double number) {
   return error == std::errc() ? std::string(buffer, end) : std::to_string(number);
 }
 
+std::string FormatFixed(double number, int decimals) {
+  char buffer[400];  // the longest double in fixed notation has 309 digits before the point
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, number, std::chars_format::fixed, decimals);
+  return error == std::errc() ? std::string(buffer, end) : FormatNumber(number);
+}
+
 bool WithinEditDistance(std::string_view a, std::string_view b, size_t limit) {
   if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return false;
   std::vector<size_t> row(b.size() + 1);

@@ -35,4 +35,8 @@ bool WithinEditDistance(std::string_view a, std::string_view b, size_t limit);
 // Shortest text that reads back as `number` ("60", "0.5").
 std::string FormatNumber(double number);
 
+// `number` with exactly `decimals` digits after the point ("0.8125", "1.50"): scores and seconds
+// in columns that line up.
+std::string FormatFixed(double number, int decimals);
+
 }  // namespace orch

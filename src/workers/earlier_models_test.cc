@@ -8,6 +8,7 @@
 #include "support/dataset_repository.h"
 #include "support/error_of.h"
 #include "support/temp_dir.h"
+#include "support/tiny_search.h"
 #include "util/error.h"
 #include "workers/decision_log.h"
 #include "workers/retrain.h"
@@ -154,15 +155,7 @@ TEST_F(EarlierModelsTest, TheFirstRetrainImportsThenWeighsAgainstTheImportedMode
                                           .models_dir = models_dir(),
                                           .version = std::nullopt,
                                           .decision_threshold = 0.001,
-                                          .search = {.word_ngrams = {1},
-                                                     .learning_rates = {0.5},
-                                                     .epochs = {5},
-                                                     .dimension = 8,
-                                                     .buckets = 1000,
-                                                     .threads = 1,
-                                                     .seed = 1,
-                                                     .first_round_rows = 1000,
-                                                     .screening_validation_rows = 100},
+                                          .search = testing::TinySearch(),
                                           .progress = [&](std::string_view line) { progress.emplace_back(line); }});
   EXPECT_EQ(outcome.decision.deployed_version, kOldVersion);
   ASSERT_TRUE(outcome.decision.deployed_scores.has_value()) << outcome.decision.reason;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "util/markdown.h"
+#include "util/strings.h"
 #include "workers/decision_log.h"
 
 namespace orch {
@@ -11,13 +12,8 @@ namespace {
 
 constexpr std::string_view kHubDatasets = "hf://datasets/";
 
-std::string Fixed(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4f", value);
-  return text;
-}
-
-std::string Fixed(const std::optional<double>& value) { return value ? Fixed(*value) : std::string(""); }
+// A score in a table, or an empty cell when there is none.
+std::string ScoreCell(const std::optional<double>& value) { return value ? FormatFixed(*value, 4) : std::string(); }
 
 std::string Code(std::string_view text) { return "`" + MarkdownTableCell(text) + "`"; }
 
@@ -32,9 +28,9 @@ std::string ModelSection(const ModelCard& model) {
                      "| split of " + Code(model.dataset_version) +
                      " | macro-F1 | accuracy |\n|---|---:|---:|\n"
                      "| test | " +
-                     Fixed(model.metrics.macro_f1) + " | " + Fixed(model.metrics.accuracy) + " |\n| validation | " +
-                     Fixed(model.validation_metrics.macro_f1) + " | " + Fixed(model.validation_metrics.accuracy) +
-                     " |\n\n";
+                     FormatFixed(model.metrics.macro_f1, 4) + " | " + FormatFixed(model.metrics.accuracy, 4) +
+                     " |\n| validation | " + FormatFixed(model.validation_metrics.macro_f1, 4) + " | " +
+                     FormatFixed(model.validation_metrics.accuracy, 4) + " |\n\n";
   char settings_text[200];
   std::snprintf(settings_text, sizeof settings_text,
                 "fastText supervised, softmax loss: epoch %d, lr %g, word n-grams %d, dimension %d, buckets %d; "
@@ -72,8 +68,8 @@ std::string DecisionsSection(std::string_view decisions_log) {
   size_t listed = 0;
   for (auto line = decisions.rbegin(); line != decisions.rend() && listed < kReadmeDecisions; ++line, ++listed)
     text += "| " + MarkdownTableCell(line->time) + " | " + MarkdownTableCell(line->decision) + " | " +
-            Code(line->dataset_version) + " | " + Fixed(line->new_macro_f1) + " | " + Fixed(line->deployed_macro_f1) +
-            " | " + MarkdownTableCell(line->reason) + " |\n";
+            Code(line->dataset_version) + " | " + ScoreCell(line->new_macro_f1) + " | " +
+            ScoreCell(line->deployed_macro_f1) + " | " + MarkdownTableCell(line->reason) + " |\n";
   return text;
 }
 

@@ -11,6 +11,7 @@
 #include "support/error_of.h"
 #include "support/interfering_repository.h"
 #include "support/temp_dir.h"
+#include "support/tiny_search.h"
 #include "support/yaml_read_back.h"
 #include "util/error.h"
 #include "workers/retrain.h"
@@ -63,15 +64,7 @@ class RollbackTest : public ::testing::Test {
                     .models_dir = models_dir(),
                     .version = std::nullopt,
                     .decision_threshold = threshold,
-                    .search = {.word_ngrams = {1},
-                               .learning_rates = {0.5},
-                               .epochs = {5},
-                               .dimension = 8,
-                               .buckets = 1000,
-                               .threads = 1,
-                               .seed = 1,
-                               .first_round_rows = 1000,
-                               .screening_validation_rows = 100},
+                    .search = testing::TinySearch(),
                     .progress = {}});
   }
 
