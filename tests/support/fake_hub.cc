@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "support/drop_connection.h"
+#include "support/wait_for_change.h"
 
 namespace orch::testing {
 namespace {
@@ -379,17 +380,7 @@ void FakeHub::ClearCalls() {
 }
 
 bool FakeHub::WaitFor(const std::function<bool()>& predicate, milliseconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (true) {
-    uint64_t seen;
-    {
-      std::lock_guard lock(mutex_);
-      seen = generation_;
-    }
-    if (predicate()) return true;
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_until(lock, deadline, [&] { return generation_ != seen; })) return false;
-  }
+  return WaitForChange(mutex_, changed_, generation_, predicate, timeout);
 }
 
 void FakeHub::Handle(const httplib::Request& request, httplib::Response& response) {

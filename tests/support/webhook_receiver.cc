@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "support/drop_connection.h"
+#include "support/wait_for_change.h"
 
 namespace orch::testing {
 namespace {
@@ -93,17 +94,7 @@ int WebhookReceiver::CarriedOut(const std::string& idempotency_key) const {
 }
 
 bool WebhookReceiver::WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    uint64_t seen;
-    {
-      std::lock_guard lock(mutex_);
-      seen = generation_;
-    }
-    if (predicate()) return true;
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_until(lock, deadline, [&] { return generation_ != seen; })) return false;
-  }
+  return WaitForChange(mutex_, changed_, generation_, predicate, timeout);
 }
 
 void WebhookReceiver::Handle(const httplib::Request& request, httplib::Response& response) {
