@@ -4,7 +4,9 @@
 // the fake holds and that the client never sent its token to the storage origin.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "hub/content_hash.h"
@@ -110,57 +112,140 @@ TEST(FakeHubJsClient, OfficialClientPublishesThroughLfsTagsAndReadsBack) {
   EXPECT_GE(downloads, 2) << "both LFS files were read back from the storage origin";
 }
 
-// What `orchestrator prepare --hub hf://...` publishes, read back at its tag by the official client
-// as any user of the Hub would: every file listed and downloaded is the one the fake holds, the
-// metadata names the tag, the splits have the rows prepare reported.
-TEST(FakeHubJsClient, OfficialClientReadsBackWhatPreparePublished) {
-  RequireTheOfficialClient();
-  if (::testing::Test::HasFatalFailure()) return;
-  FakeHub hub;
-  TempDir dir;
-  std::unique_ptr<AppDatabase> database = AppDatabase::Sqlite(dir.File("app.db"));
-  database->CreateSchema();
-  database->AddMisclassified(60, "department");
-  database->AddCorrectComplaints(100);
-  const ProcessResult prepared = Subprocess::Run(
-      {ORCH_BINARY, "prepare", "--hub", "hf://datasets/acme/grievances-{label}", "--label", "department", "--json"},
-      {{"PATH", "/usr/bin:/bin"},
-       {"DATABASE_URL", database->url()},
-       {"THRESHOLD_DEPARTMENT", "40"},
-       {"THRESHOLD_URGENCY", "30"},
-       {"HF_ENDPOINT", hub.endpoint()},
-       {"HF_TOKEN", kToken},
-       {"TMPDIR", dir.path().string()}},
-      dir.path().string(), std::chrono::seconds(120));
-  ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
-  const json label = json::parse(prepared.out)["labels"][0];
-  const std::string tag = label["version_tag"];
-  const std::string repo = "acme/grievances-department";
-
+// What the official client reads of `repo` ("namespace/name" of `type`) at `revision`, through
+// tests/js/hub_read_back.mjs; null when the script failed (the test has then failed with its output).
+json ReadBack(FakeHub& hub, const std::string& type, const std::string& repo, const std::string& revision) {
   const ProcessResult result =
       Subprocess::Run({ORCH_NODE, std::string(ORCH_SOURCE_DIR) + "/tests/js/hub_read_back.mjs"},
                       {{"PATH", "/usr/bin:/bin"},
                        {"HF_ENDPOINT", hub.endpoint()},
                        {"HF_TOKEN", kToken},
                        {"ORCH_NODE_PREFIX", ORCH_NODE_PREFIX},
+                       {"READ_TYPE", type},
                        {"READ_REPO", repo},
-                       {"READ_REVISION", tag}},
+                       {"READ_REVISION", revision}},
                       "", std::chrono::seconds(120));
-  ASSERT_EQ(result.exit_code, 0) << "stdout:\n" << result.out << "\nstderr:\n" << result.err;
+  EXPECT_EQ(result.exit_code, 0) << "stdout:\n" << result.out << "\nstderr:\n" << result.err;
   const json read = MarkedLine(result.out, "READBACK");
-  ASSERT_TRUE(read.is_object()) << result.out;
+  EXPECT_TRUE(read.is_object()) << result.out;
+  return read.is_object() ? read : json(nullptr);
+}
+
+// The client listed every file the fake holds at `revision`, and no other, and downloaded each
+// byte for byte.
+void ExpectEveryFileReadBack(FakeHub& hub, const json& read, const std::string& type, const std::string& repo,
+                             const std::string& revision) {
+  std::vector<std::string> read_paths;
+  for (const auto& [path, file] : read["files"].items()) read_paths.push_back(path);
+  const std::vector<std::string> held_paths = hub.repos().PathsAt(type, repo, revision);
+  EXPECT_EQ(read_paths, held_paths) << "every file at " << revision << ", and no other";
+  for (const std::string& path : held_paths) {
+    const auto held = hub.repos().FileAt(type, repo, revision, path);
+    ASSERT_TRUE(held);
+    EXPECT_EQ(read["files"][path]["sha256"], Sha256Hex(held->content)) << path << " at " << revision;
+  }
+}
+
+bool HasLine(const json& lines, const std::string& wanted) {
+  return std::find(lines.begin(), lines.end(), wanted) != lines.end();
+}
+
+// The environment of `orchestrator prepare` and `retrain` against the fake Hub.
+std::map<std::string, std::string> CommandEnv(const FakeHub& hub, const TempDir& dir, const std::string& database_url) {
+  return {{"PATH", "/usr/bin:/bin"},       {"DATABASE_URL", database_url},       {"THRESHOLD_DEPARTMENT", "40"},
+          {"THRESHOLD_URGENCY", "30"},     {"HF_ENDPOINT", hub.endpoint()},      {"HF_TOKEN", kToken},
+          {"TMPDIR", dir.path().string()}, {"XDG_CACHE_HOME", dir.File("cache")}};
+}
+
+class FakeHubJsReadBack : public ::testing::Test {
+ protected:
+  static constexpr const char* kDatasets = "acme/grievances-department";
+  static constexpr const char* kModels = "acme/grievances-department-model";
+
+  void SetUp() override {
+    RequireTheOfficialClient();
+    if (HasFatalFailure()) return;
+    database = AppDatabase::Sqlite(dir.File("app.db"));
+    database->CreateSchema();
+    database->AddMisclassified(60, "department");
+    database->AddCorrectComplaints(100);
+    env = CommandEnv(hub, dir, database->url());
+  }
+
+  // `orchestrator args...`, which must succeed; its standard output as JSON.
+  json Orchestrator(std::vector<std::string> args) {
+    args.insert(args.begin(), ORCH_BINARY);
+    const ProcessResult result = Subprocess::Run(args, env, dir.path().string(), std::chrono::seconds(120));
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.err.find(kToken), std::string::npos) << "the token leaked";
+    return json::parse(result.out, nullptr, false);
+  }
+  // Publishes the department's dataset; returns what prepare reported of it.
+  json Prepare() {
+    const json out =
+        Orchestrator({"prepare", "--hub", "hf://datasets/acme/grievances-{label}", "--label", "department", "--json"});
+    return out.is_object() ? out["labels"][0] : json(nullptr);
+  }
+
+  FakeHub hub;
+  TempDir dir;
+  std::unique_ptr<AppDatabase> database;
+  std::map<std::string, std::string> env;
+};
+
+// What `orchestrator prepare --hub hf://...` publishes, read back at its tag by the official client
+// as any user of the Hub would: every file listed and downloaded is the one the fake holds, the
+// metadata names the tag, the splits have the rows prepare reported.
+TEST_F(FakeHubJsReadBack, OfficialClientReadsBackWhatPreparePublished) {
+  if (HasFatalFailure()) return;
+  const json label = Prepare();
+  ASSERT_TRUE(label.is_object());
+  const std::string tag = label["version_tag"];
+
+  const json read = ReadBack(hub, "dataset", kDatasets, tag);
+  ASSERT_TRUE(read.is_object());
   EXPECT_EQ(read["private"], true);
   EXPECT_EQ(read["version_tag"], tag);
   EXPECT_EQ(read["rows"], label["splits"]);
-  std::vector<std::string> read_paths;
-  for (const auto& [path, file] : read["files"].items()) read_paths.push_back(path);
-  EXPECT_EQ(read_paths, hub.repos().PathsAt("dataset", repo, tag)) << "every file of the version, and no other";
-  for (const std::string& path : hub.repos().PathsAt("dataset", repo, tag)) {
-    const auto held = hub.repos().FileAt("dataset", repo, tag, path);
-    ASSERT_TRUE(held);
-    EXPECT_EQ(read["files"][path]["sha256"], Sha256Hex(held->content)) << path;
-  }
-  EXPECT_EQ(read["labels"], json::parse(hub.repos().FileAt("dataset", repo, tag, "labels.json")->content));
+  EXPECT_TRUE(HasLine(read["yaml_lines"], "configs:")) << read["yaml_lines"].dump();
+  ExpectEveryFileReadBack(hub, read, "dataset", kDatasets, tag);
+  EXPECT_EQ(read["labels"], json::parse(hub.repos().FileAt("dataset", kDatasets, tag, "labels.json")->content));
+}
+
+// What `orchestrator retrain --dataset hf://... --models hf://...` publishes, read back by the
+// official client: the candidate at its dataset version's tag, and main, the deployed model with
+// its card (the YAML the Hub reads) and its decision history.
+TEST_F(FakeHubJsReadBack, OfficialClientReadsBackWhatRetrainPublished) {
+  if (HasFatalFailure()) return;
+  const json label = Prepare();
+  ASSERT_TRUE(label.is_object());
+  const std::string version = label["version_tag"];
+  const json decision =
+      Orchestrator({"retrain", "--label", "department", "--dataset", std::string("hf://datasets/") + kDatasets,
+                    "--models", std::string("hf://") + kModels, "--json"});
+  ASSERT_TRUE(decision.is_object());
+  EXPECT_EQ(decision["dataset_version"], version);
+
+  const json candidate = ReadBack(hub, "model", kModels, version);
+  ASSERT_TRUE(candidate.is_object());
+  ExpectEveryFileReadBack(hub, candidate, "model", kModels, version);
+  EXPECT_EQ(candidate["fasttext_magic"], 793712314) << "model.bin is a fastText model";
+  EXPECT_EQ(candidate["model"]["dataset_version"], version);
+  EXPECT_EQ(candidate["model"]["label"], "department");
+
+  const json main = ReadBack(hub, "model", kModels, "main");
+  ASSERT_TRUE(main.is_object());
+  EXPECT_EQ(main["private"], true);
+  ExpectEveryFileReadBack(hub, main, "model", kModels, "main");
+  EXPECT_EQ(main["files"]["model.bin"], candidate["files"]["model.bin"]) << "main deploys the candidate";
+  const json& yaml = main["yaml_lines"];
+  EXPECT_TRUE(HasLine(yaml, "library_name: fasttext")) << yaml.dump();
+  EXPECT_TRUE(HasLine(yaml, "pipeline_tag: text-classification")) << yaml.dump();
+  EXPECT_TRUE(HasLine(yaml, "model-index:")) << yaml.dump();
+  ASSERT_TRUE(main["decisions"].is_array());
+  ASSERT_EQ(main["decisions"].size(), 1u);
+  EXPECT_EQ(main["decisions"][0]["dataset_version"], version);
+  EXPECT_EQ(main["decisions"][0]["decision"], decision["decision"]);
 }
 
 }  // namespace
