@@ -110,6 +110,7 @@ TEST_F(PrepareHubCli, PublishesTheDataThenTheMetadataThenTheTagIntoAPrivateRepos
   EXPECT_EQ(label["num_samples"], 90);
   FakeHubRepos& repos = hub_.repos();
   ASSERT_TRUE(repos.HasRepo("dataset", kRepo));
+  EXPECT_TRUE(repos.IsPrivate("dataset", kRepo));
   EXPECT_FALSE(repos.HasRepo("dataset", "acme/grievances-urgency"));
 
   // Two commits on the Hub's initial one: the data, then the metadata, which the tag is on.
@@ -162,6 +163,20 @@ TEST_F(PrepareHubCli, PublishesTheDataThenTheMetadataThenTheTagIntoAPrivateRepos
   EXPECT_EQ(File(second_tag, "labels.json"), File(tag, "labels.json")) << "ids are read back from main";
   EXPECT_EQ(MetadataVersionsOfMain(), (std::vector<std::string>{tag, second_tag}));
   ExpectEveryTagIsAWholeVersion();
+}
+
+TEST_F(PrepareHubCli, HfRepoPrivateFalseCreatesThePublicRepositoryAndOneThatExistsKeepsItsVisibility) {
+  env_["HF_REPO_PRIVATE"] = "false";
+  PrepareJson();
+  ASSERT_TRUE(hub_.repos().HasRepo("dataset", kRepo));
+  EXPECT_FALSE(hub_.repos().IsPrivate("dataset", kRepo));
+
+  hub_.repos().CreateRepo("dataset", "acme/grievances-urgency", /*is_private=*/true);
+  database_->AddMisclassified(40, "urgency");
+  const ProcessResult urgency = Prepare({"--hub", kHubUrl, "--label", "urgency"});
+  ASSERT_EQ(urgency.exit_code, 0) << urgency.err;
+  EXPECT_EQ(hub_.repos().Tags("dataset", "acme/grievances-urgency").size(), 1u);
+  EXPECT_TRUE(hub_.repos().IsPrivate("dataset", "acme/grievances-urgency")) << "its visibility is the Hub's to change";
 }
 
 TEST_F(PrepareHubCli, APassStoppedBetweenTheCommitsLeavesNoMetadataAndTheNextPublishesOnce) {

@@ -217,8 +217,8 @@ const Subcommand kSubcommands[] = {
      "Reads every reviewed misclassified row and a seeded sample of correct rows (CORRECT_RATIO, PREPARE_SEED),\n"
      "cleans the text, splits 80/10/10 stratified by label, and publishes a version into the label's dataset\n"
      "repository <hub>/<label>, or on the Hugging Face Hub (hf://datasets/OWNER/NAME, {label} standing for the\n"
-     "label's name; created private when missing, HF_TOKEN needs write access): the data and dataset card in one\n"
-     "commit on main, dataset_metadata.json in the next, tagged <version_tag>.\n\n"
+     "label's name; created when missing, private unless HF_REPO_PRIVATE=false; HF_TOKEN needs write access):\n"
+     "the data and dataset card in one commit on main, dataset_metadata.json in the next, tagged <version_tag>.\n\n"
      "Examples:\n"
      "  orchestrator prepare --hub ./hub\n"
      "  orchestrator prepare --hub ./hub --label urgency --json\n"
@@ -241,10 +241,15 @@ const Subcommand kSubcommands[] = {
      "exceeds the deployed one's by more than DECISION_THRESHOLD; every decision is a line of decisions.jsonl.\n"
      "A dataset version is trained once: one whose candidate tag exists is answered with its decision.\n"
      "Here --version names a dataset version, not the program's.\n\n"
-     "Reads the version at its tag: the latest is the one main's dataset_metadata.json names.\n\n"
+     "Reads the version at its tag: the latest is the one main's dataset_metadata.json names.\n"
+     "On the Hugging Face Hub, --dataset hf://datasets/OWNER/NAME[@VERSION] and --models hf://OWNER/NAME name the\n"
+     "repositories themselves; the model repository is created when missing, private unless HF_REPO_PRIVATE=false,\n"
+     "and HF_TOKEN needs write access to it.\n\n"
      "Examples:\n"
      "  orchestrator retrain --label urgency --dataset ./hub/urgency --models ./models\n"
-     "  orchestrator retrain --label urgency --dataset ./hub/urgency@v3 --models ./models --json\n\n"
+     "  orchestrator retrain --label urgency --dataset ./hub/urgency@v3 --models ./models --json\n"
+     "  orchestrator retrain --label urgency --dataset hf://datasets/acme/grievances-urgency \\\n"
+     "      --models hf://acme/grievances-urgency-model\n\n"
      "Exit status: 0 when the model was accepted or rejected (or the version was decided already), 1 on a data,\n"
      "repository or disk error, 2 on bad usage.",
      [](CLI::App& app, Invocation& in) {
@@ -252,10 +257,12 @@ const Subcommand kSubcommands[] = {
        AddConfig(app, in);
        app.add_option("--label", in.retrain.label, "The label to retrain")->required();
        app.add_option("--dataset", in.retrain.dataset_dir,
-                      "The label's dataset repository, <hub>/<label>, or <hub>/<label>@<version>")
+                      "The label's dataset repository, <hub>/<label>[@<version>], or "
+                      "hf://datasets/OWNER/NAME[@<version>] on the Hub")
            ->required();
        app.add_option("--models", in.retrain.models_dir,
-                      "The models directory; the label's model repository is <models>/<label>")
+                      "The models directory (the label's model repository is <models>/<label>), or the label's "
+                      "model repository hf://OWNER/NAME on the Hub")
            ->required();
        app.add_option("--version", in.retrain.version, "The dataset version to train on (default: the latest)");
        AddJson(app, in.retrain.json, "Print the decision as JSON");
@@ -263,15 +270,18 @@ const Subcommand kSubcommands[] = {
      [](Invocation& in) { return RetrainCommand(in.common, in.retrain); }},
     {"predict", "Classify texts with a label's deployed model",
      "Texts from the arguments, or one per line on stdin. The deployed model is main's of the model repository\n"
-     "<models>/<label>, read once per commit into the cache directory.\n\n"
+     "<models>/<label>, or of hf://OWNER/NAME on the Hub, read once per commit into the cache directory.\n\n"
      "Examples:\n"
      "  orchestrator predict --label urgency --models ./models \"water pipe burst near the school\"\n"
-     "  orchestrator predict --label department --models ./models --json < texts.txt\n\n"
+     "  orchestrator predict --label department --models ./models --json < texts.txt\n"
+     "  orchestrator predict --label urgency --models hf://acme/grievances-urgency-model \"no water since monday\"\n\n"
      "Exit status: 0, 1 when no model is deployed, it is damaged, or a line of stdin is longer than 1 MiB.",
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
        app.add_option("--label", in.predict.label, "The label to predict")->required();
-       app.add_option("--models", in.predict.models_dir, "The models directory")->required();
+       app.add_option("--models", in.predict.models_dir,
+                      "The models directory, or the label's model repository hf://OWNER/NAME on the Hub")
+           ->required();
        app.add_option("--cache", in.predict.cache_dir,
                       "Where to keep the models read, by repository and commit (default "
                       "$XDG_CACHE_HOME/orchestrator/models, else ~/.cache/orchestrator/models)");
@@ -286,7 +296,8 @@ const Subcommand kSubcommands[] = {
      "a candidate by the dataset version it was trained on, deployed before or rejected.\n\n"
      "Examples:\n"
      "  orchestrator rollback --label urgency --models ./models --reason \"misroutes water complaints\"\n"
-     "  orchestrator rollback --label urgency --models ./models --to v20261126_101502 --json\n\n"
+     "  orchestrator rollback --label urgency --models ./models --to v20261126_101502 --json\n"
+     "  orchestrator rollback --label urgency --models hf://acme/grievances-urgency-model --reason \"too eager\"\n\n"
      "Exit status: 0 when it was rolled back (or that model is deployed already); 1 when nothing is deployed,\n"
      "there is no earlier model, the candidate is damaged, another retrain or rollback of the label is running,\n"
      "or the repository cannot be written; 2 for a label without models, a version without a candidate, or bad\n"
@@ -294,7 +305,9 @@ const Subcommand kSubcommands[] = {
      [](CLI::App& app, Invocation& in) {
        AddCommon(app, in);
        app.add_option("--label", in.rollback.label, "The label to roll back")->required();
-       app.add_option("--models", in.rollback.models_dir, "The models directory")->required();
+       app.add_option("--models", in.rollback.models_dir,
+                      "The models directory, or the label's model repository hf://OWNER/NAME on the Hub")
+           ->required();
        app.add_option("--to", in.rollback.to,
                       "The dataset version whose candidate to deploy (default: the model deployed before)");
        app.add_option("--reason", in.rollback.reason, "Why, for the decision history");

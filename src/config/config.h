@@ -89,6 +89,7 @@ struct Config {
   double decision_threshold = 0.001;                 // macro-F1 gain a retrained model needs to be deployed
   int64_t prepare_seed = 42;                         // seeds orchestrator prepare's sampling and splits
   std::string dataset_languages = "ne,en";           // the language codes orchestrator prepare's cards name
+  bool hf_repo_private = true;                       // repositories prepare and retrain create on the Hub
   // orchestrator serve: where it listens, the token POST /api/passes needs (a secret; "" refuses
   // passes over HTTP), its own schedule ("6h"; "" for none), how long a status snapshot is served
   // before a new one is taken, and GITHUB_REPOSITORY (owner/name) for links to workflow runs.

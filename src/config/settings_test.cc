@@ -65,6 +65,7 @@ TEST(SettingsTest, TheDocumentedVariablesAreThere) {
       {"decision_threshold", "DECISION_THRESHOLD"},
       {"prepare_seed", "PREPARE_SEED"},
       {"dataset_languages", "DATASET_LANGUAGES"},
+      {"hf_repo_private", "HF_REPO_PRIVATE"},
       {"serve_listen", "SERVE_LISTEN"},
       {"serve_token", "SERVE_TOKEN"},
       {"serve_schedule", "SERVE_SCHEDULE"},

@@ -14,7 +14,7 @@ std::unique_ptr<Repository> OpenRepository(const RepositoryUrl& url, const Confi
   const HfRepositoryType type =
       url.kind == RepositoryUrl::Kind::kHubDataset ? HfRepositoryType::kDataset : HfRepositoryType::kModel;
   return std::make_unique<HfRepository>(config.http, config.hf_endpoint, config.hf_token, type, url.repo_id,
-                                        /*create_private=*/true, std::move(on_retry));
+                                        config.hf_repo_private, std::move(on_retry));
 }
 
 }  // namespace orch

@@ -14,7 +14,8 @@
 namespace orch {
 
 // `url` names one repository (see RepositoryUrl::ForLabel): a LocalRepository of url.path, or an
-// HfRepository of url.repo_id on config.hf_endpoint, created private when it must be created.
+// HfRepository of url.repo_id on config.hf_endpoint, created private (or public when
+// config.hf_repo_private is false) when it must be created.
 // `on_retry` hears of each HTTP retry. Nothing is contacted yet. Throws ConfigError for a URL that
 // still holds {label}.
 std::unique_ptr<Repository> OpenRepository(const RepositoryUrl& url, const Config& config,

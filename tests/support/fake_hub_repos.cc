@@ -516,6 +516,13 @@ bool FakeHubRepos::HasRepo(std::string_view type, const std::string& repo) const
   return FindRepo(type, repo) != nullptr;
 }
 
+bool FakeHubRepos::IsPrivate(std::string_view type, const std::string& repo_id) const {
+  std::lock_guard lock(mutex_);
+  const Repo* repo = FindRepo(type, repo_id);
+  if (repo == nullptr) throw std::runtime_error("no " + std::string(type) + " repository " + repo_id);
+  return repo->is_private;
+}
+
 std::optional<FakeHubRepos::File> FakeHubRepos::FileAt(std::string_view type, const std::string& repo_id,
                                                        const std::string& rev, const std::string& path) const {
   std::lock_guard lock(mutex_);

@@ -106,6 +106,8 @@ class FakeHubRepos {
 
   // What was published. `rev` is a branch, a tag, a commit OID or refs/heads/..., refs/tags/....
   bool HasRepo(std::string_view type, const std::string& repo) const;
+  // Throws std::runtime_error for an unknown repository.
+  bool IsPrivate(std::string_view type, const std::string& repo) const;
   std::optional<File> FileAt(std::string_view type, const std::string& repo, const std::string& rev,
                              const std::string& path) const;
   std::vector<std::string> PathsAt(std::string_view type, const std::string& repo, const std::string& rev) const;
