@@ -1,7 +1,8 @@
 // Fuzz target for the Hub's error answers: DescribeHttpFailure turns any status, error body and
 // transport error into the message a label fails with, so it must stay one bounded line, naming
-// what the call was about, whatever the server sent. HubErrorOf reads the body's {"error": "..."}.
-// Neither throws, so any exception is a finding.
+// what the call was about, whatever the server sent. HubErrorOf reads the body's {"error": "..."},
+// StorageErrorOf an S3 XML error's Code and Message.
+// None of them throws, so any exception is a finding.
 //
 // Input layout: two bytes of HTTP status (big-endian; 0 is "no answer"), then the body; when the
 // status is 0 the rest is the transport error (which may quote a redirect's Location) instead.
@@ -24,6 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string said = orch::HubErrorOf(response.body);
   Check(!orch::fuzz::HasControlByte(said), "the server's explanation has no control byte");
   Check(said.size() <= 4 * orch::kMaxServerErrorBytes + 3, "the server's explanation is bounded");
+
+  const std::string storage = orch::StorageErrorOf(response.body);
+  Check(!orch::fuzz::HasControlByte(storage), "the storage's explanation has no control byte");
+  Check(storage.size() <= 4 * orch::kMaxServerErrorBytes + 3, "the storage's explanation is bounded");
 
   const std::string what = "Space owner/prepare";
   const std::string message = orch::DescribeHttpFailure(response, what);

@@ -1,7 +1,8 @@
 // `orchestrator prepare --hub hf://datasets/...`, the real binary against the fake Hub over HTTP:
 // what it publishes (the repository, its two commits, the card's YAML, the tag), what a pass stopped
 // between the commits or before the tag leaves and how the next one finishes it, and the mistakes
-// that stop it before anything is read.
+// that stop it before anything is read, and a refusal of each step of a publication (401, 403,
+// 404, 409, 412, 429, 5xx) with what it must never leave behind.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/app_database.h"
@@ -282,6 +284,100 @@ TEST_F(PrepareHubCli, ATokenThatMayNotCreateTheRepositoryIsToldSo) {
       << result.err;
   EXPECT_FALSE(Contains(result.err, "hf_test_token"));
 }
+
+// ---- every step of a publication, refused ----------------------------------------------------
+
+// A step of a publication, by the requests that make it.
+struct Step {
+  const char* name;
+  const char* path;    // a substring of the API path; "" for the storage origin's uploads
+  const char* method;  // the requests of the step
+  int after;           // its requests let through first (the metadata is the second commit)
+  bool required;       // a publication cannot be made without it
+};
+
+constexpr Step kSteps[] = {
+    {"create", "/api/repos/create", "POST", 0, false},  // the repository exists: a refusal may be borne
+    {"refs", "/refs", "GET", 0, true},
+    {"resolve", "/resolve/", "GET", 0, false},  // labels.json of main; a 404 is "none yet"
+    {"preupload", "/preupload/main", "POST", 0, true},
+    {"lfs_batch", "/info/lfs/objects/batch", "POST", 0, true},
+    {"upload", "", "PUT", 0, true},
+    {"data_commit", "/commit/main", "POST", 0, true},
+    {"metadata_commit", "/commit/main", "POST", 1, true},
+    {"tag", "/tag/", "POST", 0, true},
+};
+constexpr int kStatuses[] = {401, 403, 404, 409, 412, 429, 500, 502, 503};
+
+class PrepareHubRefused : public PrepareHubCli, public ::testing::WithParamInterface<std::tuple<Step, int>> {
+ protected:
+  // Every commit of main that holds metadata holds the data it names: the three splits, their
+  // rows as many as num_samples say, and labels.json.
+  void ExpectNoMetadataWithoutItsData() {
+    for (const auto& commit : hub_.repos().Commits("dataset", kRepo)) {
+      const auto metadata = hub_.repos().FileAt("dataset", kRepo, commit.oid, "dataset_metadata.json");
+      if (!metadata) continue;
+      int rows = 0;
+      for (const char* split : {"data/train.jsonl", "data/validation.jsonl", "data/test.jsonl"}) {
+        const auto data = hub_.repos().FileAt("dataset", kRepo, commit.oid, split);
+        ASSERT_TRUE(data) << split << " missing at " << commit.oid << ", which has metadata";
+        rows += static_cast<int>(std::count(data->content.begin(), data->content.end(), '\n'));
+      }
+      EXPECT_TRUE(hub_.repos().FileAt("dataset", kRepo, commit.oid, "labels.json"));
+      EXPECT_EQ(rows, nlohmann::json::parse(metadata->content).value("num_samples", -1)) << commit.oid;
+    }
+  }
+};
+
+TEST_P(PrepareHubRefused, LeavesNoMetadataWithoutItsDataSaysWhereAndTheNextPassPublishesOnce) {
+  const auto& [step, status] = GetParam();
+  // The repository exists, and says to send the splits through LFS, so that the batch and the
+  // storage origin take part in every publication.
+  hub_.repos().CreateRepo("dataset", kRepo, /*is_private=*/true);
+  hub_.repos().CommitFiles("dataset", kRepo, "main",
+                           {{".gitattributes", "*.jsonl filter=lfs diff=lfs merge=lfs -text\n"}}, "Splits in LFS");
+  if (*step.path == '\0') {
+    hub_.repos().InjectStorageFault({"/", status, false, 1000});
+  } else {
+    const Fault fault = status == 429 ? Fault::RetryAfter(0, 1000) : Fault::Status(status, 1000);
+    hub_.InjectFault(step.path, fault.Only(step.method), step.after);
+  }
+  const ProcessResult refused = Prepare({"--hub", kHubUrl, "--label", "department"});
+  if (step.required) {
+    EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  }
+  if (refused.exit_code != 0) {
+    EXPECT_EQ(refused.exit_code, 1) << refused.err;
+    EXPECT_TRUE(Contains(refused.err, "hf://datasets/acme/grievances-department: cannot ")) << refused.err;
+  }
+  EXPECT_FALSE(Contains(refused.err, "hf_test_token"));
+  ExpectNoMetadataWithoutItsData();
+
+  hub_.ClearFaults();
+  hub_.repos().ClearStorageFaults();
+  const ProcessResult next = Prepare({"--hub", kHubUrl, "--label", "department"});
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  ExpectNoMetadataWithoutItsData();
+  const std::vector<std::string> versions = MetadataVersionsOfMain();
+  ASSERT_FALSE(versions.empty());
+  const std::map<std::string, std::string> tags = hub_.repos().Tags("dataset", kRepo);
+  for (const std::string& version : versions) {
+    EXPECT_EQ(std::count(versions.begin(), versions.end(), version), 1) << version << " published twice";
+    EXPECT_TRUE(tags.contains(version)) << version << " on main has no tag";
+  }
+  EXPECT_EQ(tags.size(), versions.size());
+  ExpectEveryTagIsAWholeVersion();
+  int uploads = 0;
+  for (const FakeHubRepos::StorageCall& call : hub_.repos().StorageCalls()) uploads += call.method == "PUT";
+  EXPECT_GT(uploads, 0) << "the splits went through LFS";
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryStep, PrepareHubRefused,
+                         ::testing::Combine(::testing::ValuesIn(kSteps), ::testing::ValuesIn(kStatuses)),
+                         [](const ::testing::TestParamInfo<std::tuple<Step, int>>& info) {
+                           return std::string(std::get<0>(info.param).name) + "_" +
+                                  std::to_string(std::get<1>(info.param));
+                         });
 
 }  // namespace
 }  // namespace orch

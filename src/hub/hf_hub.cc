@@ -54,6 +54,29 @@ std::string HubErrorOf(std::string_view body) {
   return Excerpt(StringMember(body, "error").value_or(""), kMaxServerErrorBytes);
 }
 
+namespace {
+
+// The text of the first <tag>...</tag> in `xml`; "" when there is none.
+std::string_view XmlElementText(std::string_view xml, std::string_view tag) {
+  const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+  const size_t start = xml.find(open);
+  if (start == std::string_view::npos) return {};
+  const size_t end = xml.find(close, start + open.size());
+  if (end == std::string_view::npos) return {};
+  return xml.substr(start + open.size(), end - start - open.size());
+}
+
+}  // namespace
+
+std::string StorageErrorOf(std::string_view body) {
+  const std::string_view code = XmlElementText(body, "Code"), message = XmlElementText(body, "Message");
+  if (code.empty() && message.empty()) return "";
+  const std::string said = code.empty()      ? std::string(message)
+                           : message.empty() ? std::string(code)
+                                             : std::string(code) + ": " + std::string(message);
+  return Excerpt(said, kMaxServerErrorBytes);
+}
+
 HfHub::HfHub(HttpClient& http, std::string endpoint) : http_(http), endpoint_(std::move(endpoint)) {}
 
 std::vector<MetadataRead> HfHub::ReadMetadata(std::span<const std::string> urls, TimeBudget budget) {

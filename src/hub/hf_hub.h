@@ -79,5 +79,9 @@ std::string AccountNameOf(std::string_view body);
 // most kMaxServerErrorBytes; "" when the body has no string "error".
 inline constexpr size_t kMaxServerErrorBytes = 200;
 std::string HubErrorOf(std::string_view body);
+// The explanation in a storage origin's error answer, S3's XML
+// (<Error><Code>AccessDenied</Code><Message>Access Denied</Message>...</Error>), as "AccessDenied:
+// Access Denied", an Excerpt of at most kMaxServerErrorBytes; "" when the body has neither.
+std::string StorageErrorOf(std::string_view body);
 
 }  // namespace orch

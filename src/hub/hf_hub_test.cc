@@ -162,6 +162,22 @@ TEST(HubAnswers, TheAccountNameAndTheServersExplanationAreSafeToShow) {
   EXPECT_EQ(HubErrorOf(R"({"error": {"code": 5}})"), "");
 }
 
+TEST(HubAnswers, AStoragesXmlErrorIsReadAsItsCodeAndMessage) {
+  EXPECT_EQ(StorageErrorOf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+                           "<Message>Access Denied</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>"),
+            "AccessDenied: Access Denied");
+  EXPECT_EQ(StorageErrorOf("<Error><Code>SlowDown</Code></Error>"), "SlowDown");
+  EXPECT_EQ(StorageErrorOf("<Error><Message>Request has expired</Message></Error>"), "Request has expired");
+  EXPECT_EQ(StorageErrorOf("<Error><Code>Bad\nCode</Code><Message>x\u001b]0;y</Message></Error>"),
+            "Bad Code: x\\x1b]0;y")
+      << "one line, no control byte";
+  EXPECT_EQ(StorageErrorOf("<Error><Code>unterminated</Error>"), "");
+  EXPECT_EQ(StorageErrorOf("<html>502 Bad Gateway</html>"), "");
+  EXPECT_EQ(StorageErrorOf(R"({"error": "not XML"})"), "");
+  EXPECT_EQ(StorageErrorOf("<Code>" + std::string(500, 'x') + "</Code>"),
+            std::string(kMaxServerErrorBytes, 'x') + "...");
+}
+
 TEST(HubAnswers, AFailureQuotesTheServersExplanationOnOneLine) {
   HttpResponse response;
   response.status = 409;

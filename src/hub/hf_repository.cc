@@ -73,6 +73,7 @@ bool IsLost(const HttpResponse& response) {
 std::string Said(const HttpResponse& response) {
   std::string said = HubErrorOf(response.body);
   if (said.empty()) said = Excerpt(response.Header("x-error-message"), kMaxServerErrorBytes);
+  if (said.empty()) said = StorageErrorOf(response.body);
   if (said.empty() && !response.body.empty() && response.body.front() == '<')
     said = Excerpt(response.body, kMaxServerErrorBytes);
   std::string out = said.empty() ? "" : ": " + said;
@@ -217,7 +218,8 @@ void HfRepository::Fail(const HttpResponse& response, const std::string& step, A
       if (code == "RevisionNotFound") throw RevisionNotFoundError(Name(), step, "no such revision (404)" + said);
       if (code == "EntryNotFound") throw RepositoryError(Name(), step, "no such file (404)" + said);
       throw RepositoryError(Name(), step, "not found (404)" + said);
-    case 412: throw StaleParentError(Name(), step, "the branch has moved on since its head was read (412)" + said);
+    // A commit's 412 (its parent is stale) is the commit's to handle; elsewhere it is no such thing.
+    case 412: throw RepositoryError(Name(), step, "the Hub refused a precondition of the request (412)" + said);
     case 429: {
       std::string reason = "the Hub's rate limit was reached (429) after " + Attempts(response) + said;
       const std::string limit = response.Header("ratelimit");

@@ -336,6 +336,11 @@ void FakeHub::InjectFault(const std::string& path_substring, Fault fault, int af
   faults_.push_back({path_substring, std::move(fault), times, after});
 }
 
+void FakeHub::ClearFaults() {
+  std::lock_guard lock(mutex_);
+  faults_.clear();
+}
+
 void FakeHub::SetRedirect(const std::string& path_substring, const std::string& location) {
   std::lock_guard lock(mutex_);
   redirects_.emplace_back(path_substring, location);

@@ -195,6 +195,8 @@ class FakeHub {
   // A fault injected with `after` lets that many matching requests through before it shows (the
   // second commit onto a branch, say).
   void InjectFault(const std::string& path_substring, Fault fault, int after = 0);
+  // Takes back every fault not shown yet (redirects stay).
+  void ClearFaults();
   void SetRedirect(const std::string& path_substring, const std::string& location);
 
   // The repository API (create, commit, LFS, tags, tree, resolve), behind the same auth and faults.

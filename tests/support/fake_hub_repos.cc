@@ -82,6 +82,21 @@ void RevisionNotFound(httplib::Response& response, const std::string& rev) {
 }
 
 // S3's error shape, for the storage origin.
+// The code and message S3 sends with `status`, as an injected storage fault answers.
+std::pair<std::string, std::string> S3ErrorFor(int status) {
+  switch (status) {
+    case 400: return {"BadRequest", "An error occurred when parsing the HTTP request."};
+    case 401: return {"Unauthorized", "The request is not authorized."};
+    case 403: return {"AccessDenied", "Access Denied"};
+    case 404: return {"NoSuchUpload", "The specified upload does not exist."};
+    case 409: return {"OperationAborted", "A conflicting conditional operation is in progress against this resource."};
+    case 412: return {"PreconditionFailed", "At least one of the preconditions you specified did not hold."};
+    case 429: return {"SlowDown", "Please reduce your request rate."};
+    case 503: return {"SlowDown", "Please reduce your request rate."};
+    default: return {"InternalError", "We encountered an internal error. Please try again."};
+  }
+}
+
 void SetStorageError(httplib::Response& response, int status, const std::string& code, const std::string& message) {
   response.status = status;
   response.set_content("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code + "</Code><Message>" +
@@ -587,6 +602,11 @@ bool FakeHubRepos::HasLfsObject(std::string_view type, const std::string& repo_i
 void FakeHubRepos::InjectStorageFault(StorageFault fault) {
   std::lock_guard lock(mutex_);
   storage_faults_.push_back(std::move(fault));
+}
+
+void FakeHubRepos::ClearStorageFaults() {
+  std::lock_guard lock(mutex_);
+  storage_faults_.clear();
 }
 
 std::string FakeHubRepos::StorageOrigin() {
@@ -1327,7 +1347,8 @@ void FakeHubRepos::HandleStorage(const httplib::Request& request, httplib::Respo
       DropConnection(request, response);  // recorded with status 0
       return;
     }
-    SetStorageError(response, taken.status, "InternalError", "We encountered an internal error. Please try again.");
+    const auto [code, message] = S3ErrorFor(taken.status);
+    SetStorageError(response, taken.status, code, message);
     storage_calls_.back().status = taken.status;
     return;
   }

@@ -127,6 +127,7 @@ class FakeHubRepos {
     int times = 1;
   };
   void InjectStorageFault(StorageFault fault);
+  void ClearStorageFaults();
 
   // "http://127.0.0.2:PORT": the storage origin, started on first use.
   std::string StorageOrigin();
