@@ -110,6 +110,24 @@ std::string ModelRepository::PublishCandidate(const std::filesystem::path& model
       if (attempt == 2) throw;
     }
   }
+  TagCandidate(commit, tag);
+  return commit;
+}
+
+std::optional<std::string> ModelRepository::UntaggedCandidate(const std::string& dataset_version,
+                                                              const std::string& dataset_commit) {
+  const std::optional<std::string> head = repository_.HeadOf(kCandidatesBranch);
+  if (!head || dataset_commit.empty() || CandidateCommit(dataset_version)) return std::nullopt;
+  try {
+    const ModelCard card = ReadCard(*head, kCandidatesBranch);
+    if (card.dataset_version != dataset_version || card.dataset_commit != dataset_commit) return std::nullopt;
+  } catch (const WorkerError&) {
+    return std::nullopt;  // not a candidate to finish: the version is trained anew
+  }
+  return head;
+}
+
+void ModelRepository::TagCandidate(const std::string& commit, const std::string& tag) {
   try {
     repository_.CreateTag(tag, commit);
   } catch (const TagExistsError&) {
@@ -119,7 +137,6 @@ std::string ModelRepository::PublishCandidate(const std::filesystem::path& model
                                "and this run's model (commit " +
                                Short(commit) + " on candidates) is not tagged");
   }
-  return commit;
 }
 
 std::string ModelRepository::CommitToMain(const std::optional<std::string>& parent, const std::string& summary,

@@ -14,6 +14,8 @@
 // Every model trained is a candidate: committed onto `candidates` and tagged with its dataset
 // version before anything is decided. A tag that exists means that version was trained; it is
 // never trained again, and a second tag of one name is refused, so no version is published twice.
+// A candidate committed but left untagged (a retrain stopped between the two) is tagged by the next
+// retrain of the same dataset commit instead of being trained again.
 // Each decision is one commit on main that brings the decision line, the card and, when a model is
 // deployed (a retrain that accepts, a rollback), its model.bin and model.json together: a reader of
 // main's head always finds a model, its card and the history that put it there. Every commit names
@@ -89,6 +91,12 @@ class ModelRepository {
   // (nothing is tagged; the commit stays on `candidates`, untagged), StaleParentError when
   // `candidates` moved twice while it tried.
   std::string PublishCandidate(const std::filesystem::path& model_file, const ModelCard& card);
+  // The head of `candidates` when it is a model trained on `dataset_version` at `dataset_commit`
+  // that was never tagged (a retrain stopped between its commit and its tag), so that it is tagged
+  // rather than trained again; nothing otherwise, a head whose model.json is damaged included.
+  std::optional<std::string> UntaggedCandidate(const std::string& dataset_version, const std::string& dataset_commit);
+  // Tags the candidate `commit` with `tag`. Throws CandidateExistsError when that tag exists.
+  void TagCandidate(const std::string& commit, const std::string& tag);
 
   // Commits onto main, expecting `parent`; returns the new commit. Throws StaleParentError when
   // main has moved on (nothing was committed).

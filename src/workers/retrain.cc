@@ -405,6 +405,26 @@ RetrainOutcome RetrainInto(ModelRepository& models, const TextDataset& dataset, 
       return outcome;
     }
   }
+  // Trained by a retrain that stopped before its tag: the model is there, and is tagged now.
+  if (std::optional<std::string> untagged = models.UntaggedCandidate(version, dataset.commit)) {
+    try {
+      candidate.card = models.ReadCard(*untagged, kCandidatesBranch);
+      models.DownloadModel(*untagged, kCandidatesBranch, candidate.model_file);
+      FastTextClassifier::Load(candidate.model_file);  // a damaged candidate is not deployed
+    } catch (const WorkerError& error) {               // damaged; a repository that cannot be read is a RepositoryError
+      Report(request.progress, "the untagged model trained on " + version + " (commit " + Short(*untagged) + " on " +
+                                   kCandidatesBranch + ") cannot be used: " + error.what() + "; training anew");
+      untagged.reset();
+    }
+    if (untagged) {
+      models.TagCandidate(*untagged, version);
+      candidate.commit = *untagged;
+      Report(request.progress, "dataset " + version + " was trained by a retrain that stopped before its tag (commit " +
+                                   Short(*untagged) + " on " + kCandidatesBranch + "): tagged it " + version +
+                                   " and deciding it now, without training");
+      return Decide(models, candidate, dataset, request, /*trained=*/false);
+    }
+  }
   {
     const SearchResult search = SearchSettings(dataset.train, dataset.validation, request.search, request.progress);
     const ClassificationScores test_scores = Score(search.model, dataset.test);
