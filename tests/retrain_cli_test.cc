@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,25 +32,6 @@ using Env = std::map<std::string, std::string>;
 constexpr const char* kLabels =
     R"({"Infrastructure, Utilities & Natural Resources": 0, "Education, Health & Social Welfare": 1, "Security & Law Enforcement": 2})";
 
-// Three departments with words of their own (English and Nepali) among words every department uses.
-std::string SplitJsonl(size_t count, uint32_t seed) {
-  const std::vector<std::vector<std::string>> own = {{"road", "pothole", "bridge", "सडक", "पुल"},
-                                                     {"school", "teacher", "hospital", "विद्यालय", "अस्पताल"},
-                                                     {"police", "theft", "fight", "प्रहरी", "चोरी"}};
-  const std::vector<std::string> shared = {"please", "ward", "our", "हाम्रो", "समस्या", "help", "since", "days"};
-  std::mt19937 random(seed);
-  std::string jsonl;
-  for (size_t i = 0; i < count; ++i) {
-    std::string text;
-    for (int word = 0; word < 6; ++word) {
-      const std::vector<std::string>& pool = word % 2 == 0 ? own[i % 3] : shared;
-      text += (text.empty() ? "" : " ") + pool[random() % pool.size()];
-    }
-    jsonl += nlohmann::json({{"grievance", text}, {"label", i % 3}}).dump() + "\n";
-  }
-  return jsonl;
-}
-
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream stream(text);
@@ -71,9 +51,9 @@ class RetrainCliTest : public ::testing::Test {
   void Publish(const std::string& version, size_t train_rows = 240, std::optional<std::string> metadata = {}) {
     testing::PublishVersion(dataset_dir(), version,
                             {.labels_json = kLabels,
-                             .train = SplitJsonl(train_rows, 1),
-                             .validation = SplitJsonl(30, 2),
-                             .test = SplitJsonl(30, 3),
+                             .train = testing::DepartmentSplitJsonl(train_rows, 1),
+                             .validation = testing::DepartmentSplitJsonl(30, 2),
+                             .test = testing::DepartmentSplitJsonl(30, 3),
                              .metadata_json = std::move(metadata)});
   }
 
@@ -224,9 +204,10 @@ TEST_F(RetrainCliTest, AMalformedHubLeavesTheDeployedModelAlone) {
 
   testing::PublishVersion(dataset_dir(), "v2",
                           {.labels_json = kLabels,
-                           .train = SplitJsonl(240, 1).substr(0, SplitJsonl(240, 1).size() - 15),  // cut short
-                           .validation = SplitJsonl(30, 2),
-                           .test = SplitJsonl(30, 3),
+                           .train = testing::DepartmentSplitJsonl(240, 1).substr(
+                               0, testing::DepartmentSplitJsonl(240, 1).size() - 15),  // cut short
+                           .validation = testing::DepartmentSplitJsonl(30, 2),
+                           .test = testing::DepartmentSplitJsonl(30, 3),
                            .metadata_json = R"({"dataset_name": "department", "version_tag": "v2"})"});
   ProcessResult truncated = Retrain();
   EXPECT_EQ(truncated.exit_code, 1);
@@ -265,7 +246,7 @@ TEST_F(RetrainCliTest, AVersionIsNamedAfterTheRepositoryAndReadAtItsTag) {
 
 TEST_F(RetrainCliTest, AHubOfAnEarlierReleaseSaysToPublishAgain) {
   fs::create_directories(dataset_dir() / "v20251030_115250");
-  WriteFile((dataset_dir() / "v20251030_115250" / "eval.jsonl").string(), SplitJsonl(30, 2));
+  WriteFile((dataset_dir() / "v20251030_115250" / "eval.jsonl").string(), testing::DepartmentSplitJsonl(30, 2));
   WriteFile((dataset_dir() / "dataset_metadata.json").string(), R"({"version_tag": "v20251030_115250"})");
   ProcessResult result = Retrain();
   EXPECT_EQ(result.exit_code, 1);

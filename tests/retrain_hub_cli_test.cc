@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -35,24 +34,6 @@ using Fault = FakeHub::Fault;
 constexpr char kRepo[] = "acme/grievances-department-model";
 constexpr char kToken[] = "hf_retrainHubSECRET";
 constexpr char kVersion[] = "v1";
-
-// Three classes with words of their own among shared ones: a model worth deploying.
-std::string SplitJsonl(size_t count, uint32_t seed) {
-  const std::vector<std::vector<std::string>> own = {
-      {"road", "pothole", "bridge"}, {"school", "teacher", "hospital"}, {"police", "theft", "fight"}};
-  const std::vector<std::string> shared = {"please", "ward", "our", "help", "since", "days"};
-  std::mt19937 random(seed);
-  std::string jsonl;
-  for (size_t i = 0; i < count; ++i) {
-    std::string text;
-    for (int word = 0; word < 6; ++word) {
-      const std::vector<std::string>& pool = word % 2 == 0 ? own[i % 3] : shared;
-      text += (text.empty() ? "" : " ") + pool[random() % pool.size()];
-    }
-    jsonl += nlohmann::json({{"grievance", text}, {"label", i % 3}}).dump() + "\n";
-  }
-  return jsonl;
-}
 
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> lines;
@@ -93,9 +74,9 @@ class RetrainHubRefused : public ::testing::TestWithParam<std::tuple<Step, int>>
     hub_.SetToken(kToken);
     testing::PublishVersion(dir_.path() / "hub" / "department", kVersion,
                             {.labels_json = R"({"Infrastructure": 0, "Education": 1, "Security": 2})",
-                             .train = SplitJsonl(240, 1),
-                             .validation = SplitJsonl(30, 2),
-                             .test = SplitJsonl(30, 3)});
+                             .train = testing::DepartmentSplitJsonl(240, 1),
+                             .validation = testing::DepartmentSplitJsonl(30, 2),
+                             .test = testing::DepartmentSplitJsonl(30, 3)});
     env_ = {{"PATH", "/usr/bin:/bin"},       {"HF_ENDPOINT", hub_.endpoint()}, {"HF_TOKEN", kToken},
             {"HTTP_RETRIES", "2"},           {"HTTP_RETRY_BASE", "0.01"},      {"HTTP_RETRY_MAX", "0.05"},
             {"TMPDIR", dir_.path().string()}};

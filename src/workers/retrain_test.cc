@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include <random>
 #include <set>
 #include <sstream>
 
@@ -29,28 +28,6 @@ using testing::TempDir;
 using testing::WriteFile;
 
 constexpr const char* kLabels = R"({"Infrastructure": 0, "Education": 1, "Security": 2})";
-
-// Three classes with words of their own among shared ones; `shuffle_labels` gives train and validation
-// random labels (a dataset a model can learn nothing from), test keeps the true ones.
-std::string SplitJsonl(size_t count, uint32_t seed, bool shuffle_labels) {
-  const std::vector<std::vector<std::string>> own = {{"road", "pothole", "bridge", "सडक", "पुल"},
-                                                     {"school", "teacher", "hospital", "विद्यालय", "अस्पताल"},
-                                                     {"police", "theft", "fight", "प्रहरी", "चोरी"}};
-  const std::vector<std::string> shared = {"please", "ward", "our", "हाम्रो", "समस्या", "help", "since", "days"};
-  std::mt19937 random(seed);
-  std::string jsonl;
-  for (size_t i = 0; i < count; ++i) {
-    int label = static_cast<int>(i % 3);
-    std::string text;
-    for (int word = 0; word < 6; ++word) {
-      const std::vector<std::string>& pool = word % 2 == 0 ? own[label] : shared;
-      text += (text.empty() ? "" : " ") + pool[random() % pool.size()];
-    }
-    int written = shuffle_labels ? static_cast<int>(random() % 3) : label;
-    jsonl += nlohmann::json({{"grievance", text}, {"label", written}}).dump() + "\n";
-  }
-  return jsonl;
-}
 
 SearchSpace QuickSearch() {
   return {.word_ngrams = {1, 2},
@@ -74,9 +51,9 @@ class RetrainTest : public ::testing::Test {
   std::string Publish(const std::string& version, bool shuffle_labels = false, uint32_t seed = 1) {
     return testing::PublishVersion(dataset_dir(), version,
                                    {.labels_json = kLabels,
-                                    .train = SplitJsonl(240, seed, shuffle_labels),
-                                    .validation = SplitJsonl(30, 2, shuffle_labels),
-                                    .test = SplitJsonl(60, 3, false)});
+                                    .train = testing::DepartmentSplitJsonl(240, seed, shuffle_labels),
+                                    .validation = testing::DepartmentSplitJsonl(30, 2, shuffle_labels),
+                                    .test = testing::DepartmentSplitJsonl(60, 3, false)});
   }
 
   RetrainRequest Request(double threshold = 0.001) const {
@@ -256,7 +233,7 @@ TEST_F(RetrainTest, TheVersionIsReadAtItsTagWhateverMainHoldsNow) {
   CommitRequest newer;
   newer.summary = "data of a publication that stopped before its metadata";
   newer.parent_commit = v1;
-  newer.additions = {FileAddition::FromBytes("data/train.jsonl", SplitJsonl(90, 4, false))};
+  newer.additions = {FileAddition::FromBytes("data/train.jsonl", testing::DepartmentSplitJsonl(90, 4, false))};
   repository.Commit(newer);
   const RetrainOutcome outcome = Retrain(Request());
   EXPECT_EQ(outcome.decision.dataset_version, "v1");
@@ -380,12 +357,12 @@ TEST_F(RetrainTest, AMalformedDatasetChangesNothing) {
   Publish("v1");
   Retrain(Request());
   const std::string main = Head("main");
-  const std::string train = SplitJsonl(240, 1, false);
+  const std::string train = testing::DepartmentSplitJsonl(240, 1, false);
   testing::PublishVersion(dataset_dir(), "v2",
                           {.labels_json = kLabels,
                            .train = train.substr(0, train.size() - 9),  // cut short
-                           .validation = SplitJsonl(30, 2, false),
-                           .test = SplitJsonl(60, 3, false),
+                           .validation = testing::DepartmentSplitJsonl(30, 2, false),
+                           .test = testing::DepartmentSplitJsonl(60, 3, false),
                            .metadata_json = R"({"version_tag": "v2"})"});
 
   const std::string error = testing::WorkerErrorOf([&] { Retrain(Request()); });

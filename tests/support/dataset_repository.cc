@@ -1,6 +1,8 @@
 #include "support/dataset_repository.h"
 
 #include <nlohmann/json.hpp>
+#include <random>
+#include <vector>
 
 #include "hub/local_repository.h"
 
@@ -15,6 +17,26 @@ int64_t Lines(const std::string& text) {
 }
 
 }  // namespace
+
+std::string DepartmentSplitJsonl(size_t count, uint32_t seed, bool shuffle_labels) {
+  const std::vector<std::vector<std::string>> own = {{"road", "pothole", "bridge", "सडक", "पुल"},
+                                                     {"school", "teacher", "hospital", "विद्यालय", "अस्पताल"},
+                                                     {"police", "theft", "fight", "प्रहरी", "चोरी"}};
+  const std::vector<std::string> shared = {"please", "ward", "our", "हाम्रो", "समस्या", "help", "since", "days"};
+  std::mt19937 random(seed);
+  std::string jsonl;
+  for (size_t i = 0; i < count; ++i) {
+    const int label = static_cast<int>(i % 3);
+    std::string text;
+    for (int word = 0; word < 6; ++word) {
+      const std::vector<std::string>& pool = word % 2 == 0 ? own[label] : shared;
+      text += (text.empty() ? "" : " ") + pool[random() % pool.size()];
+    }
+    const int written = shuffle_labels ? static_cast<int>(random() % 3) : label;
+    jsonl += nlohmann::json({{"grievance", text}, {"label", written}}).dump() + "\n";
+  }
+  return jsonl;
+}
 
 std::string PublishVersion(const std::filesystem::path& dir, const std::string& version, const VersionFiles& files) {
   std::filesystem::create_directories(dir);

@@ -3,6 +3,8 @@
 // in one commit on main, dataset_metadata.json in the next, the version's tag on that one.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -17,6 +19,12 @@ struct VersionFiles {
   std::optional<std::string> metadata_json{};
   bool tag = true;  // false: a version whose publication stopped before its tag
 };
+
+// `count` rows of a split as JSON lines, {"grievance": text, "label": 0, 1 or 2}: three departments
+// with words of their own (English and Nepali) among words every department uses, so that a model
+// learns them; the same `seed` gives the same rows. With `shuffle_labels` the labels are random: data
+// a model can learn nothing from.
+std::string DepartmentSplitJsonl(size_t count, uint32_t seed, bool shuffle_labels = false);
 
 // Publishes `version` into the repository at `dir` (created, with its parents, when missing);
 // returns the commit the tag is on.
