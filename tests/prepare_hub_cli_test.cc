@@ -15,6 +15,7 @@
 
 #include "support/app_database.h"
 #include "support/fake_hub.h"
+#include "support/refused_step.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "support/yaml_read_back.h"
@@ -27,6 +28,9 @@ using testing::AppDatabase;
 using testing::FakeHub;
 using testing::FakeHubRepos;
 using testing::ProcessResult;
+using testing::RefusalName;
+using testing::RefusedStep;
+using testing::RefuseStep;
 using testing::Subprocess;
 using testing::TempDir;
 using Fault = FakeHub::Fault;
@@ -287,16 +291,7 @@ TEST_F(PrepareHubCli, ATokenThatMayNotCreateTheRepositoryIsToldSo) {
 
 // ---- every step of a publication, refused ----------------------------------------------------
 
-// A step of a publication, by the requests that make it.
-struct Step {
-  const char* name;
-  const char* path;    // a substring of the API path; "" for the storage origin's uploads
-  const char* method;  // the requests of the step
-  int after;           // its requests let through first (the metadata is the second commit)
-  bool required;       // a publication cannot be made without it
-};
-
-constexpr Step kSteps[] = {
+constexpr RefusedStep kSteps[] = {
     {"create", "/api/repos/create", "POST", 0, false},  // the repository exists: a refusal may be borne
     {"refs", "/refs", "GET", 0, true},
     {"resolve", "/resolve/", "GET", 0, false},  // labels.json of main; a 404 is "none yet"
@@ -309,7 +304,7 @@ constexpr Step kSteps[] = {
 };
 constexpr int kStatuses[] = {401, 403, 404, 409, 412, 429, 500, 502, 503};
 
-class PrepareHubRefused : public PrepareHubCli, public ::testing::WithParamInterface<std::tuple<Step, int>> {
+class PrepareHubRefused : public PrepareHubCli, public ::testing::WithParamInterface<std::tuple<RefusedStep, int>> {
  protected:
   // Every commit of main that holds metadata holds the data it names: the three splits, their
   // rows as many as num_samples say, and labels.json.
@@ -336,12 +331,7 @@ TEST_P(PrepareHubRefused, LeavesNoMetadataWithoutItsDataSaysWhereAndTheNextPassP
   hub_.repos().CreateRepo("dataset", kRepo, /*is_private=*/true);
   hub_.repos().CommitFiles("dataset", kRepo, "main",
                            {{".gitattributes", "*.jsonl filter=lfs diff=lfs merge=lfs -text\n"}}, "Splits in LFS");
-  if (*step.path == '\0') {
-    hub_.repos().InjectStorageFault({"/", status, false, 1000});
-  } else {
-    const Fault fault = status == 429 ? Fault::RetryAfter(0, 1000) : Fault::Status(status, 1000);
-    hub_.InjectFault(step.path, fault.Only(step.method), step.after);
-  }
+  RefuseStep(hub_, step, status);
   const ProcessResult refused = Prepare({"--hub", kHubUrl, "--label", "department"});
   if (step.required) {
     EXPECT_EQ(refused.exit_code, 1) << refused.err;
@@ -373,11 +363,7 @@ TEST_P(PrepareHubRefused, LeavesNoMetadataWithoutItsDataSaysWhereAndTheNextPassP
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, PrepareHubRefused,
-                         ::testing::Combine(::testing::ValuesIn(kSteps), ::testing::ValuesIn(kStatuses)),
-                         [](const ::testing::TestParamInfo<std::tuple<Step, int>>& info) {
-                           return std::string(std::get<0>(info.param).name) + "_" +
-                                  std::to_string(std::get<1>(info.param));
-                         });
+                         ::testing::Combine(::testing::ValuesIn(kSteps), ::testing::ValuesIn(kStatuses)), RefusalName);
 
 }  // namespace
 }  // namespace orch

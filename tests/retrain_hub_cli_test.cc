@@ -17,6 +17,7 @@
 
 #include "support/dataset_repository.h"
 #include "support/fake_hub.h"
+#include "support/refused_step.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -27,6 +28,9 @@ using namespace std::chrono_literals;
 using testing::FakeHub;
 using testing::FakeHubRepos;
 using testing::ProcessResult;
+using testing::RefusalName;
+using testing::RefusedStep;
+using testing::RefuseStep;
 using testing::Subprocess;
 using testing::TempDir;
 using Fault = FakeHub::Fault;
@@ -45,15 +49,7 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
 
 bool Contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-// A step of the publication of a model, by the requests that make it.
-struct Step {
-  const char* name;
-  const char* path;    // a substring of the API path; "" for the storage origin's uploads
-  const char* method;  // the requests of the step
-  int after;           // its requests let through first
-};
-
-constexpr Step kSteps[] = {
+constexpr RefusedStep kSteps[] = {
     {"create", "/api/repos/create", "POST", 0},
     {"refs", "/refs", "GET", 0},
     {"resolve", "/resolve/", "GET", 0},
@@ -68,7 +64,7 @@ constexpr Step kSteps[] = {
 };
 constexpr int kStatuses[] = {401, 412, 502};
 
-class RetrainHubRefused : public ::testing::TestWithParam<std::tuple<Step, int>> {
+class RetrainHubRefused : public ::testing::TestWithParam<std::tuple<RefusedStep, int>> {
  protected:
   void SetUp() override {
     hub_.SetToken(kToken);
@@ -120,12 +116,7 @@ class RetrainHubRefused : public ::testing::TestWithParam<std::tuple<Step, int>>
 
 TEST_P(RetrainHubRefused, SaysWhereLeavesNoDecisionWithoutItsModelAndTheNextPassDecidesOnce) {
   const auto& [step, status] = GetParam();
-  if (*step.path == '\0') {
-    hub_.repos().InjectStorageFault({"/", status, false, 1000});
-  } else {
-    const Fault fault = status == 429 ? Fault::RetryAfter(0, 1000) : Fault::Status(status, 1000);
-    hub_.InjectFault(step.path, fault.Only(step.method), step.after);
-  }
+  RefuseStep(hub_, step, status);
   const ProcessResult refused = Retrain();
   if (refused.exit_code != 0) {
     EXPECT_EQ(refused.exit_code, 1) << refused.err;
@@ -186,11 +177,7 @@ TEST_F(RetrainHubRefused, ACandidateLeftUntaggedIsTaggedByTheNextRetrainWithoutT
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, RetrainHubRefused,
-                         ::testing::Combine(::testing::ValuesIn(kSteps), ::testing::ValuesIn(kStatuses)),
-                         [](const ::testing::TestParamInfo<std::tuple<Step, int>>& info) {
-                           return std::string(std::get<0>(info.param).name) + "_" +
-                                  std::to_string(std::get<1>(info.param));
-                         });
+                         ::testing::Combine(::testing::ValuesIn(kSteps), ::testing::ValuesIn(kStatuses)), RefusalName);
 
 }  // namespace
 }  // namespace orch
