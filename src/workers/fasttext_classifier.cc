@@ -60,6 +60,13 @@ class FastTextClassifier::Model : public fasttext::FastText {
         throw WorkerError(file + " has the class " + QuoteForMessage(dictionary->getLabel(i)) +
                           ", not a class id: it was not trained by orchestrator retrain");
   }
+  // What a model file does not keep of its training (the learning rate, threads and seed), as
+  // `trained` had it: a model loaded again then describes its training as the trained one did.
+  void KeepTrainingArgs(const fasttext::Args& trained) {
+    args_->lr = trained.lr;
+    args_->thread = trained.thread;
+    args_->seed = trained.seed;
+  }
 };
 
 namespace {
@@ -204,6 +211,15 @@ FastTextClassifier FastTextClassifier::FromBytes(std::string bytes, const std::s
     throw WorkerError("cannot load the model " + file + ": " + failure.what());
   }
   return FastTextClassifier(std::move(model));
+}
+
+FastTextClassifier FastTextClassifier::Reloaded() const {
+  PrivateTempDir directory("orchestrator-fasttext", "a model to load again");
+  const fs::path file = directory.path() / "model.bin";
+  Save(file);
+  FastTextClassifier reloaded = Load(file);
+  reloaded.model_->KeepTrainingArgs(model_->getArgs());
+  return reloaded;
 }
 
 void FastTextClassifier::Save(const fs::path& file) const {

@@ -61,6 +61,11 @@ class FastTextClassifier {
 
   // Writes the model to `file` (replacing it). Throws WorkerError when it cannot.
   void Save(const std::filesystem::path& file) const;
+  // The same model, saved and loaded again: a trained model keeps the word table fastText made for
+  // training (120 MB whatever the vocabulary), a loaded one a table sized to its vocabulary. Its
+  // settings() stay the trained model's. Throws WorkerError when the model cannot be written to a
+  // temporary file or read back.
+  FastTextClassifier Reloaded() const;
 
   // The most likely class of `text` and its probability. Throws WorkerError when fastText fails (a
   // model whose weights make its scores overflow).

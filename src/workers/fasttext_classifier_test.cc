@@ -94,6 +94,26 @@ TEST(FastTextClassifier, SavesAndLoads) {
   EXPECT_EQ(settings.buckets, 10000);
 }
 
+TEST(FastTextClassifier, AModelLoadedAgainPredictsAndDescribesItselfAsTheTrainedOne) {
+  FastTextSettings trained_with = QuickSettings();
+  trained_with.learning_rate = 0.7;
+  trained_with.seed = 11;
+  const FastTextClassifier model = FastTextClassifier::Train(Rows(150, 1), trained_with);
+  const FastTextClassifier reloaded = model.Reloaded();
+  for (const SplitRow& row : Rows(30, 3)) {
+    EXPECT_EQ(reloaded.Predict(row.text).label, model.Predict(row.text).label);
+    EXPECT_FLOAT_EQ(reloaded.Predict(row.text).probability, model.Predict(row.text).probability);
+  }
+  const FastTextSettings settings = reloaded.settings();
+  EXPECT_EQ(settings.epochs, 10);
+  EXPECT_DOUBLE_EQ(settings.learning_rate, 0.7) << "not in the file: kept from the training";
+  EXPECT_EQ(settings.word_ngrams, 2);
+  EXPECT_EQ(settings.dimension, 16);
+  EXPECT_EQ(settings.buckets, 10000);
+  EXPECT_EQ(settings.threads, 1);
+  EXPECT_EQ(settings.seed, 11);
+}
+
 TEST(FastTextClassifier, UnigramModelsHaveNoBuckets) {
   FastTextSettings settings = QuickSettings();
   settings.word_ngrams = 1;

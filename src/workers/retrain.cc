@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -13,6 +12,7 @@
 #include "hub/local_repository.h"
 #include "util/error.h"
 #include "util/private_temp_dir.h"
+#include "util/strings.h"
 #include "util/time.h"
 #include "workers/earlier_models.h"
 #include "workers/model_readme.h"
@@ -36,15 +36,9 @@ void Report(const ProgressReport& progress, const std::string& message) {
   if (progress) progress(message);
 }
 
-std::string Fixed(double value, int digits = 4) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", digits, value);
-  return text;
-}
-
 std::string Describe(const FastTextSettings& settings) {
-  return "epoch " + std::to_string(settings.epochs) + ", lr " + Fixed(settings.learning_rate, 2) + ", word n-grams " +
-         std::to_string(settings.word_ngrams);
+  return "epoch " + std::to_string(settings.epochs) + ", lr " + FormatFixed(settings.learning_rate, 2) +
+         ", word n-grams " + std::to_string(settings.word_ngrams);
 }
 
 // Word n-gram buckets: the space's number, or twice the train split's word count when that is fewer
@@ -93,18 +87,34 @@ struct Trial {
 // The best model of a round on the whole train split, shared by the workers of the round.
 class BestModel {
  public:
-  // Keeps `model` when it beats the one kept (a tie goes to the candidate listed first).
+  // Keeps `model` when it beats the one kept (a tie goes to the candidate listed first), loaded
+  // again so that it holds a word table of its vocabulary's size rather than the 120 MB one of its
+  // training, while the next candidates train beside it.
   void Offer(FastTextClassifier model, const ClassificationScores& scores, size_t candidate) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!Beats(scores, candidate)) return;
+    }
+    std::optional<FastTextClassifier> kept;
+    try {
+      kept.emplace(model.Reloaded());
+    } catch (const WorkerError&) {
+      kept.emplace(std::move(model));  // no room for a temporary file: kept as it is
+    }
+    { const FastTextClassifier trained = std::move(model); }  // its word table goes now
     std::lock_guard lock(mutex_);
-    if (best_ && (scores.macro_f1 < best_->validation_scores.macro_f1 ||
-                  (scores.macro_f1 == best_->validation_scores.macro_f1 && candidate > candidate_)))
-      return;
-    best_ = SearchResult{.model = std::move(model), .validation_scores = scores, .trainings = 0};
+    if (!Beats(scores, candidate)) return;  // another beat it meanwhile
+    best_ = SearchResult{.model = std::move(*kept), .validation_scores = scores, .trainings = 0};
     candidate_ = candidate;
   }
   std::optional<SearchResult> Take() { return std::move(best_); }
 
  private:
+  bool Beats(const ClassificationScores& scores, size_t candidate) const {
+    return !best_ || scores.macro_f1 > best_->validation_scores.macro_f1 ||
+           (scores.macro_f1 == best_->validation_scores.macro_f1 && candidate < candidate_);
+  }
+
   std::mutex mutex_;
   std::optional<SearchResult> best_;
   size_t candidate_ = 0;
@@ -186,9 +196,11 @@ std::string DecisionReason(const ClassificationScores& candidate, const std::opt
                            double threshold, bool accepted, const std::string& deployed_damage) {
   if (!deployed_damage.empty()) return deployed_damage;
   if (!deployed) return "no model is deployed yet";
-  std::string comparison = "macro-F1 " + Fixed(candidate.macro_f1) + " against the deployed model's " +
-                           Fixed(deployed->macro_f1) + " (gain " + Fixed(candidate.macro_f1 - deployed->macro_f1) + ")";
-  return comparison + (accepted ? " is more than " : " is not more than ") + "the threshold " + Fixed(threshold);
+  std::string comparison = "macro-F1 " + FormatFixed(candidate.macro_f1, 4) + " against the deployed model's " +
+                           FormatFixed(deployed->macro_f1, 4) + " (gain " +
+                           FormatFixed(candidate.macro_f1 - deployed->macro_f1, 4) + ")";
+  return comparison + (accepted ? " is more than " : " is not more than ") + "the threshold " +
+         FormatFixed(threshold, 4);
 }
 
 ModelCard NewCard(const RetrainRequest& request, const TextDataset& dataset, const std::string& dataset_repository,
@@ -240,7 +252,7 @@ Deployed WeighDeployed(ModelRepository& models, const MainSnapshot& main, const 
     const FastTextClassifier model = models.LoadModel(*main.commit, kMainBranch);
     deployed.scores = ScoreDeployed(model, *deployed.card, dataset);
     Report(progress, "deployed model " + name + " (trained on " + deployed.card->dataset_version + "): test macro-F1 " +
-                         Fixed(deployed.scores->macro_f1));
+                         FormatFixed(deployed.scores->macro_f1, 4));
   } catch (const WorkerError& error) {
     // A deployed model that cannot be read must not keep the label from ever moving on: the new
     // model is judged alone, as when nothing is deployed, and replaces it. (A repository that cannot
@@ -353,7 +365,7 @@ SearchResult SearchSettings(std::span<const SplitRow> train, std::span<const Spl
   }
   best->trainings = trainings;
   Report(progress, "chose " + Describe(best->model.settings()) + ": validation macro-F1 " +
-                       Fixed(best->validation_scores.macro_f1));
+                       FormatFixed(best->validation_scores.macro_f1, 4));
   return std::move(*best);
 }
 
@@ -428,8 +440,8 @@ RetrainOutcome RetrainInto(ModelRepository& models, const TextDataset& dataset, 
   {
     const SearchResult search = SearchSettings(dataset.train, dataset.validation, request.search, request.progress);
     const ClassificationScores test_scores = Score(search.model, dataset.test);
-    Report(request.progress,
-           "new model: test macro-F1 " + Fixed(test_scores.macro_f1) + ", accuracy " + Fixed(test_scores.accuracy));
+    Report(request.progress, "new model: test macro-F1 " + FormatFixed(test_scores.macro_f1, 4) + ", accuracy " +
+                                 FormatFixed(test_scores.accuracy, 4));
     candidate.card =
         NewCard(request, dataset, dataset_repository, search, test_scores, std::chrono::system_clock::now());
     search.model.Save(candidate.model_file);
