@@ -50,34 +50,10 @@ std::optional<JobInfo> JobOf(const Json& document) {
   return job;
 }
 
-// A query value: unreserved characters as they are, every other byte %XX.
-std::string QueryValue(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string ListUrl(const std::string& base, const JobListQuery& query) {
   std::string url = base;
-  char separator = '?';
-  for (const std::string& stage : query.stages) {
-    url += separator + std::string("stage=") + QueryValue(stage);
-    separator = '&';
-  }
-  for (const auto& [key, value] : query.labels) {
-    url += separator + std::string("label=") + QueryValue(key + "=" + value);
-    separator = '&';
-  }
+  for (const std::string& stage : query.stages) url = WithQueryParameter(url, "stage", stage);
+  for (const auto& [key, value] : query.labels) url = WithQueryParameter(url, "label", key + "=" + value);
   return url;
 }
 

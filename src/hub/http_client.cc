@@ -64,6 +64,18 @@ bool HasHeader(const std::vector<std::string>& headers, std::string_view name) {
 
 }  // namespace
 
+std::string WithQueryParameter(const std::string& url, std::string_view name, std::string_view value) {
+  std::unique_ptr<CURLU, UrlDeleter> handle(curl_url());
+  const std::string parameter = std::string(name) + "=" + std::string(value);
+  if (!handle || curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(handle.get(), CURLUPART_QUERY, parameter.c_str(), CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+    return url;
+  char* joined = nullptr;
+  if (curl_url_get(handle.get(), CURLUPART_URL, &joined, 0) != CURLUE_OK) return url;
+  CurlString owner(joined);
+  return joined;
+}
+
 std::string HttpResponse::Header(const std::string& lower_case_name) const {
   const auto found = headers.find(lower_case_name);
   return found == headers.end() ? "" : found->second;

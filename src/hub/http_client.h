@@ -133,4 +133,8 @@ class HttpClient {
   long long requests_sent_ = 0;
 };
 
+// `url` with `name=value` added to its query, `value` percent-encoded as libcurl encodes a query
+// (a space is '+'). `url` as it is when libcurl cannot parse it.
+std::string WithQueryParameter(const std::string& url, std::string_view name, std::string_view value);
+
 }  // namespace orch

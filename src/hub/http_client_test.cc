@@ -46,6 +46,16 @@ class HttpClientTest : public ::testing::Test {
   std::vector<RetryNotice> retries;
 };
 
+TEST(QueryParameters, AreAddedPercentEncodedAfterWhatTheQueryHolds) {
+  EXPECT_EQ(WithQueryParameter("https://huggingface.co/api/jobs/acme", "stage", "RUNNING"),
+            "https://huggingface.co/api/jobs/acme?stage=RUNNING");
+  EXPECT_EQ(
+      WithQueryParameter("https://huggingface.co/api/jobs/acme?stage=RUNNING", "label", "orchestrator-key=a&b c/é"),
+      "https://huggingface.co/api/jobs/acme?stage=RUNNING&label=orchestrator-key%3da%26b+c%2f%c3%a9")
+      << "only the '=' that ends the name stays as it is";
+  EXPECT_EQ(WithQueryParameter("not a url", "stage", "RUNNING"), "not a url");
+}
+
 TEST_F(HttpClientTest, SendsTheTokenToTheEndpointItBelongsTo) {
   HttpClient http = Client();
   HttpResponse response = http.Perform(Get(hub.MetadataUrl("owner/data")));

@@ -4,12 +4,12 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <limits>
 #include <set>
 
+#include "hub/http_client.h"
 #include "util/time.h"
 
 namespace orch::testing {
@@ -78,23 +78,6 @@ std::vector<std::string> LinesOf(const std::string& text) {
 std::string Event(const std::string& line) {
   return "data: " + Json{{"data", line}, {"timestamp", FormatTimestamp(std::chrono::system_clock::now())}}.dump() +
          "\n\n";
-}
-
-// A query value: unreserved characters as they are, every other byte %XX (an '=' too, which
-// httplib's own encoder keeps, and its parser would cut the value at).
-std::string QueryValue(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 bool Ended(const std::string& stage) { return stage != "SCHEDULING" && stage != "RUNNING" && stage != "UPDATING"; }
@@ -265,9 +248,9 @@ void FakeHubJobs::ListJobs(const std::string& job_namespace, const httplib::Requ
     if (name == "cursor") cursor = static_cast<size_t>(std::stoull(value));
   }
   // The next page's link repeats the filters, each value encoded (httplib's request holds them decoded).
-  std::string query;
+  std::string next = scheme_ + "://" + request.get_header_value("Host") + "/api/jobs/" + job_namespace;
   for (const auto& [name, value] : request.params)
-    if (name != "cursor") query += name + "=" + QueryValue(value) + "&";
+    if (name != "cursor") next = WithQueryParameter(next, name, value);
   std::lock_guard lock(mutex_);
   Json page = Json::array();
   size_t at = cursor;
@@ -282,8 +265,7 @@ void FakeHubJobs::ListJobs(const std::string& job_namespace, const httplib::Requ
     if (labelled) page.push_back(JobJson(job));
   }
   if (at < entries_.size())
-    response.set_header("Link", "<" + scheme_ + "://" + request.get_header_value("Host") + "/api/jobs/" +
-                                    job_namespace + "?" + query + "cursor=" + std::to_string(at) + ">; rel=\"next\"");
+    response.set_header("Link", "<" + WithQueryParameter(next, "cursor", std::to_string(at)) + ">; rel=\"next\"");
   response.set_content(page.dump(), kJson);
 }
 
