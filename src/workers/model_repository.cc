@@ -117,7 +117,7 @@ std::string ModelRepository::PublishCandidate(const std::filesystem::path& model
 std::optional<std::string> ModelRepository::UntaggedCandidate(const std::string& dataset_version,
                                                               const std::string& dataset_commit) {
   const std::optional<std::string> head = repository_.HeadOf(kCandidatesBranch);
-  if (!head || dataset_commit.empty() || CandidateCommit(dataset_version)) return std::nullopt;
+  if (!head || dataset_commit.empty()) return std::nullopt;
   try {
     const ModelCard card = ReadCard(*head, kCandidatesBranch);
     if (card.dataset_version != dataset_version || card.dataset_commit != dataset_commit) return std::nullopt;

@@ -91,9 +91,10 @@ class ModelRepository {
   // (nothing is tagged; the commit stays on `candidates`, untagged), StaleParentError when
   // `candidates` moved twice while it tried.
   std::string PublishCandidate(const std::filesystem::path& model_file, const ModelCard& card);
-  // The head of `candidates` when it is a model trained on `dataset_version` at `dataset_commit`
-  // that was never tagged (a retrain stopped between its commit and its tag), so that it is tagged
-  // rather than trained again; nothing otherwise, a head whose model.json is damaged included.
+  // The head of `candidates` when it is a model trained on `dataset_version` at `dataset_commit`,
+  // for a caller that found no candidate tagged with that version (CandidateCommit): one a retrain
+  // committed and stopped before tagging, to be tagged rather than trained again. Nothing otherwise,
+  // a head whose model.json is damaged included.
   std::optional<std::string> UntaggedCandidate(const std::string& dataset_version, const std::string& dataset_commit);
   // Tags the candidate `commit` with `tag`. Throws CandidateExistsError when that tag exists.
   void TagCandidate(const std::string& commit, const std::string& tag);

@@ -101,7 +101,6 @@ class BestModel {
     } catch (const WorkerError&) {
       kept.emplace(std::move(model));  // no room for a temporary file: kept as it is
     }
-    { const FastTextClassifier trained = std::move(model); }  // its word table goes now
     std::lock_guard lock(mutex_);
     if (!Beats(scores, candidate)) return;  // another beat it meanwhile
     best_ = SearchResult{.model = std::move(*kept), .validation_scores = scores, .trainings = 0};
